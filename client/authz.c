@@ -1,0 +1,159 @@
+/* Authorizations. */
+#include "authz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "json.h"
+#include "log.h"
+#include "request.h"
+
+static const char *const status_names[] = {
+	[AUTHZ_PENDING] = "pending",
+	[AUTHZ_VALID] = "valid",
+	[AUTHZ_INVALID] = "invalid",
+	[AUTHZ_DEACTIVATED] = "deactivated",
+	[AUTHZ_EXPIRED] = "expired",
+	[AUTHZ_REVOKED] = "revoked",
+};
+
+const char *
+authz_status_name(enum authz_status s)
+{
+	return status_names[s];
+}
+
+void
+authz_identifier_free(struct certo_identifier *id)
+{
+	if (id == NULL)
+		return;
+	free(id->type);
+	free(id->value);
+	id->type = id->value = NULL;
+}
+
+int
+authz_parse_identifier(struct json_object *o, const char *what,
+    struct certo_identifier *id)
+{
+	int rc;
+
+	authz_identifier_free(id);
+	if (!json_object_is_type(o, json_type_object))
+		return certo_fail(CERTO_EPROTO, "%s: identifier is not an object",
+		    what);
+	if ((rc = json_get_str(o, what, "type", true, 16, &id->type)) ||
+	    (rc = json_get_str(o, what, "value", true, 255, &id->value)))
+		authz_identifier_free(id);
+	return rc;
+}
+
+/* Free everything but the URL. */
+static void
+authz_clear(struct certo_authz *a)
+{
+	authz_identifier_free(&a->ident);
+	free(a->expires);
+	a->expires = NULL;
+	for (size_t i = 0; i < a->nchalls; i++)
+		challenge_free(&a->challs[i]);
+	free(a->challs);
+	a->challs = NULL;
+	a->nchalls = 0;
+	a->wildcard = false;
+	a->status = AUTHZ_PENDING;
+}
+
+void
+authz_free(struct certo_authz *a)
+{
+	if (a == NULL)
+		return;
+	authz_clear(a);
+	free(a->url);
+	a->url = NULL;
+}
+
+int
+authz_parse(const char *json, size_t len, struct certo_authz *a)
+{
+	struct json_object *o, *id = NULL, *ch = NULL;
+	char *status = NULL, shown[64];
+	const char *w = "authorization";
+	size_t i, n;
+	int rc;
+
+	authz_clear(a);
+	if ((rc = json_parse_object(json, len, w, &o)) != 0)
+		return rc;
+	if ((rc = json_get_object(o, w, "identifier", true, &id)) ||
+	    (rc = authz_parse_identifier(id, w, &a->ident)) ||
+	    (rc = json_get_str(o, w, "status", true, 32, &status)) ||
+	    (rc = json_get_str(o, w, "expires", false, 64, &a->expires)) ||
+	    (rc = json_get_bool(o, w, "wildcard", false, &a->wildcard)) ||
+	    (rc = json_get_array(o, w, "challenges", true, &ch)))
+		goto out;
+	for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
+		if (strcmp(status, status_names[i]) == 0)
+			break;
+	if (i == sizeof(status_names) / sizeof(status_names[0])) {
+		rc = certo_fail(CERTO_EPROTO, "authorization: unknown status "
+		    "\"%s\"", log_sanitize(shown, sizeof(shown), status,
+		    (size_t)-1));
+		goto out;
+	}
+	a->status = (enum authz_status)i;
+	n = json_object_array_length(ch);
+	if (n > AUTHZ_MAX_CHALLENGES) {
+		rc = certo_fail(CERTO_ETOOBIG, "authorization: %zu challenges, "
+		    "more than %d", n, AUTHZ_MAX_CHALLENGES);
+		goto out;
+	}
+	if (n > 0 && (a->challs = calloc(n, sizeof(*a->challs))) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(ch, i);
+		if (!json_object_is_type(c, json_type_object)) {
+			rc = certo_fail(CERTO_EPROTO, "authorization: challenge is "
+			    "not an object");
+			goto out;
+		}
+		if ((rc = challenge_parse_obj(c, &a->challs[i])) != 0)
+			goto out;
+		a->nchalls = i + 1;
+	}
+out:
+	free(status);
+	json_object_put(o);
+	if (rc != 0)
+		authz_clear(a);
+	return rc;
+}
+
+int
+authz_fetch(struct certo_req *req, struct certo_authz *a, long *retry_after)
+{
+	struct http_resp r;
+	int rc;
+
+	*retry_after = -1;
+	if ((rc = request_post(req, a->url, NULL, REQUEST_MAX_BODY, &r,
+	    NULL)) == 0 &&
+	    (rc = authz_parse(r.body.data, r.body.len, a)) == 0)
+		*retry_after = request_retry_after(&r, 3600);
+	http_resp_free(&r);
+	return rc;
+}
+
+struct certo_challenge *
+authz_find_challenge(struct certo_authz *a, enum chall_type t)
+{
+	for (size_t i = 0; i < a->nchalls; i++)
+		if (a->challs[i].type == t)
+			return &a->challs[i];
+	return NULL;
+}

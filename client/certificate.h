@@ -1,0 +1,37 @@
+/* Downloading and checking the issued chain (RFC 8555 section 7.4.2). */
+#ifndef CERTO_CERTIFICATE_H
+#define CERTO_CERTIFICATE_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct certo_req;
+struct certo_key;
+
+struct certo_chain {
+	char *fullchain;   /* PEM, leaf first */
+	char *leaf;        /* PEM of the first certificate */
+	char *issuers;     /* PEM of the rest (may be "") */
+	char **sans;       /* DNS SANs of the leaf */
+	size_t nsans;
+	time_t not_after;
+	size_t ncerts;
+};
+
+/*
+ * Split and inspect a PEM chain: at least one certificate, all of them
+ * parse; the leaf's SANs and expiry are extracted.
+ */
+int certificate_parse(const char *pem, size_t len, struct certo_chain *c);
+/*
+ * Check the leaf: its public key is key's and its DNS SANs are exactly
+ * names (any order).
+ */
+int certificate_check(const struct certo_chain *c,
+    const struct certo_key *key, char *const *names, size_t n);
+/* POST-as-GET url (application/pem-certificate-chain) and parse it. */
+int certificate_download(struct certo_req *req, const char *url,
+    struct certo_chain *c);
+void certificate_free(struct certo_chain *c);
+
+#endif

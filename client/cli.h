@@ -1,0 +1,93 @@
+/*
+ * The command line: one option table (CERTO_OPTIONS) drives
+ * getopt_long, --help and the man page's OPTIONS section.
+ */
+#ifndef CERTO_CLI_H
+#define CERTO_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "key.h"
+
+/* Verbs an option applies to (bit mask). */
+#define V_GLOBAL 0x1
+#define V_ISSUE 0x2
+
+/*
+ * XX(id, long name, short char or 0, argument name or NULL, verbs, help)
+ */
+#define CERTO_OPTIONS(XX)                                                    \
+	XX(HELP, "help", 'h', NULL, V_GLOBAL, "show help and exit")          \
+	XX(VERSION, "version", 'V', NULL, V_GLOBAL,                           \
+	    "show the version and the linked libraries, and exit")           \
+	XX(VERBOSE, "verbose", 'v', NULL, V_GLOBAL,                           \
+	    "log protocol detail to stderr (never private keys)")            \
+	XX(QUIET, "quiet", 'q', NULL, V_GLOBAL, "print errors only")          \
+	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL,                        \
+	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for " \
+	    "root, else $XDG_DATA_HOME/certo)")                               \
+	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL,                         \
+	    "ACME directory URL or CA name: letsencrypt (default), "          \
+	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
+	    "google-staging, sectigo")                                        \
+	XX(CA_BUNDLE, "ca-bundle", 0, "FILE", V_GLOBAL,                       \
+	    "also trust the CA certificates in FILE for HTTPS to the CA")     \
+	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,              \
+	    "permit a plain http:// directory URL (test CAs only)")           \
+	XX(DOMAIN, "domain", 'd', "NAME", V_ISSUE,                            \
+	    "a name for the certificate; repeat for more (the first one "     \
+	    "names the files); non-ASCII names become punycode")              \
+	XX(STANDALONE, "standalone", 0, NULL, V_ISSUE,                        \
+	    "answer HTTP-01 challenges from a built-in server")               \
+	XX(HTTP_PORT, "http-port", 0, "PORT", V_ISSUE,                        \
+	    "port of the built-in HTTP-01 server (default 80)")               \
+	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_ISSUE,                        \
+	    "bind the HTTP-01 server to this address only (default: all)")   \
+	XX(EMAIL, "email", 'm', "ADDR", V_ISSUE,                              \
+	    "contact address for a new account; repeatable")                 \
+	XX(AGREE_TOS, "agree-tos", 0, NULL, V_ISSUE,                          \
+	    "agree to the CA's terms of service")                            \
+	XX(KEY_TYPE, "key-type", 'k', "TYPE", V_ISSUE,                        \
+	    "certificate key: ec-256 (default), ec-384, rsa-2048, rsa-3072, " \
+	    "rsa-4096")                                                       \
+	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_ISSUE,          \
+	    "key type for a new account key (default ec-256)")
+
+enum cli_opt {
+	CLI_OPT__FIRST = 256,
+#define XX(id, name, sh, arg, verbs, help) CLI_OPT_##id,
+	CERTO_OPTIONS(XX)
+#undef XX
+};
+
+enum cli_verb { VERB_NONE = 0, VERB_ISSUE };
+
+struct certo_cli {
+	enum cli_verb verb;
+	bool help, version, agree_tos, standalone, allow_http;
+	int verbosity;                /* 0 quiet, 1 normal, 2 verbose */
+	char **names;                 /* normalised, owned */
+	size_t nnames;
+	char **emails;                /* pointers into argv */
+	size_t nemails;
+	const char *server;           /* directory URL */
+	const char *ca_bundle;
+	const char *state_dir;
+	const char *http_addr;
+	unsigned short http_port;
+	enum key_type key_type;
+	enum key_type account_key_type;
+};
+
+/*
+ * Parse argv into cli.  Returns 0, or CERTO_EUSAGE / CERTO_EIDENT with a
+ * one-line message naming the culprit.
+ */
+int cli_parse(int argc, char **argv, struct certo_cli *cli);
+/* Print help for verb (VERB_NONE: the overview). */
+void cli_help(FILE *f, enum cli_verb verb);
+void cli_free(struct certo_cli *cli);
+
+#endif

@@ -1,0 +1,116 @@
+/* Directory: known CAs and the directory document. */
+#include "directory.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "json.h"
+#include "request.h"
+
+#define URL_MAX 2048
+
+static const struct {
+	const char *name;
+	const char *url;
+} known[] = {
+	{ "letsencrypt", "https://acme-v02.api.letsencrypt.org/directory" },
+	{ "letsencrypt-staging",
+	  "https://acme-staging-v02.api.letsencrypt.org/directory" },
+	{ "zerossl", "https://acme.zerossl.com/v2/DV90" },
+	{ "buypass", "https://api.buypass.com/acme/directory" },
+	{ "buypass-staging", "https://api.test4.buypass.no/acme/directory" },
+	{ "google", "https://dv.acme-v02.api.pki.goog/directory" },
+	{ "google-staging", "https://dv.acme-v02.test-api.pki.goog/directory" },
+	{ "sectigo", "https://acme.sectigo.com/v2/DV" },
+};
+
+static const char *const names[] = { "letsencrypt", "letsencrypt-staging",
+	"zerossl", "buypass", "buypass-staging", "google", "google-staging",
+	"sectigo", NULL };
+
+const char *
+directory_url_for(const char *name)
+{
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].name, name) == 0)
+			return known[i].url;
+	return NULL;
+}
+
+const char *const *
+directory_names(void)
+{
+	return names;
+}
+
+void
+directory_free(struct certo_directory *d)
+{
+	if (d == NULL)
+		return;
+	free(d->new_nonce);
+	free(d->new_account);
+	free(d->new_order);
+	free(d->new_authz);
+	free(d->revoke_cert);
+	free(d->key_change);
+	free(d->renewal_info);
+	free(d->terms_of_service);
+	free(d->website);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+directory_parse(const char *json, size_t len, struct certo_directory *d)
+{
+	struct json_object *o, *meta = NULL;
+	const char *w = "directory";
+	int rc;
+
+	directory_free(d);
+	if ((rc = json_parse_object(json, len, w, &o)) != 0)
+		return rc;
+	if ((rc = json_get_str(o, w, "newNonce", true, URL_MAX,
+	    &d->new_nonce)) ||
+	    (rc = json_get_str(o, w, "newAccount", true, URL_MAX,
+	    &d->new_account)) ||
+	    (rc = json_get_str(o, w, "newOrder", true, URL_MAX,
+	    &d->new_order)) ||
+	    (rc = json_get_str(o, w, "newAuthz", false, URL_MAX,
+	    &d->new_authz)) ||
+	    (rc = json_get_str(o, w, "revokeCert", true, URL_MAX,
+	    &d->revoke_cert)) ||
+	    (rc = json_get_str(o, w, "keyChange", true, URL_MAX,
+	    &d->key_change)) ||
+	    (rc = json_get_str(o, w, "renewalInfo", false, URL_MAX,
+	    &d->renewal_info)) ||
+	    (rc = json_get_object(o, w, "meta", false, &meta)))
+		goto out;
+	if (meta != NULL && ((rc = json_get_str(meta, "directory meta",
+	    "termsOfService", false, URL_MAX, &d->terms_of_service)) ||
+	    (rc = json_get_str(meta, "directory meta", "website", false,
+	    URL_MAX, &d->website)) ||
+	    (rc = json_get_bool(meta, "directory meta",
+	    "externalAccountRequired", false, &d->eab_required))))
+		goto out;
+out:
+	json_object_put(o);
+	if (rc != 0)
+		directory_free(d);
+	return rc;
+}
+
+int
+directory_fetch(struct certo_req *req, const char *url,
+    struct certo_directory *d)
+{
+	struct http_resp r;
+	int rc;
+
+	if ((rc = request_get(req, url, REQUEST_MAX_BODY, &r)) == 0 &&
+	    (rc = directory_parse(r.body.data, r.body.len, d)) == 0)
+		rc = request_set_new_nonce_url(req, d->new_nonce);
+	http_resp_free(&r);
+	return rc;
+}

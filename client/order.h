@@ -1,0 +1,57 @@
+/* Order objects (RFC 8555 section 7.1.3, 7.4). */
+#ifndef CERTO_ORDER_H
+#define CERTO_ORDER_H
+
+#include <stddef.h>
+
+#include "authz.h"
+#include "problem.h"
+
+struct certo_req;
+struct certo_directory;
+
+enum order_status {
+	ORDER_PENDING,
+	ORDER_READY,
+	ORDER_PROCESSING,
+	ORDER_VALID,
+	ORDER_INVALID,
+};
+
+#define ORDER_MAX_IDENTIFIERS 100
+
+struct certo_order {
+	/* Asked for by the user (ASCII names, owned). */
+	char **names;
+	size_t nnames;
+	/* From the CA. */
+	char *url;
+	enum order_status status;
+	char *expires;
+	struct certo_identifier *idents;
+	size_t nidents;
+	char **authz_urls;
+	size_t nauthz;
+	char *finalize;
+	char *certificate;          /* once valid */
+	struct certo_problem *error;
+	/* Fetched authorizations, parallel to authz_urls. */
+	struct certo_authz *authzs;
+};
+
+const char *order_status_name(enum order_status s);
+/*
+ * Parse an order document into o's CA fields (names, url and authzs
+ * are left alone).
+ */
+int order_parse(const char *json, size_t len, struct certo_order *o);
+/* POST newOrder for o->names; sets url and the CA fields. */
+int order_new(struct certo_req *req, const struct certo_directory *dir,
+    struct certo_order *o);
+/* POST-as-GET o->url; *retry_after as in authz_fetch(). */
+int order_fetch(struct certo_req *req, struct certo_order *o,
+    long *retry_after);
+/* Free everything o holds. */
+void order_free(struct certo_order *o);
+
+#endif

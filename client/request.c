@@ -1,0 +1,222 @@
+/* ACME transport: nonces, JWS, POST-as-GET, retries. */
+#include "request.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "errors.h"
+#include "jws.h"
+#include "log.h"
+#include "sig.h"
+
+#define NONCE_MAX 256
+
+int
+request_init(struct certo_req *req, const struct http_opts *o)
+{
+	memset(req, 0, sizeof(*req));
+	return http_init(&req->http, o);
+}
+
+void
+request_free(struct certo_req *req)
+{
+	if (req == NULL)
+		return;
+	http_free(&req->http);
+	free(req->new_nonce_url);
+	free(req->nonce);
+	free(req->kid);
+	memset(req, 0, sizeof(*req));
+}
+
+int
+request_set_new_nonce_url(struct certo_req *req, const char *url)
+{
+	free(req->new_nonce_url);
+	req->new_nonce_url = strdup(url);
+	return req->new_nonce_url ? 0 : CERTO_ENOMEM;
+}
+
+int
+request_set_account(struct certo_req *req, const struct certo_key *key,
+    const char *kid)
+{
+	req->key = key;
+	free(req->kid);
+	req->kid = NULL;
+	if (kid != NULL && (req->kid = strdup(kid)) == NULL)
+		return CERTO_ENOMEM;
+	return 0;
+}
+
+/* Remember the Replay-Nonce of any response (RFC 8555 section 6.5). */
+static void
+take_nonce(struct certo_req *req, struct http_resp *r)
+{
+	if (r->replay_nonce == NULL)
+		return;
+	/* A nonce is base64url and short; ignore anything else. */
+	size_t n = strlen(r->replay_nonce);
+	if (n == 0 || n > NONCE_MAX ||
+	    strspn(r->replay_nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != n)
+		return;
+	free(req->nonce);
+	req->nonce = r->replay_nonce;
+	r->replay_nonce = NULL; /* ownership moves to req */
+}
+
+long
+request_retry_after(const struct http_resp *r, long cap)
+{
+	long s;
+
+	if (r->retry_after == NULL ||
+	    http_parse_retry_after(r->retry_after, time(NULL), &s) != 0)
+		return -1;
+	return s > cap ? cap : s;
+}
+
+static bool
+is_json(const struct http_resp *r, const char *type)
+{
+	size_t n = strlen(type);
+
+	return r->content_type != NULL &&
+	    strncasecmp(r->content_type, type, n) == 0 &&
+	    (r->content_type[n] == '\0' || r->content_type[n] == ';');
+}
+
+int
+request_get(struct certo_req *req, const char *url, size_t max,
+    struct http_resp *r)
+{
+	char shown[256];
+	int rc;
+
+	req->requests++;
+	if ((rc = http_request(&req->http, "GET", url, NULL, NULL, max, r)) != 0)
+		return rc;
+	take_nonce(req, r);
+	if (r->status < 200 || r->status > 299)
+		return certo_fail(CERTO_EHTTP, "GET %s: HTTP status %ld",
+		    log_sanitize(shown, sizeof(shown), url, (size_t)-1),
+		    r->status);
+	return 0;
+}
+
+/* Get a fresh nonce from newNonce (HEAD). */
+static int
+fetch_nonce(struct certo_req *req)
+{
+	struct http_resp r;
+	int rc;
+
+	if (req->new_nonce_url == NULL)
+		return certo_fail(CERTO_ECONFIG, "no newNonce URL known");
+	req->requests++;
+	rc = http_request(&req->http, "HEAD", req->new_nonce_url, NULL, NULL,
+	    1024, &r);
+	if (rc == 0) {
+		take_nonce(req, &r);
+		if (req->nonce == NULL)
+			rc = certo_fail(CERTO_EPROTO, "newNonce: the CA sent no "
+			    "usable Replay-Nonce (HTTP %ld)", r.status);
+	}
+	http_resp_free(&r);
+	return rc;
+}
+
+/* Turn an error response into a problem and a message. */
+static int
+error_response(const char *url, struct http_resp *r,
+    struct certo_problem *prob)
+{
+	struct certo_buf msg;
+	char shown[256];
+	int rc;
+
+	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
+	if (!is_json(r, "application/problem+json") &&
+	    !is_json(r, "application/json"))
+		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld without a "
+		    "problem document", shown, r->status);
+	if (problem_parse(r->body.data, r->body.len, prob) != 0) {
+		certo_errclear();
+		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld with a "
+		    "malformed problem document", shown, r->status);
+	}
+	buf_init(&msg, 8192);
+	problem_format(prob, &msg);
+	rc = certo_fail(CERTO_EPROBLEM, "the CA refused: %s",
+	    msg.data ? msg.data : "");
+	buf_free(&msg);
+	return rc;
+}
+
+int
+request_post(struct certo_req *req, const char *url, const char *payload,
+    size_t max, struct http_resp *r, struct certo_problem *prob)
+{
+	struct certo_problem local = { 0 };
+	char *jws = NULL;
+	int rc, badnonce = 0, busy = 0;
+	long wait;
+
+	if (prob == NULL)
+		prob = &local;
+	memset(r, 0, sizeof(*r));
+	for (;;) {
+		if (sig_pending())
+			return certo_fail(CERTO_EINTR, "interrupted");
+		if (req->nonce == NULL && (rc = fetch_nonce(req)) != 0)
+			goto out;
+		free(jws);
+		jws = NULL;
+		/* A nonce is used once: forget it as soon as it is signed. */
+		rc = jws_sign(req->key, req->kid, req->nonce, url,
+		    payload ? payload : "", &jws);
+		free(req->nonce);
+		req->nonce = NULL;
+		if (rc != 0)
+			goto out;
+		http_resp_free(r);
+		req->requests++;
+		if ((rc = http_request(&req->http, "POST", url,
+		    "application/jose+json", jws, max, r)) != 0)
+			goto out;
+		take_nonce(req, r);
+		if (r->status >= 200 && r->status <= 299) {
+			rc = 0;
+			goto out;
+		}
+		problem_free(prob);
+		certo_errclear();
+		rc = error_response(url, r, prob);
+		if (problem_is(prob, "badNonce") &&
+		    badnonce++ < REQUEST_BADNONCE_RETRIES) {
+			log_debug("badNonce, retrying (%d)", badnonce);
+			certo_errclear();
+			continue;
+		}
+		if ((r->status == 429 || r->status == 503) &&
+		    busy++ < REQUEST_BUSY_RETRIES &&
+		    (wait = request_retry_after(r, 24 * 3600)) >= 0 &&
+		    wait <= REQUEST_RETRY_AFTER_CAP) {
+			log_info("the CA asks to retry in %ld s", wait);
+			certo_errclear();
+			if ((rc = sig_sleep_ms(wait * 1000)) != 0)
+				goto out;
+			continue;
+		}
+		goto out;
+	}
+out:
+	free(jws);
+	problem_free(&local);
+	return rc;
+}

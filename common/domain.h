@@ -1,0 +1,27 @@
+/* DNS identifiers: IDN conversion (libidn2) and hostname rules. */
+#ifndef CERTO_DOMAIN_H
+#define CERTO_DOMAIN_H
+
+#include <stdbool.h>
+
+#define DOMAIN_MAX 253
+
+/*
+ * Normalise a user-given name into its ASCII form in *out (malloc'd):
+ * non-ASCII names become punycode A-labels (IDNA2008 with TR46
+ * mapping), ASCII is lower-cased, one trailing dot is dropped, a leading
+ * "*." wildcard label is kept if allow_wildcard.  Then the result must
+ * pass domain_valid().  Returns 0 or CERTO_EIDENT with a message naming
+ * the input.
+ */
+int domain_normalize(const char *in, bool allow_wildcard, char **out);
+
+/*
+ * True if name is a valid ASCII hostname for a certificate: 1..253
+ * bytes, labels 1..63 of [a-z0-9-] not starting or ending with '-', at
+ * least two labels, an optional leading "*." when allow_wildcard.  If
+ * why is not NULL it gets a static reason on failure.
+ */
+bool domain_valid(const char *name, bool allow_wildcard, const char **why);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * certo error codes: one X-macro table generates the enum, the names,
+ * the messages and the process exit code of every error, so they never
+ * drift apart (libuv's UV_ERRNO_MAP).  Functions return 0 or a negative
+ * CERTO_E* code; the first, most specific message of a failure is kept
+ * by certo_fail() (curl's failf()).
+ */
+#ifndef CERTO_ERRORS_H
+#define CERTO_ERRORS_H
+
+#include <stddef.h>
+
+/* Process exit codes, documented in certo(1). */
+#define CERTO_EXIT_OK 0
+#define CERTO_EXIT_USAGE 1    /* usage or configuration error */
+#define CERTO_EXIT_CA 2       /* the CA refused, validation failed */
+#define CERTO_EXIT_NET 3      /* network error or timeout */
+#define CERTO_EXIT_LOCAL 4    /* local I/O: files, ports, keys */
+#define CERTO_EXIT_SELFCHECK 5 /* our own challenge self-check failed */
+#define CERTO_EXIT_INTR 130   /* interrupted by a signal */
+
+/* XX(NAME, exit code, message) */
+#define CERTO_ERRNO_MAP(XX)                                                  \
+	XX(ENOMEM, CERTO_EXIT_LOCAL, "out of memory")                        \
+	XX(EUSAGE, CERTO_EXIT_USAGE, "invalid usage")                        \
+	XX(ECONFIG, CERTO_EXIT_USAGE, "invalid configuration")               \
+	XX(EIDENT, CERTO_EXIT_USAGE, "invalid identifier")                   \
+	XX(ETOS, CERTO_EXIT_USAGE, "terms of service not agreed")            \
+	XX(EIO, CERTO_EXIT_LOCAL, "local I/O error")                         \
+	XX(EKEYPERM, CERTO_EXIT_LOCAL, "key file readable by others")        \
+	XX(EADDRINUSE, CERTO_EXIT_LOCAL, "address already in use")           \
+	XX(EBIND, CERTO_EXIT_LOCAL, "cannot listen")                         \
+	XX(ECRYPTO, CERTO_EXIT_LOCAL, "cryptographic operation failed")      \
+	XX(ENET, CERTO_EXIT_NET, "network error")                            \
+	XX(ETIMEDOUT, CERTO_EXIT_NET, "timed out")                           \
+	XX(ETLS, CERTO_EXIT_NET, "TLS error")                                \
+	XX(ETOOBIG, CERTO_EXIT_CA, "response too large")                     \
+	XX(EPROTO, CERTO_EXIT_CA, "malformed response from the CA")          \
+	XX(EHTTP, CERTO_EXIT_CA, "unexpected HTTP status from the CA")       \
+	XX(EPROBLEM, CERTO_EXIT_CA, "the CA returned an error")              \
+	XX(EBADNONCE, CERTO_EXIT_CA, "the CA kept rejecting nonces")         \
+	XX(EINVALID, CERTO_EXIT_CA, "the order or authorization is invalid") \
+	XX(ENOCHALLENGE, CERTO_EXIT_CA, "no usable challenge offered")       \
+	XX(ENOACCOUNT, CERTO_EXIT_CA, "no account exists for this key")      \
+	XX(ESELFCHECK, CERTO_EXIT_SELFCHECK, "challenge self-check failed")  \
+	XX(EINTR, CERTO_EXIT_INTR, "interrupted")
+
+enum certo_err {
+	CERTO_OK = 0,
+	CERTO_E__FIRST = -1000,
+#define XX(name, code, msg) CERTO_##name,
+	CERTO_ERRNO_MAP(XX)
+#undef XX
+	CERTO_E__LAST
+};
+
+/* Symbolic name ("ENOMEM") of a code; "UNKNOWN" for anything else. */
+const char *certo_errname(int err);
+/* Generic message of a code. */
+const char *certo_strerror(int err);
+/* Exit code (CERTO_EXIT_*) for a code; 0 for CERTO_OK. */
+int certo_exitcode(int err);
+
+/*
+ * Record the message of a failure unless one is recorded already (the
+ * first, innermost message wins).  Returns err, so callers can write
+ * `return certo_fail(CERTO_EIO, "open %s: %s", p, strerror(errno));`.
+ */
+int certo_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The recorded message, or NULL. */
+const char *certo_errmsg(void);
+/* The code passed with the recorded message, or 0. */
+int certo_errcode(void);
+/* Forget the recorded message (after a handled failure). */
+void certo_errclear(void);
+
+#endif

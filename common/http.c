@@ -1,0 +1,307 @@
+/* libcurl wrapper with caps and timeouts. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "log.h"
+#include "sig.h"
+
+int
+http_init(struct certo_http *h, const struct http_opts *o)
+{
+	memset(h, 0, sizeof(*h));
+	h->opts = *o;
+	if (h->opts.connect_timeout_ms <= 0)
+		h->opts.connect_timeout_ms = 10000;
+	if (h->opts.total_timeout_ms <= 0)
+		h->opts.total_timeout_ms = 60000;
+	if ((h->curl = curl_easy_init()) == NULL)
+		return CERTO_ENOMEM;
+	return 0;
+}
+
+void
+http_free(struct certo_http *h)
+{
+	if (h && h->curl) {
+		curl_easy_cleanup(h->curl);
+		h->curl = NULL;
+	}
+}
+
+void
+http_resp_free(struct http_resp *r)
+{
+	if (r == NULL)
+		return;
+	buf_free(&r->body);
+	free(r->content_type);
+	free(r->location);
+	free(r->replay_nonce);
+	free(r->retry_after);
+	for (size_t i = 0; i < r->nlinks; i++) {
+		free(r->links[i].url);
+		free(r->links[i].rel);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+http_resp_link(const struct http_resp *r, const char *rel)
+{
+	for (size_t i = 0; i < r->nlinks; i++)
+		if (strcmp(r->links[i].rel, rel) == 0)
+			return r->links[i].url;
+	return NULL;
+}
+
+/* Abort a transfer when a signal arrived (Ctrl-C must not wait 60 s). */
+static int
+on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return sig_pending() ? 1 : 0;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct http_resp *r = arg;
+	size_t n = size * nmemb;
+
+	if (buf_add(&r->body, p, n) != 0)
+		return 0; /* aborts the transfer: cap hit or no memory */
+	return n;
+}
+
+/* Copy a header value without surrounding whitespace. */
+static char *
+header_value(const char *p, size_t n)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	return strndup(p, n);
+}
+
+/* Parse one Link header value: <url>; rel="x", <url2>; rel=y */
+static void
+parse_link(struct http_resp *r, const char *v)
+{
+	const char *p = v, *ue, *end, *rel;
+
+	while ((p = strchr(p, '<')) != NULL && r->nlinks < HTTP_MAX_LINKS) {
+		if ((ue = strchr(p, '>')) == NULL)
+			return;
+		end = strchr(ue, ',');
+		if (end == NULL)
+			end = ue + strlen(ue);
+		rel = strstr(ue, "rel=");
+		if (rel != NULL && rel < end) {
+			const char *rs = rel + 4, *re;
+			if (*rs == '"')
+				rs++;
+			re = rs;
+			while (re < end && *re != '"' && *re != ';' && *re != ' ')
+				re++;
+			r->links[r->nlinks].url = strndup(p + 1,
+			    (size_t)(ue - p - 1));
+			r->links[r->nlinks].rel = strndup(rs, (size_t)(re - rs));
+			if (r->links[r->nlinks].url && r->links[r->nlinks].rel)
+				r->nlinks++;
+			else {
+				free(r->links[r->nlinks].url);
+				free(r->links[r->nlinks].rel);
+			}
+		}
+		p = end;
+	}
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct http_resp *r = arg;
+	size_t n = size * nmemb;
+	const char *colon;
+	char **slot = NULL;
+
+	r->header_bytes += n;
+	if (r->header_bytes > HTTP_MAX_HEADERS)
+		return 0;
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new response (e.g. after 100-continue): start over. */
+		free(r->content_type);
+		free(r->location);
+		free(r->replay_nonce);
+		free(r->retry_after);
+		r->content_type = r->location = NULL;
+		r->replay_nonce = r->retry_after = NULL;
+		return n;
+	}
+	if ((colon = memchr(p, ':', n)) == NULL)
+		return n;
+#define IS(name) ((size_t)(colon - p) == sizeof(name) - 1 && \
+	strncasecmp(p, name, sizeof(name) - 1) == 0)
+	if (IS("content-type"))
+		slot = &r->content_type;
+	else if (IS("location"))
+		slot = &r->location;
+	else if (IS("replay-nonce"))
+		slot = &r->replay_nonce;
+	else if (IS("retry-after"))
+		slot = &r->retry_after;
+	else if (IS("link")) {
+		char *v = header_value(colon + 1, n - (size_t)(colon + 1 - p));
+		if (v)
+			parse_link(r, v);
+		free(v);
+		return n;
+	}
+#undef IS
+	if (slot != NULL) {
+		free(*slot);
+		*slot = header_value(colon + 1, n - (size_t)(colon + 1 - p));
+	}
+	return n;
+}
+
+int
+http_request(struct certo_http *h, const char *method, const char *url,
+    const char *content_type, const char *body, size_t max_body,
+    struct http_resp *r)
+{
+	CURL *c = h->curl;
+	struct curl_slist *hdrs = NULL;
+	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *ct = NULL;
+	CURLcode cc;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, max_body);
+	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+	    h->opts.allow_http ? "https,http" : "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	    h->opts.connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opts.total_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "certo/" CERTO_VERSION);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	if (h->opts.ca_bundle)
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_bundle);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+		    (long)(body ? strlen(body) : 0));
+		if (content_type && asprintf(&ct, "Content-Type: %s",
+		    content_type) >= 0)
+			hdrs = curl_slist_append(hdrs, ct);
+		hdrs = curl_slist_append(hdrs, "Expect:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	}
+	log_debug("%s %s", method, shown);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		log_debug("-> %ld, %zu bytes", r->status, r->body.len);
+		goto out;
+	}
+	switch (cc) {
+	case CURLE_WRITE_ERROR:
+		rc = certo_fail(CERTO_ETOOBIG, "%s: response body larger than "
+		    "%zu bytes", shown, max_body);
+		break;
+	case CURLE_ABORTED_BY_CALLBACK:
+		rc = certo_fail(CERTO_EINTR, "interrupted by signal %d",
+		    sig_pending());
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		rc = certo_fail(CERTO_ETIMEDOUT, "%s: timed out (%s)", shown,
+		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		break;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		rc = certo_fail(CERTO_ECONFIG, "%s: only https:// URLs are "
+		    "allowed", shown);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		rc = certo_fail(CERTO_ETLS, "%s: TLS error: %s", shown,
+		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		break;
+	default:
+		if (r->header_bytes > HTTP_MAX_HEADERS) {
+			rc = certo_fail(CERTO_ETOOBIG, "%s: response headers larger "
+			    "than %d bytes", shown, HTTP_MAX_HEADERS);
+			break;
+		}
+		rc = certo_fail(CERTO_ENET, "%s: %s", shown,
+		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		break;
+	}
+out:
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(hdrs);
+	free(ct);
+	return rc;
+}
+
+int
+http_parse_retry_after(const char *v, time_t now, long *secs)
+{
+	char *end;
+	long n;
+	time_t t;
+
+	if (v == NULL || *v == '\0')
+		return CERTO_EPROTO;
+	if (*v >= '0' && *v <= '9') {
+		n = strtol(v, &end, 10);
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end != '\0' || n < 0)
+			return CERTO_EPROTO;
+		*secs = n;
+		return 0;
+	}
+	/* HTTP-date (RFC 9110 5.6.7); curl_getdate understands it. */
+	if ((t = curl_getdate(v, NULL)) == -1)
+		return CERTO_EPROTO;
+	*secs = t > now ? (long)(t - now) : 0;
+	return 0;
+}
+
+const char *
+http_version(void)
+{
+	return curl_version();
+}

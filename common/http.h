@@ -1,0 +1,77 @@
+/*
+ * HTTP(S) through one reused libcurl handle: connect and total timeouts,
+ * capped bodies and headers, HTTPS only unless allow_http, no redirects.
+ * Knows nothing of ACME: request.c adds nonces and JWS on top.
+ */
+#ifndef CERTO_HTTP_H
+#define CERTO_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "buf.h"
+
+#define HTTP_MAX_HEADERS (64 * 1024)
+#define HTTP_MAX_LINKS 16
+
+struct http_opts {
+	const char *ca_bundle;     /* extra trust anchor file, or NULL */
+	bool allow_http;           /* permit http:// URLs (test CAs) */
+	long connect_timeout_ms;   /* 0: 10 s */
+	long total_timeout_ms;     /* 0: 60 s */
+};
+
+struct http_link {
+	char *url;
+	char *rel;
+};
+
+struct http_resp {
+	long status;
+	struct certo_buf body;
+	char *content_type;
+	char *location;
+	char *replay_nonce;
+	char *retry_after;         /* raw header value */
+	struct http_link links[HTTP_MAX_LINKS];
+	size_t nlinks;
+	size_t header_bytes;
+};
+
+struct certo_http {
+	void *curl;                /* CURL * */
+	struct http_opts opts;
+};
+
+/* Set up a session handle.  Returns 0 or CERTO_ENOMEM. */
+int http_init(struct certo_http *h, const struct http_opts *o);
+/* Release the handle; safe on a zeroed struct. */
+void http_free(struct certo_http *h);
+
+/*
+ * Perform method ("GET", "HEAD", "POST") on url.  For POST, body of
+ * content_type is sent.  The response body is capped at max_body bytes
+ * (CERTO_ETOOBIG beyond).  r is initialised here; free it with
+ * http_resp_free() whatever the result.  Network failures return
+ * CERTO_ENET / CERTO_ETIMEDOUT / CERTO_ETLS with a message naming url.
+ * Any HTTP status is a success at this level.
+ */
+int http_request(struct certo_http *h, const char *method, const char *url,
+    const char *content_type, const char *body, size_t max_body,
+    struct http_resp *r);
+void http_resp_free(struct http_resp *r);
+
+/* The URL of the first link with relation rel, or NULL. */
+const char *http_resp_link(const struct http_resp *r, const char *rel);
+
+/*
+ * Parse a Retry-After value (delta-seconds or an HTTP-date) relative to
+ * now into seconds (>= 0).  Returns 0, or CERTO_EPROTO if unparseable.
+ */
+int http_parse_retry_after(const char *v, time_t now, long *secs);
+
+/* "libcurl/7.88.1 GnuTLS/3.7.9 ..." for --version. */
+const char *http_version(void);
+
+#endif

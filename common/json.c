@@ -1,0 +1,136 @@
+/* Capped JSON parsing and typed getters on json-c. */
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+int
+json_parse_object(const char *s, size_t len, const char *what,
+    struct json_object **out)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+
+	*out = NULL;
+	if (len > CERTO_JSON_MAX_SIZE)
+		return certo_fail(CERTO_ETOOBIG, "%s: JSON document of %zu bytes "
+		    "exceeds the %d byte limit", what, len, CERTO_JSON_MAX_SIZE);
+	if (len > (size_t)INT32_MAX)
+		return CERTO_ETOOBIG;
+	if ((tok = json_tokener_new_ex(CERTO_JSON_MAX_DEPTH)) == NULL)
+		return CERTO_ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (o != NULL && jerr == json_tokener_success &&
+	    json_tokener_get_parse_end(tok) < len) {
+		/* Trailing bytes after the document: allow only whitespace. */
+		size_t i;
+		for (i = json_tokener_get_parse_end(tok); i < len; i++)
+			if (strchr(" \t\r\n", s[i]) == NULL)
+				break;
+		if (i < len) {
+			json_object_put(o);
+			json_tokener_free(tok);
+			return certo_fail(CERTO_EPROTO,
+			    "%s: trailing data after JSON document", what);
+		}
+	}
+	if (o == NULL || jerr != json_tokener_success) {
+		if (o)
+			json_object_put(o);
+		json_tokener_free(tok);
+		if (jerr == json_tokener_continue)
+			return certo_fail(CERTO_EPROTO,
+			    "%s: truncated JSON document", what);
+		return certo_fail(CERTO_EPROTO, "%s: invalid JSON: %s", what,
+		    json_tokener_error_desc(jerr));
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return certo_fail(CERTO_EPROTO, "%s: JSON document is not an "
+		    "object", what);
+	}
+	*out = o;
+	return 0;
+}
+
+static int
+get(struct json_object *o, const char *what, const char *key, bool required,
+    enum json_type type, struct json_object **v)
+{
+	static const char *const names[] = { "null", "boolean", "number",
+		"number", "object", "array", "string" };
+
+	if (!json_object_object_get_ex(o, key, v) ||
+	    json_object_is_type(*v, json_type_null)) {
+		*v = NULL;
+		if (required)
+			return certo_fail(CERTO_EPROTO, "%s: missing field "
+			    "\"%s\"", what, key);
+		return 0;
+	}
+	if (!json_object_is_type(*v, type)) {
+		*v = NULL;
+		return certo_fail(CERTO_EPROTO, "%s: field \"%s\" is not a%s %s",
+		    what, key, type == json_type_object ||
+		    type == json_type_array ? "n" : "", names[type]);
+	}
+	return 0;
+}
+
+int
+json_get_str(struct json_object *o, const char *what, const char *key,
+    bool required, size_t maxlen, char **out)
+{
+	struct json_object *v;
+	int rc;
+	size_t n;
+
+	if ((rc = get(o, what, key, required, json_type_string, &v)) != 0 ||
+	    v == NULL)
+		return rc;
+	n = (size_t)json_object_get_string_len(v);
+	if (n > maxlen)
+		return certo_fail(CERTO_ETOOBIG, "%s: field \"%s\" is %zu bytes, "
+		    "over the %zu byte limit", what, key, n, maxlen);
+	if (memchr(json_object_get_string(v), '\0', n) != NULL)
+		return certo_fail(CERTO_EPROTO, "%s: field \"%s\" contains a NUL "
+		    "byte", what, key);
+	free(*out);
+	if ((*out = strdup(json_object_get_string(v))) == NULL)
+		return CERTO_ENOMEM;
+	return 0;
+}
+
+int
+json_get_bool(struct json_object *o, const char *what, const char *key,
+    bool required, bool *out)
+{
+	struct json_object *v;
+	int rc;
+
+	if ((rc = get(o, what, key, required, json_type_boolean, &v)) != 0 ||
+	    v == NULL)
+		return rc;
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+int
+json_get_array(struct json_object *o, const char *what, const char *key,
+    bool required, struct json_object **out)
+{
+	return get(o, what, key, required, json_type_array, out);
+}
+
+int
+json_get_object(struct json_object *o, const char *what, const char *key,
+    bool required, struct json_object **out)
+{
+	return get(o, what, key, required, json_type_object, out);
+}

@@ -1,0 +1,49 @@
+/*
+ * JSON Web Signatures for ACME (RFC 7515, RFC 8555 section 6.2), JWK
+ * and thumbprints (RFC 7638), key authorizations (RFC 8555 section 8.1).
+ * ECDSA signatures are converted from GnuTLS's DER to the fixed-size
+ * r||s that JWS requires.
+ */
+#ifndef CERTO_JWS_H
+#define CERTO_JWS_H
+
+#include <stddef.h>
+
+struct certo_key;
+
+/* "ES256", "ES384" or "RS256". */
+const char *jws_alg(const struct certo_key *k);
+
+/*
+ * The public JWK of k as canonical JSON (RFC 7638: required members
+ * only, sorted, no whitespace) in a malloc'd string.
+ */
+int jws_jwk(const struct certo_key *k, char **out);
+
+/* base64url(SHA-256(canonical JWK)), malloc'd. */
+int jws_thumbprint(const struct certo_key *k, char **out);
+
+/* token "." thumbprint, malloc'd (RFC 8555 section 8.1). */
+int jws_key_authorization(const struct certo_key *k, const char *token,
+    char **out);
+
+/*
+ * Sign payload (a JSON text, or "" for POST-as-GET) for url as a
+ * flattened JWS JSON object; the protected header carries alg, nonce,
+ * url and either kid (when kid is not NULL) or the jwk.  Result is a
+ * malloc'd string.
+ */
+int jws_sign(const struct certo_key *k, const char *kid, const char *nonce,
+    const char *url, const char *payload, char **out);
+
+/*
+ * Verify a flattened JWS: with key, against that key; with key NULL,
+ * against the "jwk" in its protected header.  On success *payload and
+ * *protected_json (either may be NULL) get malloc'd copies of the
+ * decoded payload and protected header.  CERTO_ECRYPTO when the
+ * signature does not verify, CERTO_EPROTO when malformed.
+ */
+int jws_verify(const char *jws, const struct certo_key *key, char **payload,
+    char **protected_json);
+
+#endif

@@ -1,0 +1,125 @@
+/* Logging and sanitising of untrusted strings. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static enum log_level level = LOG_NORMAL;
+static const char *progname = "certo";
+
+void
+log_set_level(enum log_level lvl)
+{
+	level = lvl;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return level;
+}
+
+void
+log_set_progname(const char *name)
+{
+	progname = name;
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LOG_NORMAL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LOG_VERBOSE)
+		return;
+	fprintf(stderr, "%s: debug: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < LOG_NORMAL)
+		return;
+	fprintf(stderr, "%s: warning: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+char *
+log_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char c;
+
+	if (dstlen == 0)
+		return dst;
+	if (src == NULL)
+		src = "(null)";
+	if (n == (size_t)-1)
+		n = strlen(src);
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)src[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= dstlen)
+				goto cut;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= dstlen)
+				goto cut;
+			dst[o++] = '\\';
+			if (c == '\\') {
+				dst[o++] = '\\';
+				continue;
+			}
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+cut:
+	if (dstlen >= 4) {
+		o = o > dstlen - 4 ? dstlen - 4 : o;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o < dstlen ? o : dstlen - 1] = '\0';
+	return dst;
+}

@@ -1,0 +1,33 @@
+/*
+ * Logging: progress lines on stdout, errors and warnings on stderr,
+ * protocol detail with -v.  Strings that come from the network must go
+ * through log_sanitize() (acme-client's stravis) before printing.
+ */
+#ifndef CERTO_LOG_H
+#define CERTO_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_QUIET = 0, LOG_NORMAL = 1, LOG_VERBOSE = 2 };
+
+void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+/* Set the program name printed before errors ("certo"). */
+void log_set_progname(const char *name);
+/* A progress line on stdout (suppressed by -q). */
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Protocol detail on stderr, only with -v. */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning on stderr (suppressed by -q). */
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An error line on stderr, always shown: "certo: <msg>". */
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Copy src (n bytes, or up to NUL if n is (size_t)-1) into dst, making
+ * it printable: control and non-ASCII bytes become \xHH, the result is
+ * cut to dstlen-1 bytes with "..." when too long.  Returns dst.
+ */
+char *log_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * Signals: SIGINT/SIGTERM/SIGHUP set a flag that long waits and transfers
+ * check, so every exit path runs its cleanup (challenge state removed).
+ */
+#ifndef CERTO_SIG_H
+#define CERTO_SIG_H
+
+#include <stdbool.h>
+
+/* Install the handlers (no SA_RESTART). */
+void sig_install(void);
+/* The signal received, or 0. */
+int sig_pending(void);
+/* Sleep ms milliseconds; CERTO_EINTR early if a signal arrives. */
+int sig_sleep_ms(long ms);
+
+#endif

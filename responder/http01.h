@@ -1,0 +1,32 @@
+/*
+ * HTTP-01 responder on libmicrohttpd: GET/HEAD of
+ * /.well-known/acme-challenge/<token> answers the key authorization
+ * from a token table as application/octet-stream; everything else 404
+ * (405 for other methods).  Request bodies are never parsed.
+ */
+#ifndef CERTO_HTTP01_H
+#define CERTO_HTTP01_H
+
+struct token_table;
+struct http01_server;
+
+struct http01_opts {
+	const char *addr;          /* NULL: all addresses (IPv6 dual-stack) */
+	unsigned short port;
+	unsigned max_conns;        /* 0: 1024 */
+	unsigned timeout_s;        /* per connection, 0: 10 */
+	unsigned threads;          /* polling threads, 0: 1 */
+};
+
+/*
+ * Bind and start serving from tokens (not owned).  CERTO_EADDRINUSE when
+ * the port is taken (message suggests --http-port), CERTO_EBIND else.
+ */
+int http01_start(const struct http01_opts *o, struct token_table *tokens,
+    struct http01_server **out);
+/* The port actually bound (useful with port 0). */
+unsigned short http01_port(const struct http01_server *s);
+/* Stop and free; NULL is fine. */
+void http01_stop(struct http01_server *s);
+
+#endif

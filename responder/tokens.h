@@ -1,0 +1,69 @@
+/*
+ * The challenge token table shared by the HTTP-01 and TLS-ALPN-01
+ * responders, in-process (certo issue --standalone) and in the daemon.
+ * Thread-safe (libmicrohttpd answers from its own thread); entries
+ * expire; the table has a size cap.
+ */
+#ifndef CERTO_TOKENS_H
+#define CERTO_TOKENS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define TOKENS_DEFAULT_MAX 1024
+#define TOKENS_DEFAULT_TTL 3600
+#define TOKENS_MAX_TOKEN 256
+#define TOKENS_MAX_KEYAUTH 512
+#define TOKENS_MAX_IDENT 253
+
+enum token_type { TOKEN_HTTP01, TOKEN_TLSALPN01 };
+
+struct token_entry {
+	enum token_type type;
+	char *ident;
+	char *token;
+	char *keyauth;
+	time_t expires;
+};
+
+struct token_table {
+	pthread_mutex_t lock;
+	struct token_entry *v;
+	size_t n;
+	size_t max;
+	long ttl;
+};
+
+/* Empty table of at most max entries living ttl seconds (0: defaults). */
+int tokens_init(struct token_table *t, size_t max, long ttl);
+void tokens_free(struct token_table *t);
+/*
+ * Add (or replace: same type, ident and token) an entry.  Token must be
+ * base64url, keyauth printable.  CERTO_EUSAGE on bad fields,
+ * CERTO_ETOOBIG when full of live entries.
+ */
+int tokens_add(struct token_table *t, enum token_type type,
+    const char *ident, const char *token, const char *keyauth);
+/* Remove an entry; returns 0 or CERTO_EUSAGE if there was none. */
+int tokens_remove(struct token_table *t, enum token_type type,
+    const char *ident, const char *token);
+/*
+ * HTTP-01 lookup by token: copies the key authorization into out
+ * (size outlen) and returns its length, or -1 if absent or expired.
+ */
+long tokens_lookup_http(struct token_table *t, const char *token, char *out,
+    size_t outlen);
+/*
+ * TLS-ALPN-01 lookup by identifier: copies the key authorization, as
+ * tokens_lookup_http().
+ */
+long tokens_lookup_alpn(struct token_table *t, const char *ident, char *out,
+    size_t outlen);
+/* Drop expired entries; returns how many remain. */
+size_t tokens_expire(struct token_table *t, time_t now);
+/* Number of entries. */
+size_t tokens_count(struct token_table *t);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install certo's build and test dependencies from Debian 12 packages.
+# Idempotent: packages already present are not fetched again.
+# Usage: scripts/deps.sh [--bench]   (--bench adds the benchmark peers)
+set -eu
+
+PKGS="build-essential cmake pkg-config git ca-certificates openssl \
+ libgnutls28-dev gnutls-bin libmicrohttpd-dev libjson-c-dev \
+ libcurl4-gnutls-dev libc-ares-dev libidn2-dev libcmocka-dev \
+ pebble curl procps time"
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS uacme lego certbot nginx wrk hyperfine"
+fi
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "deps.sh: need root (or sudo) to install:$missing" >&2
+		exit 1
+	}
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

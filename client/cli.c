@@ -91,6 +91,91 @@ cli_help(FILE *f, enum cli_verb verb)
 	    "local I/O error, 5 challenge self-check failed, 130 interrupted.\n");
 }
 
+/* roff-escape s: backslashes and leading dots/quotes, hyphens as \-. */
+static void
+roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+man_opts(FILE *f, unsigned mask)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (!(opts[i].verbs & mask))
+			continue;
+		fputs(".TP\n", f);
+		if (opts[i].sh)
+			fprintf(f, "\\fB\\-%c\\fR, ", opts[i].sh);
+		fputs("\\fB\\-\\-", f);
+		roff(f, opts[i].name);
+		fputs("\\fR", f);
+		if (opts[i].arg) {
+			fputs(" \\fI", f);
+			roff(f, opts[i].arg);
+			fputs("\\fR", f);
+		}
+		fputc('\n', f);
+		roff(f, opts[i].help);
+		fputs(".\n", f);
+	}
+}
+
+void
+cli_man(FILE *f)
+{
+	fputs(".\\\" Generated from the option table in client/cli.h by "
+	    "certo-mkman; do not edit.\n"
+	    ".TH CERTO 1 \"\" \"certo " CERTO_VERSION "\" \"User Commands\"\n"
+	    ".SH NAME\ncerto \\- ACME certificate client with built\\-in "
+	    "challenge responders\n"
+	    ".SH SYNOPSIS\n\\fBcerto\\fR [\\fIglobal options\\fR] "
+	    "\\fBissue\\fR \\fB\\-d\\fR \\fINAME\\fR... "
+	    "\\fB\\-\\-standalone\\fR [\\fIoptions\\fR]\n"
+	    ".SH DESCRIPTION\n\\fBcerto\\fR gets certificates from ACME "
+	    "(RFC 8555) certificate authorities. It answers the HTTP\\-01 "
+	    "challenge from a built\\-in server, checks that the answer is "
+	    "reachable before the CA is asked to validate, and stores the "
+	    "key and chain atomically under the state directory.\n"
+	    ".SH VERBS\n", f);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		fprintf(f, ".TP\n\\fB%s\\fR\n", verbs[i].name);
+		roff(f, verbs[i].summary);
+		fputs(".\n", f);
+	}
+	fputs(".SH GLOBAL OPTIONS\n", f);
+	man_opts(f, V_GLOBAL);
+	fputs(".SH ISSUE OPTIONS\n", f);
+	man_opts(f, V_ISSUE);
+	fputs(".SH FILES\n.TP\n\\fI<state>/accounts/<ca>/account.key\\fR\n"
+	    "The account key (mode 0600).\n"
+	    ".TP\n\\fI<state>/live/<name>/\\fR\n"
+	    "privkey.pem (0600), cert.pem, chain.pem, fullchain.pem.\n"
+	    ".TP\n\\fI<state>/archive/<name>/<time>/\\fR\n"
+	    "The previous set of files, kept on every re\\-issue.\n"
+	    ".SH ENVIRONMENT\n.TP\n\\fBCERTO_STATE_DIR\\fR\n"
+	    "The state directory when \\fB\\-\\-state\\-dir\\fR is not "
+	    "given.\n"
+	    ".SH EXIT STATUS\n.TP\n0\nDone.\n.TP\n1\nUsage or configuration "
+	    "error.\n.TP\n2\nThe CA refused or validation failed.\n.TP\n3\n"
+	    "Network error or timeout.\n.TP\n4\nLocal I/O error (files, "
+	    "ports).\n.TP\n5\nThe challenge self\\-check failed; the CA was "
+	    "not asked.\n.TP\n130\nInterrupted.\n"
+	    ".SH EXAMPLES\n.nf\ncerto issue \\-d example.com \\-d "
+	    "www.example.com \\-\\-standalone \\\\\n"
+	    "    \\-\\-email me@example.com \\-\\-agree\\-tos\n.fi\n"
+	    ".SH SEE ALSO\n\\fBcerto\\-responder\\fR(8)\n", f);
+}
+
 static int
 add_ptr(char ***v, size_t *n, char *p)
 {

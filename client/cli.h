@@ -88,6 +88,8 @@ struct certo_cli {
 int cli_parse(int argc, char **argv, struct certo_cli *cli);
 /* Print help for verb (VERB_NONE: the overview). */
 void cli_help(FILE *f, enum cli_verb verb);
+/* Print the certo(1) man page (roff) from the option table. */
+void cli_man(FILE *f);
 void cli_free(struct certo_cli *cli);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "challenge.h"
 #include "key.h"
 
 /* Verbs an option applies to (bit mask). */
@@ -33,18 +34,30 @@
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
 	    "google-staging, sectigo")                                        \
 	XX(CA_BUNDLE, "ca-bundle", 0, "FILE", V_GLOBAL,                       \
-	    "also trust the CA certificates in FILE for HTTPS to the CA")     \
+	    "trust only the CA certificates in FILE for HTTPS to the CA "  \
+	    "(a private or test CA; default: the system bundle)")     \
 	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,              \
 	    "permit a plain http:// directory URL (test CAs only)")           \
 	XX(DOMAIN, "domain", 'd', "NAME", V_ISSUE,                            \
 	    "a name for the certificate; repeat for more (the first one "     \
 	    "names the files); non-ASCII names become punycode")              \
 	XX(STANDALONE, "standalone", 0, NULL, V_ISSUE,                        \
-	    "answer HTTP-01 challenges from a built-in server")               \
+	    "answer challenges from built-in servers (HTTP-01 on --http-port,"\
+	    " TLS-ALPN-01 on --tls-port)")                                    \
+	XX(RESPONDER, "responder", 0, "SOCKET", V_ISSUE,                      \
+	    "answer challenges through a running certo-responder's control "  \
+	    "socket instead of binding ports")                               \
+	XX(CHALLENGE, "challenge", 'c', "TYPES", V_ISSUE,                     \
+	    "challenge types to use, in order of preference, comma-separated:"\
+	    " http-01 (default), tls-alpn-01")                                \
 	XX(HTTP_PORT, "http-port", 0, "PORT", V_ISSUE,                        \
 	    "port of the built-in HTTP-01 server (default 80)")               \
 	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_ISSUE,                        \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
+	XX(TLS_PORT, "tls-port", 0, "PORT", V_ISSUE,                          \
+	    "port of the built-in TLS-ALPN-01 server (default 443)")          \
+	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_ISSUE,                          \
+	    "bind the TLS-ALPN-01 server to this address only (default: all)")\
 	XX(EMAIL, "email", 'm', "ADDR", V_ISSUE,                              \
 	    "contact address for a new account; repeatable")                 \
 	XX(AGREE_TOS, "agree-tos", 0, NULL, V_ISSUE,                          \
@@ -77,6 +90,11 @@ struct certo_cli {
 	const char *state_dir;
 	const char *http_addr;
 	unsigned short http_port;
+	const char *tls_addr;
+	unsigned short tls_port;
+	const char *responder;        /* control socket path, or NULL */
+	enum chall_type challenges[3]; /* preference order */
+	size_t nchallenges;
 	enum key_type key_type;
 	enum key_type account_key_type;
 };

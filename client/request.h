@@ -18,7 +18,7 @@ struct certo_key;
 
 #define REQUEST_MAX_BODY (256 * 1024)     /* JSON resources */
 #define REQUEST_MAX_CERT (512 * 1024)     /* certificate chains */
-#define REQUEST_BADNONCE_RETRIES 10
+#define REQUEST_BADNONCE_RETRIES 20
 #define REQUEST_BUSY_RETRIES 3
 #define REQUEST_RETRY_AFTER_CAP 120       /* seconds we wait in-line */
 

@@ -45,13 +45,18 @@ file_mkdirs(const char *dir)
 		char c = *s;
 		*s = '\0';
 		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			rc = certo_fail(CERTO_EIO, "cannot create directory %s: %s",
-			    p, strerror(errno));
+			rc = certo_fail(CERTO_EIO, "cannot create directory %s: %s: %s",
+			    dir, p, strerror(errno));
 			goto out;
 		}
-		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
-			rc = certo_fail(CERTO_EIO, "cannot create directory %s: %s",
-			    p, errno ? strerror(errno) : "not a directory");
+		if (stat(p, &st) != 0) {
+			rc = certo_fail(CERTO_EIO, "cannot create directory %s: %s: %s",
+			    dir, p, strerror(errno));
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			rc = certo_fail(CERTO_EIO, "cannot create directory %s: %s is "
+			    "not a directory", dir, p);
 			goto out;
 		}
 		*s = c;

@@ -6,10 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "log.h"
 #include "sig.h"
+
+/* Where distributions keep the system's trust bundle as one file. */
+static const char *const system_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Ubuntu, Alpine */
+	"/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL */
+	"/etc/ssl/ca-bundle.pem",               /* openSUSE */
+	"/etc/ssl/cert.pem",                    /* OpenBSD, macOS */
+	NULL
+};
 
 int
 http_init(struct certo_http *h, const struct http_opts *o)
@@ -22,6 +32,11 @@ http_init(struct certo_http *h, const struct http_opts *o)
 		h->opts.total_timeout_ms = 60000;
 	if ((h->curl = curl_easy_init()) == NULL)
 		return CERTO_ENOMEM;
+	for (size_t i = 0; system_bundles[i] != NULL; i++)
+		if (access(system_bundles[i], R_OK) == 0) {
+			h->system_bundle = system_bundles[i];
+			break;
+		}
 	return 0;
 }
 
@@ -211,8 +226,17 @@ http_request(struct certo_http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	if (h->opts.ca_bundle)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_bundle);
+	/*
+	 * Trust one bundle file, never a hashed directory: Debian's libcurl
+	 * defaults to CApath /etc/ssl/certs, which loads every root twice
+	 * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
+	 * --cacert.
+	 */
+	if (h->opts.ca_bundle || h->system_bundle) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_bundle ?
+		    h->opts.ca_bundle : h->system_bundle);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "POST") == 0) {

@@ -16,7 +16,7 @@
 #define HTTP_MAX_LINKS 16
 
 struct http_opts {
-	const char *ca_bundle;     /* extra trust anchor file, or NULL */
+	const char *ca_bundle;     /* trust only this bundle file, or NULL */
 	bool allow_http;           /* permit http:// URLs (test CAs) */
 	long connect_timeout_ms;   /* 0: 10 s */
 	long total_timeout_ms;     /* 0: 60 s */
@@ -42,6 +42,7 @@ struct http_resp {
 struct certo_http {
 	void *curl;                /* CURL * */
 	struct http_opts opts;
+	const char *system_bundle; /* the trust bundle file, or NULL */
 };
 
 /* Set up a session handle.  Returns 0 or CERTO_ENOMEM. */

@@ -7,9 +7,9 @@ set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  libgnutls28-dev gnutls-bin libmicrohttpd-dev libjson-c-dev \
  libcurl4-gnutls-dev libc-ares-dev libidn2-dev libcmocka-dev \
- pebble curl procps time"
+ pebble lego curl procps time"
 if [ "${1:-}" = "--bench" ]; then
-	PKGS="$PKGS uacme lego certbot nginx wrk hyperfine"
+	PKGS="$PKGS uacme certbot nginx wrk hyperfine"
 fi
 
 missing=""

@@ -1,0 +1,415 @@
+# shellcheck shell=sh
+# lib.sh: helpers shared by certo's integration tests. Source it first:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   it_init issue_single          # temp dir, EXIT trap, checks $CERTO
+#   it_start_pebble               # skips (exit 77) if pebble is missing
+#   it_issue -d a.certo.test      # runs certo issue with the test flags
+#   it_expect_rc 0
+#   it_check_issued a.certo.test a.certo.test
+#   it_pass
+#
+# Environment (set by tests/integration/CMakeLists.txt):
+#   CERTO               the certo binary under test (required)
+#   CERTO_IT_BASEPORT   Pebble ports BASE..BASE+3 (see scripts/pebble-env.sh; default 15100)
+#   CERTO_IT_HTTP_PORT  certo's http-01 port (Pebble's validator dials it)
+#   CERTO_IT_TLS_PORT   certo's tls-alpn-01 port
+#   CERTO_IT_PORT_OFFSET  added to all three (default 0): lets two ctest runs
+#                       share a machine, e.g. CERTO_IT_PORT_OFFSET=5000 ctest
+#   CERTO_IT_KEEP=1     keep the temp dir even when the test passes
+#   CERTO_IT_RUN_TIMEOUT  seconds one certo run may take (default 40)
+#
+# A failed check prints "FAIL: <test>: <reason>", the last certo command
+# with its exit code, stdout and stderr, the end of Pebble's log, and exits 1.
+# The temp dir is kept on failure and its path printed.
+
+IT_DIR=$(cd "$(dirname "$0")" && pwd)
+IT_SRCROOT=$(cd "$IT_DIR/../.." && pwd)
+. "$IT_SRCROOT/scripts/pebble-env.sh"
+
+IT_NAME=""
+IT_TMP=""
+IT_STATE=""
+IT_PEBBLE_DIR=""
+IT_LAST_CMD=""
+IT_RC=""
+IT_ELAPSED=""
+IT_OUT=""
+IT_ERR=""
+IT_HELPER_PIDS=""
+
+# ---------------------------------------------------------------- basics
+
+it_log() {
+	echo "[$IT_NAME] $*"
+}
+
+# fail REASON...: report and exit 1.
+fail() {
+	echo "FAIL: $IT_NAME: $*" >&2
+	if [ -n "$IT_LAST_CMD" ]; then
+		echo "--- last certo run (exit $IT_RC, ${IT_ELAPSED}s):$IT_LAST_CMD" >&2
+		if [ -s "$IT_OUT" ]; then
+			echo "--- its stdout:" >&2
+			tail -n 40 "$IT_OUT" | sed 's/^/  /' >&2
+		fi
+		if [ -s "$IT_ERR" ]; then
+			echo "--- its stderr:" >&2
+			tail -n 40 "$IT_ERR" | sed 's/^/  /' >&2
+		fi
+	fi
+	if [ -n "$IT_PEBBLE_DIR" ] && [ -f "$IT_PEBBLE_DIR/pebble.log" ]; then
+		echo "--- end of $IT_PEBBLE_DIR/pebble.log:" >&2
+		tail -n 25 "$IT_PEBBLE_DIR/pebble.log" | sed 's/^/  /' >&2
+	fi
+	exit 1
+}
+
+it_pass() {
+	echo "PASS: $IT_NAME"
+	exit 0
+}
+
+it_skip() {
+	echo "SKIPPED: $*"
+	exit 77
+}
+
+_it_cleanup() {
+	_it_rc=$?
+	trap - EXIT INT TERM
+	for _it_p in $IT_HELPER_PIDS; do
+		kill "$_it_p" 2>/dev/null
+		wait "$_it_p" 2>/dev/null
+	done
+	if [ -n "$IT_PEBBLE_DIR" ]; then
+		pebble_stop "$IT_PEBBLE_DIR"
+	fi
+	if [ -n "$IT_TMP" ] && [ -d "$IT_TMP" ]; then
+		if [ "$_it_rc" -ne 0 ] && [ "$_it_rc" -ne 77 ] || [ "${CERTO_IT_KEEP:-}" = 1 ]; then
+			echo "[$IT_NAME] kept $IT_TMP" >&2
+		else
+			rm -rf "$IT_TMP"
+		fi
+	fi
+	exit "$_it_rc"
+}
+
+# it_init NAME: temp dir ($IT_TMP, state dir $IT_STATE inside it, not yet
+# created), cleanup trap, ports, and a check that $CERTO is runnable.
+it_init() {
+	IT_NAME=$1
+	if [ "${IT_NO_CERTO:-}" != 1 ]; then
+		[ -n "${CERTO:-}" ] ||
+			fail "CERTO is not set: run through ctest, or CERTO=path/to/certo $0"
+		[ -f "$CERTO" ] && [ -x "$CERTO" ] ||
+			fail "CERTO=$CERTO is not an executable file"
+	fi
+	# CERTO_IT_PORT_OFFSET shifts every port, so that two ctest runs (two
+	# build dirs, two people) on one machine do not collide.
+	_it_off=${CERTO_IT_PORT_OFFSET:-0}
+	IT_BASEPORT=$((${CERTO_IT_BASEPORT:-15100} + _it_off))
+	IT_HTTP_PORT=$((${CERTO_IT_HTTP_PORT:-$((IT_BASEPORT - _it_off + 50))} + _it_off))
+	IT_TLS_PORT=$((${CERTO_IT_TLS_PORT:-$((IT_BASEPORT - _it_off + 51))} + _it_off))
+	IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certo-it-$IT_NAME.XXXXXX") ||
+		fail "mktemp failed"
+	IT_STATE="$IT_TMP/state"
+	IT_OUT="$IT_TMP/stdout"
+	IT_ERR="$IT_TMP/stderr"
+	trap _it_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	# Keep certo's environment predictable.
+	unset CERTO_STATE_DIR
+}
+
+# it_need_pebble: exit 77 unless pebble, challtestsrv, openssl, curl exist.
+it_need_pebble() {
+	pebble_installed || it_skip "pebble not installed (missing: $(pebble_missing_tools))"
+}
+
+# it_port_busy PORT: true if something listens on 127.0.0.1:PORT (TCP).
+it_port_busy() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+		return
+	fi
+	curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/"
+	[ $? -ne 7 ]
+}
+
+# it_start_pebble: start Pebble + challtestsrv for this test (knobs come
+# from the environment, e.g. PEBBLE_WFE_NONCEREJECT=50 it_start_pebble),
+# fetch root.pem and intermediate.pem into $IT_PEBBLE_DIR.
+it_start_pebble() {
+	it_need_pebble
+	for _it_p in "$IT_BASEPORT" $((IT_BASEPORT + 1)) $((IT_BASEPORT + 2)) \
+		$((IT_BASEPORT + 3)) "$IT_HTTP_PORT" "$IT_TLS_PORT"; do
+		if it_port_busy "$_it_p"; then
+			fail "port $_it_p is already in use (another test or process?)"
+		fi
+	done
+	IT_PEBBLE_DIR="$IT_TMP/pebble"
+	pebble_start "$IT_PEBBLE_DIR" "$IT_BASEPORT" "$IT_HTTP_PORT" "$IT_TLS_PORT" ||
+		fail "could not start Pebble"
+	pebble_fetch_roots "$IT_PEBBLE_DIR" || fail "could not fetch Pebble's roots"
+	IT_ROOT="$IT_PEBBLE_DIR/root.pem"
+	IT_INTERMEDIATE="$IT_PEBBLE_DIR/intermediate.pem"
+	IT_ACCOUNT_DIR="$IT_STATE/accounts/localhost_$IT_BASEPORT"
+}
+
+# ---------------------------------------------------------------- running certo
+
+# it_certo ARGS...: run "$CERTO" ARGS with stdin from /dev/null and a
+# timeout; sets IT_RC, IT_ELAPSED (seconds, decimal), IT_OUT, IT_ERR (files).
+it_certo() {
+	IT_LAST_CMD=""
+	for _it_a in "$@"; do
+		IT_LAST_CMD="$IT_LAST_CMD '$_it_a'"
+	done
+	IT_LAST_CMD=" certo$IT_LAST_CMD"
+	_it_t0=$(date +%s.%N)
+	timeout -k 5 "${CERTO_IT_RUN_TIMEOUT:-40}" "$CERTO" "$@" \
+		>"$IT_OUT" 2>"$IT_ERR" </dev/null
+	IT_RC=$?
+	_it_t1=$(date +%s.%N)
+	IT_ELAPSED=$(awk -v a="$_it_t0" -v b="$_it_t1" 'BEGIN { printf "%.2f", b - a }')
+	if [ "$IT_RC" -eq 124 ] || [ "$IT_RC" -eq 137 ]; then
+		fail "certo did not finish within ${CERTO_IT_RUN_TIMEOUT:-40} s (killed by timeout)"
+	fi
+}
+
+# it_issue ARGS...: certo issue against this test's Pebble with the
+# standard flags, plus ARGS (the -d names and anything else). Global options
+# (-v, -q) go in IT_GLOBAL_OPTS.
+it_issue() {
+	# shellcheck disable=SC2086 # IT_GLOBAL_OPTS is a word list
+	it_certo ${IT_GLOBAL_OPTS:-} issue --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		--state-dir "$IT_STATE" --standalone --http-port "$IT_HTTP_PORT" \
+		--http-addr 127.0.0.1 --agree-tos --email test@example.com "$@"
+}
+
+# ---------------------------------------------------------------- assertions
+
+# it_expect_rc N [WHAT]: the last certo run exited with N.
+it_expect_rc() {
+	[ "$IT_RC" = "$1" ] ||
+		fail "${2:+$2: }expected exit code $1, got $IT_RC"
+}
+
+# it_expect_err_contains TEXT [WHAT]: stderr contains TEXT (fixed string,
+# case-insensitive).
+it_expect_err_contains() {
+	grep -qiF -- "$1" "$IT_ERR" ||
+		fail "${2:+$2: }stderr does not contain '$1'"
+}
+
+it_expect_out_contains() {
+	grep -qiF -- "$1" "$IT_OUT" ||
+		fail "${2:+$2: }stdout does not contain '$1'"
+}
+
+# it_expect_err_certo_line [WHAT]: stderr is non-empty and its first line
+# starts with "certo: " (the error format of the CLI contract).
+it_expect_err_certo_line() {
+	[ -s "$IT_ERR" ] || fail "${1:+$1: }stderr is empty, expected an error line"
+	head -n 1 "$IT_ERR" | grep -q '^certo: ' ||
+		fail "${1:+$1: }first stderr line does not start with 'certo: '"
+}
+
+# it_expect_err_one_line [WHAT]: stderr is exactly one line starting "certo: ".
+it_expect_err_one_line() {
+	it_expect_err_certo_line "$1"
+	_it_n=$(wc -l <"$IT_ERR")
+	# A last line without newline counts too.
+	[ -n "$(tail -c 1 "$IT_ERR")" ] && _it_n=$((_it_n + 1))
+	[ "$_it_n" -eq 1 ] ||
+		fail "${1:+$1: }expected exactly one stderr line, got $_it_n"
+}
+
+# it_expect_no_live [WHAT]: no file anywhere under $IT_STATE/live.
+it_expect_no_live() {
+	if [ -d "$IT_STATE/live" ]; then
+		_it_f=$(find "$IT_STATE/live" ! -type d | head -n 5)
+		[ -z "$_it_f" ] ||
+			fail "${1:+$1: }files under live/ after a failed run: $(echo "$_it_f" | tr '\n' ' ')"
+	fi
+}
+
+# it_mode PATH: octal permission bits, e.g. 600.
+it_mode() {
+	stat -c %a "$1"
+}
+
+# it_expect_mode PATH MODE
+it_expect_mode() {
+	[ -e "$1" ] || fail "missing: $1"
+	_it_m=$(it_mode "$1")
+	[ "$_it_m" = "$2" ] || fail "$1 has mode 0$_it_m, expected 0$2"
+}
+
+# it_cert_count FILE: number of PEM certificates in FILE.
+it_cert_count() {
+	grep -c -- '-----BEGIN CERTIFICATE-----' "$1"
+}
+
+# it_fingerprints FILE: SHA-256 fingerprint of each PEM certificate in FILE,
+# in order, one per line (compares certificates by DER, not by PEM text).
+it_fingerprints() {
+	_it_split="$IT_TMP/split.$$"
+	rm -rf "$_it_split" && mkdir "$_it_split" || fail "mkdir $_it_split"
+	awk -v pfx="$_it_split/" '
+		/-----BEGIN CERTIFICATE-----/ { n++; f = sprintf("%s%04d.pem", pfx, n) }
+		f != "" { print > f }
+		/-----END CERTIFICATE-----/ { close(f); f = "" }' "$1"
+	for _it_b in "$_it_split"/*.pem; do
+		[ -f "$_it_b" ] || continue
+		openssl x509 -in "$_it_b" -noout -fingerprint -sha256 2>/dev/null ||
+			echo "UNPARSABLE($_it_b)"
+	done
+	rm -rf "$_it_split"
+}
+
+# it_cert_sans CERT: the subjectAltName entries, sorted, one per line
+# ("DNS:a.example", "IP Address:...").
+it_cert_sans() {
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null |
+		sed 1d | tr ',' '\n' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' |
+		sed '/^$/d' | LC_ALL=C sort
+}
+
+# it_cert_serial CERT: serial number (hex, as openssl prints it).
+it_cert_serial() {
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//'
+}
+
+# it_expect_sans CERT NAME...: the SANs are exactly DNS:NAME... (any order,
+# nothing else).
+it_expect_sans() {
+	_it_cert=$1
+	shift
+	_it_want=$(for _it_n in "$@"; do echo "DNS:$_it_n"; done | LC_ALL=C sort)
+	_it_got=$(it_cert_sans "$_it_cert")
+	[ -n "$_it_got" ] || fail "$_it_cert has no subjectAltName extension"
+	[ "$_it_got" = "$_it_want" ] ||
+		fail "$_it_cert SANs are [$(echo "$_it_got" | tr '\n' ' ')], expected [$(echo "$_it_want" | tr '\n' ' ')]"
+}
+
+# it_expect_key_matches KEY CERT: KEY is the private key for CERT.
+it_expect_key_matches() {
+	_it_k=$(openssl pkey -in "$1" -pubout 2>/dev/null) ||
+		fail "$1 is not a readable private key"
+	_it_c=$(openssl x509 -in "$2" -noout -pubkey 2>/dev/null) ||
+		fail "$2 is not a readable certificate"
+	[ "$_it_k" = "$_it_c" ] || fail "$1 does not match the public key of $2"
+}
+
+# it_expect_verifies CERT UNTRUSTED: CERT chains to this Pebble's root via
+# the certificates in UNTRUSTED.
+it_expect_verifies() {
+	_it_v=$(openssl verify -CAfile "$IT_ROOT" -untrusted "$2" "$1" 2>&1) ||
+		fail "openssl verify -CAfile root.pem -untrusted $(basename "$2") $(basename "$1") failed: $(echo "$_it_v" | tr '\n' ' ')"
+}
+
+# it_expect_no_tmp: no temporary files (*.tmp*) anywhere in the state dir.
+it_expect_no_tmp() {
+	_it_f=$(find "$IT_STATE" -name '*.tmp*' | head -n 5)
+	[ -z "$_it_f" ] || fail "temporary files left in the state dir: $(echo "$_it_f" | tr '\n' ' ')"
+}
+
+# it_expect_private_modes: every directory in the state dir is 0700 and
+# every private key file (privkey*.pem, *.key) is 0600.
+it_expect_private_modes() {
+	it_expect_mode "$IT_STATE" 700
+	find "$IT_STATE" -type d >"$IT_TMP/dirs"
+	while IFS= read -r _it_d; do
+		it_expect_mode "$_it_d" 700
+	done <"$IT_TMP/dirs"
+	find "$IT_STATE" -type f \( -name 'privkey*.pem' -o -name '*.key' \) >"$IT_TMP/keys"
+	while IFS= read -r _it_d; do
+		it_expect_mode "$_it_d" 600
+	done <"$IT_TMP/keys"
+	# Nothing in the state dir is writable by group or others.
+	_it_f=$(find "$IT_STATE" ! -type l -perm /022 | head -n 5)
+	[ -z "$_it_f" ] || fail "group/other-writable in the state dir: $(echo "$_it_f" | tr '\n' ' ')"
+}
+
+# it_expect_account: the account files of this CA exist with safe modes
+# and account.json holds an account URL of this Pebble.
+it_expect_account() {
+	[ -d "$IT_ACCOUNT_DIR" ] || fail "no account directory $IT_ACCOUNT_DIR (found: $(ls "$IT_STATE/accounts" 2>/dev/null | tr '\n' ' '))"
+	it_expect_mode "$IT_ACCOUNT_DIR/account.key" 600
+	[ -s "$IT_ACCOUNT_DIR/account.json" ] || fail "missing or empty $IT_ACCOUNT_DIR/account.json"
+	grep -q "https://localhost:$IT_BASEPORT/" "$IT_ACCOUNT_DIR/account.json" ||
+		fail "$IT_ACCOUNT_DIR/account.json holds no https://localhost:$IT_BASEPORT/ account URL"
+}
+
+# it_check_issued LIVENAME SAN...: every check of a successful issuance:
+# live/LIVENAME holds exactly privkey.pem cert.pem chain.pem fullchain.pem;
+# cert.pem is one certificate, fullchain.pem = cert.pem + chain.pem; the
+# chain verifies to Pebble's root both with chain.pem and with Pebble's
+# intermediate; the SANs are exactly SAN...; the key matches; modes; no
+# temp files; account files present.
+it_check_issued() {
+	_it_live="$IT_STATE/live/$1"
+	shift
+	[ -d "$_it_live" ] || fail "no directory $_it_live (live/ has: $(ls "$IT_STATE/live" 2>/dev/null | tr '\n' ' '))"
+	_it_files=$(cd "$_it_live" && ls -A | LC_ALL=C sort | tr '\n' ' ')
+	[ "$_it_files" = "cert.pem chain.pem fullchain.pem privkey.pem " ] ||
+		fail "$_it_live holds [$_it_files], expected exactly cert.pem chain.pem fullchain.pem privkey.pem"
+	for _it_f in cert.pem chain.pem fullchain.pem privkey.pem; do
+		[ -f "$_it_live/$_it_f" ] && [ -s "$_it_live/$_it_f" ] ||
+			fail "$_it_live/$_it_f is not a non-empty regular file"
+	done
+
+	# Split: cert.pem is the leaf alone, fullchain = cert + chain.
+	[ "$(it_cert_count "$_it_live/cert.pem")" -eq 1 ] ||
+		fail "cert.pem holds $(it_cert_count "$_it_live/cert.pem") certificates, expected 1"
+	[ "$(it_cert_count "$_it_live/chain.pem")" -ge 1 ] ||
+		fail "chain.pem holds no certificate"
+	_it_full=$(it_fingerprints "$_it_live/fullchain.pem")
+	_it_parts=$(it_fingerprints "$_it_live/cert.pem"; it_fingerprints "$_it_live/chain.pem")
+	case "$_it_full$_it_parts" in
+	*UNPARSABLE*) fail "a certificate in cert.pem, chain.pem or fullchain.pem does not parse" ;;
+	esac
+	[ "$_it_full" = "$_it_parts" ] ||
+		fail "fullchain.pem is not cert.pem followed by chain.pem"
+	grep -q -- '-----BEGIN' "$_it_live/privkey.pem" && ! grep -q -- 'CERTIFICATE' "$_it_live/privkey.pem" ||
+		fail "privkey.pem is not a lone PEM private key"
+
+	it_expect_verifies "$_it_live/cert.pem" "$IT_INTERMEDIATE"
+	it_expect_verifies "$_it_live/cert.pem" "$_it_live/chain.pem"
+	it_expect_sans "$_it_live/cert.pem" "$@"
+	it_expect_key_matches "$_it_live/privkey.pem" "$_it_live/cert.pem"
+	it_expect_mode "$_it_live/privkey.pem" 600
+	it_expect_private_modes
+	it_expect_no_tmp
+	it_expect_account
+}
+
+# it_account_line FILE: the first "account:" line of a stdout file.
+it_account_line() {
+	grep -m 1 '^account:' "$1"
+}
+
+# ---------------------------------------------------------------- helpers
+
+# it_listen PORT: start a TCP listener on 127.0.0.1:PORT that holds the
+# port (it never answers); stopped by the cleanup trap.
+it_listen() {
+	_it_py=$(command -v python3) || it_skip "python3 not installed (needed to occupy a port)"
+	"$_it_py" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+time.sleep(300)
+' "$1" </dev/null >/dev/null 2>&1 &
+	IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
+	_it_tries=50
+	while ! it_port_busy "$1"; do
+		_it_tries=$((_it_tries - 1))
+		[ "$_it_tries" -gt 0 ] || fail "helper listener on port $1 did not start"
+		sleep 0.1
+	done
+}

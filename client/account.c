@@ -6,13 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "directory.h"
 #include "errors.h"
 #include "file.h"
 #include "json.h"
+#include "jws.h"
 #include "log.h"
 #include "request.h"
+#include "store.h"
+#include "cli.h"
+#include "log.h"
 
 #define ACCOUNT_JSON_MAX (64 * 1024)
 
@@ -32,13 +37,15 @@ account_ca_id(const char *dir_url, char **out)
 		rc = certo_fail(CERTO_ECONFIG, "invalid CA directory URL");
 		goto out;
 	}
-	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
 	/* Only [A-Za-z0-9.-:] hosts; anything else is not a path piece. */
 	for (char *p = host; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
 		    *p == ':' || *p == '[' || *p == ']'))
 			*p = '_';
+		else if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
 	if (strcmp(host, ".") == 0 || strcmp(host, "..") == 0) {
 		rc = certo_fail(CERTO_ECONFIG, "invalid CA directory URL");
 		goto out;
@@ -116,10 +123,10 @@ new_account(struct certo_req *req, const struct certo_directory *dir,
     const struct account_opts *o, bool only_existing, char **url,
     bool *missing)
 {
-	struct json_object *p, *contact;
+	struct json_object *p, *contact, *eab = NULL;
 	struct certo_problem prob = { 0 };
 	struct http_resp r;
-	char *mail;
+	char *mail, *eabjws = NULL;
 	int rc;
 
 	*missing = false;
@@ -142,6 +149,19 @@ new_account(struct certo_req *req, const struct certo_directory *dir,
 				free(mail);
 			}
 			json_object_object_add(p, "contact", contact);
+		}
+		if (o->eab_kid != NULL) {
+			/* RFC 8555 7.3.4: bind to the CA's existing account. */
+			if ((rc = jws_eab(req->key, o->eab_kid, o->eab_hmac_key,
+			    dir->new_account, &eabjws)) != 0 ||
+			    (rc = json_parse_object(eabjws, strlen(eabjws), "eab",
+			    &eab)) != 0) {
+				json_object_put(p);
+				free(eabjws);
+				return rc;
+			}
+			json_object_object_add(p, "externalAccountBinding", eab);
+			free(eabjws);
 		}
 	}
 	/* newAccount is signed with the JWK, not a kid. */
@@ -206,6 +226,12 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 			goto out;
 	}
 	if (url == NULL) {
+		if (dir->eab_required && o->eab_kid == NULL) {
+			rc = certo_fail(CERTO_EUSAGE, "the CA requires external account "
+			    "binding: pass --eab-kid and --eab-hmac-key from your CA "
+			    "account");
+			goto out;
+		}
 		if (dir->terms_of_service != NULL && !o->agree_tos) {
 			rc = certo_fail(CERTO_ETOS, "the CA requires agreeing to its "
 			    "terms of service at %s; pass --agree-tos",
@@ -237,5 +263,249 @@ out:
 	free(url);
 	free(keypath);
 	free(jsonpath);
+	return rc;
+}
+
+/* POST to the account URL; payload NULL is POST-as-GET.  Prints it. */
+static int
+account_post(struct certo_req *req, const char *url, const char *payload,
+    const char *event)
+{
+	struct json_object *o = NULL, *c;
+	struct http_resp r;
+	char *status = NULL, shown[512], contacts[1024] = "";
+	size_t n = 0;
+	int rc;
+
+	if ((rc = request_post(req, url, payload, REQUEST_MAX_BODY, &r,
+	    NULL)) != 0)
+		goto out;
+	if ((rc = json_parse_object(r.body.data, r.body.len, "account", &o)) ||
+	    (rc = json_get_str(o, "account", "status", true, 32, &status)))
+		goto out;
+	if (json_object_object_get_ex(o, "contact", &c) &&
+	    json_object_is_type(c, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(c) &&
+		    n < sizeof(contacts); i++) {
+			char v[256];
+			log_sanitize(v, sizeof(v), json_object_get_string(
+			    json_object_array_get_idx(c, i)), (size_t)-1);
+			n += (size_t)snprintf(contacts + n, sizeof(contacts) - n,
+			    "%s%s", i ? ", " : "", v);
+		}
+	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
+	json_object_object_add(o, "url", json_object_new_string(url));
+	log_event(event, json_object_get(o), "account: %s\n  status: %s\n"
+	    "  contact: %s", shown, status, n ? contacts : "(none)");
+out:
+	json_object_put(o);
+	free(status);
+	http_resp_free(&r);
+	return rc;
+}
+
+static char *
+contact_payload(const struct certo_cli *cli, const char *extra)
+{
+	struct json_object *p = json_object_new_object(), *a;
+	char *mail, *out;
+
+	a = json_object_new_array();
+	for (size_t i = 0; i < cli->nemails; i++)
+		if (asprintf(&mail, "mailto:%s", cli->emails[i]) >= 0) {
+			json_object_array_add(a, json_object_new_string(mail));
+			free(mail);
+		}
+	json_object_object_add(p, "contact", a);
+	if (extra != NULL)
+		json_object_object_add(p, "status", json_object_new_string(extra));
+	out = strdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(p);
+	return out;
+}
+
+/*
+ * keyChange (RFC 8555 7.3.5): the new key is written next to the old one
+ * first; only when the CA confirms does it become account.key, and the
+ * old key is kept as account.key.old.
+ */
+static int
+rollover(struct certo_req *req, const struct certo_directory *dir,
+    const char *acct_dir, struct certo_account *acct, enum key_type t)
+{
+	struct certo_key *nk = NULL;
+	struct http_resp r;
+	char *inner = NULL, *kp = NULL, *np = NULL, *op = NULL, shown[512];
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	if ((kp = file_join(acct_dir, "account.key")) == NULL ||
+	    (np = file_join(acct_dir, "account.key.new")) == NULL ||
+	    (op = file_join(acct_dir, "account.key.old")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	unlink(np); /* a leftover from an interrupted rollover */
+	if ((rc = key_generate(t, &nk)) != 0 ||
+	    (rc = key_save(nk, np, true)) != 0 ||
+	    (rc = jws_key_change(nk, acct->key, acct->url, dir->key_change,
+	    &inner)) != 0)
+		goto out;
+	if ((rc = request_post(req, dir->key_change, inner, REQUEST_MAX_BODY,
+	    &r, NULL)) != 0) {
+		unlink(np);
+		goto out;
+	}
+	/* Confirmed: keep the old key as a backup, install the new one. */
+	if (rename(kp, op) != 0 || rename(np, kp) != 0) {
+		rc = certo_fail(CERTO_EIO, "the CA switched the account to the new "
+		    "key, but installing it failed: it is in %s", np);
+		goto out;
+	}
+	log_event("account_rollover", NULL, "account: %s now uses a new %s key "
+	    "(old key kept in %s)", log_sanitize(shown, sizeof(shown),
+	    acct->url, (size_t)-1), key_type_name(t), op);
+out:
+	http_resp_free(&r);
+	key_free(nk);
+	free(inner);
+	free(kp);
+	free(np);
+	free(op);
+	return rc;
+}
+
+/* manuale's account.json: {"uri": ..., "key": "<PEM>"}. */
+static int
+import_manuale(const char *file, const char *acct_dir)
+{
+	struct json_object *o = NULL;
+	struct certo_key *k = NULL;
+	char *data = NULL, *uri = NULL, *pem = NULL, *kp = NULL, *jp = NULL;
+	size_t len;
+	int rc;
+
+	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0 ||
+	    (rc = json_parse_object(data, len, file, &o)) != 0 ||
+	    (rc = json_get_str(o, file, "uri", true, 2048, &uri)) != 0 ||
+	    (rc = json_get_str(o, file, "key", true, 64 * 1024, &pem)) != 0)
+		goto out;
+	if ((kp = file_join(acct_dir, "account.key")) == NULL ||
+	    (jp = file_join(acct_dir, "account.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (file_exists(kp)) {
+		rc = certo_fail(CERTO_EUSAGE, "an account already exists in %s; "
+		    "not overwriting it", acct_dir);
+		goto out;
+	}
+	/* Write the key through a private temp file, then check it loads. */
+	if ((rc = file_mkdirs(acct_dir)) != 0 ||
+	    (rc = file_write_atomic(kp, pem, strlen(pem), 0600, true)) != 0)
+		goto out;
+	if ((rc = key_load(kp, &k)) != 0) {
+		unlink(kp);
+		goto out;
+	}
+	if ((rc = save_url(jp, uri)) != 0) {
+		unlink(kp);
+		goto out;
+	}
+	log_event("account_imported", NULL, "account: imported %s from %s",
+	    uri, file);
+out:
+	if (pem) {
+		memset(pem, 0, strlen(pem));
+		free(pem);
+	}
+	if (data) {
+		memset(data, 0, len);
+		free(data);
+	}
+	key_free(k);
+	json_object_put(o);
+	free(uri);
+	free(kp);
+	free(jp);
+	return rc;
+}
+
+int
+account_cmd(const struct certo_cli *cli)
+{
+	struct certo_directory dir;
+	struct account_opts ao = { 0 };
+	struct certo_account acct;
+	struct certo_req req;
+	struct http_opts ho = { 0 };
+	char *state = NULL, *ca_id = NULL, *adir = NULL, *payload = NULL;
+	const char *cmd = cli->arg;
+	int rc;
+
+	memset(&dir, 0, sizeof(dir));
+	memset(&acct, 0, sizeof(acct));
+	memset(&req, 0, sizeof(req));
+	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
+	    (rc = store_prepare(state)) != 0 ||
+	    (rc = account_ca_id(cli->server, &ca_id)) != 0)
+		goto out;
+	if (asprintf(&adir, "%s/accounts/%s", state, ca_id) < 0) {
+		adir = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (strcmp(cmd, "import") == 0) {
+		rc = import_manuale(cli->manuale_file, adir);
+		goto out;
+	}
+	ho.ca_bundle = cli->ca_bundle;
+	ho.allow_http = cli->allow_http;
+	if ((rc = request_init(&req, &ho)) != 0 ||
+	    (rc = directory_fetch(&req, cli->server, &dir)) != 0)
+		goto out;
+	ao.dir = adir;
+	ao.emails = cli->emails;
+	ao.nemails = cli->nemails;
+	ao.agree_tos = cli->agree_tos;
+	ao.key_type = cli->account_key_type;
+	ao.eab_kid = cli->eab_kid;
+	ao.eab_hmac_key = cli->eab_hmac_key;
+	if (strcmp(cmd, "register") != 0 && !file_exists(adir)) {
+		rc = certo_fail(CERTO_EUSAGE, "no account for this CA in %s (certo "
+		    "account register first)", adir);
+		goto out;
+	}
+	if ((rc = account_ensure(&req, &dir, &ao, &acct)) != 0)
+		goto out;
+	if (strcmp(cmd, "register") == 0 || strcmp(cmd, "info") == 0) {
+		rc = account_post(&req, acct.url, NULL, acct.created ?
+		    "account_created" : "account_info");
+	} else if (strcmp(cmd, "update") == 0) {
+		if (cli->nemails == 0) {
+			rc = certo_fail(CERTO_EUSAGE, "account update needs --email "
+			    "(the new contact list)");
+			goto out;
+		}
+		if ((payload = contact_payload(cli, NULL)) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		rc = account_post(&req, acct.url, payload, "account_updated");
+	} else if (strcmp(cmd, "deactivate") == 0) {
+		rc = account_post(&req, acct.url, "{\"status\":\"deactivated\"}",
+		    "account_deactivated");
+	} else if (strcmp(cmd, "rollover") == 0) {
+		rc = rollover(&req, &dir, adir, &acct, cli->account_key_type);
+	}
+out:
+	account_free(&acct);
+	directory_free(&dir);
+	request_free(&req);
+	free(state);
+	free(ca_id);
+	free(adir);
+	free(payload);
 	return rc;
 }

@@ -20,6 +20,8 @@ struct account_opts {
 	size_t nemails;
 	bool agree_tos;
 	enum key_type key_type;      /* for a new account key */
+	const char *eab_kid;         /* external account binding, or NULL */
+	const char *eab_hmac_key;
 };
 
 struct certo_account {
@@ -43,5 +45,11 @@ int account_ca_id(const char *dir_url, char **out);
 int account_ensure(struct certo_req *req, const struct certo_directory *dir,
     const struct account_opts *o, struct certo_account *acct);
 void account_free(struct certo_account *acct);
+
+struct certo_cli;
+/*
+ * certo account register|info|update|deactivate|rollover|import.
+ */
+int account_cmd(const struct certo_cli *cli);
 
 #endif

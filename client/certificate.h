@@ -15,7 +15,12 @@ struct certo_chain {
 	char **sans;       /* DNS SANs of the leaf */
 	size_t nsans;
 	time_t not_after;
+	time_t not_before;
 	size_t ncerts;
+	char *top_issuer;  /* CN of the issuer of the last certificate */
+	char **alternates; /* Link rel="alternate" chain URLs */
+	size_t nalternates;
+	char key_desc[16]; /* the leaf's key: "ec-256", "rsa-2048"... */
 };
 
 /*
@@ -24,14 +29,26 @@ struct certo_chain {
  */
 int certificate_parse(const char *pem, size_t len, struct certo_chain *c);
 /*
- * Check the leaf: its public key is key's and its DNS SANs are exactly
- * names (any order).
+ * Check the leaf: its public key is key's (unless key is NULL) and its
+ * SANs are exactly names (any order).
  */
 int certificate_check(const struct certo_chain *c,
     const struct certo_key *key, char *const *names, size_t n);
-/* POST-as-GET url (application/pem-certificate-chain) and parse it. */
+/*
+ * POST-as-GET url (application/pem-certificate-chain) and parse it;
+ * the alternate chain URLs the CA links to are kept in c.
+ */
 int certificate_download(struct certo_req *req, const char *url,
     struct certo_chain *c);
 void certificate_free(struct certo_chain *c);
+
+/*
+ * The ARI certificate identifier (RFC 9773 section 4.1):
+ * base64url(authorityKeyIdentifier) "." base64url(serial number).
+ */
+int certificate_ari_id(const struct certo_chain *c, char **out);
+
+/* The DER of the leaf as base64url (revokeCert's "certificate"). */
+int certificate_leaf_der_b64(const struct certo_chain *c, char **out);
 
 #endif

@@ -71,10 +71,15 @@ challenge_parse_obj(struct json_object *o, struct certo_challenge *c)
 	challenge_free(c);
 	if ((rc = json_get_str(o, w, "type", true, 64, &type)) ||
 	    (rc = json_get_str(o, w, "url", true, 2048, &c->url)) ||
-	    (rc = json_get_str(o, w, "status", true, 32, &status)) ||
+	    (rc = json_get_str(o, w, "status", false, 32, &status)) ||
 	    (rc = json_get_object(o, w, "error", false, &err)))
 		goto out;
 	c->type = challenge_type_parse(type);
+	/* RFC 8555 7.5's example omits it: treat as pending. */
+	if (status == NULL && (status = strdup("pending")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
 		if (strcmp(status, status_names[i]) == 0)
 			break;

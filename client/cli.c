@@ -1,6 +1,7 @@
 /* Command-line parsing from the option table. */
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,29 @@ static const struct {
 	const char *name;
 	enum cli_verb verb;
 	unsigned mask;
+	const char *args;     /* positional arguments, for help */
+	int nargs;            /* how many positionals it takes (-1: 0 or 1) */
 	const char *summary;
 } verbs[] = {
-	{ "issue", VERB_ISSUE, V_ISSUE,
+	{ "issue", VERB_ISSUE, V_ISSUE, "", 0,
 	  "get a certificate for one or more names" },
+	{ "renew", VERB_RENEW, V_RENEW, "", 0,
+	  "renew every stored certificate that is due (cron, systemd timer)" },
+	{ "authorize", VERB_AUTHORIZE, V_AUTHORIZE, "", 0,
+	  "prove control of names now; a later issue reuses the "
+	  "authorizations" },
+	{ "revoke", VERB_REVOKE, V_REVOKE, "", 0, "revoke a certificate" },
+	{ "account", VERB_ACCOUNT, V_ACCOUNT,
+	  "register|info|update|deactivate|rollover|import", 1,
+	  "manage the ACME account for --server" },
+	{ "list", VERB_LIST, V_LIST, "", 0,
+	  "list stored certificates with expiry and renewal window" },
+	{ "delete", VERB_DELETE, V_DELETE, "NAME", 1,
+	  "delete a stored certificate (its live and archive files)" },
+	{ "deactivate-authz", VERB_DEACTIVATE, V_DEACTIVATE, "URL|NAME", 1,
+	  "deactivate an authorization (by URL, or the saved one for NAME)" },
 };
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 void
 cli_free(struct certo_cli *cli)
@@ -44,6 +63,8 @@ cli_free(struct certo_cli *cli)
 		free(cli->names[i]);
 	free(cli->names);
 	free(cli->emails);
+	free(cli->dns_resolvers);
+	free(cli->only);
 	memset(cli, 0, sizeof(*cli));
 }
 
@@ -69,26 +90,33 @@ help_opts(FILE *f, unsigned mask)
 void
 cli_help(FILE *f, enum cli_verb verb)
 {
-	if (verb == VERB_ISSUE) {
-		fprintf(f, "usage: certo [global options] issue -d NAME [-d NAME...] "
-		    "--standalone [options]\n\n%s.\n\nOptions:\n",
-		    verbs[0].summary);
-		help_opts(f, V_ISSUE);
+	size_t v;
+
+	for (v = 0; v < NVERBS; v++)
+		if (verbs[v].verb == verb)
+			break;
+	if (v < NVERBS) {
+		fprintf(f, "usage: certo [global options] %s%s%s [options]\n\n%s."
+		    "\n\nOptions:\n", verbs[v].name, *verbs[v].args ? " " : "",
+		    verbs[v].args, verbs[v].summary);
+		help_opts(f, verbs[v].mask);
 		fprintf(f, "\nGlobal options:\n");
 		help_opts(f, V_GLOBAL);
 	} else {
 		fprintf(f, "usage: certo [global options] VERB [options]\n\n"
-		    "certo gets certificates from ACME (RFC 8555) CAs, answering "
-		    "challenges itself.\n\nVerbs:\n");
-		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-			fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		    "certo gets and keeps certificates from ACME (RFC 8555) CAs, "
+		    "answering challenges itself.\n\nVerbs:\n");
+		for (v = 0; v < NVERBS; v++)
+			fprintf(f, "  %-17s %s\n", verbs[v].name, verbs[v].summary);
 		fprintf(f, "\nGlobal options:\n");
 		help_opts(f, V_GLOBAL);
 		fprintf(f, "\nRun 'certo VERB --help' for a verb's options.\n");
 	}
 	fprintf(f, "\nExit codes: 0 done, 1 usage or configuration error, 2 the "
-	    "CA refused or validation failed,\n3 network error or timeout, 4 "
-	    "local I/O error, 5 challenge self-check failed, 130 interrupted.\n");
+	    "CA refused or validation\nfailed (renew: nothing was due), 3 "
+	    "network error or timeout, 4 local I/O error,\n5 challenge "
+	    "self-check failed, 6 DNS record not visible in time, 7 a hook "
+	    "failed,\n130 interrupted.\n");
 }
 
 /* roff-escape s: backslashes and leading dots/quotes, hyphens as \-. */
@@ -139,41 +167,123 @@ cli_man(FILE *f)
 	    ".SH NAME\ncerto \\- ACME certificate client with built\\-in "
 	    "challenge responders\n"
 	    ".SH SYNOPSIS\n\\fBcerto\\fR [\\fIglobal options\\fR] "
-	    "\\fBissue\\fR \\fB\\-d\\fR \\fINAME\\fR... "
-	    "\\fB\\-\\-standalone\\fR [\\fIoptions\\fR]\n"
+	    "\\fIverb\\fR [\\fIarguments\\fR] [\\fIoptions\\fR]\n"
 	    ".SH DESCRIPTION\n\\fBcerto\\fR gets certificates from ACME "
-	    "(RFC 8555) certificate authorities. It answers the HTTP\\-01 "
-	    "challenge from a built\\-in server, checks that the answer is "
-	    "reachable before the CA is asked to validate, and stores the "
-	    "key and chain atomically under the state directory.\n"
-	    ".SH VERBS\n", f);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		fprintf(f, ".TP\n\\fB%s\\fR\n", verbs[i].name);
-		roff(f, verbs[i].summary);
-		fputs(".\n", f);
-	}
+	    "(RFC 8555) certificate authorities and keeps them valid. It "
+	    "answers HTTP\\-01 and TLS\\-ALPN\\-01 challenges from "
+	    "built\\-in servers (or through a running "
+	    "\\fBcerto\\-responder\\fR(8)), DNS\\-01 challenges through "
+	    "hooks or by hand, checks that every answer is visible before the "
+	    "CA is asked to validate, and stores keys and chains atomically "
+	    "under the state directory.\n", f);
 	fputs(".SH GLOBAL OPTIONS\n", f);
 	man_opts(f, V_GLOBAL);
-	fputs(".SH ISSUE OPTIONS\n", f);
-	man_opts(f, V_ISSUE);
+	for (size_t v = 0; v < NVERBS; v++) {
+		fputs(".SH ", f);
+		for (const char *p = verbs[v].name; *p; p++)
+			fputc(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p, f);
+		fputs("\n\\fBcerto\\fR \\fB", f);
+		roff(f, verbs[v].name);
+		fputs("\\fR", f);
+		if (*verbs[v].args) {
+			fputs(" \\fI", f);
+			roff(f, verbs[v].args);
+			fputs("\\fR", f);
+		}
+		fputs(" [\\fIoptions\\fR]\n.PP\n", f);
+		roff(f, verbs[v].summary);
+		fputs(".\n", f);
+		man_opts(f, verbs[v].mask);
+	}
 	fputs(".SH FILES\n.TP\n\\fI<state>/accounts/<ca>/account.key\\fR\n"
-	    "The account key (mode 0600).\n"
+	    "The account key (mode 0600); \\fIaccount.json\\fR holds its URL.\n"
 	    ".TP\n\\fI<state>/live/<name>/\\fR\n"
-	    "privkey.pem (0600), cert.pem, chain.pem, fullchain.pem.\n"
+	    "privkey.pem (0600), cert.pem, chain.pem, fullchain.pem, and "
+	    "certo.json (how it was issued, for renew).\n"
 	    ".TP\n\\fI<state>/archive/<name>/<time>/\\fR\n"
 	    "The previous set of files, kept on every re\\-issue.\n"
+	    ".TP\n\\fI<state>/orders/<hash>/\\fR\n"
+	    "An order in flight (URL, key); an interrupted run with the same "
+	    "names resumes it.\n"
 	    ".SH ENVIRONMENT\n.TP\n\\fBCERTO_STATE_DIR\\fR\n"
 	    "The state directory when \\fB\\-\\-state\\-dir\\fR is not "
 	    "given.\n"
-	    ".SH EXIT STATUS\n.TP\n0\nDone.\n.TP\n1\nUsage or configuration "
-	    "error.\n.TP\n2\nThe CA refused or validation failed.\n.TP\n3\n"
+	    ".SH EXIT STATUS\n.TP\n0\nDone (renew: something was renewed)."
+	    "\n.TP\n1\nUsage or configuration error (renew: some "
+	    "certificates failed).\n.TP\n2\nThe CA refused or validation "
+	    "failed (renew: nothing was due).\n.TP\n3\n"
 	    "Network error or timeout.\n.TP\n4\nLocal I/O error (files, "
 	    "ports).\n.TP\n5\nThe challenge self\\-check failed; the CA was "
-	    "not asked.\n.TP\n130\nInterrupted.\n"
+	    "not asked.\n.TP\n6\nA DNS record did not become visible in "
+	    "time; the CA was not asked.\n.TP\n7\nA hook program failed.\n"
+	    ".TP\n130\nInterrupted.\n"
 	    ".SH EXAMPLES\n.nf\ncerto issue \\-d example.com \\-d "
 	    "www.example.com \\-\\-standalone \\\\\n"
-	    "    \\-\\-email me@example.com \\-\\-agree\\-tos\n.fi\n"
+	    "    \\-\\-email me@example.com \\-\\-agree\\-tos\n"
+	    "certo issue \\-d example.com \\-d \\(aq*.example.com\\(aq "
+	    "\\-\\-challenge dns\\-01 \\-\\-manual\n"
+	    "certo renew        # from cron or certo\\-renew.timer\n.fi\n"
 	    ".SH SEE ALSO\n\\fBcerto\\-responder\\fR(8)\n", f);
+}
+
+void
+cli_completion(FILE *f)
+{
+	fputs("# bash completion for certo; generated from the option table in "
+	    "client/cli.h\n# by certo-mkman --completion; do not edit.\n"
+	    "_certo()\n{\n\tlocal cur prev verb i opts\n"
+	    "\tcur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
+	    "\tprev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+	    "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	    "\t\tcase \"${COMP_WORDS[i]}\" in\n\t\t", f);
+	for (size_t v = 0; v < NVERBS; v++)
+		fprintf(f, "%s%s", v ? "|" : "", verbs[v].name);
+	fputs(") verb=${COMP_WORDS[i]}; break ;;\n\t\tesac\n\tdone\n"
+	    "\tcase \"$prev\" in\n", f);
+	/* Options with file or program arguments complete file names. */
+	fputs("\t", f);
+	for (size_t i = 0, first = 1; i < NOPTS; i++)
+		if (opts[i].arg && (strcmp(opts[i].arg, "FILE") == 0 ||
+		    strcmp(opts[i].arg, "DIR") == 0 ||
+		    strcmp(opts[i].arg, "PROGRAM") == 0 ||
+		    strcmp(opts[i].arg, "SOCKET") == 0)) {
+			fprintf(f, "%s--%s", first ? "" : "|", opts[i].name);
+			first = 0;
+		}
+	fputs(")\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+	    "\t--key-type|-k|--account-key-type)\n\t\tCOMPREPLY=($(compgen -W "
+	    "\"ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096 ed25519\" -- \"$cur\"));"
+	    " return ;;\n\t--challenge|-c)\n\t\tCOMPREPLY=($(compgen -W "
+	    "\"http-01 tls-alpn-01 dns-01 http-01,tls-alpn-01\" -- \"$cur\"));"
+	    " return ;;\n\t--reason)\n\t\tCOMPREPLY=($(compgen -W \""
+	    "unspecified keyCompromise affiliationChanged superseded "
+	    "cessationOfOperation\" -- \"$cur\")); return ;;\n\t--server)\n"
+	    "\t\tCOMPREPLY=($(compgen -W \"", f);
+	for (const char *const *n = directory_names(); *n; n++)
+		fprintf(f, "%s%s", n == directory_names() ? "" : " ", *n);
+	fputs("\" -- \"$cur\")); return ;;\n\tesac\n\tcase \"$verb\" in\n",
+	    f);
+	for (size_t v = 0; v < NVERBS; v++) {
+		fprintf(f, "\t%s) opts=\"", verbs[v].name);
+		for (size_t i = 0, first = 1; i < NOPTS; i++)
+			if (opts[i].verbs & (verbs[v].mask | V_GLOBAL)) {
+				fprintf(f, "%s--%s", first ? "" : " ", opts[i].name);
+				first = 0;
+			}
+		if (verbs[v].verb == VERB_ACCOUNT)
+			fputs(" register info update deactivate rollover import", f);
+		fputs("\" ;;\n", f);
+	}
+	fputs("\t*) opts=\"", f);
+	for (size_t v = 0; v < NVERBS; v++)
+		fprintf(f, "%s ", verbs[v].name);
+	for (size_t i = 0, first = 1; i < NOPTS; i++)
+		if (opts[i].verbs & V_GLOBAL) {
+			fprintf(f, "%s--%s", first ? "" : " ", opts[i].name);
+			first = 0;
+		}
+	fputs("\" ;;\n\tesac\n\tCOMPREPLY=($(compgen -W \"$opts\" -- "
+	    "\"$cur\"))\n}\ncomplete -F _certo certo\n", f);
 }
 
 static int
@@ -185,6 +295,19 @@ add_ptr(char ***v, size_t *n, char *p)
 		return CERTO_ENOMEM;
 	*v = nv;
 	(*v)[(*n)++] = p;
+	return 0;
+}
+
+static int
+parse_seconds(const char *s, const char *opt, long max, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 0 || v > max)
+		return certo_fail(CERTO_EUSAGE, "invalid number of seconds '%s' "
+		    "for --%s (0 to %ld)", s, opt, max);
+	*out = v;
 	return 0;
 }
 
@@ -201,14 +324,73 @@ parse_port(const char *s, const char *opt, unsigned short *out)
 	return 0;
 }
 
+/* "http-01,tls-alpn-01": known types, no repeats, in order. */
 static int
-add_name(struct certo_cli *cli, const char *arg)
+parse_challenges(struct certo_cli *cli, const char *arg)
 {
-	char *name;
+	char *copy, *tok, *save = NULL, shown[64];
+	enum chall_type t;
+	int rc = 0;
+
+	if ((copy = strdup(arg)) == NULL)
+		return CERTO_ENOMEM;
+	cli->nchallenges = 0;
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		t = challenge_type_parse(tok);
+		if (t == CHALL_UNKNOWN) {
+			rc = certo_fail(CERTO_EUSAGE, "unknown challenge type '%s' for "
+			    "--challenge (use http-01, tls-alpn-01, dns-01)",
+			    log_sanitize(shown, sizeof(shown), tok, (size_t)-1));
+			goto out;
+		}
+		for (size_t i = 0; i < cli->nchallenges; i++)
+			if (cli->challenges[i] == t) {
+				rc = certo_fail(CERTO_EUSAGE, "challenge type %s given "
+				    "twice in --challenge", tok);
+				goto out;
+			}
+		if (cli->nchallenges == 3)
+			break;
+		cli->challenges[cli->nchallenges++] = t;
+	}
+	if (cli->nchallenges == 0)
+		rc = certo_fail(CERTO_EUSAGE, "--challenge needs at least one "
+		    "type");
+out:
+	free(copy);
+	return rc;
+}
+
+bool
+cli_is_ip(const char *name)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 ||
+	    inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int
+cli_add_name(struct certo_cli *cli, const char *arg)
+{
+	unsigned char buf[16];
+	char *name, text[INET6_ADDRSTRLEN];
 	int rc;
 
-	if ((rc = domain_normalize(arg, false, &name)) != 0)
+	if (inet_pton(AF_INET6, arg, buf) == 1) {
+		/* IP identifiers in the canonical text form (RFC 8738). */
+		inet_ntop(AF_INET6, buf, text, sizeof(text));
+		if ((name = strdup(text)) == NULL)
+			return CERTO_ENOMEM;
+	} else if (inet_pton(AF_INET, arg, buf) == 1) {
+		inet_ntop(AF_INET, buf, text, sizeof(text));
+		if ((name = strdup(text)) == NULL)
+			return CERTO_ENOMEM;
+	} else if ((rc = domain_normalize(arg, true, &name)) != 0) {
+		/* Wildcards are checked against --challenge at the end. */
 		return rc;
+	}
 	for (size_t i = 0; i < cli->nnames; i++)
 		if (strcmp(cli->names[i], name) == 0) {
 			rc = certo_fail(CERTO_EUSAGE, "duplicate name '%s'", name);
@@ -226,6 +408,45 @@ add_name(struct certo_cli *cli, const char *arg)
 }
 
 int
+cli_parse_time(const char *s, const char *opt, time_t now, time_t *out)
+{
+	struct tm tm;
+	char *end;
+	long v;
+
+	if (*s == '+') {
+		v = strtol(s + 1, &end, 10);
+		if (end == s + 1 || v < 0 || v > 3650L * 24 * 60)
+			goto bad;
+		switch (*end) {
+		case 'm': v *= 60; break;
+		case 'h': v *= 3600; break;
+		case 'd': v *= 86400; break;
+		case 's': break;
+		default: goto bad;
+		}
+		if (end[1] != '\0')
+			goto bad;
+		*out = now + v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end == NULL || (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0))
+		goto bad;
+	*out = timegm(&tm);
+	return 0;
+bad:
+	return certo_fail(CERTO_EUSAGE, "invalid time '%s' for --%s (use "
+	    "+30m, +12h, +7d or 2026-01-02T03:04:05Z)", s, opt);
+}
+
+static const char *const reasons[] = { "unspecified", "keyCompromise",
+	"cACompromise", "affiliationChanged", "superseded",
+	"cessationOfOperation", "certificateHold", NULL, "removeFromCRL",
+	"privilegeWithdrawn", "aACompromise" };
+
+int
 cli_parse(int argc, char **argv, struct certo_cli *cli)
 {
 	struct option lo[NOPTS + 1];
@@ -233,14 +454,23 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 	unsigned used[NOPTS];
 	const char *verb_word = NULL;
 	unsigned mask = V_GLOBAL;
+	size_t v = NVERBS;
+	time_t now = time(NULL);
 	int c, rc = 0;
 
 	memset(cli, 0, sizeof(*cli));
 	memset(used, 0, sizeof(used));
 	cli->verbosity = 1;
 	cli->http_port = 80;
+	cli->tls_port = 443;
+	cli->dns_timeout_s = -1;
+	cli->dns_interval_s = 2;
+	cli->challenges[0] = CHALL_HTTP01;
+	cli->nchallenges = 1;
 	cli->key_type = KEY_EC256;
 	cli->account_key_type = KEY_EC256;
+	cli->jobs = 8;
+	cli->reason = -1;
 	cli->server = directory_url_for("letsencrypt");
 	*p++ = ':';
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -289,6 +519,9 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		case CLI_OPT_QUIET:
 			cli->verbosity = 0;
 			break;
+		case CLI_OPT_JSON:
+			cli->json = true;
+			break;
 		case CLI_OPT_STATE_DIR:
 			cli->state_dir = optarg;
 			break;
@@ -311,11 +544,56 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			cli->allow_http = true;
 			break;
 		case CLI_OPT_DOMAIN:
-			if ((rc = add_name(cli, optarg)) != 0)
+			if ((rc = cli_add_name(cli, optarg)) != 0)
 				return rc;
 			break;
 		case CLI_OPT_STANDALONE:
 			cli->standalone = true;
+			break;
+		case CLI_OPT_RESPONDER:
+			cli->responder = optarg;
+			break;
+		case CLI_OPT_CHALLENGE:
+			if ((rc = parse_challenges(cli, optarg)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_MANUAL:
+			cli->manual = true;
+			break;
+		case CLI_OPT_DNS_HOOK:
+			cli->dns_hook = optarg;
+			break;
+		case CLI_OPT_HTTP_HOOK:
+			cli->http_hook = optarg;
+			break;
+		case CLI_OPT_DNS_TIMEOUT:
+			if ((rc = parse_seconds(optarg, "dns-timeout", 86400,
+			    &cli->dns_timeout_s)) != 0)
+				return rc;
+			if (cli->dns_timeout_s == 0)
+				return certo_fail(CERTO_EUSAGE, "--dns-timeout must be "
+				    "at least 1 second");
+			break;
+		case CLI_OPT_DNS_INTERVAL:
+			if ((rc = parse_seconds(optarg, "dns-interval", 3600,
+			    &cli->dns_interval_s)) != 0)
+				return rc;
+			if (cli->dns_interval_s == 0)
+				return certo_fail(CERTO_EUSAGE, "--dns-interval must be "
+				    "at least 1 second");
+			break;
+		case CLI_OPT_DNS_WAIT_EXTRA:
+			if ((rc = parse_seconds(optarg, "dns-wait-extra", 3600,
+			    &cli->dns_wait_extra_s)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_DNS_RESOLVER:
+			if (cli->ndns_resolvers >= 16)
+				return certo_fail(CERTO_EUSAGE, "at most 16 "
+				    "--dns-resolver servers");
+			if ((rc = add_ptr(&cli->dns_resolvers,
+			    &cli->ndns_resolvers, optarg)) != 0)
+				return rc;
 			break;
 		case CLI_OPT_HTTP_PORT:
 			if ((rc = parse_port(optarg, "http-port",
@@ -324,6 +602,14 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			break;
 		case CLI_OPT_HTTP_ADDR:
 			cli->http_addr = optarg;
+			break;
+		case CLI_OPT_TLS_PORT:
+			if ((rc = parse_port(optarg, "tls-port",
+			    &cli->tls_port)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_TLS_ADDR:
+			cli->tls_addr = optarg;
 			break;
 		case CLI_OPT_EMAIL:
 			if (strchr(optarg, '@') == NULL ||
@@ -343,34 +629,119 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		case CLI_OPT_ACCOUNT_KEY_TYPE:
 			if (key_type_parse(optarg, opts[i].id ==
 			    CLI_OPT_KEY_TYPE ? &cli->key_type :
-			    &cli->account_key_type) != 0)
+			    &cli->account_key_type) != 0 ||
+			    (opts[i].id == CLI_OPT_KEY_TYPE &&
+			    cli->key_type == KEY_ED25519))
 				return certo_fail(CERTO_EUSAGE, "unknown key type "
 				    "'%s' for --%s (ec-256, ec-384, rsa-2048, "
-				    "rsa-3072, rsa-4096)", log_sanitize(shown,
+				    "rsa-3072, rsa-4096%s)", log_sanitize(shown,
 				    sizeof(shown), optarg, (size_t)-1),
-				    opts[i].name);
+				    opts[i].name, opts[i].id == CLI_OPT_KEY_TYPE ?
+				    "" : ", ed25519");
+			break;
+		case CLI_OPT_EAB_KID:
+			cli->eab_kid = optarg;
+			break;
+		case CLI_OPT_EAB_HMAC_KEY:
+			cli->eab_hmac_key = optarg;
+			break;
+		case CLI_OPT_KEY:
+			cli->key_file = optarg;
+			break;
+		case CLI_OPT_CSR:
+			cli->csr_file = optarg;
+			break;
+		case CLI_OPT_MUST_STAPLE:
+			cli->must_staple = true;
+			break;
+		case CLI_OPT_NOT_BEFORE:
+		case CLI_OPT_NOT_AFTER:
+			if ((rc = cli_parse_time(optarg, opts[i].name, now,
+			    opts[i].id == CLI_OPT_NOT_BEFORE ? &cli->not_before :
+			    &cli->not_after)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_PROFILE:
+			if (*optarg == '\0' || strlen(optarg) > 64 ||
+			    strpbrk(optarg, " \t\r\n\"\\") != NULL)
+				return certo_fail(CERTO_EUSAGE, "invalid profile name "
+				    "for --profile");
+			cli->profile = optarg;
+			break;
+		case CLI_OPT_PREFERRED_CHAIN:
+			cli->preferred_chain = optarg;
+			break;
+		case CLI_OPT_DEPLOY_HOOK:
+			cli->deploy_hook = optarg;
+			break;
+		case CLI_OPT_FORCE:
+			cli->force = true;
+			break;
+		case CLI_OPT_DRY_RUN:
+			cli->dry_run = true;
+			break;
+		case CLI_OPT_LOOP:
+			cli->loop = true;
+			break;
+		case CLI_OPT_NAME:
+			if ((rc = add_ptr(&cli->only, &cli->nonly, optarg)) != 0)
+				return rc;
+			break;
+		case CLI_OPT_JOBS: {
+			long n;
+			if ((rc = parse_seconds(optarg, "jobs", 64, &n)) != 0 ||
+			    n == 0)
+				return certo_fail(CERTO_EUSAGE, "invalid --jobs '%s' "
+				    "(1 to 64)", log_sanitize(shown, sizeof(shown),
+				    optarg, (size_t)-1));
+			cli->jobs = (unsigned)n;
+			break;
+		}
+		case CLI_OPT_CERT:
+			cli->cert_file = optarg;
+			break;
+		case CLI_OPT_CERT_KEY:
+			cli->cert_key_file = optarg;
+			break;
+		case CLI_OPT_REASON: {
+			size_t r;
+			for (r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++)
+				if (reasons[r] && strcmp(reasons[r], optarg) == 0)
+					break;
+			if (r == sizeof(reasons) / sizeof(reasons[0]))
+				return certo_fail(CERTO_EUSAGE, "unknown --reason '%s' "
+				    "(unspecified, keyCompromise, affiliationChanged, "
+				    "superseded, cessationOfOperation...)",
+				    log_sanitize(shown, sizeof(shown), optarg,
+				    (size_t)-1));
+			cli->reason = (int)r;
+			break;
+		}
+		case CLI_OPT_MANUALE:
+			cli->manuale_file = optarg;
 			break;
 		}
 	}
-	/* The verb is the one word that is not an option. */
+	/* The verb, then the verb's own positional arguments. */
 	for (int i = optind; i < argc; i++) {
-		if (verb_word != NULL)
+		if (verb_word == NULL) {
+			verb_word = argv[i];
+			for (v = 0; v < NVERBS; v++)
+				if (strcmp(verbs[v].name, verb_word) == 0)
+					break;
+			if (v == NVERBS)
+				return certo_fail(CERTO_EUSAGE, "unknown verb '%s' (see "
+				    "certo --help)", log_sanitize(shown, sizeof(shown),
+				    verb_word, (size_t)-1));
+			cli->verb = verbs[v].verb;
+			mask |= verbs[v].mask;
+			continue;
+		}
+		if (cli->arg != NULL || verbs[v].nargs == 0)
 			return certo_fail(CERTO_EUSAGE, "unexpected argument '%s'",
 			    log_sanitize(shown, sizeof(shown), argv[i],
 			    (size_t)-1));
-		verb_word = argv[i];
-	}
-	if (verb_word != NULL) {
-		size_t v;
-		for (v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++)
-			if (strcmp(verbs[v].name, verb_word) == 0)
-				break;
-		if (v == sizeof(verbs) / sizeof(verbs[0]))
-			return certo_fail(CERTO_EUSAGE, "unknown verb '%s' (see "
-			    "certo --help)", log_sanitize(shown, sizeof(shown),
-			    verb_word, (size_t)-1));
-		cli->verb = verbs[v].verb;
-		mask |= verbs[v].mask;
+		cli->arg = argv[i];
 	}
 	if (cli->help || cli->version)
 		return 0;
@@ -381,17 +752,75 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			    "certo without a verb");
 	if (cli->verb == VERB_NONE)
 		return certo_fail(CERTO_EUSAGE, "no verb given (see certo --help)");
-	if (cli->verb == VERB_ISSUE) {
-		if (cli->nnames == 0)
-			return certo_fail(CERTO_EUSAGE, "issue needs at least one "
-			    "name (-d NAME)");
-		if (!cli->standalone)
-			return certo_fail(CERTO_EUSAGE, "issue needs a way to answer "
-			    "challenges: --standalone");
-	}
+	if (verbs[v].nargs == 1 && cli->arg == NULL)
+		return certo_fail(CERTO_EUSAGE, "%s needs %s", verbs[v].name,
+		    verbs[v].args);
 	if (strncmp(cli->server, "http://", 7) == 0 && !cli->allow_http)
 		return certo_fail(CERTO_EUSAGE, "refusing plain http:// CA URL "
 		    "'%s' without --allow-insecure-http", log_sanitize(shown,
 		    sizeof(shown), cli->server, (size_t)-1));
+	if ((cli->eab_kid == NULL) != (cli->eab_hmac_key == NULL))
+		return certo_fail(CERTO_EUSAGE, "--eab-kid and --eab-hmac-key go "
+		    "together");
+	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE)
+		return cli_check_challenges(cli);
+	if (cli->verb == VERB_REVOKE && cli->cert_file == NULL)
+		return certo_fail(CERTO_EUSAGE, "revoke needs --cert FILE");
+	if (cli->verb == VERB_ACCOUNT && strcmp(cli->arg, "register") != 0 &&
+	    strcmp(cli->arg, "info") != 0 && strcmp(cli->arg, "update") != 0 &&
+	    strcmp(cli->arg, "deactivate") != 0 &&
+	    strcmp(cli->arg, "rollover") != 0 && strcmp(cli->arg, "import") != 0)
+		return certo_fail(CERTO_EUSAGE, "unknown account command '%s' "
+		    "(register, info, update, deactivate, rollover, import)",
+		    log_sanitize(shown, sizeof(shown), cli->arg, (size_t)-1));
+	if (cli->verb == VERB_ACCOUNT && strcmp(cli->arg, "import") == 0 &&
+	    cli->manuale_file == NULL)
+		return certo_fail(CERTO_EUSAGE, "account import needs --manuale "
+		    "FILE");
+	return 0;
+}
+
+int
+cli_check_challenges(struct certo_cli *cli)
+{
+	int modes = (cli->standalone ? 1 : 0) + (cli->responder ? 1 : 0) +
+	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0);
+	bool dns = false;
+
+	if (cli->nnames == 0 && cli->csr_file == NULL)
+		return certo_fail(CERTO_EUSAGE, "%s needs at least one name "
+		    "(-d NAME)", cli->verb == VERB_AUTHORIZE ? "authorize" :
+		    "issue");
+	if (cli->csr_file != NULL && cli->nnames > 0)
+		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
+		    "the CSR; drop -d");
+	if (modes == 0)
+		return certo_fail(CERTO_EUSAGE, "a way to answer challenges is "
+		    "needed: --standalone, --responder SOCKET, --manual, "
+		    "--dns-hook or --http-hook");
+	if (modes > 1)
+		return certo_fail(CERTO_EUSAGE, "--standalone, --responder and "
+		    "--manual/--dns-hook/--http-hook exclude each other");
+	if (cli->manual && (cli->dns_hook || cli->http_hook))
+		return certo_fail(CERTO_EUSAGE, "--manual and hooks exclude each "
+		    "other");
+	for (size_t i = 0; i < cli->nchallenges; i++)
+		if (cli->challenges[i] == CHALL_DNS01)
+			dns = true;
+	for (size_t i = 0; i < cli->nnames; i++) {
+		if (cli->names[i][0] == '*' && !dns)
+			return certo_fail(CERTO_EUSAGE, "wildcard name '%s' needs "
+			    "--challenge dns-01", cli->names[i]);
+		if (cli_is_ip(cli->names[i]) && dns && cli->nchallenges == 1)
+			return certo_fail(CERTO_EUSAGE, "IP address %s cannot be "
+			    "validated with dns-01 (RFC 8738)", cli->names[i]);
+	}
+	if (dns && (cli->standalone || cli->responder))
+		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
+		    "--dns-hook PROGRAM");
+	if (cli->not_before && cli->not_after &&
+	    cli->not_after <= cli->not_before)
+		return certo_fail(CERTO_EUSAGE, "--not-after must be later than "
+		    "--not-before");
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * The command line: one option table (CERTO_OPTIONS) drives
- * getopt_long, --help and the man page's OPTIONS section.
+ * getopt_long, --help and the man page's OPTIONS sections.
  */
 #ifndef CERTO_CLI_H
 #define CERTO_CLI_H
@@ -8,13 +8,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "challenge.h"
 #include "key.h"
 
 /* Verbs an option applies to (bit mask). */
-#define V_GLOBAL 0x1
-#define V_ISSUE 0x2
+#define V_GLOBAL 0x001
+#define V_ISSUE 0x002
+#define V_AUTHORIZE 0x004
+#define V_RENEW 0x008
+#define V_REVOKE 0x010
+#define V_ACCOUNT 0x020
+#define V_LIST 0x040
+#define V_DELETE 0x080
+#define V_DEACTIVATE 0x100
+#define V_CHALL (V_ISSUE | V_AUTHORIZE)
+#define V_NEWACCT (V_ISSUE | V_AUTHORIZE | V_ACCOUNT)
 
 /*
  * XX(id, long name, short char or 0, argument name or NULL, verbs, help)
@@ -26,6 +36,9 @@
 	XX(VERBOSE, "verbose", 'v', NULL, V_GLOBAL,                           \
 	    "log protocol detail to stderr (never private keys)")            \
 	XX(QUIET, "quiet", 'q', NULL, V_GLOBAL, "print errors only")          \
+	XX(JSON, "json", 0, NULL, V_GLOBAL,                                   \
+	    "machine-readable output: JSON lines, one object per event "      \
+	    "(issue, renew, authorize) or one document (list, account info)") \
 	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL,                        \
 	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for " \
 	    "root, else $XDG_DATA_HOME/certo)")                               \
@@ -34,39 +47,102 @@
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
 	    "google-staging, sectigo")                                        \
 	XX(CA_BUNDLE, "ca-bundle", 0, "FILE", V_GLOBAL,                       \
-	    "trust only the CA certificates in FILE for HTTPS to the CA "  \
-	    "(a private or test CA; default: the system bundle)")     \
+	    "trust only the CA certificates in FILE for HTTPS to the CA "     \
+	    "(a private or test CA; default: the system bundle)")            \
 	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,              \
 	    "permit a plain http:// directory URL (test CAs only)")           \
-	XX(DOMAIN, "domain", 'd', "NAME", V_ISSUE,                            \
-	    "a name for the certificate; repeat for more (the first one "     \
-	    "names the files); non-ASCII names become punycode")              \
-	XX(STANDALONE, "standalone", 0, NULL, V_ISSUE,                        \
+	XX(DOMAIN, "domain", 'd', "NAME", V_CHALL,                            \
+	    "a DNS name or IP address for the certificate; repeat for more "  \
+	    "(the first names the files); non-ASCII names become punycode")   \
+	XX(STANDALONE, "standalone", 0, NULL, V_CHALL,                        \
 	    "answer challenges from built-in servers (HTTP-01 on --http-port,"\
 	    " TLS-ALPN-01 on --tls-port)")                                    \
-	XX(RESPONDER, "responder", 0, "SOCKET", V_ISSUE,                      \
+	XX(RESPONDER, "responder", 0, "SOCKET", V_CHALL,                      \
 	    "answer challenges through a running certo-responder's control "  \
 	    "socket instead of binding ports")                               \
-	XX(CHALLENGE, "challenge", 'c', "TYPES", V_ISSUE,                     \
+	XX(CHALLENGE, "challenge", 'c', "TYPES", V_CHALL,                     \
 	    "challenge types to use, in order of preference, comma-separated:"\
-	    " http-01 (default), tls-alpn-01")                                \
-	XX(HTTP_PORT, "http-port", 0, "PORT", V_ISSUE,                        \
+	    " http-01 (default), tls-alpn-01, dns-01")                        \
+	XX(MANUAL, "manual", 0, NULL, V_CHALL,                                \
+	    "print the DNS record (dns-01) or file (http-01) to publish and " \
+	    "wait until it is visible")                                      \
+	XX(DNS_HOOK, "dns-hook", 0, "PROGRAM", V_CHALL,                       \
+	    "run PROGRAM add|del dns-01 IDENT RECORD VALUE to publish DNS-01 "\
+	    "records (docs/hooks.md)")                                        \
+	XX(HTTP_HOOK, "http-hook", 0, "PROGRAM", V_CHALL,                     \
+	    "run PROGRAM add|del http-01 IDENT TOKEN KEYAUTH to publish "     \
+	    "HTTP-01 files (webroot, external servers)")                     \
+	XX(DNS_TIMEOUT, "dns-timeout", 0, "SECONDS", V_CHALL,                 \
+	    "how long to wait for DNS records on every authoritative server " \
+	    "(default 600 with --manual, 120 with a hook)")                  \
+	XX(DNS_INTERVAL, "dns-interval", 0, "SECONDS", V_CHALL,               \
+	    "seconds between DNS checks (default 2; shorter at first)")       \
+	XX(DNS_RESOLVER, "dns-resolver", 0, "ADDR[:PORT]", V_CHALL,           \
+	    "check these servers instead of the zone's authoritative ones "   \
+	    "(repeatable; split DNS, tests)")                                 \
+	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,           \
+	    "wait this much longer once records are visible (anycast lag)")  \
+	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL,                        \
 	    "port of the built-in HTTP-01 server (default 80)")               \
-	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_ISSUE,                        \
+	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL,                        \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
-	XX(TLS_PORT, "tls-port", 0, "PORT", V_ISSUE,                          \
+	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL,                          \
 	    "port of the built-in TLS-ALPN-01 server (default 443)")          \
-	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_ISSUE,                          \
+	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_CHALL,                          \
 	    "bind the TLS-ALPN-01 server to this address only (default: all)")\
-	XX(EMAIL, "email", 'm', "ADDR", V_ISSUE,                              \
-	    "contact address for a new account; repeatable")                 \
-	XX(AGREE_TOS, "agree-tos", 0, NULL, V_ISSUE,                          \
+	XX(EMAIL, "email", 'm', "ADDR", V_NEWACCT,                            \
+	    "contact address for the account; repeatable")                   \
+	XX(AGREE_TOS, "agree-tos", 0, NULL, V_NEWACCT,                        \
 	    "agree to the CA's terms of service")                            \
+	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_NEWACCT,        \
+	    "key type for a new account key: ec-256 (default), ec-384, "      \
+	    "rsa-2048, rsa-3072, rsa-4096, ed25519")                          \
+	XX(EAB_KID, "eab-kid", 0, "KID", V_NEWACCT,                           \
+	    "external account binding key ID (ZeroSSL, Sectigo, Google)")     \
+	XX(EAB_HMAC_KEY, "eab-hmac-key", 0, "KEY", V_NEWACCT,                 \
+	    "external account binding HMAC key, base64url")                  \
 	XX(KEY_TYPE, "key-type", 'k', "TYPE", V_ISSUE,                        \
 	    "certificate key: ec-256 (default), ec-384, rsa-2048, rsa-3072, " \
 	    "rsa-4096")                                                       \
-	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_ISSUE,          \
-	    "key type for a new account key (default ec-256)")
+	XX(KEY, "key", 0, "FILE", V_ISSUE,                                    \
+	    "use this private key for the certificate instead of a new one")  \
+	XX(CSR, "csr", 0, "FILE", V_ISSUE,                                    \
+	    "send this CSR (PEM or DER); the names come from it; with --key " \
+	    "the key is stored too")                                          \
+	XX(MUST_STAPLE, "must-staple", 0, NULL, V_ISSUE,                      \
+	    "ask for the OCSP must-staple extension")                         \
+	XX(NOT_BEFORE, "not-before", 0, "TIME", V_ISSUE,                      \
+	    "requested notBefore: RFC 3339 time or +DURATION (30m, 12h, 7d)") \
+	XX(NOT_AFTER, "not-after", 0, "TIME", V_ISSUE,                        \
+	    "requested notAfter: RFC 3339 time or +DURATION")                 \
+	XX(PROFILE, "profile", 0, "NAME", V_ISSUE,                            \
+	    "certificate profile, when the CA advertises profiles")           \
+	XX(PREFERRED_CHAIN, "preferred-chain", 0, "ISSUER", V_ISSUE,          \
+	    "pick the alternate chain whose top certificate's issuer CN is "  \
+	    "ISSUER")                                                         \
+	XX(DEPLOY_HOOK, "deploy-hook", 0, "PROGRAM", V_ISSUE | V_RENEW,       \
+	    "run PROGRAM after a certificate changed, with CERTO_LIVE_DIR and "\
+	    "CERTO_DOMAINS in its environment")                              \
+	XX(FORCE, "force", 0, NULL, V_RENEW, "renew even if not due")         \
+	XX(DRY_RUN, "dry-run", 0, NULL, V_RENEW,                              \
+	    "renew against the CA's staging directory (if it has one) and "   \
+	    "store nothing")                                                  \
+	XX(NAME, "name", 'n', "NAME", V_RENEW,                                \
+	    "renew only this certificate (its first name); repeatable")       \
+	XX(JOBS, "jobs", 'j', "N", V_RENEW,                                   \
+	    "renew up to N certificates at once (default 8)")                 \
+	XX(LOOP, "loop", 0, NULL, V_RENEW,                                    \
+	    "keep running: sleep until the next certificate is due, renew, "  \
+	    "repeat (SIGHUP re-reads, SIGTERM exits)")                        \
+	XX(CERT, "cert", 0, "FILE", V_REVOKE,                                 \
+	    "the certificate to revoke (PEM)")                               \
+	XX(CERT_KEY, "cert-key", 0, "FILE", V_REVOKE,                         \
+	    "sign the revocation with the certificate's own key (no account)")\
+	XX(REASON, "reason", 0, "REASON", V_REVOKE,                           \
+	    "unspecified, keyCompromise, affiliationChanged, superseded, "    \
+	    "cessationOfOperation")                                          \
+	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                          \
+	    "account import: a manuale account.json")
 
 enum cli_opt {
 	CLI_OPT__FIRST = 256,
@@ -75,11 +151,22 @@ enum cli_opt {
 #undef XX
 };
 
-enum cli_verb { VERB_NONE = 0, VERB_ISSUE };
+enum cli_verb {
+	VERB_NONE = 0,
+	VERB_ISSUE,
+	VERB_AUTHORIZE,
+	VERB_RENEW,
+	VERB_REVOKE,
+	VERB_ACCOUNT,
+	VERB_LIST,
+	VERB_DELETE,
+	VERB_DEACTIVATE,
+};
 
 struct certo_cli {
 	enum cli_verb verb;
-	bool help, version, agree_tos, standalone, allow_http;
+	const char *arg;              /* account subcommand, delete NAME... */
+	bool help, version, json, agree_tos, standalone, allow_http;
 	int verbosity;                /* 0 quiet, 1 normal, 2 verbose */
 	char **names;                 /* normalised, owned */
 	size_t nnames;
@@ -95,8 +182,34 @@ struct certo_cli {
 	const char *responder;        /* control socket path, or NULL */
 	enum chall_type challenges[3]; /* preference order */
 	size_t nchallenges;
+	bool manual;
+	const char *dns_hook;
+	const char *http_hook;
+	long dns_timeout_s;           /* -1: default for the mode */
+	long dns_interval_s;
+	long dns_wait_extra_s;
+	char **dns_resolvers;         /* pointers into argv */
+	size_t ndns_resolvers;
 	enum key_type key_type;
 	enum key_type account_key_type;
+	const char *eab_kid;
+	const char *eab_hmac_key;
+	const char *key_file;
+	const char *csr_file;
+	bool must_staple;
+	time_t not_before;            /* 0: not asked */
+	time_t not_after;
+	const char *profile;
+	const char *preferred_chain;
+	const char *deploy_hook;
+	bool force, dry_run, loop;
+	char **only;                  /* renew --name, pointers into argv */
+	size_t nonly;
+	unsigned jobs;
+	const char *cert_file;
+	const char *cert_key_file;
+	int reason;                   /* RFC 5280 CRLReason, -1: omit */
+	const char *manuale_file;
 };
 
 /*
@@ -104,8 +217,24 @@ struct certo_cli {
  * one-line message naming the culprit.
  */
 int cli_parse(int argc, char **argv, struct certo_cli *cli);
+/*
+ * Add a name given by the user or read from a CSR: IDN to punycode,
+ * validated (DNS name or IP literal), no duplicates.
+ */
+int cli_add_name(struct certo_cli *cli, const char *arg);
+/*
+ * Check the challenge options of issue/authorize (also after a stored
+ * configuration was loaded for renew).
+ */
+int cli_check_challenges(struct certo_cli *cli);
+/* Parse "+7d" or "2026-01-02T03:04:05Z" (RFC 3339) into *out. */
+int cli_parse_time(const char *s, const char *opt, time_t now, time_t *out);
+/* True if name is an IPv4/IPv6 literal (an "ip" identifier). */
+bool cli_is_ip(const char *name);
 /* Print help for verb (VERB_NONE: the overview). */
 void cli_help(FILE *f, enum cli_verb verb);
+/* Print a bash completion script from the option table. */
+void cli_completion(FILE *f);
 /* Print the certo(1) man page (roff) from the option table. */
 void cli_man(FILE *f);
 void cli_free(struct certo_cli *cli);

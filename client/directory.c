@@ -38,6 +38,21 @@ directory_url_for(const char *name)
 	return NULL;
 }
 
+const char *
+directory_staging_for(const char *url)
+{
+	static const char *const pairs[][2] = {
+		{ "letsencrypt", "letsencrypt-staging" },
+		{ "buypass", "buypass-staging" },
+		{ "google", "google-staging" },
+	};
+
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (strcmp(url, directory_url_for(pairs[i][0])) == 0)
+			return directory_url_for(pairs[i][1]);
+	return NULL;
+}
+
 const char *const *
 directory_names(void)
 {
@@ -58,6 +73,9 @@ directory_free(struct certo_directory *d)
 	free(d->renewal_info);
 	free(d->terms_of_service);
 	free(d->website);
+	for (size_t i = 0; i < d->nprofiles; i++)
+		free(d->profiles[i]);
+	free(d->profiles);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -94,6 +112,31 @@ directory_parse(const char *json, size_t len, struct certo_directory *d)
 	    (rc = json_get_bool(meta, "directory meta",
 	    "externalAccountRequired", false, &d->eab_required))))
 		goto out;
+	if (meta != NULL) {
+		struct json_object *prof = NULL;
+		if ((rc = json_get_object(meta, "directory meta", "profiles",
+		    false, &prof)) != 0)
+			goto out;
+		if (prof != NULL) {
+			size_t n = (size_t)json_object_object_length(prof);
+			if (n > 64)
+				n = 64;
+			if (n > 0 && (d->profiles = calloc(n, sizeof(char *))) ==
+			    NULL) {
+				rc = CERTO_ENOMEM;
+				goto out;
+			}
+			json_object_object_foreach(prof, k, v) {
+				(void)v;
+				if (d->nprofiles == n)
+					break;
+				if (strlen(k) > 64 ||
+				    (d->profiles[d->nprofiles] = strdup(k)) == NULL)
+					continue;
+				d->nprofiles++;
+			}
+		}
+	}
 out:
 	json_object_put(o);
 	if (rc != 0)

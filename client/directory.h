@@ -18,6 +18,8 @@ struct certo_directory {
 	char *terms_of_service; /* meta.termsOfService, optional */
 	char *website;          /* meta.website, optional */
 	bool eab_required;      /* meta.externalAccountRequired */
+	char **profiles;        /* meta.profiles names (may be 0) */
+	size_t nprofiles;
 };
 
 /*
@@ -25,6 +27,8 @@ struct certo_directory {
  * Returns NULL for an unknown name.
  */
 const char *directory_url_for(const char *name);
+/* The staging directory of a known production CA URL, or NULL. */
+const char *directory_staging_for(const char *url);
 /* The list of known CA names, NULL-terminated, for --help. */
 const char *const *directory_names(void);
 

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "csr.h"
 #include "errors.h"
@@ -11,14 +12,19 @@
 
 int
 finalize_order(struct certo_req *req, struct certo_order *o,
-    const struct certo_key *cert_key)
+    const struct certo_key *cert_key, const char *csr_b64, bool must_staple)
 {
 	struct http_resp r;
 	char *csr = NULL, *payload = NULL;
 	int rc;
 
-	if ((rc = csr_make(cert_key, o->names, o->nnames, &csr)) != 0)
+	if (csr_b64 != NULL) {
+		if ((csr = strdup(csr_b64)) == NULL)
+			return CERTO_ENOMEM;
+	} else if ((rc = csr_make(cert_key, o->names, o->nnames, must_staple,
+	    &csr)) != 0) {
 		return rc;
+	}
 	if (asprintf(&payload, "{\"csr\":\"%s\"}", csr) < 0) {
 		free(csr);
 		return CERTO_ENOMEM;

@@ -6,11 +6,14 @@ struct certo_req;
 struct certo_order;
 struct certo_key;
 
+#include <stdbool.h>
+
 /*
- * Make a CSR for o->names with the certificate key and POST it to
- * o->finalize; o is updated from the response.
+ * POST a CSR to o->finalize: csr_b64 when given (--csr), else one made
+ * for o->names with cert_key; o is updated from the response.
  */
 int finalize_order(struct certo_req *req, struct certo_order *o,
-    const struct certo_key *cert_key);
+    const struct certo_key *cert_key, const char *csr_b64,
+    bool must_staple);
 
 #endif

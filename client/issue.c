@@ -5,49 +5,52 @@
  */
 #include "issue.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "account.h"
 #include "buf.h"
 #include "certificate.h"
-#include "directory.h"
+#include "config.h"
+#include "csr.h"
 #include "errors.h"
 #include "file.h"
 #include "finalize.h"
+#include "hook.h"
 #include "jws.h"
 #include "key.h"
 #include "log.h"
 #include "order.h"
 #include "request.h"
 #include "sig.h"
-#include "solver.h"
 #include "store.h"
 
 #define POLL_TIMEOUT_S 300
 
 /* A challenge we published and must withdraw on every exit path. */
 struct published {
+	enum chall_type type;
 	char *ident;
 	char *token;
+	char *keyauth;
+	struct certo_challenge *chall;  /* in order.authzs; NULL once polled */
 };
 
+/* One order in flight. */
 struct issue {
+	struct issue_env *env;
+	struct issue_job *job;
 	const struct certo_cli *cli;
-	char *state;
-	char *acct_dir;
 	struct certo_req req;
-	struct certo_directory dir;
-	struct certo_account acct;
 	struct certo_order order;
-	struct solver solver;
 	struct published *pub;
 	size_t npub;
 	struct certo_key *cert_key;
+	char *csr_b64;                 /* --csr */
+	char *order_dir;               /* resume state */
 	struct certo_chain chain;
-	char *live;
 };
 
 /*
@@ -81,39 +84,48 @@ static void
 withdraw_all(struct issue *is)
 {
 	for (size_t i = 0; i < is->npub; i++) {
-		if (is->solver.ops != NULL)
-			is->solver.ops->withdraw(is->solver.ctx, is->pub[i].ident,
-			    is->pub[i].token);
+		if (is->env->solver.ops != NULL)
+			is->env->solver.ops->withdraw(is->env->solver.ctx, is->pub[i].type,
+			    is->pub[i].ident, is->pub[i].token);
 		free(is->pub[i].ident);
 		free(is->pub[i].token);
+		free(is->pub[i].keyauth);
 	}
 	free(is->pub);
 	is->pub = NULL;
 	is->npub = 0;
 }
 
-/* Publish the key authorization and remember to withdraw it. */
+/* Publish a key authorization (ownership of keyauth moves here). */
 static int
-publish(struct issue *is, const char *ident, const char *token,
-    const char *keyauth)
+publish(struct issue *is, enum chall_type t, const char *ident,
+    struct certo_challenge *c, char *keyauth)
 {
-	struct published *np;
-	int rc;
+	struct published *np, *p;
 
 	np = realloc(is->pub, (is->npub + 1) * sizeof(*np));
-	if (np == NULL)
-		return CERTO_ENOMEM;
-	is->pub = np;
-	np[is->npub].ident = strdup(ident);
-	np[is->npub].token = strdup(token);
-	if (np[is->npub].ident == NULL || np[is->npub].token == NULL) {
-		free(np[is->npub].ident);
-		free(np[is->npub].token);
+	if (np == NULL) {
+		free(keyauth);
 		return CERTO_ENOMEM;
 	}
+	is->pub = np;
+	p = &np[is->npub];
+	memset(p, 0, sizeof(*p));
+	p->type = t;
+	p->chall = c;
+	p->keyauth = keyauth;
+	p->ident = strdup(ident);
+	p->token = strdup(c->token);
+	if (p->ident == NULL || p->token == NULL) {
+		free(p->ident);
+		free(p->token);
+		free(p->keyauth);
+		return CERTO_ENOMEM;
+	}
+	/* Recorded before publishing: withdraw runs even if this fails. */
 	is->npub++;
-	rc = is->solver.ops->publish(is->solver.ctx, ident, token, keyauth);
-	return rc;
+	return is->env->solver.ops->publish(is->env->solver.ctx, t, ident, p->token,
+	    keyauth);
 }
 
 /* Report why an authorization is invalid. */
@@ -139,69 +151,143 @@ authz_failed(const struct certo_authz *a)
 	return rc;
 }
 
+/* Name of an authorization as shown: "*.example.com" for wildcards. */
+static void
+authz_name(const struct certo_authz *a, char *out, size_t len)
+{
+	char v[280];
+
+	log_sanitize(v, sizeof(v), a->ident.value, (size_t)-1);
+	snprintf(out, len, "%s%s", a->wildcard ? "*." : "", v);
+}
+
+/* {"name": name, "challenge": type} for events. */
+static struct json_object *
+fields_name(const char *name, const char *type)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "name", json_object_new_string(name));
+	if (type != NULL)
+		json_object_object_add(o, "challenge",
+		    json_object_new_string(type));
+	return o;
+}
+
+/* {"url": url} for events. */
+static struct json_object *
+fields_url(const char *url)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o != NULL)
+		json_object_object_add(o, "url", json_object_new_string(url));
+	return o;
+}
+
+static void
+ev_authz(const struct certo_authz *a, const char *event, const char *name,
+    const char *what)
+{
+	struct json_object *f = fields_name(name, NULL);
+
+	if (f != NULL)
+		json_object_object_add(f, "url", json_object_new_string(a->url));
+	log_event(event, f, "authorization: %s %s", name, what);
+}
+
 /*
- * Authorizations: start every pending one (publish, self-check, tell
- * the CA), then poll each until it is decided.
+ * Authorizations, in four steps: publish every pending challenge, let
+ * the solver check all of them at once (DNS propagation, HTTP/TLS self
+ * fetch), only then tell the CA, and poll each until decided.
  */
 static int
 stage_authorize(struct issue *is)
 {
 	struct certo_order *o = &is->order;
-	enum chall_type want = is->solver.ops->type;
+	struct solver_item *items = NULL;
 	char *keyauth = NULL, name[300];
-	time_t deadline = time(NULL) + POLL_TIMEOUT_S;
+	time_t deadline;
+	size_t first = is->npub, n;
 	long ra;
 	int rc = 0;
 
 	if (o->authzs == NULL &&
 	    (o->authzs = calloc(o->nauthz, sizeof(*o->authzs))) == NULL)
 		return CERTO_ENOMEM;
+	/* 1. Fetch each authorization; publish what must be proven. */
 	for (size_t i = 0; i < o->nauthz; i++) {
 		struct certo_authz *a = &o->authzs[i];
-		struct certo_challenge *c;
+		struct certo_challenge *c = NULL;
+		enum chall_type want = CHALL_UNKNOWN;
 
 		if (a->url == NULL && (a->url = strdup(o->authz_urls[i])) == NULL)
 			return CERTO_ENOMEM;
 		if ((rc = authz_fetch(&is->req, a, &ra)) != 0)
 			return rc;
-		log_sanitize(name, sizeof(name), a->ident.value, (size_t)-1);
+		authz_name(a, name, sizeof(name));
 		if (a->status == AUTHZ_VALID) {
-			log_info("authorization: %s already valid", name);
+			ev_authz(a, "authorization_valid", name, "already valid");
 			continue;
 		}
 		if (a->status != AUTHZ_PENDING)
 			return authz_failed(a);
-		if (strcmp(a->ident.type, "dns") != 0)
+		if (strcmp(a->ident.type, "dns") != 0 &&
+		    strcmp(a->ident.type, "ip") != 0)
 			return certo_fail(CERTO_ENOCHALLENGE, "authorization for %s: "
 			    "unsupported identifier type", name);
-		if ((c = authz_find_challenge(a, want)) == NULL)
+		/* The first type in the user's order that the CA offers. */
+		for (size_t t = 0; c == NULL && t < is->env->solver.ntypes; t++) {
+			want = is->env->solver.types[t];
+			c = authz_find_challenge(a, want);
+		}
+		if (c == NULL)
 			return certo_fail(CERTO_ENOCHALLENGE, "authorization for %s: "
-			    "the CA offers no %s challenge", name,
-			    challenge_type_name(want));
+			    "the CA offers none of the challenge types certo was "
+			    "told to use (--challenge)%s", name, a->wildcard ?
+			    "; wildcards need dns-01" : "");
 		if (c->status != CHALL_PENDING)
 			continue; /* already answered; just poll */
-		if ((rc = jws_key_authorization(is->acct.key, c->token,
-		    &keyauth)) != 0)
+		if ((rc = jws_key_authorization(is->env->acct.key, c->token,
+		    &keyauth)) != 0 ||
+		    (rc = publish(is, want, a->ident.value, c, keyauth)) != 0)
 			return rc;
-		/* Check locally first: a failed validation costs rate limit. */
-		if ((rc = publish(is, a->ident.value, c->token, keyauth)) != 0 ||
-		    (rc = is->solver.ops->selfcheck(is->solver.ctx,
-		    a->ident.value, c->token, keyauth)) != 0) {
-			free(keyauth);
-			return rc;
-		}
-		free(keyauth);
-		keyauth = NULL;
-		if ((rc = challenge_respond(&is->req, c)) != 0)
-			return rc;
-		log_info("authorization: %s %s challenge answered", name,
-		    challenge_type_name(want));
+		keyauth = NULL; /* owned by is->pub now */
 	}
+	/* 2. Check locally first: a failed validation costs rate limit. */
+	n = is->npub - first;
+	if (n > 0) {
+		if ((items = calloc(n, sizeof(*items))) == NULL)
+			return CERTO_ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			items[i].type = is->pub[first + i].type;
+			items[i].ident = is->pub[first + i].ident;
+			items[i].token = is->pub[first + i].token;
+			items[i].keyauth = is->pub[first + i].keyauth;
+		}
+		rc = is->env->solver.ops->selfcheck(is->env->solver.ctx, items, n);
+		free(items);
+		if (rc != 0)
+			return rc;
+	}
+	/* 3. Tell the CA. */
+	for (size_t i = first; i < is->npub; i++) {
+		struct published *p = &is->pub[i];
+		if ((rc = challenge_respond(&is->req, p->chall)) != 0)
+			return rc;
+		log_event("challenge_answered", fields_name(p->ident,
+		    challenge_type_name(p->type)), "authorization: %s %s "
+		    "challenge answered", p->ident, challenge_type_name(p->type));
+	}
+	/* 4. Poll each until the CA has decided. */
+	deadline = time(NULL) + POLL_TIMEOUT_S;
 	for (size_t i = 0; i < o->nauthz; i++) {
 		struct certo_authz *a = &o->authzs[i];
 		unsigned attempt = 0;
 
-		log_sanitize(name, sizeof(name), a->ident.value, (size_t)-1);
+		authz_name(a, name, sizeof(name));
 		ra = -1;
 		while (a->status == AUTHZ_PENDING) {
 			if ((rc = poll_wait(attempt++, ra, deadline, name)) != 0 ||
@@ -211,26 +297,28 @@ stage_authorize(struct issue *is)
 		if (a->status != AUTHZ_VALID)
 			return authz_failed(a);
 		if (attempt > 0)
-			log_info("authorization: %s valid", name);
+			ev_authz(a, "authorization_valid", name, "valid");
 	}
+	/* authz_fetch replaced the challenge objects: forget pointers. */
+	for (size_t i = 0; i < is->npub; i++)
+		is->pub[i].chall = NULL;
 	return 0;
 }
 
-/* READY: a fresh certificate key (never the account key) and a CSR. */
+/* READY: the certificate key (made with the order) signs a CSR. */
 static int
 stage_finalize(struct issue *is)
 {
 	int rc;
 
-	if (is->cert_key == NULL &&
-	    (rc = key_generate(is->cli->key_type, &is->cert_key)) != 0)
+	if ((rc = finalize_order(&is->req, &is->order, is->cert_key,
+	    is->csr_b64, is->cli->must_staple)) != 0)
 		return rc;
-	if ((rc = finalize_order(&is->req, &is->order, is->cert_key)) != 0)
-		return rc;
-	log_info("finalize: CSR for %zu name%s sent (%s key), order %s",
-	    is->order.nnames, is->order.nnames == 1 ? "" : "s",
-	    key_type_name(is->cli->key_type),
-	    order_status_name(is->order.status));
+	log_event("finalize", NULL, "finalize: CSR for %zu name%s sent%s%s%s, "
+	    "order %s", is->order.nnames, is->order.nnames == 1 ? "" : "s",
+	    is->csr_b64 ? "" : " (", is->csr_b64 ? "" :
+	    key_type_name(key_get_type(is->cert_key)), is->csr_b64 ? "" :
+	    " key)", order_status_name(is->order.status));
 	return 0;
 }
 
@@ -278,6 +366,8 @@ drive_order(struct issue *is)
 				return rc;
 			break;
 		case ORDER_READY:
+			if (is->job->authorize_only)
+				return 0; /* proven; no certificate wanted */
 			if ((rc = stage_finalize(is)) != 0)
 				return rc;
 			attempt = 0;
@@ -295,121 +385,535 @@ drive_order(struct issue *is)
 	}
 	if (o->status == ORDER_INVALID)
 		return order_failed(o);
-	if (o->certificate == NULL)
+	if (o->certificate == NULL && !is->job->authorize_only)
 		return certo_fail(CERTO_EPROTO, "the order is valid but has no "
 		    "certificate URL");
 	return 0;
 }
 
+/*
+ * Download the chain; with --preferred-chain, look through the alternate
+ * chains for one whose root has that issuer name.
+ */
+static int
+stage_download(struct issue *is)
+{
+	const char *want = is->cli->preferred_chain;
+	struct certo_chain alt;
+	char **alts = NULL;
+	size_t nalts = 0;
+	int rc;
+
+	if ((rc = certificate_download(&is->req, is->order.certificate,
+	    &is->chain)) != 0)
+		return rc;
+	if (want == NULL || (is->chain.top_issuer != NULL &&
+	    strcmp(is->chain.top_issuer, want) == 0))
+		return 0;
+	/* Take the alternate URLs over: the loop replaces is->chain. */
+	alts = is->chain.alternates;
+	nalts = is->chain.nalternates;
+	is->chain.alternates = NULL;
+	is->chain.nalternates = 0;
+	for (size_t i = 0; i < nalts && rc == 0; i++) {
+		if ((rc = certificate_download(&is->req, alts[i], &alt)) != 0)
+			break;
+		if (alt.top_issuer != NULL && strcmp(alt.top_issuer, want) == 0) {
+			certificate_free(&is->chain);
+			is->chain = alt; /* ownership moves to is */
+			log_event("chain_selected", NULL, "download: alternate chain "
+			    "%zu of %zu ends at \"%s\"", i + 1, nalts, want);
+			goto out;
+		}
+		certificate_free(&alt);
+	}
+	if (rc == 0)
+		log_warn("no chain ends at \"%s\"; keeping the default chain",
+		    want);
+out:
+	for (size_t i = 0; i < nalts; i++)
+		free(alts[i]);
+	free(alts);
+	return rc;
+}
+
 static void
-print_summary(const struct issue *is)
+summary(const struct issue *is)
 {
 	char when[64], names[2048] = "";
+	struct json_object *f, *a;
 	struct tm tm;
 	time_t left = is->chain.not_after - time(NULL);
 	size_t n = 0;
 
 	gmtime_r(&is->chain.not_after, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	for (size_t i = 0; i < is->chain.nsans && n < sizeof(names); i++)
 		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
 		    i ? ", " : "", is->chain.sans[i]);
-	log_info("certificate: %s/fullchain.pem", is->live);
-	log_info("  private key: %s/privkey.pem", is->live);
-	log_info("  certificate: %s/cert.pem, chain: %s/chain.pem", is->live,
-	    is->live);
-	log_info("  names: %s", names);
-	log_info("  expires: %s (%ld days)", when, (long)(left / 86400));
+	f = json_object_new_object();
+	a = json_object_new_array();
+	for (size_t i = 0; i < is->chain.nsans; i++)
+		json_object_array_add(a, json_object_new_string(
+		    is->chain.sans[i]));
+	json_object_object_add(f, "names", a);
+	json_object_object_add(f, "not_after", json_object_new_string(when));
+	if (is->job->live != NULL)
+		json_object_object_add(f, "live_dir",
+		    json_object_new_string(is->job->live));
+	if (is->job->live == NULL) {
+		log_event("certificate_checked", f, "certificate: issued for %s, "
+		    "expires %s (dry run: not stored)", names, when);
+		return;
+	}
+	log_event("certificate_saved", f, "certificate: %s/fullchain.pem\n"
+	    "  private key: %s/privkey.pem\n"
+	    "  certificate: %s/cert.pem, chain: %s/chain.pem\n"
+	    "  names: %s\n  expires: %s (%ld days)", is->job->live,
+	    is->job->live, is->job->live, is->job->live, names, when,
+	    (long)(left / 86400));
+}
+
+/*
+ * A saved order for the same names and CA: resume it (Ctrl-C or a crash
+ * left it).  Invalid or vanished orders are discarded and reported.
+ */
+static int
+resume_order(struct issue *is)
+{
+	char *url = NULL, shown[512];
+	long ra;
+	int rc;
+
+	if ((rc = store_order_load(is->order_dir, is->env->server, &url,
+	    &is->cert_key)) != 0) {
+		log_warn("ignoring the saved order in %s: %s", is->order_dir,
+		    certo_errmsg());
+		certo_errclear();
+		store_order_remove(is->order_dir);
+		return 0;
+	}
+	if (url == NULL)
+		return 0;
+	is->order.url = url;
+	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
+	rc = order_fetch(&is->req, &is->order, &ra);
+	if (rc == CERTO_EINTR)
+		return rc;
+	if (rc != 0 || is->order.status == ORDER_INVALID) {
+		log_event("order_discarded", fields_url(shown),
+		    "order: the saved order %s is %s; starting a new one", shown,
+		    rc != 0 ? "gone" : "invalid");
+		certo_errclear();
+		free(is->order.url);
+		is->order.url = NULL;
+		key_free(is->cert_key);
+		is->cert_key = NULL;
+		store_order_remove(is->order_dir);
+		return 0;
+	}
+	log_event("order_resumed", fields_url(shown), "order: resuming "
+	    "%s (%s)", shown, order_status_name(is->order.status));
+	return 0;
+}
+
+/* A new order; its key is saved with it so that a rerun can resume. */
+static int
+new_order(struct issue *is)
+{
+	const struct certo_cli *cli = is->cli;
+	struct order_opts oo = { 0 };
+	char shown[512];
+	int rc;
+
+	if (is->cert_key == NULL && is->csr_b64 == NULL) {
+		if (cli->key_file != NULL)
+			rc = key_load(cli->key_file, &is->cert_key);
+		else
+			rc = key_generate(cli->key_type, &is->cert_key);
+		if (rc != 0)
+			return rc;
+		/* Never the account key (RFC 8555 11.1). */
+		if (key_same_public(is->cert_key, is->env->acct.key))
+			return certo_fail(CERTO_EUSAGE, "the certificate key must "
+			    "not be the account key");
+	}
+	oo.not_before = cli->not_before;
+	oo.not_after = cli->not_after;
+	oo.profile = cli->profile;
+	oo.replaces = is->job->replaces;
+	rc = order_new(&is->req, &is->env->dir, &oo, &is->order);
+	if (rc != 0)
+		return rc;
+	log_sanitize(shown, sizeof(shown), is->order.url, (size_t)-1);
+	if (is->cert_key != NULL && !is->job->authorize_only &&
+	    (rc = store_order_save(is->order_dir, is->order.url,
+	    is->env->server, is->cert_key)) != 0)
+		return rc;
+	log_event("order_created", fields_url(shown), "order: %s (%s, "
+	    "%zu authorization%s)", shown, order_status_name(is->order.status),
+	    is->order.nauthz, is->order.nauthz == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+deploy(struct issue *is)
+{
+	char domains[4096] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < is->cli->nnames && n < sizeof(domains); i++)
+		n += (size_t)snprintf(domains + n, sizeof(domains) - n, "%s%s",
+		    i ? " " : "", is->cli->names[i]);
+	if (hook_run_deploy(is->cli->deploy_hook, is->job->live, domains) != 0)
+		return certo_errcode();
+	log_event("deployed", NULL, "deploy: %s ran", is->cli->deploy_hook);
+	return 0;
 }
 
 int
-issue_run(const struct certo_cli *cli)
+issue_job_run(struct issue_env *env, struct issue_job *job)
 {
 	struct issue is;
-	struct http_opts ho = { 0 };
-	struct solver_http_opts so = { 0 };
-	struct account_opts ao = { 0 };
-	char *ca_id = NULL, shown[512];
+	const struct certo_cli *cli = job->cli;
+	char *config = NULL;
 	int rc;
 
 	memset(&is, 0, sizeof(is));
+	is.env = env;
+	is.job = job;
 	is.cli = cli;
-	/* Local checks first: nothing is asked of the CA if these fail. */
-	if ((rc = store_state_dir(cli->state_dir, &is.state)) != 0 ||
-	    (rc = store_prepare(is.state)) != 0)
+	if ((rc = request_init(&is.req, &env->http)) != 0 ||
+	    (rc = request_set_new_nonce_url(&is.req, env->dir.new_nonce)) != 0 ||
+	    (rc = request_set_account(&is.req, env->acct.key, env->acct.url)) !=
+	    0)
 		goto out;
-	if ((rc = account_ca_id(cli->server, &ca_id)) != 0)
-		goto out;
-	if (asprintf(&is.acct_dir, "%s/accounts/%s", is.state, ca_id) < 0) {
-		is.acct_dir = NULL;
-		rc = CERTO_ENOMEM;
-		goto out;
+	if (cli->csr_file != NULL) {
+		char **n = NULL;
+		size_t nn = 0;
+		if ((rc = csr_load(cli->csr_file, &n, &nn, &is.csr_b64)) != 0)
+			goto out;
+		for (size_t i = 0; i < nn; i++)
+			free(n[i]);
+		free(n);
+		if (cli->key_file != NULL &&
+		    (rc = key_load(cli->key_file, &is.cert_key)) != 0)
+			goto out;
 	}
-	so.addr = cli->http_addr;
-	so.port = cli->http_port;
-	if ((rc = solver_http_start(&so, &is.solver)) != 0)
-		goto out;
-
-	/* Directory. */
-	ho.ca_bundle = cli->ca_bundle;
-	ho.allow_http = cli->allow_http;
-	if ((rc = request_init(&is.req, &ho)) != 0 ||
-	    (rc = directory_fetch(&is.req, cli->server, &is.dir)) != 0)
-		goto out;
-
-	/* Account: reuse the stored one, else look up or register. */
-	ao.dir = is.acct_dir;
-	ao.emails = cli->emails;
-	ao.nemails = cli->nemails;
-	ao.agree_tos = cli->agree_tos;
-	ao.key_type = cli->account_key_type;
-	if ((rc = account_ensure(&is.req, &is.dir, &ao, &is.acct)) != 0)
-		goto out;
-	log_info("account: %s %s", is.acct.created ? "created" :
-	    "using existing", log_sanitize(shown, sizeof(shown), is.acct.url,
-	    (size_t)-1));
-
-	/* Order. */
 	is.order.names = cli->names; /* borrowed: cleared before order_free */
 	is.order.nnames = cli->nnames;
-	if ((rc = order_new(&is.req, &is.dir, &is.order)) != 0)
+	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
+	    &is.order_dir)) != 0)
 		goto out;
-	log_info("order: %s (%s, %zu authorization%s)",
-	    log_sanitize(shown, sizeof(shown), is.order.url, (size_t)-1),
-	    order_status_name(is.order.status), is.order.nauthz,
-	    is.order.nauthz == 1 ? "" : "s");
+	if (cli->profile != NULL) {
+		size_t i;
+		for (i = 0; i < env->dir.nprofiles; i++)
+			if (strcmp(env->dir.profiles[i], cli->profile) == 0)
+				break;
+		if (i == env->dir.nprofiles) {
+			rc = certo_fail(CERTO_EUSAGE, "the CA does not offer profile "
+			    "'%s'%s", cli->profile, env->dir.nprofiles ? "" :
+			    " (it advertises no profiles)");
+			goto out;
+		}
+	}
+
+	/* Resume a saved order for these names, else open a new one. */
+	if (!job->authorize_only && cli->csr_file == NULL &&
+	    (rc = resume_order(&is)) != 0)
+		goto out;
+	if (is.order.url == NULL && (rc = new_order(&is)) != 0)
+		goto out;
 	if ((rc = drive_order(&is)) != 0)
 		goto out;
+	if (job->authorize_only) {
+		for (size_t i = 0; i < is.order.nauthz && is.order.authzs; i++)
+			if (is.order.authzs[i].url && (rc = store_authz_save(
+			    env->state, env->ca_id, is.order.authzs[i].ident.value,
+			    is.order.authzs[i].url)) != 0)
+				goto out;
+		log_event("authorized", NULL, "authorize: %zu name%s proven; "
+		    "certo issue reuses the authorizations while they are valid",
+		    cli->nnames, cli->nnames == 1 ? "" : "s");
+		goto out;
+	}
 
 	/* Download, check it is ours and for exactly our names, store. */
-	if ((rc = certificate_download(&is.req, is.order.certificate,
-	    &is.chain)) != 0 ||
+	if ((rc = stage_download(&is)) != 0 ||
 	    (rc = certificate_check(&is.chain, is.cert_key, cli->names,
 	    cli->nnames)) != 0)
 		goto out;
-	log_info("download: %zu certificate%s", is.chain.ncerts,
-	    is.chain.ncerts == 1 ? "" : "s");
-	if ((rc = store_commit(is.state, cli->names[0], is.cert_key, &is.chain,
-	    &is.live)) != 0)
-		goto out;
-	print_summary(&is);
+	log_event("downloaded", NULL, "download: %zu certificate%s",
+	    is.chain.ncerts, is.chain.ncerts == 1 ? "" : "s");
+	job->not_after = is.chain.not_after;
+	if (!job->dry_run) {
+		if ((rc = config_serialize(cli, &config)) != 0 ||
+		    (rc = store_commit(env->state, cli->names[0], is.cert_key,
+		    &is.chain, config, &job->live)) != 0)
+			goto out;
+	}
+	store_order_remove(is.order_dir);
+	summary(&is);
+	if (!job->dry_run && cli->deploy_hook != NULL)
+		rc = deploy(&is);
 out:
-	/* Every exit path: withdraw challenges, stop the responder. */
+	/* Every exit path: withdraw what this order published. */
 	withdraw_all(&is);
-	if (is.solver.ops)
-		is.solver.ops->stop(is.solver.ctx);
+	if (is.req.rate_limited_until != 0) {
+		job->rate_limited = true;
+		store_ratelimit_set(env->state, env->ca_id,
+		    is.req.rate_limited_until);
+	}
 	log_debug("%u requests to the CA", is.req.requests);
 	is.order.names = NULL;
 	is.order.nnames = 0;
 	order_free(&is.order);
-	account_free(&is.acct);
-	directory_free(&is.dir);
 	request_free(&is.req);
 	key_free(is.cert_key);
 	certificate_free(&is.chain);
-	free(is.state);
-	free(is.acct_dir);
-	free(is.live);
-	free(ca_id);
+	free(is.csr_b64);
+	free(is.order_dir);
+	free(config);
+	return rc;
+}
+
+void
+issue_job_free(struct issue_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->live);
+	job->live = NULL;
+}
+
+/* Manual mode or hooks: the DNS-01 check settings come from the CLI. */
+static int
+start_external(const struct certo_cli *cli, struct issue_env *env)
+{
+	struct solver_external_opts xo;
+	int rc;
+
+	memset(&xo, 0, sizeof(xo));
+	xo.types = cli->challenges;
+	xo.ntypes = cli->nchallenges;
+	xo.manual = cli->manual;
+	xo.dns_hook = cli->dns_hook;
+	xo.http_hook = cli->http_hook;
+	xo.dns.timeout_ms = (cli->dns_timeout_s >= 0 ? cli->dns_timeout_s :
+	    cli->manual ? 600 : 120) * 1000;
+	xo.dns.interval_ms = cli->dns_interval_s * 1000;
+	xo.dns.wait_extra_ms = cli->dns_wait_extra_s * 1000;
+	xo.http_timeout_ms = xo.dns.timeout_ms;
+	if (cli->ndns_resolvers > 0) {
+		if ((env->resolvers = calloc(cli->ndns_resolvers,
+		    sizeof(*env->resolvers))) == NULL)
+			return CERTO_ENOMEM;
+		for (size_t i = 0; i < cli->ndns_resolvers; i++) {
+			if ((rc = dns01_server_parse(cli->dns_resolvers[i],
+			    &env->resolvers[i])) != 0)
+				return rc;
+			env->nresolvers++;
+		}
+		xo.dns.resolvers = env->resolvers;
+		xo.dns.nresolvers = env->nresolvers;
+	}
+	return solver_external_start(&xo, &env->solver);
+}
+
+int
+issue_env_open(const struct certo_cli *cli, bool need_account,
+    struct issue_env *env)
+{
+	struct solver_standalone_opts so = { 0 };
+	struct account_opts ao = { 0 };
+	struct certo_req req;
+	char *acct_dir = NULL, shown[512], when[32];
+	time_t until;
+	struct tm tm;
+	int rc;
+
+	memset(env, 0, sizeof(*env));
+	memset(&req, 0, sizeof(req));
+	env->server = cli->server;
+	env->http.ca_bundle = cli->ca_bundle;
+	env->http.allow_http = cli->allow_http;
+	/* Local checks first: nothing is asked of the CA if these fail. */
+	if ((rc = store_state_dir(cli->state_dir, &env->state)) != 0 ||
+	    (rc = store_prepare(env->state)) != 0 ||
+	    (rc = account_ca_id(cli->server, &env->ca_id)) != 0)
+		goto out;
+	if ((rc = store_ratelimit_get(env->state, env->ca_id, &until)) != 0)
+		goto out;
+	if (until > time(NULL)) {
+		gmtime_r(&until, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		rc = certo_fail(CERTO_EPROBLEM, "the CA rate-limited this client "
+		    "until %s; not asking it again before then", when);
+		goto out;
+	}
+	if (asprintf(&acct_dir, "%s/accounts/%s", env->state, env->ca_id) < 0) {
+		acct_dir = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	/* Bind ports / reach the responder before anything goes to the CA. */
+	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE) {
+		if (cli->responder != NULL) {
+			rc = solver_socket_start(cli->responder, cli->challenges,
+			    cli->nchallenges, &env->solver);
+		} else if (cli->manual || cli->dns_hook || cli->http_hook) {
+			rc = start_external(cli, env);
+		} else {
+			so.types = cli->challenges;
+			so.ntypes = cli->nchallenges;
+			so.http_addr = cli->http_addr;
+			so.http_port = cli->http_port;
+			so.tls_addr = cli->tls_addr;
+			so.tls_port = cli->tls_port;
+			rc = solver_standalone_start(&so, &env->solver);
+		}
+		if (rc != 0)
+			goto out;
+	}
+	/* Directory, then the account: reuse, look up or register. */
+	if ((rc = request_init(&req, &env->http)) != 0 ||
+	    (rc = directory_fetch(&req, cli->server, &env->dir)) != 0)
+		goto out;
+	if (!need_account)
+		goto out;
+	ao.dir = acct_dir;
+	ao.emails = cli->emails;
+	ao.nemails = cli->nemails;
+	ao.agree_tos = cli->agree_tos;
+	ao.key_type = cli->account_key_type;
+	ao.eab_kid = cli->eab_kid;
+	ao.eab_hmac_key = cli->eab_hmac_key;
+	if ((rc = account_ensure(&req, &env->dir, &ao, &env->acct)) != 0)
+		goto out;
+	log_event(env->acct.created ? "account_created" : "account_reused",
+	    fields_url(log_sanitize(shown, sizeof(shown), env->acct.url,
+	    (size_t)-1)), "account: %s %s", env->acct.created ?
+	    "created" : "using existing", shown);
+out:
+	request_free(&req);
+	free(acct_dir);
+	return rc;
+}
+
+void
+issue_env_close(struct issue_env *env)
+{
+	if (env->solver.ops)
+		env->solver.ops->stop(env->solver.ctx);
+	memset(&env->solver, 0, sizeof(env->solver));
+	for (size_t i = 0; i < env->nresolvers; i++)
+		dns01_server_free(&env->resolvers[i]);
+	free(env->resolvers);
+	account_free(&env->acct);
+	directory_free(&env->dir);
+	free(env->state);
+	free(env->ca_id);
+	memset(env, 0, sizeof(*env));
+}
+
+/* --csr: the names come from the CSR. */
+static int
+names_from_csr(struct certo_cli *cli)
+{
+	char **names = NULL, *der = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = csr_load(cli->csr_file, &names, &n, &der)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cli_add_name(cli, names[i]);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(der);
+	if (rc == 0)
+		rc = cli_check_challenges(cli);
+	return rc;
+}
+
+int
+issue_run(struct certo_cli *cli)
+{
+	struct issue_env env;
+	struct issue_job job;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	if (cli->csr_file != NULL && (rc = names_from_csr(cli)) != 0)
+		return rc;
+	if ((rc = issue_env_open(cli, true, &env)) == 0) {
+		job.cli = cli;
+		rc = issue_job_run(&env, &job);
+	}
+	issue_env_close(&env);
+	issue_job_free(&job);
+	return rc;
+}
+
+int
+authorize_run(struct certo_cli *cli)
+{
+	struct issue_env env;
+	struct issue_job job;
+	int rc;
+
+	memset(&job, 0, sizeof(job));
+	job.authorize_only = true;
+	if ((rc = issue_env_open(cli, true, &env)) == 0) {
+		job.cli = cli;
+		rc = issue_job_run(&env, &job);
+	}
+	issue_env_close(&env);
+	issue_job_free(&job);
+	return rc;
+}
+
+int
+deactivate_authz_run(const struct certo_cli *cli)
+{
+	struct issue_env env;
+	struct certo_req req;
+	struct certo_authz a;
+	struct http_resp r;
+	char *url = NULL, shown[512];
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&a, 0, sizeof(a));
+	if ((rc = issue_env_open(cli, true, &env)) != 0)
+		goto out;
+	if (strncmp(cli->arg, "https://", 8) == 0 ||
+	    strncmp(cli->arg, "http://", 7) == 0)
+		url = strdup(cli->arg);
+	else if ((rc = store_authz_load(env.state, env.ca_id, cli->arg,
+	    &url)) != 0)
+		goto out;
+	if (url == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = request_init(&req, &env.http)) != 0 ||
+	    (rc = request_set_new_nonce_url(&req, env.dir.new_nonce)) != 0 ||
+	    (rc = request_set_account(&req, env.acct.key, env.acct.url)) != 0)
+		goto out;
+	/* RFC 8555 7.5.2: POST {"status": "deactivated"}. */
+	if ((rc = request_post(&req, url, "{\"status\":\"deactivated\"}",
+	    REQUEST_MAX_BODY, &r, NULL)) == 0 &&
+	    (rc = authz_parse(r.body.data, r.body.len, &a)) == 0)
+		log_event("authorization_deactivated", fields_url(log_sanitize(
+		    shown, sizeof(shown), url, (size_t)-1)),
+		    "authorization %s: %s", shown, authz_status_name(a.status));
+	http_resp_free(&r);
+out:
+	authz_free(&a);
+	request_free(&req);
+	issue_env_close(&env);
+	free(url);
 	return rc;
 }

@@ -6,9 +6,60 @@
 #ifndef CERTO_ISSUE_H
 #define CERTO_ISSUE_H
 
-#include "cli.h"
+#include <stdbool.h>
+#include <time.h>
 
-/* Run `certo issue`; returns 0 or a CERTO_E* code (message recorded). */
-int issue_run(const struct certo_cli *cli);
+#include "account.h"
+#include "cli.h"
+#include "directory.h"
+#include "dns01_propagation.h"
+#include "http.h"
+#include "solver.h"
+
+/* What the orders of one run share: state, CA, account, solver. */
+struct issue_env {
+	char *state;
+	char *ca_id;
+	const char *server;
+	struct http_opts http;
+	struct certo_directory dir;
+	struct certo_account acct;
+	struct solver solver;          /* thread-safe: renew shares it */
+	struct dns01_server *resolvers;
+	size_t nresolvers;
+};
+
+/* One certificate to get. */
+struct issue_job {
+	const struct certo_cli *cli;   /* names and order options */
+	const char *replaces;          /* ARI certID of the old cert, or NULL */
+	bool dry_run;                  /* renew --dry-run: store nothing */
+	bool authorize_only;           /* certo authorize: no certificate */
+	/* Results. */
+	char *live;                    /* where the set was stored */
+	time_t not_after;
+	bool rate_limited;
+};
+
+/*
+ * Open the environment for cli: state directory, solver (binding ports
+ * now), directory, account.  The rate-limit deadline saved for this CA
+ * is honoured (CERTO_EPROBLEM without contacting the CA).
+ */
+int issue_env_open(const struct certo_cli *cli, bool need_account,
+    struct issue_env *env);
+void issue_env_close(struct issue_env *env);
+/*
+ * Get one certificate (or, with authorize_only, its authorizations):
+ * resumes a saved order for the same names, else opens a new one.
+ * Thread-safe with respect to other jobs on the same env.
+ */
+int issue_job_run(struct issue_env *env, struct issue_job *job);
+void issue_job_free(struct issue_job *job);
+
+/* The verbs. */
+int issue_run(struct certo_cli *cli);
+int authorize_run(struct certo_cli *cli);
+int deactivate_authz_run(const struct certo_cli *cli);
 
 #endif

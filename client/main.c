@@ -1,17 +1,20 @@
 /* certo: the command-line entry point. */
+#include <ares.h>
 #include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <idn2.h>
 #include <json-c/json.h>
 #include <microhttpd.h>
-#include <ares.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "account.h"
 #include "cli.h"
 #include "errors.h"
 #include "issue.h"
 #include "log.h"
+#include "renew.h"
+#include "revoke.h"
 #include "sig.h"
 
 static void
@@ -28,7 +31,7 @@ int
 main(int argc, char **argv)
 {
 	struct certo_cli cli;
-	int rc;
+	int rc, code = -1;
 
 	log_set_progname("certo");
 	if ((rc = cli_parse(argc, argv, &cli)) != 0)
@@ -42,9 +45,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_set_level((enum log_level)cli.verbosity);
+	log_set_json(cli.json && cli.verb != VERB_LIST);
 	sig_install();
+	/* Library set-up once, before any thread starts. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    gnutls_global_init() < 0) {
+	    gnutls_global_init() < 0 || ares_library_init(ARES_LIB_INIT_ALL) !=
+	    ARES_SUCCESS) {
 		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
 		goto out;
 	}
@@ -52,15 +58,46 @@ main(int argc, char **argv)
 	case VERB_ISSUE:
 		rc = issue_run(&cli);
 		break;
+	case VERB_AUTHORIZE:
+		rc = authorize_run(&cli);
+		break;
+	case VERB_DEACTIVATE:
+		rc = deactivate_authz_run(&cli);
+		break;
+	case VERB_RENEW:
+		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */
+		code = renew_run(&cli);
+		break;
+	case VERB_REVOKE:
+		rc = revoke_run(&cli);
+		break;
+	case VERB_ACCOUNT:
+		rc = account_cmd(&cli);
+		break;
+	case VERB_LIST:
+		rc = list_run(&cli);
+		break;
+	case VERB_DELETE:
+		rc = delete_run(&cli);
+		break;
 	default:
 		break;
 	}
+	ares_library_cleanup();
 	gnutls_global_deinit();
 	curl_global_cleanup();
 out:
-	if (rc != 0)
-		log_error("%s", certo_errmsg() ? certo_errmsg() :
-		    certo_strerror(rc));
+	if (rc != 0) {
+		const char *msg = certo_errmsg() ? certo_errmsg() :
+		    certo_strerror(rc);
+		if (log_get_json()) {
+			struct json_object *f = json_object_new_object();
+			json_object_object_add(f, "code",
+			    json_object_new_string(certo_errname(rc)));
+			log_event("error", f, "%s", msg);
+		}
+		log_error("%s", msg);
+	}
 	cli_free(&cli);
-	return certo_exitcode(rc);
+	return code >= 0 ? code : certo_exitcode(rc);
 }

@@ -1,11 +1,18 @@
-/* certo-mkman: print certo(1) from the option table (build tool). */
+/*
+ * certo-mkman: print certo(1), or with --completion the bash completion,
+ * from the option table (a build tool).
+ */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	cli_man(stdout);
+	if (argc > 1 && strcmp(argv[1], "--completion") == 0)
+		cli_completion(stdout);
+	else
+		cli_man(stdout);
 	return ferror(stdout) ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 /* Orders. */
 #include "order.h"
 
+#include <arpa/inet.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +77,7 @@ int
 order_parse(const char *json, size_t len, struct certo_order *o)
 {
 	struct json_object *obj, *ids = NULL, *az = NULL, *err = NULL;
+	struct certo_authz *kept = NULL;
 	char *status = NULL, shown[64];
 	const char *w = "order";
 	size_t i, n, old_nauthz = o->nauthz;
@@ -84,10 +87,25 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 		return rc;
 	/* Keep fetched authorizations only if the list is unchanged. */
 	if (o->authzs != NULL) {
-		for (i = 0; i < old_nauthz; i++)
-			authz_free(&o->authzs[i]);
-		free(o->authzs);
-		o->authzs = NULL;
+		struct json_object *na;
+		bool same = json_object_object_get_ex(obj, "authorizations",
+		    &na) && json_object_is_type(na, json_type_array) &&
+		    json_object_array_length(na) == old_nauthz;
+		for (i = 0; same && i < old_nauthz; i++) {
+			struct json_object *u = json_object_array_get_idx(na, i);
+			same = json_object_is_type(u, json_type_string) &&
+			    strcmp(json_object_get_string(u),
+			    o->authz_urls[i]) == 0;
+		}
+		if (same) {
+			kept = o->authzs;
+			o->authzs = NULL;
+		} else {
+			for (i = 0; i < old_nauthz; i++)
+				authz_free(&o->authzs[i]);
+			free(o->authzs);
+			o->authzs = NULL;
+		}
 	}
 	order_clear(o);
 	if ((rc = json_get_str(obj, w, "status", true, 32, &status)) ||
@@ -158,14 +176,33 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 out:
 	free(status);
 	json_object_put(obj);
-	if (rc != 0)
+	if (rc != 0) {
 		order_clear(o);
+		if (kept != NULL) {
+			for (i = 0; i < old_nauthz; i++)
+				authz_free(&kept[i]);
+			free(kept);
+		}
+	} else {
+		o->authzs = kept; /* same list: the fetched ones stay valid */
+	}
 	return rc;
+}
+
+static void
+add_time(struct json_object *p, const char *k, time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(p, k, json_object_new_string(buf));
 }
 
 int
 order_new(struct certo_req *req, const struct certo_directory *dir,
-    struct certo_order *o)
+    const struct order_opts *oo, struct certo_order *o)
 {
 	struct json_object *p, *ids;
 	struct http_resp r;
@@ -179,11 +216,25 @@ order_new(struct certo_req *req, const struct certo_directory *dir,
 	json_object_object_add(p, "identifiers", ids);
 	for (size_t i = 0; i < o->nnames; i++) {
 		struct json_object *id = json_object_new_object();
-		json_object_object_add(id, "type", json_object_new_string("dns"));
+		unsigned char ip[16];
+		bool is_ip = inet_pton(AF_INET, o->names[i], ip) == 1 ||
+		    inet_pton(AF_INET6, o->names[i], ip) == 1;
+		json_object_object_add(id, "type", json_object_new_string(is_ip ?
+		    "ip" : "dns"));
 		json_object_object_add(id, "value",
 		    json_object_new_string(o->names[i]));
 		json_object_array_add(ids, id);
 	}
+	if (oo != NULL && oo->not_before)
+		add_time(p, "notBefore", oo->not_before);
+	if (oo != NULL && oo->not_after)
+		add_time(p, "notAfter", oo->not_after);
+	if (oo != NULL && oo->profile)
+		json_object_object_add(p, "profile",
+		    json_object_new_string(oo->profile));
+	if (oo != NULL && oo->replaces)
+		json_object_object_add(p, "replaces",
+		    json_object_new_string(oo->replaces));
 	rc = request_post(req, dir->new_order, json_object_to_json_string_ext(p,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 	    REQUEST_MAX_BODY, &r, NULL);

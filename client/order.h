@@ -45,9 +45,22 @@ const char *order_status_name(enum order_status s);
  * are left alone).
  */
 int order_parse(const char *json, size_t len, struct certo_order *o);
-/* POST newOrder for o->names; sets url and the CA fields. */
+#include <time.h>
+
+/* Optional newOrder fields. */
+struct order_opts {
+	time_t not_before;       /* 0: omitted */
+	time_t not_after;
+	const char *profile;     /* NULL: omitted */
+	const char *replaces;    /* ARI certID (RFC 9773), NULL: omitted */
+};
+
+/*
+ * POST newOrder for o->names (IP literals as "ip" identifiers, RFC
+ * 8738); sets url and the CA fields.  oo may be NULL.
+ */
 int order_new(struct certo_req *req, const struct certo_directory *dir,
-    struct certo_order *o);
+    const struct order_opts *oo, struct certo_order *o);
 /* POST-as-GET o->url; *retry_after as in authz_fetch(). */
 int order_fetch(struct certo_req *req, struct certo_order *o,
     long *retry_after);

@@ -197,6 +197,9 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 		problem_free(prob);
 		certo_errclear();
 		rc = error_response(url, r, prob);
+		if (problem_is(prob, "rateLimited") &&
+		    (wait = request_retry_after(r, 30L * 86400)) >= 0)
+			req->rate_limited_until = time(NULL) + wait;
 		if (problem_is(prob, "badNonce") &&
 		    badnonce++ < REQUEST_BADNONCE_RETRIES) {
 			log_debug("badNonce, retrying (%d)", badnonce);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "http.h"
 #include "problem.h"
@@ -29,6 +30,7 @@ struct certo_req {
 	const struct certo_key *key;  /* account key, not owned */
 	char *kid;                    /* account URL, or NULL: sign with jwk */
 	unsigned requests;            /* count, for -v and benchmarks */
+	time_t rate_limited_until;    /* set by a rateLimited answer */
 };
 
 /* Set up; the http handle is reused for the whole session. */

@@ -1,28 +1,43 @@
 /*
  * Challenge solvers as an ops table (curl's struct Curl_ssl): the
  * driver publishes a key authorization, asks the solver to check it is
- * visible as the CA will see it, and withdraws it on every exit path.
- * Implementations: the in-process standalone responder (solver_http.c);
- * later the control socket, hooks and manual DNS.
+ * visible, and withdraws it on every exit path.  The driver holds one
+ * solver per challenge type it may use, in the user's order of
+ * preference, and picks per authorization the first type the CA offers.
+ * Implementations: in-process responders (solver_standalone.c) and the
+ * certo-responder control socket (solver_socket.c).
  */
 #ifndef CERTO_SOLVER_H
 #define CERTO_SOLVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "challenge.h"
+#include "dns01_propagation.h"
+
+/* One published challenge, as handed to selfcheck. */
+struct solver_item {
+	enum chall_type type;
+	const char *ident;
+	const char *token;
+	const char *keyauth;
+};
 
 struct solver_ops {
 	const char *name;
-	enum chall_type type;
 	/* Make keyauth visible for (ident, token). */
-	int (*publish)(void *ctx, const char *ident, const char *token,
-	    const char *keyauth);
-	/* Check, as the CA would, that it is visible; CERTO_ESELFCHECK. */
-	int (*selfcheck)(void *ctx, const char *ident, const char *token,
-	    const char *keyauth);
+	int (*publish)(void *ctx, enum chall_type t, const char *ident,
+	    const char *token, const char *keyauth);
+	/*
+	 * Check, as the CA would, that all n published items are visible
+	 * (in one go: DNS records of apex and wildcard share a name);
+	 * CERTO_ESELFCHECK / CERTO_EDNSWAIT.  Only then is the CA told.
+	 */
+	int (*selfcheck)(void *ctx, const struct solver_item *items, size_t n);
 	/* Remove it again; must be safe to call for anything published. */
-	void (*withdraw)(void *ctx, const char *ident, const char *token);
+	void (*withdraw)(void *ctx, enum chall_type t, const char *ident,
+	    const char *token);
 	/* Release the solver. */
 	void (*stop)(void *ctx);
 };
@@ -30,17 +45,52 @@ struct solver_ops {
 struct solver {
 	const struct solver_ops *ops;
 	void *ctx;
+	enum chall_type types[3];   /* preference order */
+	size_t ntypes;
 };
 
-struct solver_http_opts {
-	const char *addr;
-	unsigned short port;
+struct solver_standalone_opts {
+	const enum chall_type *types;   /* which servers to start */
+	size_t ntypes;
+	const char *http_addr;
+	unsigned short http_port;
+	const char *tls_addr;
+	unsigned short tls_port;
 };
 
 /*
- * The standalone HTTP-01 solver: binds addr:port now (so a busy port
- * fails before anything is asked of the CA).
+ * In-process responders for the given types (HTTP-01 on libmicrohttpd,
+ * TLS-ALPN-01 on GnuTLS) over one token table: binds every port now, so
+ * a busy port fails before anything is asked of the CA.
  */
-int solver_http_start(const struct solver_http_opts *o, struct solver *s);
+int solver_standalone_start(const struct solver_standalone_opts *o,
+    struct solver *s);
+
+/*
+ * Publish through a running certo-responder's control socket at path
+ * (docs/responder-protocol.md).  The socket is checked now (list).
+ */
+int solver_socket_start(const char *path, const enum chall_type *types,
+    size_t ntypes, struct solver *s);
+
+struct solver_external_opts {
+	const enum chall_type *types;   /* dns-01 and/or http-01 */
+	size_t ntypes;
+	bool manual;                    /* print what to publish, wait */
+	const char *dns_hook;           /* or run these (docs/hooks.md) */
+	const char *http_hook;
+	struct dns01_opts dns;          /* propagation check settings */
+	long http_timeout_ms;           /* how long to wait for HTTP-01 */
+};
+
+/*
+ * Challenges published by someone else: the user (manual mode: certo
+ * prints the record or file and waits until it is visible) or a hook
+ * program (add/del).  DNS-01 is checked on every authoritative server
+ * (dns01_propagation.c) before the CA is told; HTTP-01 by fetching
+ * http://<name>/.well-known/acme-challenge/<token> from this host.
+ */
+int solver_external_start(const struct solver_external_opts *o,
+    struct solver *s);
 
 #endif

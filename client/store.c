@@ -12,7 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+
 #include "certificate.h"
+#include "json.h"
 #include "errors.h"
 #include "file.h"
 #include "key.h"
@@ -96,7 +101,7 @@ set_name(const char *name)
 
 static int
 write_set(const char *dir, const struct certo_key *key,
-    const struct certo_chain *chain)
+    const struct certo_chain *chain, const char *config)
 {
 	const char *data[] = { NULL, chain->leaf, chain->issuers,
 		chain->fullchain };
@@ -111,6 +116,12 @@ write_set(const char *dir, const struct certo_key *key,
 		else
 			rc = file_write_atomic(p, data[i], strlen(data[i]), 0644,
 			    true);
+		free(p);
+	}
+	if (rc == 0 && config != NULL) {
+		if ((p = file_join(dir, "certo.json")) == NULL)
+			return CERTO_ENOMEM;
+		rc = file_write_atomic(p, config, strlen(config), 0600, true);
 		free(p);
 	}
 	return rc;
@@ -157,7 +168,7 @@ out:
 int
 store_commit(const char *state, const char *name,
     const struct certo_key *key, const struct certo_chain *chain,
-    char **live_dir)
+    const char *config, char **live_dir)
 {
 	char *live = NULL, *target = NULL, *staging = NULL, *dname = NULL;
 	int rc, fd;
@@ -180,7 +191,7 @@ store_commit(const char *state, const char *name,
 		staging = NULL;
 		goto out;
 	}
-	if ((rc = write_set(staging, key, chain)) != 0)
+	if ((rc = write_set(staging, key, chain, config)) != 0)
 		goto out;
 	/* Swap the complete new set in with one atomic step. */
 	if (rename(staging, target) == 0) {
@@ -220,5 +231,355 @@ out:
 	free(target);
 	free(live);
 	free(dname);
+	return rc;
+}
+
+int
+store_live_dir(const char *state, const char *name, char **out)
+{
+	char *d = set_name(name);
+	int rc = 0;
+
+	if (d == NULL || asprintf(out, "%s/live/%s", state, d) < 0) {
+		*out = NULL;
+		rc = CERTO_ENOMEM;
+	}
+	free(d);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+store_list(const char *state, char ***names, size_t *n)
+{
+	char *live;
+	DIR *d;
+	struct dirent *e;
+	char **v = NULL, **nv;
+	int rc = 0;
+
+	*names = NULL;
+	*n = 0;
+	if ((live = file_join(state, "live")) == NULL)
+		return CERTO_ENOMEM;
+	if ((d = opendir(live)) == NULL) {
+		free(live);
+		return 0; /* nothing stored yet */
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue; /* ., .., staging directories */
+		if ((nv = realloc(v, (*n + 1) * sizeof(char *))) == NULL ||
+		    (nv[*n] = strdup(e->d_name)) == NULL) {
+			if (nv)
+				v = nv;
+			rc = CERTO_ENOMEM;
+			break;
+		}
+		v = nv;
+		(*n)++;
+	}
+	closedir(d);
+	free(live);
+	if (v != NULL)
+		qsort(v, *n, sizeof(char *), cmp_str);
+	*names = v;
+	return rc;
+}
+
+/* Remove a directory tree we wrote (files and subdirectories). */
+static void
+remove_tree(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	struct stat st;
+	char *p;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			if ((p = file_join(dir, e->d_name)) == NULL)
+				continue;
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_tree(p);
+			else
+				unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int
+store_delete(const char *state, const char *name)
+{
+	char *live = NULL, *arch = NULL, *d = NULL;
+	int rc = 0;
+
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
+		return certo_fail(CERTO_EUSAGE, "invalid certificate name '%s'",
+		    name);
+	if ((d = set_name(name)) == NULL ||
+	    asprintf(&live, "%s/live/%s", state, d) < 0 ||
+	    asprintf(&arch, "%s/archive/%s", state, d) < 0) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (!file_exists(live)) {
+		rc = certo_fail(CERTO_EUSAGE, "no stored certificate '%s' (see "
+		    "certo list)", name);
+		goto out;
+	}
+	remove_tree(live);
+	remove_tree(arch);
+	if (file_exists(live))
+		rc = certo_fail(CERTO_EIO, "could not remove %s", live);
+out:
+	free(d);
+	free(live);
+	free(arch);
+	return rc;
+}
+
+int
+store_order_dir(const char *state, char *const *names, size_t n, char **out)
+{
+	char **sorted;
+	gnutls_hash_hd_t h;
+	unsigned char dig[32];
+	char hex[65];
+
+	*out = NULL;
+	if ((sorted = calloc(n ? n : 1, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	memcpy(sorted, names, n * sizeof(char *));
+	qsort(sorted, n, sizeof(char *), cmp_str);
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		free(sorted);
+		return certo_fail(CERTO_ECRYPTO, "SHA-256 failed");
+	}
+	for (size_t i = 0; i < n; i++)
+		gnutls_hash(h, sorted[i], strlen(sorted[i]) + 1);
+	gnutls_hash_deinit(h, dig);
+	free(sorted);
+	for (size_t i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	if (asprintf(out, "%s/orders/%s", state, hex) < 0) {
+		*out = NULL;
+		return CERTO_ENOMEM;
+	}
+	return 0;
+}
+
+int
+store_order_save(const char *dir, const char *url, const char *server,
+    const struct certo_key *key)
+{
+	struct json_object *o;
+	char *kp = NULL, *jp = NULL;
+	const char *s;
+	int rc;
+
+	if ((rc = file_mkdirs(dir)) != 0)
+		return rc;
+	if ((kp = file_join(dir, "privkey.pem")) == NULL ||
+	    (jp = file_join(dir, "order.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (!file_exists(kp) && (rc = key_save(key, kp, true)) != 0)
+		goto out;
+	if ((o = json_object_new_object()) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	json_object_object_add(o, "url", json_object_new_string(url));
+	json_object_object_add(o, "server", json_object_new_string(server));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = file_write_atomic(jp, s, strlen(s), 0600, false);
+	json_object_put(o);
+out:
+	free(kp);
+	free(jp);
+	return rc;
+}
+
+int
+store_order_load(const char *dir, const char *server, char **url,
+    struct certo_key **key)
+{
+	struct json_object *o = NULL;
+	char *kp = NULL, *jp = NULL, *data = NULL, *srv = NULL;
+	size_t len;
+	bool missing;
+	int rc;
+
+	*url = NULL;
+	*key = NULL;
+	if ((kp = file_join(dir, "privkey.pem")) == NULL ||
+	    (jp = file_join(dir, "order.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = file_read(jp, 64 * 1024, false, &data, &len, &missing)) != 0) {
+		if (missing) {
+			certo_errclear();
+			rc = 0;
+		}
+		goto out;
+	}
+	if ((rc = json_parse_object(data, len, jp, &o)) != 0 ||
+	    (rc = json_get_str(o, jp, "url", true, 2048, url)) != 0 ||
+	    (rc = json_get_str(o, jp, "server", true, 2048, &srv)) != 0)
+		goto out;
+	if (strcmp(srv, server) != 0) {
+		free(*url);
+		*url = NULL;
+		goto out;
+	}
+	if ((rc = key_load(kp, key)) != 0) {
+		free(*url);
+		*url = NULL;
+	}
+out:
+	json_object_put(o);
+	free(data);
+	free(srv);
+	free(kp);
+	free(jp);
+	return rc;
+}
+
+void
+store_order_remove(const char *dir)
+{
+	remove_tree(dir);
+}
+
+static int
+small_json_path(const char *state, const char *sub, const char *ca_id,
+    const char *name, char **dir, char **path)
+{
+	*dir = *path = NULL;
+	if (asprintf(dir, "%s/%s/%s", state, sub, ca_id) < 0) {
+		*dir = NULL;
+		return CERTO_ENOMEM;
+	}
+	if (asprintf(path, "%s/%s.json", *dir, name) < 0) {
+		*path = NULL;
+		return CERTO_ENOMEM;
+	}
+	return 0;
+}
+
+int
+store_ratelimit_get(const char *state, const char *ca_id, time_t *until)
+{
+	struct json_object *o = NULL, *v;
+	char *dir, *path, *data = NULL;
+	size_t len;
+	bool missing;
+	int rc;
+
+	*until = 0;
+	if ((rc = small_json_path(state, "ratelimits", ".", ca_id, &dir,
+	    &path)) != 0)
+		goto out;
+	if (file_read(path, 4096, false, &data, &len, &missing) != 0) {
+		certo_errclear(); /* none (or unreadable: ignore it) */
+		goto out;
+	}
+	if (json_parse_object(data, len, path, &o) == 0 &&
+	    json_object_object_get_ex(o, "until", &v))
+		*until = (time_t)json_object_get_int64(v);
+	certo_errclear();
+out:
+	json_object_put(o);
+	free(data);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+int
+store_ratelimit_set(const char *state, const char *ca_id, time_t until)
+{
+	char *dir, *path, buf[64];
+	int rc;
+
+	if ((rc = small_json_path(state, "ratelimits", ".", ca_id, &dir,
+	    &path)) == 0 && (rc = file_mkdirs(dir)) == 0) {
+		snprintf(buf, sizeof(buf), "{\"until\": %lld}\n",
+		    (long long)until);
+		rc = file_write_atomic(path, buf, strlen(buf), 0600, false);
+	}
+	free(dir);
+	free(path);
+	return rc;
+}
+
+int
+store_authz_save(const char *state, const char *ca_id, const char *name,
+    const char *url)
+{
+	struct json_object *o;
+	char *dir, *path, *n = set_name(name);
+	int rc;
+
+	if (n == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = small_json_path(state, "authz", ca_id, n, &dir, &path)) == 0 &&
+	    (rc = file_mkdirs(dir)) == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "url", json_object_new_string(url));
+		const char *s = json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		rc = file_write_atomic(path, s, strlen(s), 0600, false);
+		json_object_put(o);
+	}
+	free(n);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+int
+store_authz_load(const char *state, const char *ca_id, const char *name,
+    char **url)
+{
+	struct json_object *o = NULL;
+	char *dir, *path, *data = NULL, *n = set_name(name);
+	size_t len;
+	int rc;
+
+	*url = NULL;
+	if (n == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = small_json_path(state, "authz", ca_id, n, &dir, &path)) != 0)
+		goto out;
+	if ((rc = file_read(path, 8192, false, &data, &len, NULL)) != 0) {
+		certo_errclear();
+		rc = certo_fail(CERTO_EUSAGE, "no saved authorization for %s "
+		    "(certo authorize -d %s first, or give the URL)", name, name);
+		goto out;
+	}
+	if ((rc = json_parse_object(data, len, path, &o)) == 0)
+		rc = json_get_str(o, path, "url", true, 2048, url);
+out:
+	json_object_put(o);
+	free(data);
+	free(n);
+	free(dir);
+	free(path);
 	return rc;
 }

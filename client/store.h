@@ -7,6 +7,9 @@
 #ifndef CERTO_STORE_H
 #define CERTO_STORE_H
 
+#include <stddef.h>
+#include <time.h>
+
 struct certo_key;
 struct certo_chain;
 
@@ -19,11 +22,53 @@ int store_state_dir(const char *opt, char **out);
 /* Create the state directory (0700) and check it is writable. */
 int store_prepare(const char *state);
 /*
- * Write the set for name; *live_dir (malloc'd) says where.  Nothing of
- * the new set is visible unless all of it was written.
+ * Write the set for name, with config (certo.json text, may be NULL);
+ * *live_dir (malloc'd) says where.  Nothing of the new set is visible
+ * unless all of it was written.
  */
 int store_commit(const char *state, const char *name,
     const struct certo_key *key, const struct certo_chain *chain,
-    char **live_dir);
+    const char *config, char **live_dir);
+
+/* live/<dir name> for a certificate name ("*." becomes "_."). */
+int store_live_dir(const char *state, const char *name, char **out);
+
+/*
+ * The stored certificate names (directory names under live/), sorted.
+ * Caller frees each and the array.
+ */
+int store_list(const char *state, char ***names, size_t *n);
+/* Remove live/<name> and archive/<name>; CERTO_EUSAGE if unknown. */
+int store_delete(const char *state, const char *name);
+
+/*
+ * Orders in flight, for resume: <state>/orders/<sha256 of the sorted
+ * identifiers>/ holds order.json (URL, CA) and privkey.pem (the
+ * certificate key, made when the order was created).
+ */
+int store_order_dir(const char *state, char *const *names, size_t n,
+    char **out);
+/* Save url/server and key (key only if not there yet). */
+int store_order_save(const char *dir, const char *url, const char *server,
+    const struct certo_key *key);
+/*
+ * Load a saved order for server: *url and *key (both NULL when there is
+ * none, or it was for another CA).
+ */
+int store_order_load(const char *dir, const char *server, char **url,
+    struct certo_key **key);
+/* Forget a saved order (files and directory). */
+void store_order_remove(const char *dir);
+
+/* Rate limits: a CA's Retry-After deadline, kept across runs. */
+int store_ratelimit_get(const char *state, const char *ca_id,
+    time_t *until);
+int store_ratelimit_set(const char *state, const char *ca_id, time_t until);
+
+/* Valid authorizations kept by `certo authorize`, by CA and name. */
+int store_authz_save(const char *state, const char *ca_id,
+    const char *name, const char *url);
+int store_authz_load(const char *state, const char *ca_id,
+    const char *name, char **url);
 
 #endif

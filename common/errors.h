@@ -17,6 +17,8 @@
 #define CERTO_EXIT_NET 3      /* network error or timeout */
 #define CERTO_EXIT_LOCAL 4    /* local I/O: files, ports, keys */
 #define CERTO_EXIT_SELFCHECK 5 /* our own challenge self-check failed */
+#define CERTO_EXIT_DNSWAIT 6  /* DNS record never visible everywhere */
+#define CERTO_EXIT_HOOK 7     /* a hook program failed */
 #define CERTO_EXIT_INTR 130   /* interrupted by a signal */
 
 /* XX(NAME, exit code, message) */
@@ -43,6 +45,8 @@
 	XX(ENOCHALLENGE, CERTO_EXIT_CA, "no usable challenge offered")       \
 	XX(ENOACCOUNT, CERTO_EXIT_CA, "no account exists for this key")      \
 	XX(ESELFCHECK, CERTO_EXIT_SELFCHECK, "challenge self-check failed")  \
+	XX(EDNSWAIT, CERTO_EXIT_DNSWAIT, "DNS record not visible in time")   \
+	XX(EHOOK, CERTO_EXIT_HOOK, "hook program failed")                    \
 	XX(EINTR, CERTO_EXIT_INTR, "interrupted")
 
 enum certo_err {

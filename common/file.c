@@ -37,6 +37,8 @@ file_mkdirs(const char *dir)
 	struct stat st;
 	int rc = 0;
 
+	if (*dir == '\0')
+		return certo_fail(CERTO_EIO, "empty directory name");
 	if ((p = strdup(dir)) == NULL)
 		return CERTO_ENOMEM;
 	for (s = p + 1; ; s++) {
@@ -129,9 +131,13 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0) {
 		rc = certo_fail(CERTO_EIO, "fsync %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = certo_fail(CERTO_EIO, "close %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
 	fd = -1;

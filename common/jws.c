@@ -20,6 +20,8 @@ jws_alg(const struct certo_key *k)
 		return "ES256";
 	case KEY_EC384:
 		return "ES384";
+	case KEY_ED25519:
+		return "EdDSA";
 	default:
 		return "RS256";
 	}
@@ -34,6 +36,8 @@ sign_algo(const char *alg)
 		return GNUTLS_SIGN_ECDSA_SHA384;
 	if (strcmp(alg, "RS256") == 0)
 		return GNUTLS_SIGN_RSA_SHA256;
+	if (strcmp(alg, "EdDSA") == 0)
+		return GNUTLS_SIGN_EDDSA_ED25519;
 	return GNUTLS_SIGN_UNKNOWN;
 }
 
@@ -82,6 +86,17 @@ jws_jwk(const struct certo_key *k, char **out)
 		if (asprintf(out, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\","
 		    "\"y\":\"%s\"}", k->type == KEY_EC256 ? "P-256" : "P-384",
 		    s1, s2) < 0)
+			*out = NULL;
+	} else if (k->type == KEY_ED25519) {
+		ret = gnutls_pubkey_export_ecc_raw2(k->pub, &curve, &a, NULL, 0);
+		if (ret < 0)
+			goto crypto;
+		if ((s1 = b64url_encode(a.data, a.size)) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		if (asprintf(out, "{\"crv\":\"Ed25519\",\"kty\":\"OKP\","
+		    "\"x\":\"%s\"}", s1) < 0)
 			*out = NULL;
 	} else {
 		ret = gnutls_pubkey_export_rsa_raw2(k->pub, &a, &b, 0);
@@ -288,6 +303,18 @@ jwk_import(struct json_object *jwk, gnutls_pubkey_t *pub)
 		    (rc = json_get_str(jwk, "jwk", "x", true, 256, &a)) ||
 		    (rc = json_get_str(jwk, "jwk", "y", true, 256, &b)))
 			goto out;
+	} else if (strcmp(kty, "OKP") == 0) {
+		if ((rc = json_get_str(jwk, "jwk", "crv", true, 16, &crv)) ||
+		    (rc = json_get_str(jwk, "jwk", "x", true, 256, &a)))
+			goto out;
+		if (strcmp(crv, "Ed25519") != 0) {
+			rc = certo_fail(CERTO_EPROTO, "jwk: unsupported OKP curve");
+			goto out;
+		}
+		if ((b = strdup("")) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
 	} else if (strcmp(kty, "RSA") == 0) {
 		if ((rc = json_get_str(jwk, "jwk", "n", true, 4096, &a)) ||
 		    (rc = json_get_str(jwk, "jwk", "e", true, 64, &b)))
@@ -305,10 +332,16 @@ jwk_import(struct json_object *jwk, gnutls_pubkey_t *pub)
 	y.size = (unsigned)lb;
 	if ((ret = gnutls_pubkey_init(pub)) < 0)
 		goto out;
-	if (crv != NULL)
+	if (crv != NULL && strcmp(crv, "Ed25519") == 0)
+		ret = gnutls_pubkey_import_ecc_raw(*pub, GNUTLS_ECC_CURVE_ED25519,
+		    &x, NULL);
+	else if (crv != NULL && (strcmp(crv, "P-256") == 0 ||
+	    strcmp(crv, "P-384") == 0))
 		ret = gnutls_pubkey_import_ecc_raw(*pub,
 		    strcmp(crv, "P-384") == 0 ? GNUTLS_ECC_CURVE_SECP384R1 :
 		    GNUTLS_ECC_CURVE_SECP256R1, &x, &y);
+	else if (crv != NULL)
+		ret = GNUTLS_E_ECC_UNSUPPORTED_CURVE;
 	else
 		ret = gnutls_pubkey_import_rsa_raw(*pub, &x, &y);
 out:
@@ -378,7 +411,7 @@ jws_verify(const char *jws, const struct certo_key *key, char **payload,
 	}
 	data.data = (unsigned char *)input;
 	data.size = (unsigned)strlen(input);
-	if (sa == GNUTLS_SIGN_RSA_SHA256) {
+	if (sa == GNUTLS_SIGN_RSA_SHA256 || sa == GNUTLS_SIGN_EDDSA_ED25519) {
 		sd.data = sig;
 		sd.size = (unsigned)sigl;
 	} else {
@@ -421,5 +454,100 @@ out:
 	free(ph);
 	free(pl);
 	free(sig);
+	return rc;
+}
+
+int
+jws_eab(const struct certo_key *k, const char *eab_kid, const char *hmac_key,
+    const char *url, char **out)
+{
+	struct json_object *hdr;
+	unsigned char *mac_key = NULL, mac[32];
+	size_t mac_len;
+	char *jwk = NULL, *p64 = NULL, *b64 = NULL, *input = NULL, *s64 = NULL;
+	const char *h;
+	int rc;
+
+	*out = NULL;
+	if (b64url_decode(hmac_key, &mac_key, &mac_len) != 0 || mac_len == 0) {
+		free(mac_key);
+		return certo_fail(CERTO_EUSAGE, "the EAB HMAC key is not "
+		    "base64url");
+	}
+	if ((hdr = json_object_new_object()) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	json_object_object_add(hdr, "alg", json_object_new_string("HS256"));
+	json_object_object_add(hdr, "kid", json_object_new_string(eab_kid));
+	json_object_object_add(hdr, "url", json_object_new_string(url));
+	h = json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((rc = jws_jwk(k, &jwk)) != 0)
+		goto out;
+	if ((p64 = b64url_encode(h, strlen(h))) == NULL ||
+	    (b64 = b64url_encode(jwk, strlen(jwk))) == NULL ||
+	    asprintf(&input, "%s.%s", p64, b64) < 0) {
+		input = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, mac_key, mac_len, input,
+	    strlen(input), mac) < 0) {
+		rc = certo_fail(CERTO_ECRYPTO, "HMAC-SHA256 failed");
+		goto out;
+	}
+	if ((s64 = b64url_encode(mac, sizeof(mac))) == NULL ||
+	    asprintf(out, "{\"protected\":\"%s\",\"payload\":\"%s\","
+	    "\"signature\":\"%s\"}", p64, b64, s64) < 0) {
+		*out = NULL;
+		rc = CERTO_ENOMEM;
+	}
+out:
+	json_object_put(hdr);
+	if (mac_key) {
+		gnutls_memset(mac_key, 0, mac_len);
+		free(mac_key);
+	}
+	free(jwk);
+	free(p64);
+	free(b64);
+	free(input);
+	free(s64);
+	return rc;
+}
+
+int
+jws_key_change(const struct certo_key *new_key,
+    const struct certo_key *old_key, const char *kid, const char *url,
+    char **out)
+{
+	char *oldjwk = NULL, *payload = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = jws_jwk(old_key, &oldjwk)) != 0)
+		return rc;
+	/* kid is a URL we received and stored; escape it as JSON. */
+	struct json_object *p = json_object_new_object(), *ok = NULL;
+	if (p == NULL) {
+		free(oldjwk);
+		return CERTO_ENOMEM;
+	}
+	if ((rc = json_parse_object(oldjwk, strlen(oldjwk), "jwk", &ok)) != 0)
+		goto out;
+	json_object_object_add(p, "account", json_object_new_string(kid));
+	json_object_object_add(p, "oldKey", ok);
+	if ((payload = strdup(json_object_to_json_string_ext(p,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	/* The inner JWS has no nonce (RFC 8555 section 7.3.5). */
+	rc = jws_sign(new_key, NULL, NULL, url, payload, out);
+out:
+	json_object_put(p);
+	free(oldjwk);
+	free(payload);
 	return rc;
 }

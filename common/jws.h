@@ -11,7 +11,7 @@
 
 struct certo_key;
 
-/* "ES256", "ES384" or "RS256". */
+/* "ES256", "ES384", "RS256" or "EdDSA". */
 const char *jws_alg(const struct certo_key *k);
 
 /*
@@ -45,5 +45,23 @@ int jws_sign(const struct certo_key *k, const char *kid, const char *nonce,
  */
 int jws_verify(const char *jws, const struct certo_key *key, char **payload,
     char **protected_json);
+
+/*
+ * External Account Binding (RFC 8555 section 7.3.4): a JWS over k's
+ * public JWK, protected {"alg":"HS256","kid":eab_kid,"url":url}, MAC'd
+ * with the base64url-decoded hmac_key.  *out is the JSON object text to
+ * put in newAccount's "externalAccountBinding".  CERTO_EUSAGE if the
+ * key is not base64url.
+ */
+int jws_eab(const struct certo_key *k, const char *eab_kid,
+    const char *hmac_key, const char *url, char **out);
+
+/*
+ * The inner JWS of a key rollover (RFC 8555 section 7.3.5), signed by
+ * new_key with its jwk: payload {"account": kid, "oldKey": old JWK}.
+ */
+int jws_key_change(const struct certo_key *new_key,
+    const struct certo_key *old_key, const char *kid, const char *url,
+    char **out);
 
 #endif

@@ -19,6 +19,7 @@ static const struct {
 	[KEY_RSA2048] = { "rsa-2048", GNUTLS_PK_RSA, 2048 },
 	[KEY_RSA3072] = { "rsa-3072", GNUTLS_PK_RSA, 3072 },
 	[KEY_RSA4096] = { "rsa-4096", GNUTLS_PK_RSA, 4096 },
+	[KEY_ED25519] = { "ed25519", GNUTLS_PK_EDDSA_ED25519, 256 },
 };
 
 int
@@ -92,6 +93,8 @@ key_finish(struct certo_key *k, const char *what)
 		else
 			return certo_fail(CERTO_ECRYPTO, "%s: unsupported curve %s",
 			    what, gnutls_ecc_curve_get_name(curve));
+	} else if (alg == GNUTLS_PK_EDDSA_ED25519) {
+		k->type = KEY_ED25519;
 	} else if (alg == GNUTLS_PK_RSA) {
 		if (bits < 2048 || bits > 8192)
 			return certo_fail(CERTO_ECRYPTO, "%s: unsupported RSA key "

@@ -14,6 +14,7 @@ enum key_type {
 	KEY_RSA2048,
 	KEY_RSA3072,
 	KEY_RSA4096,
+	KEY_ED25519,    /* accounts only: CAs do not issue for it */
 };
 
 struct certo_key;

@@ -4,8 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
 
 static enum log_level level = LOG_NORMAL;
+static int json_mode;
 static const char *progname = "certo";
 
 void
@@ -27,11 +31,59 @@ log_set_progname(const char *name)
 }
 
 void
+log_set_json(int on)
+{
+	json_mode = on;
+}
+
+int
+log_get_json(void)
+{
+	return json_mode;
+}
+
+void
+log_event(const char *event, struct json_object *fields, const char *fmt,
+    ...)
+{
+	char msg[4096], stamp[32];
+	struct json_object *o = fields;
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!json_mode) {
+		json_object_put(fields);
+		if (level >= LOG_NORMAL) {
+			fputs(msg, stdout);
+			fputc('\n', stdout);
+			fflush(stdout);
+		}
+		return;
+	}
+	if (o == NULL && (o = json_object_new_object()) == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(o, "time", json_object_new_string(stamp));
+	json_object_object_add(o, "event", json_object_new_string(event));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_object_put(o);
+}
+
+void
 log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level < LOG_NORMAL)
+	if (level < LOG_NORMAL || json_mode)
 		return;
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);

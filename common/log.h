@@ -14,7 +14,19 @@ void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 /* Set the program name printed before errors ("certo"). */
 void log_set_progname(const char *name);
-/* A progress line on stdout (suppressed by -q). */
+struct json_object;
+
+/* Switch progress output to JSON lines (--json). */
+void log_set_json(int on);
+int log_get_json(void);
+/*
+ * A progress event: with --json one JSON object per line on stdout,
+ * {"time":..., "event": event, "message": text, ...fields}; else the
+ * text as a progress line.  fields (may be NULL) is consumed.
+ */
+void log_event(const char *event, struct json_object *fields,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A progress line on stdout (suppressed by -q and --json). */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Protocol detail on stderr, only with -v. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

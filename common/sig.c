@@ -38,6 +38,15 @@ sig_pending(void)
 }
 
 int
+sig_take(void)
+{
+	int s = got_signal;
+
+	got_signal = 0;
+	return s;
+}
+
+int
 sig_sleep_ms(long ms)
 {
 	struct timespec ts;

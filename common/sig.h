@@ -11,6 +11,8 @@
 void sig_install(void);
 /* The signal received, or 0. */
 int sig_pending(void);
+/* The signal received, cleared (SIGHUP handling in loops), or 0. */
+int sig_take(void);
 /* Sleep ms milliseconds; CERTO_EINTR early if a signal arrives. */
 int sig_sleep_ms(long ms);
 

@@ -5,15 +5,20 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
-#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "b64.h"
+#include "buf.h"
 #include "errors.h"
+#include "listen.h"
 #include "tokens.h"
 
 #define PREFIX "/.well-known/acme-challenge/"
@@ -24,7 +29,16 @@ struct http01_server {
 	struct MHD_Response *notfound;
 	struct MHD_Response *badmethod;
 	unsigned short port;
+	/* --http-redirect / --http-proxy (certo-responder), see fallback() */
+	int redirect_https;
+	struct sockaddr_storage proxy_sa;
+	socklen_t proxy_salen;              /* 0: no proxy */
 };
+
+static int fallback_init(struct http01_server *s,
+    const struct http01_opts *o);
+static enum MHD_Result fallback(struct http01_server *s,
+    struct MHD_Connection *conn, const char *url, const char *method);
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -48,7 +62,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    s->badmethod);
 	if (strncmp(url, PREFIX, sizeof(PREFIX) - 1) != 0)
-		return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, s->notfound);
+		return fallback(s, conn, url, method);
 	token = url + sizeof(PREFIX) - 1;
 	if (strlen(token) > TOKENS_MAX_TOKEN || !b64url_valid(token) ||
 	    (n = tokens_lookup_http(s->tokens, token, keyauth,
@@ -65,64 +79,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
-/* Bind a listening socket ourselves, to report the exact errno. */
-static int
-listen_on(const char *addr, unsigned short port, int *fdp,
-    unsigned short *bound)
-{
-	struct addrinfo hints, *ai = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char portstr[8];
-	int fd = -1, one = 1, zero = 0, e;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = addr ? AF_UNSPEC : AF_INET6;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	if ((e = getaddrinfo(addr, portstr, &hints, &ai)) != 0)
-		return certo_fail(CERTO_EUSAGE, "invalid listen address '%s': "
-		    "%s", addr ? addr : "::", gai_strerror(e));
-	if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol)) < 0 && addr == NULL) {
-		/* No IPv6: fall back to IPv4 any. */
-		freeaddrinfo(ai);
-		hints.ai_family = AF_INET;
-		if (getaddrinfo(NULL, portstr, &hints, &ai) != 0)
-			return certo_fail(CERTO_EBIND, "cannot resolve any address");
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	}
-	if (fd < 0) {
-		e = errno;
-		freeaddrinfo(ai);
-		return certo_fail(CERTO_EBIND, "socket: %s", strerror(e));
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6 && addr == NULL)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    listen(fd, 128) != 0) {
-		e = errno;
-		freeaddrinfo(ai);
-		close(fd);
-		if (e == EADDRINUSE)
-			return certo_fail(CERTO_EADDRINUSE, "HTTP-01 port %u on %s "
-			    "is already in use; pick another with --http-port or "
-			    "run certo-responder there", port, addr ? addr : "*");
-		return certo_fail(CERTO_EBIND, "cannot listen on %s port %u: %s%s",
-		    addr ? addr : "*", port, strerror(e), e == EACCES ?
-		    " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : "");
-	}
-	freeaddrinfo(ai);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		*bound = ntohs(ss.ss_family == AF_INET6 ?
-		    ((struct sockaddr_in6 *)&ss)->sin6_port :
-		    ((struct sockaddr_in *)&ss)->sin_port);
-	*fdp = fd;
-	return 0;
-}
-
 int
 http01_start(const struct http01_opts *o, struct token_table *tokens,
     struct http01_server **out)
@@ -135,7 +91,10 @@ http01_start(const struct http01_opts *o, struct token_table *tokens,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CERTO_ENOMEM;
 	s->tokens = tokens;
-	if ((rc = listen_on(o->addr, o->port, &fd, &s->port)) != 0)
+	if ((rc = fallback_init(s, o)) != 0)
+		goto fail;
+	if ((rc = listen_tcp(o->addr, o->port, "HTTP-01", "--http-port", &fd,
+	    &s->port)) != 0)
 		goto fail;
 	s->notfound = MHD_create_response_from_buffer(0, empty,
 	    MHD_RESPMEM_PERSISTENT);
@@ -190,4 +149,381 @@ http01_stop(struct http01_server *s)
 	if (s->badmethod)
 		MHD_destroy_response(s->badmethod);
 	free(s);
+}
+
+/* ------------------------------------------------------------ fallback */
+/*
+ * certo-responder's --http-redirect and --http-proxy: what GET and HEAD
+ * outside /.well-known/acme-challenge/ get instead of a 404.  The proxy
+ * is deliberately small: HTTP/1.0 to the backend with Connection: close,
+ * the whole answer read (at most FWD_MAX bytes within FWD_TIMEOUT_S
+ * seconds) and relayed; it blocks its polling thread meanwhile, so the
+ * daemon runs several threads when proxying.
+ */
+#define FWD_MAX (1024 * 1024 + 16384)
+#define FWD_MAX_REQUEST 16384
+#define FWD_TIMEOUT_S 10
+
+static int
+fallback_init(struct http01_server *s, const struct http01_opts *o)
+{
+	struct addrinfo hints, *ai = NULL;
+	char host[256], *port;
+	int e;
+
+	s->redirect_https = o->redirect_https;
+	if (o->proxy == NULL)
+		return 0;
+	if (strlen(o->proxy) >= sizeof(host))
+		return certo_fail(CERTO_ECONFIG, "--http-proxy: address too long");
+	strcpy(host, o->proxy);
+	if ((port = strrchr(host, ':')) == NULL || port[1] == '\0')
+		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': expected "
+		    "HOST:PORT", o->proxy);
+	*port++ = '\0';
+	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
+		port[-2] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((e = getaddrinfo(host, port, &hints, &ai)) != 0)
+		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': %s",
+		    o->proxy, gai_strerror(e));
+	if (ai->ai_addrlen > sizeof(s->proxy_sa)) {
+		freeaddrinfo(ai);
+		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': bad address",
+		    o->proxy);
+	}
+	memcpy(&s->proxy_sa, ai->ai_addr, ai->ai_addrlen);
+	s->proxy_salen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* Append s percent-encoding all but unreserved bytes and those in keep. */
+static int
+pct_encode(struct certo_buf *b, const char *p, const char *keep)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char e[3];
+	int rc = 0;
+
+	for (; *p && rc == 0; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c) ||
+		    strchr(keep, c)) {
+			rc = buf_add(b, p, 1);
+			continue;
+		}
+		e[0] = '%';
+		e[1] = hex[c >> 4];
+		e[2] = hex[c & 15];
+		rc = buf_add(b, e, 3);
+	}
+	return rc;
+}
+
+struct fwd_query {
+	struct certo_buf *b;
+	int n;
+	int rc;
+};
+
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct fwd_query *q = cls;
+
+	(void)kind;
+	if (q->rc == 0)
+		q->rc = buf_adds(q->b, q->n++ ? "&" : "?");
+	if (q->rc == 0)
+		q->rc = pct_encode(q->b, key, "");
+	if (q->rc == 0 && value != NULL && (q->rc = buf_adds(q->b, "=")) == 0)
+		q->rc = pct_encode(q->b, value, "");
+	return q->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+/*
+ * The request target again: libmicrohttpd hands the path decoded and
+ * the query parsed, so both are encoded back.
+ */
+static int
+target(struct MHD_Connection *conn, const char *url, struct certo_buf *b)
+{
+	struct fwd_query q = { b, 0, 0 };
+
+	if (url[0] != '/')
+		return CERTO_EUSAGE;
+	if ((q.rc = pct_encode(b, url, "/!$&'()*+,;=:@")) != 0)
+		return q.rc;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_arg, &q);
+	return q.rc;
+}
+
+/* The Host header without its port, if it is a plain name or [IPv6]. */
+static bool
+redirect_host(const char *h, char *out, size_t outlen)
+{
+	size_t n, i;
+
+	if (h == NULL || *h == '\0')
+		return false;
+	if (h[0] == '[') {
+		n = strspn(h + 1, "0123456789abcdefABCDEF:.") + 2;
+		if (h[n - 1] != ']')
+			return false;
+	} else
+		n = strspn(h, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+	if (n == 0 || n >= outlen || (h[n] != '\0' && (h[n] != ':' ||
+	    h[n + 1 + strspn(h + n + 1, "0123456789")] != '\0')))
+		return false;
+	for (i = 0; i < n; i++)
+		out[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] + 32 : h[i]);
+	out[n] = '\0';
+	return true;
+}
+
+/* An empty answer with this status and, if name is set, one header. */
+static enum MHD_Result
+answer_empty(struct MHD_Connection *conn, unsigned status, const char *name,
+    const char *value)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	static char empty[] = "";
+
+	if ((resp = MHD_create_response_from_buffer(0, empty,
+	    MHD_RESPMEM_PERSISTENT)) == NULL)
+		return MHD_NO;
+	if (name != NULL)
+		MHD_add_response_header(resp, name, value);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+redirect(struct MHD_Connection *conn, const char *url)
+{
+	struct certo_buf b;
+	char host[256];
+	enum MHD_Result ret;
+
+	if (!redirect_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_HOST), host, sizeof(host)))
+		return answer_empty(conn, MHD_HTTP_BAD_REQUEST, NULL, NULL);
+	buf_init(&b, 8192);
+	if (buf_printf(&b, "https://%s", host) != 0 ||
+	    target(conn, url, &b) != 0) {
+		buf_free(&b);
+		return answer_empty(conn, MHD_HTTP_BAD_REQUEST, NULL, NULL);
+	}
+	ret = answer_empty(conn, MHD_HTTP_MOVED_PERMANENTLY,
+	    MHD_HTTP_HEADER_LOCATION, b.data);
+	buf_free(&b);
+	return ret;
+}
+
+/* Hop-by-hop and framing headers, never relayed in either direction. */
+static bool
+hop_header(const char *name, size_t n)
+{
+	static const char *const hop[] = { "connection", "keep-alive",
+	    "proxy-authenticate", "proxy-authorization", "proxy-connection",
+	    "te", "trailer", "transfer-encoding", "upgrade", "content-length",
+	    "expect", "x-forwarded-for", "x-forwarded-proto" };
+
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strlen(hop[i]) == n && strncasecmp(name, hop[i], n) == 0)
+			return true;
+	return false;
+}
+
+static enum MHD_Result
+request_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct fwd_query *q = cls;
+
+	(void)kind;
+	if (q->rc != 0)
+		return MHD_NO;
+	if (value == NULL || hop_header(key, strlen(key)) ||
+	    strpbrk(key, "\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
+		return MHD_YES;
+	q->rc = buf_printf(q->b, "%s: %s\r\n", key, value);
+	return q->rc == 0 ? MHD_YES : MHD_NO;
+}
+
+/* Send req to the backend and read its whole answer into resp. */
+static int
+fwd_exchange(const struct http01_server *s, const struct certo_buf *req,
+    struct certo_buf *resp)
+{
+	struct pollfd p;
+	time_t end = time(NULL) + FWD_TIMEOUT_S;
+	char chunk[16384];
+	size_t sent = 0;
+	ssize_t r;
+	int fd, rc = 0, left;
+
+	if ((fd = socket(s->proxy_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0)
+		return CERTO_ENET;
+	if (connect(fd, (const struct sockaddr *)&s->proxy_sa,
+	    s->proxy_salen) != 0 && errno != EINPROGRESS) {
+		rc = CERTO_ENET;
+		goto out;
+	}
+	p.fd = fd;
+	for (;;) {
+		p.events = sent < req->len ? POLLOUT : POLLIN;
+		if ((left = (int)(end - time(NULL))) <= 0) {
+			rc = CERTO_ETIMEDOUT;
+			goto out;
+		}
+		if ((r = poll(&p, 1, left * 1000)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = CERTO_ETIMEDOUT;
+			goto out;
+		}
+		if (sent < req->len) {
+			r = send(fd, req->data + sent, req->len - sent,
+			    MSG_NOSIGNAL);
+			if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (r <= 0) {
+				rc = CERTO_ENET;
+				goto out;
+			}
+			sent += (size_t)r;
+			continue;
+		}
+		r = recv(fd, chunk, sizeof(chunk), 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r < 0) {
+			rc = CERTO_ENET;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((rc = buf_add(resp, chunk, (size_t)r)) != 0)
+			goto out;
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+/* Turn the backend's HTTP/1.x answer in raw into an MHD response. */
+static enum MHD_Result
+relay(struct MHD_Connection *conn, struct certo_buf *raw)
+{
+	struct MHD_Response *resp = NULL;
+	char *line, *eol, *body, *colon, *v;
+	unsigned status;
+	enum MHD_Result ret;
+
+	body = raw->data ? memmem(raw->data, raw->len, "\r\n\r\n", 4) : NULL;
+	if (body == NULL || raw->len < 12 || strncmp(raw->data, "HTTP/1.", 7) ||
+	    raw->data[8] != ' ' || sscanf(raw->data + 9, "%3u", &status) != 1 ||
+	    status < 200 || status > 599)
+		return answer_empty(conn, MHD_HTTP_BAD_GATEWAY, NULL, NULL);
+	*body = '\0';
+	body += 4;
+	if ((resp = MHD_create_response_from_buffer(raw->len -
+	    (size_t)(body - raw->data), body, MHD_RESPMEM_MUST_COPY)) == NULL)
+		return MHD_NO;
+	if ((line = strstr(raw->data, "\r\n")) != NULL)
+		line += 2;
+	while (line != NULL && *line != '\0') {
+		if ((eol = strstr(line, "\r\n")) != NULL)
+			*eol = '\0';
+		/* No bare CR or LF may reach our answer's header block. */
+		if ((colon = strchr(line, ':')) == NULL ||
+		    strpbrk(line, "\r\n") != NULL ||
+		    strncasecmp(line, "transfer-encoding:", 18) == 0) {
+			MHD_destroy_response(resp);
+			return answer_empty(conn, MHD_HTTP_BAD_GATEWAY, NULL, NULL);
+		}
+		*colon = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (!hop_header(line, strlen(line)) &&
+		    strcasecmp(line, MHD_HTTP_HEADER_DATE) != 0)
+			MHD_add_response_header(resp, line, v);
+		line = eol != NULL ? eol + 2 : NULL;
+	}
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+forward(struct http01_server *s, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct certo_buf req, raw;
+	struct fwd_query q;
+	char ip[INET6_ADDRSTRLEN] = "";
+	enum MHD_Result ret;
+
+	buf_init(&req, FWD_MAX_REQUEST);
+	buf_init(&raw, FWD_MAX);
+	q.b = &req;
+	q.n = 0;
+	q.rc = buf_printf(&req, "%s ", method);
+	if (q.rc == 0)
+		q.rc = target(conn, url, &req);
+	if (q.rc == 0)
+		q.rc = buf_adds(&req, " HTTP/1.0\r\n");
+	if (q.rc == 0)
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, request_header,
+		    &q);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, ip, sizeof(ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, ip, sizeof(ip));
+	}
+	if (q.rc == 0 && ip[0] != '\0')
+		q.rc = buf_printf(&req, "X-Forwarded-For: %s\r\n", ip);
+	if (q.rc == 0)
+		q.rc = buf_adds(&req, "X-Forwarded-Proto: http\r\n"
+		    "Connection: close\r\n\r\n");
+	if (q.rc != 0)
+		ret = answer_empty(conn, q.rc == CERTO_ETOOBIG ?
+		    MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE :
+		    MHD_HTTP_BAD_REQUEST, NULL, NULL);
+	else if (fwd_exchange(s, &req, &raw) != 0)
+		ret = answer_empty(conn, MHD_HTTP_BAD_GATEWAY, NULL, NULL);
+	else
+		ret = relay(conn, &raw);
+	buf_free(&req);
+	buf_free(&raw);
+	return ret;
+}
+
+static enum MHD_Result
+fallback(struct http01_server *s, struct MHD_Connection *conn,
+    const char *url, const char *method)
+{
+	if (s->proxy_salen != 0)
+		return forward(s, conn, url, method);
+	if (s->redirect_https)
+		return redirect(conn, url);
+	return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, s->notfound);
 }

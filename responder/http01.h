@@ -16,6 +16,15 @@ struct http01_opts {
 	unsigned max_conns;        /* 0: 1024 */
 	unsigned timeout_s;        /* per connection, 0: 10 */
 	unsigned threads;          /* polling threads, 0: 1 */
+	/*
+	 * certo-responder: GET/HEAD outside /.well-known/acme-challenge/
+	 * get, instead of a 404, a 301 to https://<Host><path>[?query]
+	 * (redirect_https), or the answer of the backend proxy ("host:port",
+	 * HTTP/1.0, answers up to 1 MiB within 10 s, else 502; it wins over
+	 * redirect_https).  Zeroed: 404 as before.
+	 */
+	int redirect_https;
+	const char *proxy;
 };
 
 /*

@@ -96,7 +96,7 @@ tokens_add(struct token_table *t, enum token_type type, const char *ident,
 	long i;
 	int rc = 0;
 
-	if (!field_ok(ident, TOKENS_MAX_IDENT) ||
+	if (token == NULL || !field_ok(ident, TOKENS_MAX_IDENT) ||
 	    !field_ok(keyauth, TOKENS_MAX_KEYAUTH) ||
 	    strlen(token) > TOKENS_MAX_TOKEN || !b64url_valid(token))
 		return CERTO_EUSAGE;
@@ -109,7 +109,9 @@ tokens_add(struct token_table *t, enum token_type type, const char *ident,
 		return CERTO_ENOMEM;
 	}
 	pthread_mutex_lock(&t->lock);
-	if ((i = find(t, type, ident, token)) >= 0) {
+	/* TLS-ALPN-01 answers by identifier: the newest entry wins. */
+	if ((i = find(t, type, ident, type == TOKEN_TLSALPN01 ? NULL :
+	    token)) >= 0) {
 		entry_free(&t->v[i]);
 		t->v[i] = e;
 		goto out;

@@ -345,7 +345,9 @@ it_expect_account() {
 }
 
 # it_check_issued LIVENAME SAN...: every check of a successful issuance:
-# live/LIVENAME holds exactly privkey.pem cert.pem chain.pem fullchain.pem;
+# live/LIVENAME holds exactly privkey.pem cert.pem chain.pem fullchain.pem
+# and certo.json (how it was issued, for renew; 0600, valid JSON naming
+# the SANs);
 # cert.pem is one certificate, fullchain.pem = cert.pem + chain.pem; the
 # chain verifies to Pebble's root both with chain.pem and with Pebble's
 # intermediate; the SANs are exactly SAN...; the key matches; modes; no
@@ -355,8 +357,12 @@ it_check_issued() {
 	shift
 	[ -d "$_it_live" ] || fail "no directory $_it_live (live/ has: $(ls "$IT_STATE/live" 2>/dev/null | tr '\n' ' '))"
 	_it_files=$(cd "$_it_live" && ls -A | LC_ALL=C sort | tr '\n' ' ')
-	[ "$_it_files" = "cert.pem chain.pem fullchain.pem privkey.pem " ] ||
-		fail "$_it_live holds [$_it_files], expected exactly cert.pem chain.pem fullchain.pem privkey.pem"
+	[ "$_it_files" = "cert.pem certo.json chain.pem fullchain.pem privkey.pem " ] ||
+		fail "$_it_live holds [$_it_files], expected exactly cert.pem certo.json chain.pem fullchain.pem privkey.pem"
+	it_expect_mode "$_it_live/certo.json" 600
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if sorted(d["names"])==sorted(sys.argv[2:]) else 1)' \
+		"$_it_live/certo.json" "$@" ||
+		fail "$_it_live/certo.json is not JSON naming exactly: $*"
 	for _it_f in cert.pem chain.pem fullchain.pem privkey.pem; do
 		[ -f "$_it_live/$_it_f" ] && [ -s "$_it_live/$_it_f" ] ||
 			fail "$_it_live/$_it_f is not a non-empty regular file"
@@ -412,4 +418,180 @@ time.sleep(300)
 		[ "$_it_tries" -gt 0 ] || fail "helper listener on port $1 did not start"
 		sleep 0.1
 	done
+}
+
+# ---------------------------------------------------------------- lifecycle
+# Helpers of the lifecycle_* tests (account, revoke, renew, resume, ARI...).
+
+# it_certo_ca VERB ARGS...: certo VERB against this test's Pebble (--server,
+# --ca-bundle, --state-dir $IT_STATE), plus ARGS; global options (--json,
+# -v) go in IT_GLOBAL_OPTS. Sets IT_RC, IT_OUT, IT_ERR like it_certo.
+it_certo_ca() {
+	_it_verb=$1
+	shift
+	# shellcheck disable=SC2086 # IT_GLOBAL_OPTS is a word list
+	it_certo ${IT_GLOBAL_OPTS:-} "$_it_verb" --server "$PEBBLE_DIR_URL" \
+		--ca-bundle "$PEBBLE_CA_BUNDLE" --state-dir "$IT_STATE" "$@"
+}
+
+# it_certo_bg ARGS...: start "$CERTO" ARGS in the background, stdout and
+# stderr to $IT_OUT and $IT_ERR; sets IT_BG_PID (killed by the cleanup
+# trap if still running). Wait for it with it_certo_bg_wait.
+it_certo_bg() {
+	IT_LAST_CMD=""
+	for _it_a in "$@"; do
+		IT_LAST_CMD="$IT_LAST_CMD '$_it_a'"
+	done
+	IT_LAST_CMD=" certo$IT_LAST_CMD (in the background)"
+	IT_BG_T0=$(date +%s.%N)
+	"$CERTO" "$@" >"$IT_OUT" 2>"$IT_ERR" </dev/null &
+	IT_BG_PID=$!
+	IT_HELPER_PIDS="$IT_HELPER_PIDS $IT_BG_PID"
+}
+
+# it_bg_running: true while the background certo runs (a zombie counts as
+# finished).
+it_bg_running() {
+	kill -0 "$IT_BG_PID" 2>/dev/null || return 1
+	case "$(cut -d' ' -f3 "/proc/$IT_BG_PID/stat" 2>/dev/null)" in
+	Z | X) return 1 ;;
+	esac
+	return 0
+}
+
+# it_certo_bg_wait SECONDS: wait for the background certo; sets IT_RC and
+# IT_ELAPSED; fails (after killing it) if it runs longer.
+it_certo_bg_wait() {
+	_it_n=$(($1 * 10))
+	while it_bg_running && [ "$_it_n" -gt 0 ]; do
+		sleep 0.1
+		_it_n=$((_it_n - 1))
+	done
+	if [ "$_it_n" -le 0 ] && it_bg_running; then
+		kill "$IT_BG_PID" 2>/dev/null
+		wait "$IT_BG_PID" 2>/dev/null
+		IT_RC=timeout
+		fail "certo did not finish within $1 s"
+	fi
+	wait "$IT_BG_PID"
+	IT_RC=$?
+	IT_ELAPSED=$(awk -v a="$IT_BG_T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+}
+
+# it_certo_bg_kill SIGNAL: send SIGNAL to the background certo and reap it;
+# sets IT_RC.
+it_certo_bg_kill() {
+	kill "-$1" "$IT_BG_PID" 2>/dev/null
+	wait "$IT_BG_PID"
+	IT_RC=$?
+}
+
+# it_wait_grep FILE PATTERN SECONDS: wait until FILE has a line matching
+# the extended regex PATTERN; fails if it does not within SECONDS, or if
+# the background certo (IT_BG_PID, when set) exits first.
+it_wait_grep() {
+	_it_n=$(($3 * 10))
+	while ! grep -qE -- "$2" "$1" 2>/dev/null; do
+		_it_n=$((_it_n - 1))
+		[ "$_it_n" -gt 0 ] || fail "no line matching '$2' in $(basename "$1") within $3 s"
+		if [ -n "${IT_BG_PID:-}" ] && ! it_bg_running; then
+			grep -qE -- "$2" "$1" 2>/dev/null && return 0
+			fail "certo exited before printing a line matching '$2'"
+		fi
+		sleep 0.1
+	done
+}
+
+# it_json_lines_field FILE EVENT FIELD: FIELD of the first JSON line in FILE
+# whose "event" is EVENT (empty if none). Lines that are not JSON fail.
+it_json_lines_field() {
+	python3 - "$1" "$2" "$3" <<-'PYEOF' || fail "$(basename "$1") is not JSON lines"
+	import json, sys
+	for line in open(sys.argv[1]):
+	    line = line.strip()
+	    if not line:
+	        continue
+	    o = json.loads(line)
+	    if o.get("event") == sys.argv[2]:
+	        v = o.get(sys.argv[3], "")
+	        print(v if isinstance(v, str) else json.dumps(v))
+	        break
+	PYEOF
+}
+
+# it_json_get FILE EXPR: evaluate the Python expression EXPR with d = the
+# JSON document in FILE; prints the result (strings bare, else JSON).
+it_json_get() {
+	python3 - "$1" "$2" <<-'PYEOF' || fail "cannot evaluate '$2' on $(basename "$1")"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	v = eval(sys.argv[2], {"d": d})
+	print(v if isinstance(v, str) else json.dumps(v))
+	PYEOF
+}
+
+# it_pebble_serial CERT: the serial as Pebble's management API spells it
+# (lowercase hex, no leading zeros).
+it_pebble_serial() {
+	it_cert_serial "$1" | tr 'A-F' 'a-f' | sed 's/^0*//'
+}
+
+# it_pebble_cert_status CERT: "Valid", "Revoked" (Pebble's view of CERT) or
+# the HTTP failure.
+it_pebble_cert_status() {
+	_it_s=$(it_pebble_serial "$1")
+	curl -sf --max-time 10 --cacert "$PEBBLE_CA_BUNDLE" \
+		"$PEBBLE_MGMT_URL/cert-status-by-serial/$_it_s" >"$IT_TMP/cert-status.json" ||
+		{ echo "HTTP-ERROR"; return 0; }
+	it_json_get "$IT_TMP/cert-status.json" 'd.get("Status", "")'
+}
+
+# it_cert_cn CERT subject|issuer: the commonName of the subject or issuer.
+it_cert_cn() {
+	openssl x509 -in "$1" -noout "-$2" -nameopt multiline 2>/dev/null |
+		sed -n 's/^ *commonName *= //p' | head -n 1
+}
+
+# it_pem_split FILE DIR: write each certificate of FILE to DIR/0001.pem,
+# DIR/0002.pem, ... (in order); prints the count.
+it_pem_split() {
+	rm -rf "$2" && mkdir -p "$2" || fail "mkdir $2"
+	awk -v pfx="$2/" '
+		/-----BEGIN CERTIFICATE-----/ { n++; f = sprintf("%s%04d.pem", pfx, n) }
+		f != "" { print > f }
+		/-----END CERTIFICATE-----/ { close(f); f = "" }' "$1"
+	find "$2" -name '*.pem' | wc -l
+}
+
+# it_ari_certid CERT: the ARI certificate identifier (RFC 9773):
+# base64url(AKI keyIdentifier) "." base64url(DER serial number content),
+# both without padding, computed with openssl.
+it_ari_certid() {
+	_it_aki=$(openssl x509 -in "$1" -noout -ext authorityKeyIdentifier 2>/dev/null |
+		sed 1d | sed 's/^ *//; s/^keyid://' | grep -E '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$' |
+		head -n 1 | tr -d ':')
+	_it_ser=$(it_cert_serial "$1")
+	[ -n "$_it_aki" ] && [ -n "$_it_ser" ] || fail "cannot read AKI/serial of $1"
+	python3 - "$_it_aki" "$_it_ser" <<-'PYEOF'
+	import base64, sys
+	aki, ser = sys.argv[1], sys.argv[2]
+	if len(ser) % 2:
+	    ser = "0" + ser
+	b = bytes.fromhex(ser)
+	while len(b) > 1 and b[0] == 0 and b[1] < 0x80:
+	    b = b[1:]                       # minimal DER INTEGER content
+	if b[0] >= 0x80:
+	    b = b"\x00" + b                 # positive: DER adds a zero byte
+	e = lambda x: base64.urlsafe_b64encode(x).decode().rstrip("=")
+	print(e(bytes.fromhex(aki)) + "." + e(b))
+	PYEOF
+}
+
+# it_tree_digest DIR...: one line per file under DIR... (path and SHA-256),
+# sorted; for "nothing changed" checks.
+it_tree_digest() {
+	for _it_d in "$@"; do
+		[ -d "$_it_d" ] || continue
+		find "$_it_d" -type f -exec sha256sum {} + 2>/dev/null
+	done | LC_ALL=C sort -k2
 }

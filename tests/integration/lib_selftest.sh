@@ -28,6 +28,7 @@ make_state() {
 	awk '/BEGIN CERT/ { n++ } n == 1' "$src/s1.certo.test.crt" >"$l/cert.pem"
 	cp "$src/s1.certo.test.issuer.crt" "$l/chain.pem"
 	(umask 077 && cp "$src/s1.certo.test.key" "$l/privkey.pem")
+	(umask 077 && echo '{"version": 1, "names": ["s1.certo.test", "s2.certo.test"]}' >"$l/certo.json")
 	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 		-out "$IT_ACCOUNT_DIR/account.key" 2>/dev/null)
 	echo "{\"url\": \"https://localhost:$IT_BASEPORT/my-account/1\"}" >"$IT_ACCOUNT_DIR/account.json"
@@ -59,6 +60,8 @@ must_fail "SAN missing" ':' s1.certo.test
 must_fail "SAN extra" ':' s1.certo.test s2.certo.test s3.certo.test
 must_fail "wrong private key" 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$l/privkey.pem" 2>/dev/null; chmod 600 "$l/privkey.pem"'
 must_fail "privkey mode 0644" 'chmod 644 "$l/privkey.pem"'
+must_fail "no certo.json" 'rm "$l/certo.json"'
+must_fail "certo.json names differ" 'echo "{\"names\": [\"s1.certo.test\"]}" >"$l/certo.json"'
 must_fail "account.key mode 0640" 'chmod 640 "$IT_ACCOUNT_DIR/account.key"'
 must_fail "live dir mode 0755" 'chmod 755 "$l"'
 must_fail "state dir mode 0711" 'chmod 711 "$IT_STATE"'

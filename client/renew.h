@@ -1,0 +1,24 @@
+/*
+ * Keeping certificates valid: renew (cron, systemd timer, --loop),
+ * list, delete.  A certificate is due inside the CA's ARI window when
+ * the CA offers renewalInfo (RFC 9773), else when a third of its
+ * lifetime is left.
+ */
+#ifndef CERTO_RENEW_H
+#define CERTO_RENEW_H
+
+#include "cli.h"
+
+/* Exit codes of renew (certo(1)). */
+#define RENEW_EXIT_RENEWED 0
+#define RENEW_EXIT_FAILED 1
+#define RENEW_EXIT_NOTHING 2
+
+/* certo renew: returns a RENEW_EXIT_* code (or 130 on a signal). */
+int renew_run(const struct certo_cli *cli);
+/* certo list: 0 or a CERTO_E* code. */
+int list_run(const struct certo_cli *cli);
+/* certo delete NAME. */
+int delete_run(const struct certo_cli *cli);
+
+#endif

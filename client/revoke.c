@@ -1,0 +1,83 @@
+/* Revocation. */
+#include "revoke.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "certificate.h"
+#include "directory.h"
+#include "errors.h"
+#include "file.h"
+#include "issue.h"
+#include "key.h"
+#include "log.h"
+#include "request.h"
+
+int
+revoke_run(const struct certo_cli *cli)
+{
+	struct issue_env env;
+	struct certo_chain chain;
+	struct certo_req req;
+	struct certo_key *ck = NULL;
+	struct http_resp r;
+	char *pem = NULL, *der = NULL, *payload = NULL;
+	size_t len;
+	int rc;
+
+	memset(&chain, 0, sizeof(chain));
+	memset(&req, 0, sizeof(req));
+	memset(&env, 0, sizeof(env));
+	if ((rc = file_read(cli->cert_file, 512 * 1024, false, &pem, &len,
+	    NULL)) != 0 ||
+	    (rc = certificate_parse(pem, len, &chain)) != 0 ||
+	    (rc = certificate_leaf_der_b64(&chain, &der)) != 0)
+		goto out;
+	if (cli->cert_key_file != NULL) {
+		/* The certificate's own key proves the right to revoke. */
+		if ((rc = key_load(cli->cert_key_file, &ck)) != 0 ||
+		    (rc = certificate_check(&chain, ck, chain.sans,
+		    chain.nsans)) != 0) {
+			if (rc == CERTO_EPROTO) {
+				certo_errclear();
+				rc = certo_fail(CERTO_EUSAGE, "%s is not the key of %s",
+				    cli->cert_key_file, cli->cert_file);
+			}
+			goto out;
+		}
+	}
+	if ((rc = issue_env_open(cli, ck == NULL, &env)) != 0 ||
+	    (rc = request_init(&req, &env.http)) != 0 ||
+	    (rc = request_set_new_nonce_url(&req, env.dir.new_nonce)) != 0)
+		goto out;
+	if (ck != NULL)
+		rc = request_set_account(&req, ck, NULL);
+	else
+		rc = request_set_account(&req, env.acct.key, env.acct.url);
+	if (rc != 0)
+		goto out;
+	if ((cli->reason >= 0 ? asprintf(&payload, "{\"certificate\":\"%s\","
+	    "\"reason\":%d}", der, cli->reason) : asprintf(&payload,
+	    "{\"certificate\":\"%s\"}", der)) < 0) {
+		payload = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = request_post(&req, env.dir.revoke_cert, payload,
+	    REQUEST_MAX_BODY, &r, NULL)) == 0)
+		log_event("revoked", NULL, "revoke: %s revoked (signed with %s)",
+		    cli->cert_file, ck ? "the certificate key" :
+		    "the account key");
+	http_resp_free(&r);
+out:
+	request_free(&req);
+	issue_env_close(&env);
+	certificate_free(&chain);
+	key_free(ck);
+	free(pem);
+	free(der);
+	free(payload);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * The certo-responder control protocol (docs/responder-protocol.md):
+ * one line per request on a unix stream socket, answered with one line.
+ *   auth <type> <ident> <token> <key-authorization>   -> OK | ERR <reason>
+ *   unauth <type> <ident> <token>                      -> OK | ERR <reason>
+ *   list                     -> "OK <n>" then n lines "<type> <ident> <token>"
+ * <type> is http-01 or tls-alpn-01.  Lines end with \n, at most
+ * CTL_MAX_LINE bytes; every field is validated.
+ */
+#ifndef CERTO_CTL_H
+#define CERTO_CTL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tokens.h"
+
+#define CTL_MAX_LINE 1024
+
+enum ctl_cmd { CTL_AUTH, CTL_UNAUTH, CTL_LIST };
+
+struct ctl_request {
+	enum ctl_cmd cmd;
+	enum token_type type;
+	char ident[TOKENS_MAX_IDENT + 1];
+	char token[TOKENS_MAX_TOKEN + 1];
+	char keyauth[TOKENS_MAX_KEYAUTH + 1];
+};
+
+/*
+ * Parse one line (without its \n; len bytes, may contain anything).
+ * Returns 0, or CERTO_EUSAGE with *err set to a static reason for the
+ * ERR answer.
+ */
+int ctl_parse_line(const char *line, size_t len, struct ctl_request *req,
+    const char **err);
+
+struct ctl_server;
+
+/*
+ * Listen on the unix socket path (an existing socket file is replaced;
+ * any other file is refused), chmod mode, chown to gid when gid is not
+ * (gid_t)-1, and serve requests against tokens from its own thread.
+ * Many clients at once; a slow or abusive client never blocks others.
+ */
+int ctl_server_start(const char *path, mode_t mode, gid_t gid,
+    struct token_table *tokens, struct ctl_server **out);
+void ctl_server_stop(struct ctl_server *s);
+
+/*
+ * Client side: connect to path, send one request line (no \n), read
+ * the one-line answer into reply.  Returns 0 if the answer is OK,
+ * CERTO_EPROTO with a message quoting the ERR reason, CERTO_ENET if the
+ * socket cannot be reached (message names path).
+ */
+int ctl_client_request(const char *path, const char *line, char *reply,
+    size_t replylen);
+
+#endif

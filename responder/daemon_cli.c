@@ -1,0 +1,616 @@
+/* certo-responder's options: environment, then the command line. */
+#include "daemon_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "errors.h"
+#include "log.h"
+#include "tokens.h"
+
+struct opt_info {
+	const char *name;
+	int sh;
+	const char *arg;
+	const char *help;
+	int id;
+	const char *env;
+};
+
+static const struct opt_info opts[] = {
+#define XX(id, name, sh, arg, help) \
+	{ name, sh, arg, help, DAEMON_OPT_##id, "CERTO_RESPONDER_" #id },
+	RESPONDER_OPTIONS(XX)
+#undef XX
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void
+daemon_cli_help(FILE *f)
+{
+	char left[64];
+
+	fprintf(f, "usage: certo-responder [options]\n\n"
+	    "Answer ACME http-01 and tls-alpn-01 challenges for clients that "
+	    "register them\non a control socket (certo issue --responder "
+	    "SOCKET).  Runs in the foreground\nand logs to stderr.\n\n"
+	    "Options (each also as the variable CERTO_RESPONDER_<OPTION>, "
+	    "e.g.\nCERTO_RESPONDER_HTTP_PORT=8080; the command line wins):\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].sh)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].sh,
+			    opts[i].name, opts[i].arg ? " " : "",
+			    opts[i].arg ? opts[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
+			    opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+		fprintf(f, "  %-28s %s\n", left, opts[i].help);
+	}
+	fprintf(f, "\nSignals: TERM and INT stop cleanly (the socket is "
+	    "removed), HUP is logged.\nExit codes: 0 stopped by a signal, 1 "
+	    "usage or configuration error, 4 cannot\nbind a port or the "
+	    "socket, or another local error.\n");
+}
+
+/* roff-escape s: backslashes and leading dots/quotes, hyphens as \-. */
+static void
+roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Fixed roff text of docs/certo-responder.8, around the generated parts. */
+static const char *const man_head[] = {
+    ".\\\" Generated from the option table in responder/daemon_cli.h by "
+    "certo-responder-mkman; do not edit.\n"
+    ".TH CERTO\\-RESPONDER 8 \"\" \"certo " CERTO_VERSION "\" "
+    "\"System Administration\"\n",
+    ".SH NAME\n"
+    "certo\\-responder \\- ACME http\\-01 and tls\\-alpn\\-01 challenge "
+    "responder daemon\n",
+    ".SH SYNOPSIS\n"
+    "\\fBcerto\\-responder\\fR [\\fIoptions\\fR]\n",
+    ".SH DESCRIPTION\n"
+    "\\fBcerto\\-responder\\fR answers ACME (RFC 8555) challenges on behalf "
+    "of clients that register them on a unix control socket: "
+    "\\fBhttp\\-01\\fR on an HTTP port (default 80) and "
+    "\\fBtls\\-alpn\\-01\\fR (RFC 8737) on a TLS port (default 443). "
+    "\\fBcerto issue \\-\\-responder\\fR \\fISOCKET\\fR uses it, so that "
+    "the client needs no privileges and no ports, and one long\\-running "
+    "responder can serve several clients or containers.\n"
+    ".PP\n"
+    "It runs in the foreground and logs to standard error. When started as "
+    "root it binds its ports and the socket first and then switches to "
+    "\\fB\\-\\-user\\fR; it refuses to keep running as root unless told "
+    "\\fB\\-\\-stay\\-root\\fR.\n"
+    ".PP\n"
+    "HTTP requests for \\fI/.well\\-known/acme\\-challenge/<token>\\fR "
+    "(GET or HEAD) are answered with the key authorization as "
+    "\\fIapplication/octet\\-stream\\fR; other paths get 404, or a 301 "
+    "redirect to https with \\fB\\-\\-http\\-redirect\\fR, or the "
+    "answer of a backend with \\fB\\-\\-http\\-proxy\\fR; other methods "
+    "get 405. TLS connections offering the ALPN protocol "
+    "\\fIacme\\-tls/1\\fR for a registered identifier get the validation "
+    "certificate; all other TLS is refused, or passed through unchanged "
+    "to \\fB\\-\\-tls\\-proxy\\fR.\n",
+    ".SH OPTIONS\n",
+    NULL
+};
+
+static const char *const man_env_intro[] = {
+    ".SH ENVIRONMENT\n"
+    "Every option except \\fB\\-\\-help\\fR and \\fB\\-\\-version\\fR can "
+    "also be given as a variable; an option on the command line wins over "
+    "its variable. Options without an argument take \\fB1\\fR, "
+    "\\fByes\\fR, \\fBtrue\\fR or \\fBon\\fR (and \\fB0\\fR, \\fBno\\fR, "
+    "\\fBfalse\\fR, \\fBoff\\fR or empty for off). An invalid value is a "
+    "configuration error naming the variable.\n",
+    NULL
+};
+
+static const char *const man_tail[] = {
+    ".SH CONTROL PROTOCOL\n"
+    "One request per line on the control socket, answered with one line "
+    "(\\fIdocs/responder\\-protocol.md\\fR has every rule, limit and "
+    "error):\n"
+    ".PP\n.nf\n"
+    "auth <type> <ident> <token> <key\\-authorization>   \\-> OK | ERR <reason>\n"
+    "unauth <type> <ident> <token>                      \\-> OK | ERR <reason>\n"
+    "list                 \\-> OK <n>, then n lines <type> <ident> <token>\n"
+    ".fi\n"
+    ".PP\n"
+    "\\fI<type>\\fR is \\fBhttp\\-01\\fR or \\fBtls\\-alpn\\-01\\fR; "
+    "\\fI<ident>\\fR a lower\\-case DNS name or an IP address; "
+    "\\fI<token>\\fR base64url; the key authorization "
+    "\\fI<token>.<thumbprint>\\fR with the same token. Fields are "
+    "separated by single spaces, lines end with a newline and hold at "
+    "most 1023 bytes, without control or non\\-ASCII bytes. At most 64 "
+    "clients are served at once; idle connections are closed after 30 "
+    "seconds.\n"
+    ".PP\n"
+    "Whoever can write to the socket can have certificates issued for the "
+    "names this responder serves: give it to a group "
+    "(\\fB\\-\\-socket\\-group\\fR) that holds only the users running "
+    "\\fBcerto\\fR. Modes giving others write access are refused.\n",
+    ".SH HTTP FALLBACK\n"
+    "With \\fB\\-\\-http\\-redirect\\fR, GET and HEAD requests outside "
+    "\\fI/.well\\-known/acme\\-challenge/\\fR are answered with 301 and "
+    "\\fILocation: https://<host><path>[?<query>]\\fR, where "
+    "\\fI<host>\\fR is the request's Host header without its port (a "
+    "missing or malformed Host gets 400). Unknown challenge tokens still "
+    "get 404.\n"
+    ".PP\n"
+    "With \\fB\\-\\-http\\-proxy\\fR \\fIHOST:PORT\\fR, those requests are "
+    "forwarded to the backend as HTTP/1.0 with the client's headers (minus "
+    "hop\\-by\\-hop ones), \\fIX\\-Forwarded\\-For\\fR and "
+    "\\fIX\\-Forwarded\\-Proto: http\\fR; the backend's status, headers "
+    "and body are relayed. Answers larger than 1 MiB, taking longer than "
+    "10 seconds, or using chunked encoding become 502. This is meant for "
+    "small sites and redirects behind the responder, not as a general "
+    "reverse proxy: a slow backend holds one of four HTTP threads.\n",
+    ".SH SIGNALS\n"
+    ".TP\n\\fBSIGTERM\\fR, \\fBSIGINT\\fR\n"
+    "Stop the servers, remove the control socket and exit 0.\n"
+    ".TP\n\\fBSIGHUP\\fR\n"
+    "Logged; logs go to standard error, so there is nothing to reopen.\n",
+    ".SH EXIT STATUS\n"
+    ".TP\n0\nStopped by SIGTERM or SIGINT (also after \\fB\\-\\-help\\fR "
+    "and \\fB\\-\\-version\\fR).\n"
+    ".TP\n1\nUsage or configuration error (the message names the option "
+    "or variable), including starting as root without \\fB\\-\\-user\\fR "
+    "or \\fB\\-\\-stay\\-root\\fR.\n"
+    ".TP\n4\nA port or the control socket could not be bound (in use, "
+    "permission), another daemon listens on the socket, a non\\-socket file "
+    "is in its place, or another local error such as a failed privilege "
+    "drop.\n",
+    ".SH FILES\n"
+    ".TP\n\\fI/run/certo/responder.sock\\fR\n"
+    "The default control socket (systemd: \\fBRuntimeDirectory=certo\\fR).\n"
+    ".TP\n\\fIcerto\\-responder.service\\fR\n"
+    "The systemd unit installed with certo.\n",
+    ".SH EXAMPLES\n"
+    "As a systemd service, binding 80 and 443 as root and then running as "
+    "the system user \\fIcerto\\-responder\\fR, reachable by the members "
+    "of group \\fIcerto\\fR:\n"
+    ".PP\n.nf\n"
+    "adduser \\-\\-system \\-\\-group \\-\\-no\\-create\\-home certo\\-responder\n"
+    "addgroup \\-\\-system certo\n"
+    "systemctl enable \\-\\-now certo\\-responder.service\n"
+    "certo issue \\-d example.org \\-\\-responder /run/certo/responder.sock\n"
+    ".fi\n"
+    ".PP\n"
+    "The unit runs:\n"
+    ".PP\n.nf\n"
+    "certo\\-responder \\-\\-user certo\\-responder \\-\\-socket\\-group certo \\e\n"
+    "    \\-\\-health 127.0.0.1:8081\n"
+    ".fi\n"
+    ".PP\n"
+    "As a container sidecar: the responder container publishes ports 80 "
+    "and 443, redirects other HTTP to https and passes other TLS through "
+    "to the web server; the socket lives in a volume shared with the "
+    "container running \\fBcerto\\fR as uid and gid 1000 "
+    "(\\fIscripts/Containerfile.responder\\fR builds the image):\n"
+    ".PP\n.nf\n"
+    "podman run \\-d \\-\\-name responder \\-p 80:80 \\-p 443:443 \\e\n"
+    "    \\-v certo\\-run:/run/certo \\e\n"
+    "    \\-e CERTO_RESPONDER_HTTP_REDIRECT=1 \\e\n"
+    "    \\-e CERTO_RESPONDER_TLS_PROXY=web:8443 \\e\n"
+    "    certo\\-responder \\-\\-user nobody \\-\\-socket\\-group 1000\n"
+    "podman run \\-\\-rm \\-\\-user 1000:1000 \\-v certo\\-run:/run/certo "
+    "\\e\n"
+    "    \\-v certo\\-state:/var/lib/certo certo \\e\n"
+    "    issue \\-d example.org \\-\\-responder /run/certo/responder.sock\n"
+    ".fi\n"
+    ".PP\n"
+    "Testing by hand on high ports:\n"
+    ".PP\n.nf\n"
+    "certo\\-responder \\-\\-stay\\-root \\-\\-socket /tmp/r.sock "
+    "\\-\\-http\\-port 8080 \\-\\-tls\\-port 8443 &\n"
+    "printf \\(aqlist\\en\\(aq | socat \\- UNIX\\-CONNECT:/tmp/r.sock\n"
+    ".fi\n",
+    ".SH SEE ALSO\n"
+    "\\fBcerto\\fR(1), RFC 8555, RFC 8737, RFC 8738\n",
+    NULL
+};
+
+/* Each piece stays under C99's 4095-byte string literal limit. */
+static void
+man_puts(FILE *f, const char *const *parts)
+{
+	for (; *parts != NULL; parts++)
+		fputs(*parts, f);
+}
+
+void
+daemon_cli_man(FILE *f)
+{
+	man_puts(f, man_head);
+	for (size_t i = 0; i < NOPTS; i++) {
+		fputs(".TP\n", f);
+		if (opts[i].sh)
+			fprintf(f, "\\fB\\-%c\\fR, ", opts[i].sh);
+		fputs("\\fB\\-\\-", f);
+		roff(f, opts[i].name);
+		fputs("\\fR", f);
+		if (opts[i].arg) {
+			fputs(" \\fI", f);
+			roff(f, opts[i].arg);
+			fputs("\\fR", f);
+		}
+		fputc('\n', f);
+		roff(f, opts[i].help);
+		fputs(".\n", f);
+	}
+	man_puts(f, man_env_intro);
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].id == DAEMON_OPT_HELP ||
+		    opts[i].id == DAEMON_OPT_VERSION)
+			continue;
+		fputs(".TP\n\\fB", f);
+		fputs(opts[i].env, f);
+		fputs("\\fR\n", f);
+		fputs("As \\fB\\-\\-", f);
+		roff(f, opts[i].name);
+		fputs("\\fR.\n", f);
+	}
+	man_puts(f, man_tail);
+}
+
+/* Where a value came from, for messages: "--http-port" or the variable. */
+static const char *
+source(const struct opt_info *o, bool env, char *buf, size_t len)
+{
+	if (env)
+		snprintf(buf, len, "%s (--%s)", o->env, o->name);
+	else
+		snprintf(buf, len, "--%s", o->name);
+	return buf;
+}
+
+static int
+parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "", "0", "no", "false", "off" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, 0;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, 0;
+	return -1;
+}
+
+/* "ADDR:PORT" or "[V6]:PORT" into cli->health_addr/port. */
+static int
+parse_health(struct daemon_cli *cli, const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned long port;
+	size_t n;
+
+	if (colon == NULL || colon == s ||
+	    parse_ulong(colon + 1, 65535, &port) != 0 || port == 0)
+		return -1;
+	n = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']')
+			return -1;
+		s++;
+		n -= 2;
+	}
+	if (n >= sizeof(cli->health_addr))
+		return -1;
+	memcpy(cli->health_addr, s, n);
+	cli->health_addr[n] = '\0';
+	cli->health_port = (unsigned short)port;
+	cli->health = true;
+	return 0;
+}
+
+/* Apply one option; env says whether val came from the environment. */
+static int
+apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
+    bool env)
+{
+	char src[96], shown[96];
+	unsigned long v;
+	bool b = true;
+
+	if (env && o->arg == NULL && parse_bool(val, &b) != 0)
+		return certo_fail(CERTO_EUSAGE, "%s: expected 1 or 0, not '%s'",
+		    source(o, env, src, sizeof(src)),
+		    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
+	if (o->arg != NULL && *val == '\0')
+		return certo_fail(CERTO_EUSAGE, "%s: empty value",
+		    source(o, env, src, sizeof(src)));
+	switch (o->id) {
+	case DAEMON_OPT_HELP:
+		cli->help = b;
+		break;
+	case DAEMON_OPT_VERSION:
+		cli->version = b;
+		break;
+	case DAEMON_OPT_VERBOSE:
+		if (b)
+			cli->verbosity = 2;
+		break;
+	case DAEMON_OPT_QUIET:
+		if (b)
+			cli->verbosity = 0;
+		break;
+	case DAEMON_OPT_SOCKET:
+		if (strlen(val) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return certo_fail(CERTO_EUSAGE, "%s: path longer than %zu "
+			    "bytes", source(o, env, src, sizeof(src)),
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		cli->socket = val;
+		break;
+	case DAEMON_OPT_SOCKET_MODE:
+		if (strspn(val, "01234567") != strlen(val) || strlen(val) > 4 ||
+		    (v = strtoul(val, NULL, 8)) > 0777)
+			return certo_fail(CERTO_EUSAGE, "%s: expected an octal mode "
+			    "such as 0660, not '%s'", source(o, env, src,
+			    sizeof(src)), log_sanitize(shown, sizeof(shown), val,
+			    (size_t)-1));
+		if (v & 0002)
+			return certo_fail(CERTO_ECONFIG, "%s: mode %04lo would let "
+			    "every local user answer challenges; use "
+			    "--socket-group instead", source(o, env, src,
+			    sizeof(src)), v);
+		cli->socket_mode = (mode_t)v;
+		break;
+	case DAEMON_OPT_SOCKET_GROUP:
+		cli->socket_group = val;
+		break;
+	case DAEMON_OPT_HTTP_PORT:
+	case DAEMON_OPT_TLS_PORT:
+		if (parse_ulong(val, 65535, &v) != 0)
+			return certo_fail(CERTO_EUSAGE, "%s: invalid port '%s' "
+			    "(0 disables)", source(o, env, src, sizeof(src)),
+			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
+		if (o->id == DAEMON_OPT_HTTP_PORT)
+			cli->http_port = (unsigned short)v;
+		else
+			cli->tls_port = (unsigned short)v;
+		break;
+	case DAEMON_OPT_HTTP_ADDR:
+		cli->http_addr = val;
+		break;
+	case DAEMON_OPT_TLS_ADDR:
+		cli->tls_addr = val;
+		break;
+	case DAEMON_OPT_HTTP_PROXY:
+	case DAEMON_OPT_TLS_PROXY:
+		if (strrchr(val, ':') == NULL || parse_ulong(strrchr(val, ':') + 1,
+		    65535, &v) != 0 || v == 0 || strrchr(val, ':') == val ||
+		    strlen(val) > 255)
+			return certo_fail(CERTO_EUSAGE, "%s: expected HOST:PORT, not "
+			    "'%s'", source(o, env, src, sizeof(src)),
+			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
+		if (o->id == DAEMON_OPT_HTTP_PROXY)
+			cli->http_proxy = val;
+		else
+			cli->tls_proxy = val;
+		break;
+	case DAEMON_OPT_HTTP_REDIRECT:
+		cli->http_redirect = b;
+		break;
+	case DAEMON_OPT_HEALTH:
+		if (parse_health(cli, val) != 0)
+			return certo_fail(CERTO_EUSAGE, "%s: expected ADDR:PORT such "
+			    "as 127.0.0.1:8081 or [::1]:8081, not '%s'",
+			    source(o, env, src, sizeof(src)),
+			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
+		break;
+	case DAEMON_OPT_USER:
+		cli->user = val;
+		break;
+	case DAEMON_OPT_GROUP:
+		cli->group = val;
+		break;
+	case DAEMON_OPT_STAY_ROOT:
+		cli->stay_root = b;
+		break;
+	case DAEMON_OPT_MAX_TOKENS:
+		if (parse_ulong(val, DAEMON_MAX_TOKENS, &v) != 0 || v == 0)
+			return certo_fail(CERTO_EUSAGE, "%s: expected a number from "
+			    "1 to %d, not '%s'", source(o, env, src, sizeof(src)),
+			    DAEMON_MAX_TOKENS, log_sanitize(shown, sizeof(shown),
+			    val, (size_t)-1));
+		cli->max_tokens = v;
+		break;
+	case DAEMON_OPT_TOKEN_TTL:
+		if (parse_ulong(val, (unsigned long)DAEMON_MAX_TTL, &v) != 0 ||
+		    v < 10)
+			return certo_fail(CERTO_EUSAGE, "%s: expected seconds from "
+			    "10 to %ld, not '%s'", source(o, env, src, sizeof(src)),
+			    DAEMON_MAX_TTL, log_sanitize(shown, sizeof(shown), val,
+			    (size_t)-1));
+		cli->token_ttl = (long)v;
+		break;
+	}
+	return 0;
+}
+
+/* A group by name or number. */
+static int
+lookup_group(const char *name, const char *opt, gid_t *gid)
+{
+	struct group *gr;
+	unsigned long v;
+	char shown[96];
+
+	errno = 0;
+	if ((gr = getgrnam(name)) != NULL) {
+		*gid = gr->gr_gid;
+		return 0;
+	}
+	if (parse_ulong(name, 0x7fffffffUL, &v) == 0) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	return certo_fail(CERTO_ECONFIG, "--%s: no group '%s'", opt,
+	    log_sanitize(shown, sizeof(shown), name, (size_t)-1));
+}
+
+/* Look names up and reject combinations that cannot work. */
+static int
+check(struct daemon_cli *cli)
+{
+	struct passwd *pw;
+	unsigned long v;
+	char shown[96];
+	int rc;
+
+	if (cli->http_port == 0 && cli->tls_port == 0)
+		return certo_fail(CERTO_ECONFIG, "--http-port and --tls-port are "
+		    "both 0: nothing to serve");
+	if (cli->http_proxy && cli->http_redirect)
+		return certo_fail(CERTO_ECONFIG, "--http-proxy and --http-redirect "
+		    "exclude each other");
+	if ((cli->http_proxy || cli->http_redirect) && cli->http_port == 0)
+		return certo_fail(CERTO_ECONFIG, "--%s needs the HTTP-01 server, "
+		    "but --http-port is 0", cli->http_proxy ? "http-proxy" :
+		    "http-redirect");
+	if (cli->tls_proxy && cli->tls_port == 0)
+		return certo_fail(CERTO_ECONFIG, "--tls-proxy needs the "
+		    "TLS-ALPN-01 server, but --tls-port is 0");
+	if (cli->socket_group != NULL &&
+	    (rc = lookup_group(cli->socket_group, "socket-group",
+	    &cli->socket_gid)) != 0)
+		return rc;
+	if (cli->group != NULL && cli->user == NULL)
+		return certo_fail(CERTO_ECONFIG, "--group needs --user");
+	if (cli->user != NULL) {
+		errno = 0;
+		if ((pw = getpwnam(cli->user)) != NULL) {
+			cli->uid = pw->pw_uid;
+			cli->gid = pw->pw_gid;
+		} else if (parse_ulong(cli->user, 0x7fffffffUL, &v) == 0) {
+			cli->uid = (uid_t)v;
+			cli->gid = (gid_t)v;
+			if ((pw = getpwuid(cli->uid)) != NULL)
+				cli->gid = pw->pw_gid;
+		} else
+			return certo_fail(CERTO_ECONFIG, "--user: no user '%s'",
+			    log_sanitize(shown, sizeof(shown), cli->user,
+			    (size_t)-1));
+		if (cli->uid == 0)
+			return certo_fail(CERTO_ECONFIG, "--user %s is root; to keep "
+			    "root say --stay-root instead", log_sanitize(shown,
+			    sizeof(shown), cli->user, (size_t)-1));
+		if (cli->group != NULL &&
+		    (rc = lookup_group(cli->group, "group", &cli->gid)) != 0)
+			return rc;
+		if (cli->gid == 0)
+			return certo_fail(CERTO_ECONFIG, "--group: refusing to keep "
+			    "group root (gid 0)");
+	}
+	return 0;
+}
+
+int
+daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
+{
+	struct option lo[NOPTS + 1];
+	char shortopts[2 * NOPTS + 2], *p = shortopts, shown[128];
+	const char *val;
+	int c, rc;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->verbosity = 1;
+	cli->socket = DAEMON_DEFAULT_SOCKET;
+	cli->socket_mode = 0660;
+	cli->socket_gid = (gid_t)-1;
+	cli->http_port = 80;
+	cli->tls_port = 443;
+	cli->max_tokens = TOKENS_DEFAULT_MAX;
+	cli->token_ttl = TOKENS_DEFAULT_TTL;
+	cli->uid = (uid_t)-1;
+	cli->gid = (gid_t)-1;
+	/* The environment first: the command line below overrides it. */
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].id == DAEMON_OPT_HELP ||
+		    opts[i].id == DAEMON_OPT_VERSION ||
+		    (val = getenv(opts[i].env)) == NULL)
+			continue;
+		if ((rc = apply(cli, &opts[i], val, true)) != 0)
+			return rc;
+	}
+	*p++ = ':';
+	for (size_t i = 0; i < NOPTS; i++) {
+		lo[i].name = opts[i].name;
+		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = opts[i].id;
+		if (opts[i].sh) {
+			*p++ = (char)opts[i].sh;
+			if (opts[i].arg)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
+	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		size_t i;
+		if (c == '?' || c == ':') {
+			if (c == '?' && optopt != 0)
+				snprintf(shown, sizeof(shown), "-%c", optopt);
+			else
+				log_sanitize(shown, sizeof(shown), argv[optind - 1],
+				    (size_t)-1);
+			return certo_fail(CERTO_EUSAGE, c == '?' ?
+			    "unknown option '%s' (see certo-responder --help)" :
+			    "option '%s' needs an argument", shown);
+		}
+		for (i = 0; i < NOPTS; i++)
+			if (opts[i].id == c || (opts[i].sh && opts[i].sh == c))
+				break;
+		if (i == NOPTS)
+			return certo_fail(CERTO_EUSAGE, "unknown option");
+		if ((rc = apply(cli, &opts[i], optarg ? optarg : "1",
+		    false)) != 0)
+			return rc;
+	}
+	if (optind < argc)
+		return certo_fail(CERTO_EUSAGE, "unexpected argument '%s' "
+		    "(certo-responder takes options only)", log_sanitize(shown,
+		    sizeof(shown), argv[optind], (size_t)-1));
+	if (cli->help || cli->version)
+		return 0;
+	return check(cli);
+}

@@ -1,0 +1,14 @@
+/*
+ * certo-responder-mkman: print certo-responder(8) from the option table
+ * (build tool; docs.responder_man_uptodate checks the committed page).
+ */
+#include <stdio.h>
+
+#include "daemon_cli.h"
+
+int
+main(void)
+{
+	daemon_cli_man(stdout);
+	return ferror(stdout) ? 1 : 0;
+}

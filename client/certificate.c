@@ -101,9 +101,11 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *c)
 	d.size = (unsigned)len;
 	ret = gnutls_x509_crt_list_import2(&crts, &ncrts, &d,
 	    GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
-	if (ret < 0)
+	if (ret < 0) {
+		free(copy);
 		return certo_fail(CERTO_EPROTO, "certificate: cannot parse the "
 		    "chain: %s", gnutls_strerror(ret));
+	}
 	if (ncrts == 0 || ncrts > CHAIN_MAX_CERTS) {
 		rc = certo_fail(CERTO_EPROTO, "certificate: chain of %u "
 		    "certificates", ncrts);

@@ -329,12 +329,21 @@ withdraw(void *ctx, enum chall_type t, const char *ident, const char *token)
 	args[3] = t == CHALL_DNS01 ? r->name : token;
 	args[4] = r->value;
 	args[5] = NULL;
-	/* Always runs, Ctrl-C included; a failure is only a warning. */
+	/*
+	 * Always runs, Ctrl-C included; a failure is only a warning.  The
+	 * error that brought us here (first error wins) must survive it.
+	 */
+	char saved[1024] = "";
+	int saved_code = certo_errcode();
+	if (certo_errmsg() != NULL)
+		snprintf(saved, sizeof(saved), "%s", certo_errmsg());
+	certo_errclear();
 	if (hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook, args,
-	    30000, true) != 0) {
+	    30000, true) != 0)
 		log_warn("%s", certo_errmsg());
-		certo_errclear();
-	}
+	certo_errclear();
+	if (saved_code != 0)
+		certo_fail(saved_code, "%s", saved);
 }
 
 static void

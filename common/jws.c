@@ -435,11 +435,20 @@ jws_verify(const char *jws, const struct certo_key *key, char **payload,
 		    "%s", gnutls_strerror(ret));
 		goto out;
 	}
-	if (payload && (*payload = strndup((char *)pl, pll)) == NULL)
+	/* The decoded buffers are not NUL-terminated: copy exactly. */
+	if (payload && (*payload = malloc(pll + 1)) == NULL)
 		rc = CERTO_ENOMEM;
+	else if (payload) {
+		memcpy(*payload, pl, pll);
+		(*payload)[pll] = '\0';
+	}
 	if (rc == 0 && protected_json &&
-	    (*protected_json = strndup((char *)ph, phl)) == NULL)
+	    (*protected_json = malloc(phl + 1)) == NULL)
 		rc = CERTO_ENOMEM;
+	else if (rc == 0 && protected_json) {
+		memcpy(*protected_json, ph, phl);
+		(*protected_json)[phl] = '\0';
+	}
 out:
 	if (own)
 		gnutls_pubkey_deinit(own);

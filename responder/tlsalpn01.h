@@ -21,7 +21,8 @@ struct tlsalpn01_opts {
 	const char *addr;        /* NULL: all addresses */
 	unsigned short port;
 	unsigned max_conns;      /* 0: 1024 */
-	unsigned timeout_s;      /* handshake/idle timeout, 0: 10 */
+	unsigned timeout_s;      /* hello+handshake (and backend connect)
+	                            timeout, 0: 10; spliced: 300 s idle */
 	const char *proxy;       /* "host:port" backend for other TLS, or NULL */
 	int rsa;                 /* validation key RSA-2048 instead of P-256 */
 };

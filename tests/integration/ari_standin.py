@@ -13,6 +13,8 @@ both, on loopback only:
     GET  /renewalInfo/CERTID    {"suggestedWindow": {"start", "end"}} with the
                                 current window (Retry-After: 21600)
     POST /control/window        body {"start": RFC3339, "end": RFC3339}: new window
+    POST /control/fail          body {"fail": true|false}: renewalInfo answers
+                                500 (a broken ARI endpoint) or works again
     GET  /control/ping          200 "ok" (readiness)
 
   HTTPS on 127.0.0.1:HTTPS_PORT (Pebble's own TLS certificate and key, so
@@ -64,6 +66,7 @@ class State:
         self.args = args
         self.lock = threading.Lock()
         self.window = {"start": args.window_start, "end": args.window_end}
+        self.fail = args.fail_renewalinfo
         self.log_file = open(args.log, "a", encoding="utf-8") if args.log else None
 
     def log(self, obj):
@@ -149,7 +152,9 @@ def make_plain_handler(state):
                 if not certid or "/" in certid:
                     self.problem(400, "bad certID")
                     return
-                if a.fail_renewalinfo:
+                with state.lock:
+                    failing = state.fail
+                if failing:
                     self.problem(500, "renewalInfo is failing on purpose")
                     return
                 self.reply(200, json.dumps({"suggestedWindow": w}),
@@ -176,6 +181,16 @@ def make_plain_handler(state):
                     state.window = new
                 state.log({"kind": "control", "window": new})
                 self.reply(200, json.dumps(new))
+            elif path == "/control/fail":
+                try:
+                    f = bool(json.loads(body)["fail"])
+                except (ValueError, KeyError, TypeError) as e:
+                    self.problem(400, "bad body: %s" % e)
+                    return
+                with state.lock:
+                    state.fail = f
+                state.log({"kind": "control", "fail": f})
+                self.reply(200, json.dumps({"fail": f}))
             else:
                 self.problem(404, "POST to %s: ACME requests go to the "
                              "https side" % path)

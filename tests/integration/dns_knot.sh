@@ -12,6 +12,7 @@
 # it succeeds within a round; after `del` of one value only that one is
 # gone; a CNAME delegation into another zone is followed (by the hook and by
 # discovery); explicit --resolver mode; an unreachable resolver.
+# shellcheck disable=SC2034 # read by lib.sh
 IT_NO_CERTO=1
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/knot-env.sh"

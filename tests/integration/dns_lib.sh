@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # DNS_* and IT_* are read by the sourcing tests and lib.sh
 # dns_lib.sh: helpers of the dns_* integration tests (sourced after lib.sh).
 
 # dns_init: the DNS knobs of this test's Pebble: $DNS_PORT (challtestsrv's

@@ -423,6 +423,10 @@ time.sleep(300)
 # ---------------------------------------------------------------- lifecycle
 # Helpers of the lifecycle_* tests (account, revoke, renew, resume, ARI...).
 
+# IT_PY: the real python3 executable (a pyenv shim costs a shell per call).
+IT_PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || IT_PY=python3
+[ -n "$IT_PY" ] || IT_PY=python3
+
 # it_certo_ca VERB ARGS...: certo VERB against this test's Pebble (--server,
 # --ca-bundle, --state-dir $IT_STATE), plus ARGS; global options (--json,
 # -v) go in IT_GLOBAL_OPTS. Sets IT_RC, IT_OUT, IT_ERR like it_certo.
@@ -482,7 +486,8 @@ it_certo_bg_wait() {
 # sets IT_RC.
 it_certo_bg_kill() {
 	kill "-$1" "$IT_BG_PID" 2>/dev/null
-	wait "$IT_BG_PID"
+	# (stderr: the shell's "Killed" notice is expected here)
+	wait "$IT_BG_PID" 2>/dev/null
 	IT_RC=$?
 }
 
@@ -505,7 +510,7 @@ it_wait_grep() {
 # it_json_lines_field FILE EVENT FIELD: FIELD of the first JSON line in FILE
 # whose "event" is EVENT (empty if none). Lines that are not JSON fail.
 it_json_lines_field() {
-	python3 - "$1" "$2" "$3" <<-'PYEOF' || fail "$(basename "$1") is not JSON lines"
+	"$IT_PY" - "$1" "$2" "$3" <<-'PYEOF' || fail "$(basename "$1") is not JSON lines"
 	import json, sys
 	for line in open(sys.argv[1]):
 	    line = line.strip()
@@ -522,7 +527,7 @@ it_json_lines_field() {
 # it_json_get FILE EXPR: evaluate the Python expression EXPR with d = the
 # JSON document in FILE; prints the result (strings bare, else JSON).
 it_json_get() {
-	python3 - "$1" "$2" <<-'PYEOF' || fail "cannot evaluate '$2' on $(basename "$1")"
+	"$IT_PY" - "$1" "$2" <<-'PYEOF' || fail "cannot evaluate '$2' on $(basename "$1")"
 	import json, sys
 	d = json.load(open(sys.argv[1]))
 	v = eval(sys.argv[2], {"d": d})
@@ -572,7 +577,7 @@ it_ari_certid() {
 		head -n 1 | tr -d ':')
 	_it_ser=$(it_cert_serial "$1")
 	[ -n "$_it_aki" ] && [ -n "$_it_ser" ] || fail "cannot read AKI/serial of $1"
-	python3 - "$_it_aki" "$_it_ser" <<-'PYEOF'
+	"$IT_PY" - "$_it_aki" "$_it_ser" <<-'PYEOF'
 	import base64, sys
 	aki, ser = sys.argv[1], sys.argv[2]
 	if len(ser) % 2:

@@ -14,7 +14,7 @@ it_start_pebble
 jwk_x_of() {
 	openssl pkey -in "$1" -pubout -outform DER 2>/dev/null >"$IT_TMP/spki.der" ||
 		fail "cannot read the public key of $1"
-	python3 -c 'import base64,sys; d=open(sys.argv[1],"rb").read(); print(base64.urlsafe_b64encode(d[-64:-32]).decode().rstrip("="))' \
+	"$IT_PY" -c 'import base64,sys; d=open(sys.argv[1],"rb").read(); print(base64.urlsafe_b64encode(d[-64:-32]).decode().rstrip("="))' \
 		"$IT_TMP/spki.der"
 }
 pubkey_of() {

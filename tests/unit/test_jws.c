@@ -331,12 +331,12 @@ parse_jws(const char *jws, struct parsed_jws *p)
 	pl = b64member(p->outer, "payload", &pll);
 	p->sig = b64member(p->outer, "signature", &p->siglen);
 	{
-		char *h = strndup((char *)ph, phl);
+		char *h = tu_memdup0(ph, phl);
 		p->hdr = json_tokener_parse(h);
 		free(h);
 	}
 	assert_non_null(p->hdr);
-	p->payload = strndup((char *)pl, pll);
+	p->payload = tu_memdup0(pl, pll);
 	free(ph);
 	free(pl);
 }

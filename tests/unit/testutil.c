@@ -274,3 +274,14 @@ tu_strv_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+char *
+tu_memdup0(const void *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}

@@ -16,6 +16,9 @@
 
 #ifndef FIXTURES_DIR
 #error "FIXTURES_DIR must be defined by the build"
+/* A NUL-terminated copy of exactly n bytes (decoded buffers have no NUL). */
+char *tu_memdup0(const void *p, size_t n);
+
 #endif
 
 
@@ -61,5 +64,8 @@ size_t tu_strv_len(char *const *v);
 void tu_strv_free(char **v);
 /* A string of n copies of c, malloc'd. */
 char *tu_repeat(char c, size_t n);
+
+/* A NUL-terminated copy of exactly n bytes (decoded buffers have no NUL). */
+char *tu_memdup0(const void *p, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include "domain.h"
 #include "errors.h"
 #include "log.h"
+#include "opttab.h"
 
 struct opt_info {
 	const char *name;
@@ -71,20 +72,10 @@ cli_free(struct certo_cli *cli)
 static void
 help_opts(FILE *f, unsigned mask)
 {
-	char left[64];
-
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (!(opts[i].verbs & mask))
-			continue;
-		if (opts[i].sh)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].sh,
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
-			    opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-32s %s\n", left, opts[i].help);
-	}
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].verbs & mask)
+			opttab_help(f, 32, opts[i].name, opts[i].sh, opts[i].arg,
+			    opts[i].help);
 }
 
 void
@@ -119,43 +110,14 @@ cli_help(FILE *f, enum cli_verb verb)
 	    "failed,\n130 interrupted.\n");
 }
 
-/* roff-escape s: backslashes and leading dots/quotes, hyphens as \-. */
-static void
-roff(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
 
 static void
 man_opts(FILE *f, unsigned mask)
 {
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (!(opts[i].verbs & mask))
-			continue;
-		fputs(".TP\n", f);
-		if (opts[i].sh)
-			fprintf(f, "\\fB\\-%c\\fR, ", opts[i].sh);
-		fputs("\\fB\\-\\-", f);
-		roff(f, opts[i].name);
-		fputs("\\fR", f);
-		if (opts[i].arg) {
-			fputs(" \\fI", f);
-			roff(f, opts[i].arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, opts[i].help);
-		fputs(".\n", f);
-	}
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].verbs & mask)
+			opttab_man(f, opts[i].name, opts[i].sh, opts[i].arg,
+			    opts[i].help);
 }
 
 void
@@ -183,15 +145,15 @@ cli_man(FILE *f)
 		for (const char *p = verbs[v].name; *p; p++)
 			fputc(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p, f);
 		fputs("\n\\fBcerto\\fR \\fB", f);
-		roff(f, verbs[v].name);
+		opttab_roff(f, verbs[v].name);
 		fputs("\\fR", f);
 		if (*verbs[v].args) {
 			fputs(" \\fI", f);
-			roff(f, verbs[v].args);
+			opttab_roff(f, verbs[v].args);
 			fputs("\\fR", f);
 		}
 		fputs(" [\\fIoptions\\fR]\n.PP\n", f);
-		roff(f, verbs[v].summary);
+		opttab_roff(f, verbs[v].summary);
 		fputs(".\n", f);
 		man_opts(f, verbs[v].mask);
 	}

@@ -837,16 +837,16 @@ names_from_csr(struct certo_cli *cli)
 	return rc;
 }
 
-int
-issue_run(struct certo_cli *cli)
+/* One job through a fresh environment: issue and authorize. */
+static int
+run_one(struct certo_cli *cli, bool authorize_only)
 {
 	struct issue_env env;
 	struct issue_job job;
 	int rc;
 
 	memset(&job, 0, sizeof(job));
-	if (cli->csr_file != NULL && (rc = names_from_csr(cli)) != 0)
-		return rc;
+	job.authorize_only = authorize_only;
 	if ((rc = issue_env_open(cli, true, &env)) == 0) {
 		job.cli = cli;
 		rc = issue_job_run(&env, &job);
@@ -857,21 +857,19 @@ issue_run(struct certo_cli *cli)
 }
 
 int
-authorize_run(struct certo_cli *cli)
+issue_run(struct certo_cli *cli)
 {
-	struct issue_env env;
-	struct issue_job job;
 	int rc;
 
-	memset(&job, 0, sizeof(job));
-	job.authorize_only = true;
-	if ((rc = issue_env_open(cli, true, &env)) == 0) {
-		job.cli = cli;
-		rc = issue_job_run(&env, &job);
-	}
-	issue_env_close(&env);
-	issue_job_free(&job);
-	return rc;
+	if (cli->csr_file != NULL && (rc = names_from_csr(cli)) != 0)
+		return rc;
+	return run_one(cli, false);
+}
+
+int
+authorize_run(struct certo_cli *cli)
+{
+	return run_one(cli, true);
 }
 
 int

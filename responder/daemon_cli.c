@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "errors.h"
+#include "opttab.h"
 #include "log.h"
 #include "tokens.h"
 
@@ -33,7 +34,6 @@ static const struct opt_info opts[] = {
 void
 daemon_cli_help(FILE *f)
 {
-	char left[64];
 
 	fprintf(f, "usage: certo-responder [options]\n\n"
 	    "Answer ACME http-01 and tls-alpn-01 challenges for clients that "
@@ -41,37 +41,15 @@ daemon_cli_help(FILE *f)
 	    "SOCKET).  Runs in the foreground\nand logs to stderr.\n\n"
 	    "Options (each also as the variable CERTO_RESPONDER_<OPTION>, "
 	    "e.g.\nCERTO_RESPONDER_HTTP_PORT=8080; the command line wins):\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (opts[i].sh)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].sh,
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
-			    opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		fprintf(f, "  %-28s %s\n", left, opts[i].help);
-	}
+	for (size_t i = 0; i < NOPTS; i++)
+		opttab_help(f, 28, opts[i].name, opts[i].sh, opts[i].arg,
+		    opts[i].help);
 	fprintf(f, "\nSignals: TERM and INT stop cleanly (the socket is "
 	    "removed), HUP is logged.\nExit codes: 0 stopped by a signal, 1 "
 	    "usage or configuration error, 4 cannot\nbind a port or the "
 	    "socket, or another local error.\n");
 }
 
-/* roff-escape s: backslashes and leading dots/quotes, hyphens as \-. */
-static void
-roff(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
 
 /* Fixed roff text of docs/certo-responder.8, around the generated parts. */
 static const char *const man_head[] = {
@@ -239,22 +217,9 @@ void
 daemon_cli_man(FILE *f)
 {
 	man_puts(f, man_head);
-	for (size_t i = 0; i < NOPTS; i++) {
-		fputs(".TP\n", f);
-		if (opts[i].sh)
-			fprintf(f, "\\fB\\-%c\\fR, ", opts[i].sh);
-		fputs("\\fB\\-\\-", f);
-		roff(f, opts[i].name);
-		fputs("\\fR", f);
-		if (opts[i].arg) {
-			fputs(" \\fI", f);
-			roff(f, opts[i].arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, opts[i].help);
-		fputs(".\n", f);
-	}
+	for (size_t i = 0; i < NOPTS; i++)
+		opttab_man(f, opts[i].name, opts[i].sh, opts[i].arg,
+		    opts[i].help);
 	man_puts(f, man_env_intro);
 	for (size_t i = 0; i < NOPTS; i++) {
 		if (opts[i].id == DAEMON_OPT_HELP ||
@@ -264,7 +229,7 @@ daemon_cli_man(FILE *f)
 		fputs(opts[i].env, f);
 		fputs("\\fR\n", f);
 		fputs("As \\fB\\-\\-", f);
-		roff(f, opts[i].name);
+		opttab_roff(f, opts[i].name);
 		fputs("\\fR.\n", f);
 	}
 	man_puts(f, man_tail);

@@ -160,9 +160,11 @@ copy_out(const struct token_entry *e, char *out, size_t outlen)
 	return (long)n;
 }
 
-long
-tokens_lookup_http(struct token_table *t, const char *token, char *out,
-    size_t outlen)
+/* A live entry of type whose token (HTTP-01) or ident (TLS-ALPN-01) is
+ * key: copy its key authorization out. */
+static long
+lookup(struct token_table *t, enum token_type type, const char *key,
+    char *out, size_t outlen)
 {
 	time_t now = time(NULL);
 	long r = -1;
@@ -170,8 +172,8 @@ tokens_lookup_http(struct token_table *t, const char *token, char *out,
 	pthread_mutex_lock(&t->lock);
 	for (size_t i = 0; i < t->n; i++) {
 		struct token_entry *e = &t->v[i];
-		if (e->type == TOKEN_HTTP01 && e->expires > now &&
-		    strcmp(e->token, token) == 0) {
+		if (e->type == type && e->expires > now && strcmp(type ==
+		    TOKEN_HTTP01 ? e->token : e->ident, key) == 0) {
 			r = copy_out(e, out, outlen);
 			break;
 		}
@@ -181,23 +183,17 @@ tokens_lookup_http(struct token_table *t, const char *token, char *out,
 }
 
 long
+tokens_lookup_http(struct token_table *t, const char *token, char *out,
+    size_t outlen)
+{
+	return lookup(t, TOKEN_HTTP01, token, out, outlen);
+}
+
+long
 tokens_lookup_alpn(struct token_table *t, const char *ident, char *out,
     size_t outlen)
 {
-	time_t now = time(NULL);
-	long r = -1;
-
-	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->n; i++) {
-		struct token_entry *e = &t->v[i];
-		if (e->type == TOKEN_TLSALPN01 && e->expires > now &&
-		    strcmp(e->ident, ident) == 0) {
-			r = copy_out(e, out, outlen);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&t->lock);
-	return r;
+	return lookup(t, TOKEN_TLSALPN01, ident, out, outlen);
 }
 
 size_t

@@ -383,14 +383,35 @@ import_manuale(const char *file, const char *acct_dir)
 	struct json_object *o = NULL;
 	struct certo_key *k = NULL;
 	char *data = NULL, *uri = NULL, *pem = NULL, *kp = NULL, *jp = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc;
 
-	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0 ||
-	    (rc = json_parse_object(data, len, file, &o)) != 0 ||
-	    (rc = json_get_str(o, file, "uri", true, 2048, &uri)) != 0 ||
-	    (rc = json_get_str(o, file, "key", true, 64 * 1024, &pem)) != 0)
+	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0)
 		goto out;
+	/* Everything is checked before anything is written. */
+	if (json_parse_object(data, len, file, &o) != 0 ||
+	    json_get_str(o, file, "uri", true, 2048, &uri) != 0 ||
+	    json_get_str(o, file, "key", true, 64 * 1024, &pem) != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", certo_errmsg() ? certo_errmsg() :
+		    "unreadable");
+		certo_errclear();
+		rc = certo_fail(CERTO_EUSAGE, "not a manuale account file: %s",
+		    why);
+		goto out;
+	}
+	if (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0) {
+		rc = certo_fail(CERTO_EUSAGE, "%s: \"uri\" is not an account URL",
+		    file);
+		goto out;
+	}
+	if (key_parse(pem, strlen(pem), file, &k) != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", certo_errmsg());
+		certo_errclear();
+		rc = certo_fail(CERTO_EUSAGE, "%s", why);
+		goto out;
+	}
 	if ((kp = file_join(acct_dir, "account.key")) == NULL ||
 	    (jp = file_join(acct_dir, "account.json")) == NULL) {
 		rc = CERTO_ENOMEM;
@@ -401,14 +422,9 @@ import_manuale(const char *file, const char *acct_dir)
 		    "not overwriting it", acct_dir);
 		goto out;
 	}
-	/* Write the key through a private temp file, then check it loads. */
 	if ((rc = file_mkdirs(acct_dir)) != 0 ||
-	    (rc = file_write_atomic(kp, pem, strlen(pem), 0600, true)) != 0)
+	    (rc = key_save(k, kp, true)) != 0)
 		goto out;
-	if ((rc = key_load(kp, &k)) != 0) {
-		unlink(kp);
-		goto out;
-	}
 	if ((rc = save_url(jp, uri)) != 0) {
 		unlink(kp);
 		goto out;

@@ -93,8 +93,8 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *c)
 	    (copy = strndup(pem, len)) == NULL ||
 	    strstr(copy, PEM_BEGIN) == NULL) {
 		free(copy);
-		return certo_fail(CERTO_EPROTO, "certificate: the CA did not send "
-		    "a PEM certificate chain");
+		return certo_fail(CERTO_EPROTO, "certificate: not a PEM "
+		    "certificate chain");
 	}
 	pem = copy;
 	d.data = (unsigned char *)copy;

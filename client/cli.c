@@ -650,9 +650,9 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 				return rc;
 			break;
 		case CLI_OPT_JOBS: {
-			long n;
-			if ((rc = parse_seconds(optarg, "jobs", 64, &n)) != 0 ||
-			    n == 0)
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 64)
 				return certo_fail(CERTO_EUSAGE, "invalid --jobs '%s' "
 				    "(1 to 64)", log_sanitize(shown, sizeof(shown),
 				    optarg, (size_t)-1));

@@ -605,18 +605,6 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
 	    &is.order_dir)) != 0)
 		goto out;
-	if (cli->profile != NULL) {
-		size_t i;
-		for (i = 0; i < env->dir.nprofiles; i++)
-			if (strcmp(env->dir.profiles[i], cli->profile) == 0)
-				break;
-		if (i == env->dir.nprofiles) {
-			rc = certo_fail(CERTO_EUSAGE, "the CA does not offer profile "
-			    "'%s'%s", cli->profile, env->dir.nprofiles ? "" :
-			    " (it advertises no profiles)");
-			goto out;
-		}
-	}
 
 	/* Resume a saved order for these names, else open a new one. */
 	if (!job->authorize_only && cli->csr_file == NULL &&
@@ -779,6 +767,19 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 	if ((rc = request_init(&req, &env->http)) != 0 ||
 	    (rc = directory_fetch(&req, cli->server, &env->dir)) != 0)
 		goto out;
+	/* Profiles are checked before an account is made for nothing. */
+	if (cli->profile != NULL) {
+		size_t i;
+		for (i = 0; i < env->dir.nprofiles; i++)
+			if (strcmp(env->dir.profiles[i], cli->profile) == 0)
+				break;
+		if (i == env->dir.nprofiles) {
+			rc = certo_fail(CERTO_EUSAGE, "the CA does not offer profile "
+			    "'%s'%s", cli->profile, env->dir.nprofiles ? "" :
+			    " (it advertises no profiles)");
+			goto out;
+		}
+	}
 	if (!need_account)
 		goto out;
 	ao.dir = acct_dir;
@@ -884,18 +885,27 @@ deactivate_authz_run(const struct certo_cli *cli)
 
 	memset(&req, 0, sizeof(req));
 	memset(&a, 0, sizeof(a));
-	if ((rc = issue_env_open(cli, true, &env)) != 0)
-		goto out;
+	memset(&env, 0, sizeof(env));
+	/* Find the authorization first: a bad name needs no account. */
 	if (strncmp(cli->arg, "https://", 8) == 0 ||
-	    strncmp(cli->arg, "http://", 7) == 0)
+	    strncmp(cli->arg, "http://", 7) == 0) {
 		url = strdup(cli->arg);
-	else if ((rc = store_authz_load(env.state, env.ca_id, cli->arg,
-	    &url)) != 0)
-		goto out;
+	} else {
+		char *state = NULL, *ca_id = NULL;
+		if ((rc = store_state_dir(cli->state_dir, &state)) == 0 &&
+		    (rc = account_ca_id(cli->server, &ca_id)) == 0)
+			rc = store_authz_load(state, ca_id, cli->arg, &url);
+		free(state);
+		free(ca_id);
+		if (rc != 0)
+			goto out;
+	}
 	if (url == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
+	if ((rc = issue_env_open(cli, true, &env)) != 0)
+		goto out;
 	if ((rc = request_init(&req, &env.http)) != 0 ||
 	    (rc = request_set_new_nonce_url(&req, env.dir.new_nonce)) != 0 ||
 	    (rc = request_set_account(&req, env.acct.key, env.acct.url)) != 0)

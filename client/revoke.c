@@ -31,10 +31,15 @@ revoke_run(const struct certo_cli *cli)
 	memset(&req, 0, sizeof(req));
 	memset(&env, 0, sizeof(env));
 	if ((rc = file_read(cli->cert_file, 512 * 1024, false, &pem, &len,
-	    NULL)) != 0 ||
-	    (rc = certificate_parse(pem, len, &chain)) != 0 ||
-	    (rc = certificate_leaf_der_b64(&chain, &der)) != 0)
+	    NULL)) != 0)
 		goto out;
+	if (certificate_parse(pem, len, &chain) != 0 ||
+	    certificate_leaf_der_b64(&chain, &der) != 0) {
+		certo_errclear();
+		rc = certo_fail(CERTO_EUSAGE, "%s: not a PEM certificate",
+		    cli->cert_file);
+		goto out;
+	}
 	if (cli->cert_key_file != NULL) {
 		/* The certificate's own key proves the right to revoke. */
 		if ((rc = key_load(cli->cert_key_file, &ck)) != 0 ||

@@ -1,6 +1,7 @@
 /* Key generation, loading and saving with GnuTLS. */
 #include "key_priv.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,40 +140,47 @@ key_generate(enum key_type t, struct certo_key **out)
 }
 
 int
-key_load(const char *path, struct certo_key **out)
+key_parse(const char *pem, size_t len, const char *what,
+    struct certo_key **out)
 {
-	struct certo_key *k = NULL;
+	struct certo_key *k;
 	gnutls_datum_t d;
-	char *pem = NULL;
-	size_t len;
 	int ret, rc;
 
 	*out = NULL;
-	if ((rc = file_read(path, 64 * 1024, true, &pem, &len, NULL)) != 0)
-		return rc;
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	d.data = (unsigned char *)pem;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CERTO_ENOMEM;
+	d.data = (unsigned char *)(uintptr_t)pem;
 	d.size = (unsigned)len;
 	if ((ret = gnutls_x509_privkey_init(&k->x509)) < 0 ||
 	    (ret = gnutls_x509_privkey_import2(k->x509, &d,
 	    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN)) < 0) {
 		rc = certo_fail(CERTO_ECRYPTO, "%s: not a usable private key: %s",
-		    path, gnutls_strerror(ret));
-		goto out;
+		    what, gnutls_strerror(ret));
+		key_free(k);
+		return rc;
 	}
-	if ((rc = key_finish(k, path)) != 0)
-		goto out;
+	if ((rc = key_finish(k, what)) != 0) {
+		key_free(k);
+		return rc;
+	}
 	*out = k;
-	k = NULL;
-out:
-	if (pem) {
-		gnutls_memset(pem, 0, len);
-		free(pem);
-	}
-	key_free(k);
+	return 0;
+}
+
+int
+key_load(const char *path, struct certo_key **out)
+{
+	char *pem = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if ((rc = file_read(path, 64 * 1024, true, &pem, &len, NULL)) != 0)
+		return rc;
+	rc = key_parse(pem, len, path, out);
+	gnutls_memset(pem, 0, len);
+	free(pem);
 	return rc;
 }
 

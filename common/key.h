@@ -32,6 +32,11 @@ int key_generate(enum key_type t, struct certo_key **out);
  */
 int key_load(const char *path, struct certo_key **out);
 /*
+ * Parse a PEM key from memory (what names it in errors).  Caller frees.
+ */
+int key_parse(const char *pem, size_t len, const char *what,
+    struct certo_key **out);
+/*
  * Write the key as PKCS#8 PEM to path, mode 0600, atomically; with
  * exclusive, fail if path exists.
  */

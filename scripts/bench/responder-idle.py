@@ -35,6 +35,7 @@ def status(pid):
 def alive(socks):
     n = 0
     for s in socks:
+        s.setblocking(False)
         try:
             if s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT):
                 n += 1      # data (an alert or an error page): still open

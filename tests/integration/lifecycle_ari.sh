@@ -18,6 +18,8 @@
 #    Pebble (no profiles) --profile classic -> exit 1.
 . "$(dirname "$0")/lib.sh"
 it_init lifecycle_ari
+"$IT_PY" -c 'import ssl, http.server' 2>/dev/null ||
+	it_skip "python3 with ssl is needed for ari_standin.py"
 it_start_pebble
 
 SI_HTTP=$((IT_BASEPORT + 60))

@@ -76,10 +76,10 @@ cp "$IT_OUT" "$IT_TMP/list.json"
 # -- nothing due
 it_certo renew --state-dir "$IT_STATE"
 it_expect_rc 2 "renew with nothing due"
-grep -c 'not due' "$IT_OUT" >"$IT_TMP/n" || true
-[ "$(cat "$IT_TMP/n")" -ge 2 ] || fail "renew: expected 'not due' for each of the two certificates"
-it_expect_out_contains "one.certo.test" "renew with nothing due"
-it_expect_out_contains "two.certo.test" "renew with nothing due"
+for n in one.certo.test two.certo.test; do
+	grep -F "$n" "$IT_OUT" | grep -q 'not due' ||
+		fail "renew with nothing due: no 'not due' line for $n"
+done
 [ ! -d "$IT_STATE/archive" ] || [ -z "$(ls -A "$IT_STATE/archive")" ] ||
 	fail "renew with nothing due archived something"
 

@@ -83,7 +83,8 @@
 	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,           \
 	    "wait this much longer once records are visible (anycast lag)")  \
 	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL,                        \
-	    "port of the built-in HTTP-01 server (default 80)")               \
+	    "port of the built-in HTTP-01 server (default 80); with --manual "\
+	    "or --http-hook, the port the self-check fetches from")           \
 	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL,                        \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
 	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL,                          \

@@ -692,6 +692,7 @@ start_external(const struct certo_cli *cli, struct issue_env *env)
 	xo.dns.interval_ms = cli->dns_interval_s * 1000;
 	xo.dns.wait_extra_ms = cli->dns_wait_extra_s * 1000;
 	xo.http_timeout_ms = xo.dns.timeout_ms;
+	xo.http_port = cli->http_port;
 	if (cli->ndns_resolvers > 0) {
 		if ((env->resolvers = calloc(cli->ndns_resolvers,
 		    sizeof(*env->resolvers))) == NULL)

@@ -81,6 +81,7 @@ struct solver_external_opts {
 	const char *http_hook;
 	struct dns01_opts dns;          /* propagation check settings */
 	long http_timeout_ms;           /* how long to wait for HTTP-01 */
+	unsigned short http_port;       /* where the CA connects (80) */
 };
 
 /*

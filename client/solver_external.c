@@ -109,8 +109,13 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 			return rc;
 		}
 	} else {
-		if (asprintf(&name, "http://%s/.well-known/acme-challenge/%s",
-		    ident, token) < 0)
+		/* The URL the CA fetches (IPv6 literals in brackets). */
+		bool v6 = strchr(ident, ':') != NULL;
+		char port[8] = "";
+		if (x->o.http_port != 0 && x->o.http_port != 80)
+			snprintf(port, sizeof(port), ":%u", x->o.http_port);
+		if (asprintf(&name, "http://%s%s%s%s/.well-known/acme-challenge/%s",
+		    v6 ? "[" : "", ident, v6 ? "]" : "", port, token) < 0)
 			return CERTO_ENOMEM;
 		if ((value = strdup(keyauth)) == NULL) {
 			free(name);

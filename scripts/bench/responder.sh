@@ -590,6 +590,7 @@ col() { # col TEST MODE SERVER COLUMN: median of a runs-TSV column
 	median "${vals[@]}"
 }
 fmt0() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
+fmt2() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
 
 printf 'metric\tcerto\tpeer\tpeer_value\tratio\ttarget\tverdict\tunit\tnote\n' >"$RESULTS"
 row() { # row METRIC CERTO PEER PEERVAL RATIO TARGET VERDICT UNIT NOTE
@@ -605,7 +606,7 @@ for mode in $HTTP_MODES; do
 	c=$(col http "$mode" certo rate_per_s) n=$(col http "$mode" nginx rate_per_s)
 	cc=$(col http "$mode" certo rate_per_cpu_s) nc=$(col http "$mode" nginx rate_per_cpu_s)
 	cp=$(col http "$mode" certo server_cpu_pct) np=$(col http "$mode" nginx server_cpu_pct)
-	c50=$(col http "$mode" certo p50_ms) n50=$(col http "$mode" nginx p50_ms)
+	c50=$(fmt2 "$(col http "$mode" certo p50_ms)") n50=$(fmt2 "$(col http "$mode" nginx p50_ms)")
 	r=$(ratio "$c" "$n") rc=$(ratio "$cc" "$nc")
 	if [ "$mode" = keepalive ]; then
 		t=">= 0.8x nginx" v=$(verdict_ge "$r" 0.8) vc=$(verdict_ge "$rc" 0.8)
@@ -626,7 +627,7 @@ row "TLS-ALPN-01 handshakes/s (c=$TLS_CONC)" "$(fmt0 "$c")" ualpn "$(fmt0 "$u")"
 row "TLS-ALPN-01 handshakes per server CPU-s" "$(fmt0 "$cc")" ualpn "$(fmt0 "$uc")" "$rc" ">= 1.0x ualpn" \
 	"$(verdict_ge "$rc" 1.0)" "hs/CPU-s" "CPU-normalised"
 for q in p50 p99; do
-	c=$(col tls serial certo "${q}_ms") u=$(col tls serial ualpn "${q}_ms")
+	c=$(fmt2 "$(col tls serial certo "${q}_ms")") u=$(fmt2 "$(col tls serial ualpn "${q}_ms")")
 	row "TLS-ALPN-01 handshake latency $q (c=1)" "$c" ualpn "$u" "$(ratio "$c" "$u")" "(info)" "-" "ms" \
 		"$(awk -F'\t' -v q="$q" '$1 == "tls" && $2 == "serial" { n[$4] = $15 } END {
 			if (q == "p99") printf "handshakes over 30 ms: certo %s, ualpn %s", n["certo"], n["ualpn"] }' "$RUNS_TSV" |

@@ -54,13 +54,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)con_cls;
-	/* GET and HEAD only: bodies are never read or parsed. */
+	/* GET and HEAD only: bodies are never read or parsed (answered at
+	 * once, so libmicrohttpd closes the connection unread). */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    s->badmethod);
+	/*
+	 * Answer on the second call, once the headers are complete:
+	 * answering on the first forces Connection: close, and keep-alive
+	 * is what lets one thread keep up with nginx.  A GET that carries a
+	 * body is dropped without reading it.
+	 */
+	if (*con_cls == NULL) {
+		*con_cls = s;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0)
+		return MHD_NO;
 	if (strncmp(url, PREFIX, sizeof(PREFIX) - 1) != 0)
 		return fallback(s, conn, url, method);
 	token = url + sizeof(PREFIX) - 1;

@@ -14,6 +14,7 @@
 #include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1002,6 +1003,12 @@ accept_some(struct tlsalpn01_server *s)
 
 	for (int i = 0; i < ACCEPT_BURST; i++) {
 		fd = accept4(s->lis.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			/* A TLS flight is several small records: send each at
+			 * once instead of waiting for the peer's delayed ACK. */
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		}
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;

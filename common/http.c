@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "errors.h"
 #include "log.h"
 #include "sig.h"
+#include "trustpin.h"
 
 /* Where distributions keep the system's trust bundle as one file. */
 static const char *const system_bundles[] = {
@@ -47,6 +49,71 @@ http_free(struct certo_http *h)
 		curl_easy_cleanup(h->curl);
 		h->curl = NULL;
 	}
+	if (h) {
+		free(h->first_host);
+		h->first_host = NULL;
+	}
+}
+
+/* "host:port" of an https URL, or NULL. */
+static char *
+host_port(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *out = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK && asprintf(&out, "%s:%s", host, port) < 0)
+		out = NULL;
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/*
+ * Which trust file this request uses: a handle keeps its first choice
+ * for its first host; a new handle uses the pinned root when an earlier
+ * connection of this run has learned it (trustpin.c).
+ */
+static const char *
+choose_cainfo(struct certo_http *h, const char *bundle, const char *hp,
+    bool *learn)
+{
+	const char *pin;
+
+	*learn = false;
+	if (hp == NULL)
+		return bundle;
+	if (h->first_host != NULL)
+		return strcmp(h->first_host, hp) == 0 ? h->first_cainfo : bundle;
+	h->first_host = strdup(hp);
+	pin = trustpin_lookup(bundle, hp);
+	h->first_cainfo = pin != NULL ? pin : bundle;
+	*learn = pin == NULL;
+	return h->first_cainfo;
+}
+
+/* After a verified connection with the whole bundle: pin its root. */
+static void
+learn_root(CURL *c, const char *bundle, const char *hp)
+{
+	struct curl_certinfo *ci = NULL;
+	const char *pems[16];
+	size_t n = 0;
+
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL)
+		return;
+	for (int i = 0; i < ci->num_of_certs && n < 16; i++)
+		for (struct curl_slist *s = ci->certinfo[i]; s; s = s->next)
+			if (strncmp(s->data, "Cert:", 5) == 0) {
+				pems[n++] = s->data + 5;
+				break;
+			}
+	trustpin_learn(bundle, hp, pems, n);
 }
 
 void
@@ -201,7 +268,9 @@ http_request(struct certo_http *h, const char *method, const char *url,
 {
 	CURL *c = h->curl;
 	struct curl_slist *hdrs = NULL;
-	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *ct = NULL;
+	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *ct = NULL, *hp = NULL;
+	const char *bundle;
+	bool learn = false;
 	CURLcode cc;
 	int rc = 0;
 
@@ -232,9 +301,16 @@ http_request(struct certo_http *h, const char *method, const char *url,
 	 * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
 	 * --cacert.
 	 */
-	if (h->opts.ca_bundle || h->system_bundle) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_bundle ?
-		    h->opts.ca_bundle : h->system_bundle);
+	bundle = h->opts.ca_bundle ? h->opts.ca_bundle : h->system_bundle;
+	if (bundle != NULL && strncmp(url, "https://", 8) == 0) {
+		hp = host_port(url);
+		curl_easy_setopt(c, CURLOPT_CAINFO, choose_cainfo(h, bundle, hp,
+		    &learn));
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		if (learn)
+			curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
+	} else if (bundle != NULL) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, bundle);
 		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
 	}
 	if (strcmp(method, "HEAD") == 0) {
@@ -253,6 +329,8 @@ http_request(struct certo_http *h, const char *method, const char *url,
 	log_debug("%s %s", method, shown);
 	cc = curl_easy_perform(c);
 	if (cc == CURLE_OK) {
+		if (learn)
+			learn_root(c, bundle, hp);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 		log_debug("-> %ld, %zu bytes", r->status, r->body.len);
 		goto out;
@@ -296,6 +374,7 @@ out:
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
 	free(ct);
+	free(hp);
 	return rc;
 }
 

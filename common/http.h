@@ -43,6 +43,9 @@ struct certo_http {
 	void *curl;                /* CURL * */
 	struct http_opts opts;
 	const char *system_bundle; /* the trust bundle file, or NULL */
+	char *first_host;          /* host:port of this handle's first request */
+	const char *first_cainfo;  /* the trust file it used (kept, so the
+	                            * connection stays reusable) */
 };
 
 /* Set up a session handle.  Returns 0 or CERTO_ENOMEM. */

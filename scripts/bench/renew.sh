@@ -64,7 +64,10 @@
 #   BENCH_CLIENTS="certo uacme lego certbot"
 #   BENCH_TOTAL=200       certificates in certo's state dir
 #   BENCH_DUE=20          how many of them are due; also the peers' batch size
-#   BENCH_JOBS=20         certo renew --jobs
+#   BENCH_JOBS=8          certo renew --jobs (8 is certo's default). Each
+#                         concurrent job opens its own TLS connection, which
+#                         loads the whole CA bundle: with BENCH_TRUST=system
+#                         peak RSS grows by ~4 MiB per job)
 #   BENCH_BASEPORT=24200  Pebble ACME port; +1..+3 Pebble/challtestsrv
 #   BENCH_HTTP01_PORT=$((BASEPORT+80))  BENCH_TLSALPN_PORT=$((BASEPORT+443))
 #   BENCH_TIMEOUT=120     per-process timeout (seconds)
@@ -104,7 +107,7 @@ RUNS=${BENCH_RUNS:-3}
 CLIENTS=${BENCH_CLIENTS:-certo uacme lego certbot}
 TOTAL=${BENCH_TOTAL:-200}
 NDUE=${BENCH_DUE:-20}
-JOBS=${BENCH_JOBS:-20}
+JOBS=${BENCH_JOBS:-8}
 BASEPORT=${BENCH_BASEPORT:-24200}
 HTTP01=${BENCH_HTTP01_PORT:-$((BASEPORT + 80))}
 TLSALPN=${BENCH_TLSALPN_PORT:-$((BASEPORT + 443))}
@@ -533,6 +536,8 @@ echo "  Pebble via scripts/pebble-env.sh, base port $BASEPORT, HTTP-01 port $HTT
 echo "  PEBBLE_VA_NOSLEEP=$PEBBLE_VA_NOSLEEP PEBBLE_AUTHZREUSE=$PEBBLE_AUTHZREUSE" \
 	"PEBBLE_WFE_NONCEREJECT=$PEBBLE_WFE_NONCEREJECT; $RUNS rounds, timeout ${TIMEOUT}s"
 echo "  certo: $TOTAL stored, $NDUE due, renew --jobs $JOBS; peers: $NDUE certificates each"
+echo "  due: every $((TOTAL / NDUE))th certo certificate is issued with notBefore now-3d, notAfter now+1d"
+echo "       (last third of its life); peers renew 5-year certificates with a $PEER_DAYS-day threshold"
 PEBBLE_UP=1
 pebble_start "$WORK/pebble" "$BASEPORT" "$HTTP01" "$TLSALPN"
 pebble_fetch_roots "$WORK/pebble"

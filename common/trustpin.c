@@ -1,0 +1,162 @@
+/* Pinning the verified root for later connections of the same run. */
+#include "trustpin.h"
+
+#include <gnutls/x509.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "file.h"
+
+#define PIN_MAX 8
+#define PEM_END "-----END CERTIFICATE-----"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char *bundle;
+	char *hostport;
+	char *path;
+} pins[PIN_MAX];
+static size_t npins;
+static bool registered;
+
+const char *
+trustpin_lookup(const char *bundle, const char *hostport)
+{
+	const char *p = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < npins; i++)
+		if (strcmp(pins[i].bundle, bundle) == 0 &&
+		    strcmp(pins[i].hostport, hostport) == 0) {
+			p = pins[i].path;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	return p;
+}
+
+void
+trustpin_cleanup(void)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < npins; i++) {
+		unlink(pins[i].path);
+		free(pins[i].bundle);
+		free(pins[i].hostport);
+		free(pins[i].path);
+	}
+	npins = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+static int
+import_pem(const char *pem, size_t len, gnutls_x509_crt_t *crt)
+{
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)pem, (unsigned)len };
+
+	if (gnutls_x509_crt_init(crt) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_PEM) < 0) {
+		gnutls_x509_crt_deinit(*crt);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walk the bundle one PEM block at a time (never all of it parsed at
+ * once) for the certificate that issued top; copy its PEM to *out.
+ */
+static bool
+find_root(const char *data, gnutls_x509_crt_t top, char **out)
+{
+	const char *p = data, *end;
+	gnutls_x509_crt_t c;
+	unsigned status;
+	bool found = false;
+
+	while (!found && (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
+		if ((end = strstr(p, PEM_END)) == NULL)
+			break;
+		end += strlen(PEM_END);
+		if (import_pem(p, (size_t)(end - p), &c) == 0) {
+			if (gnutls_x509_crt_check_issuer(top, c) &&
+			    gnutls_x509_crt_verify(top, &c, 1, 0, &status) >= 0 &&
+			    status == 0) {
+				*out = strndup(p, (size_t)(end - p));
+				found = *out != NULL;
+			} else if (gnutls_x509_crt_equals(top, c)) {
+				*out = strndup(p, (size_t)(end - p));
+				found = *out != NULL;
+			}
+			gnutls_x509_crt_deinit(c);
+		}
+		p = end;
+	}
+	return found;
+}
+
+void
+trustpin_learn(const char *bundle, const char *hostport,
+    const char *const *chain_pem, size_t n)
+{
+	gnutls_x509_crt_t top = NULL;
+	char *data = NULL, *root = NULL, *path = NULL, *dir;
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+	int fd = -1;
+
+	if (n == 0 || trustpin_lookup(bundle, hostport) != NULL)
+		return;
+	if (import_pem(chain_pem[n - 1], strlen(chain_pem[n - 1]), &top) != 0)
+		return;
+	if (file_read(bundle, 4 * 1024 * 1024, false, &data, &len, NULL) != 0)
+		goto out;
+	if (!find_root(data, top, &root))
+		goto out;
+	dir = tmp != NULL && *tmp == '/' ? (char *)(uintptr_t)tmp :
+	    (char *)(uintptr_t)"/tmp";
+	if (asprintf(&path, "%s/certo-trust.XXXXXX", dir) < 0) {
+		path = NULL;
+		goto out;
+	}
+	/* mkstemp: 0600, our own new file; a public root is no secret, but
+	 * nobody else may swap it. */
+	if ((fd = mkstemp(path)) < 0 ||
+	    write(fd, root, strlen(root)) != (ssize_t)strlen(root) ||
+	    write(fd, "\n", 1) != 1) {
+		if (fd >= 0)
+			unlink(path);
+		goto out;
+	}
+	pthread_mutex_lock(&lock);
+	if (npins < PIN_MAX) {
+		pins[npins].bundle = strdup(bundle);
+		pins[npins].hostport = strdup(hostport);
+		pins[npins].path = path;
+		if (pins[npins].bundle && pins[npins].hostport) {
+			npins++;
+			path = NULL;
+		}
+		if (!registered) {
+			atexit(trustpin_cleanup);
+			registered = true;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (path != NULL)
+		unlink(path);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	free(root);
+	free(data);
+	if (top)
+		gnutls_x509_crt_deinit(top);
+}

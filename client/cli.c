@@ -431,7 +431,7 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 	cli->nchallenges = 1;
 	cli->key_type = KEY_EC256;
 	cli->account_key_type = KEY_EC256;
-	cli->jobs = 8;
+	cli->jobs = 4;
 	cli->reason = -1;
 	cli->server = directory_url_for("letsencrypt");
 	*p++ = ':';

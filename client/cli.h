@@ -131,7 +131,7 @@
 	XX(NAME, "name", 'n', "NAME", V_RENEW,                                \
 	    "renew only this certificate (its first name); repeatable")       \
 	XX(JOBS, "jobs", 'j', "N", V_RENEW,                                   \
-	    "renew up to N certificates at once (default 8)")                 \
+	    "renew up to N certificates at once (default 4)")                 \
 	XX(LOOP, "loop", 0, NULL, V_RENEW,                                    \
 	    "keep running: sleep until the next certificate is due, renew, "  \
 	    "repeat (SIGHUP re-reads, SIGTERM exits)")                        \

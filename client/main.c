@@ -4,6 +4,7 @@
 #include <gnutls/gnutls.h>
 #include <idn2.h>
 #include <json-c/json.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,14 @@ main(int argc, char **argv)
 	int rc, code = -1;
 
 	log_set_progname("certo");
+#ifdef M_ARENA_MAX
+	/*
+	 * One malloc arena: the renew pool's threads mostly wait on the
+	 * network, and per-thread arenas cost more memory than contention
+	 * costs time (benchmarked: 17.0 -> 15.4 MiB, same wall time).
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	if ((rc = cli_parse(argc, argv, &cli)) != 0)
 		goto out;
 	if (cli.help) {

@@ -19,7 +19,7 @@
 #    them); certo does its check against --dns-resolver.
 #
 # Environment (all optional):
-#   CERTO=path             certo binary (default build/client/certo)
+#   CERTO=path             certo binary (default: a fresh Release build in build-bench/)
 #   BENCH_RUNS=5           reaction-time runs, and timed orders per client
 #   BENCH_DNS_INTERVAL=1   certo --dns-interval (seconds)
 #   BENCH_BASEPORT=27000   Pebble ACME port; +1..+3 as in scripts/pebble-env.sh
@@ -38,7 +38,7 @@ if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
 	"$ROOT/scripts/deps.sh" --bench
 fi
 
-CERTO=${CERTO:-$ROOT/build/client/certo}
+. "$ROOT/scripts/bench/build-certo.sh"
 RUNS=${BENCH_RUNS:-5}
 INTERVAL=${BENCH_DNS_INTERVAL:-1}
 BASEPORT=${BENCH_BASEPORT:-27000}

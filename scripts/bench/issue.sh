@@ -11,7 +11,7 @@
 # peak RSS, median CPU; ratios certo/uacme and certo/lego; targets.
 #
 # Environment (all optional):
-#   CERTO=path          certo binary (default build/client/certo; skipped if absent)
+#   CERTO=path          certo binary (default: a fresh Release build in build-bench/)
 #   BENCH_RUNS=5        timed runs per client
 #   BENCH_CLIENTS="certo uacme lego certbot"
 #   BENCH_BASEPORT=24000  Pebble ACME port; the other ports derive from it
@@ -43,7 +43,7 @@ if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
 	"$ROOT/scripts/deps.sh" --bench
 fi
 
-CERTO=${CERTO:-$ROOT/build/client/certo}
+. "$ROOT/scripts/bench/build-certo.sh"
 RUNS=${BENCH_RUNS:-5}
 CLIENTS=${BENCH_CLIENTS:-certo uacme lego certbot}
 BASEPORT=${BENCH_BASEPORT:-24000}

@@ -56,15 +56,14 @@
 # (whole pass <= 1.5 s, peak RSS < 16 MiB).
 #
 # Environment (all optional):
-#   CERTO=path            certo binary (default build-bench/client/certo, else
-#                         build/client/certo; build: cmake -S . -B build-bench
+#   CERTO=path            certo binary (default: a fresh Release build in build-bench/)
 #                         -DCMAKE_BUILD_TYPE=Release -DCERTO_TESTS=OFF &&
 #                         cmake --build build-bench --target certo)
 #   BENCH_RUNS=3          timed rounds (each: one certo pass + one batch/peer)
 #   BENCH_CLIENTS="certo uacme lego certbot"
 #   BENCH_TOTAL=200       certificates in certo's state dir
 #   BENCH_DUE=20          how many of them are due; also the peers' batch size
-#   BENCH_JOBS=8          certo renew --jobs (8 is certo's default). Each
+#   BENCH_JOBS=8          certo renew --jobs (4 is certo's default). Each
 #                         concurrent job opens its own TLS connection, which
 #                         loads the whole CA bundle: with BENCH_TRUST=system
 #                         peak RSS grows by ~4 MiB per job)
@@ -99,15 +98,12 @@ if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
 	"$ROOT/scripts/deps.sh" --bench
 fi
 
-if [ -z "${CERTO:-}" ]; then
-	CERTO=$ROOT/build-bench/client/certo
-	[ -x "$CERTO" ] || CERTO=$ROOT/build/client/certo
-fi
+. "$ROOT/scripts/bench/build-certo.sh"
 RUNS=${BENCH_RUNS:-3}
 CLIENTS=${BENCH_CLIENTS:-certo uacme lego certbot}
 TOTAL=${BENCH_TOTAL:-200}
 NDUE=${BENCH_DUE:-20}
-JOBS=${BENCH_JOBS:-8}
+JOBS=${BENCH_JOBS:-4}
 BASEPORT=${BENCH_BASEPORT:-24200}
 HTTP01=${BENCH_HTTP01_PORT:-$((BASEPORT + 80))}
 TLSALPN=${BENCH_TLSALPN_PORT:-$((BASEPORT + 443))}

@@ -246,8 +246,13 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 				goto out;
 			req->key = acct->key;
 		}
-		if ((rc = new_account(req, dir, o, false, &url, &missing)) != 0)
+		if ((rc = new_account(req, dir, o, false, &url, &missing)) != 0) {
+			/* A key made in this run that the CA refused (say, a type
+			 * it does not take) is never left behind. */
+			if (!have_key)
+				unlink(keypath);
 			goto out;
+		}
 		acct->created = true;
 	}
 	if ((rc = save_url(jsonpath, url)) != 0)

@@ -749,11 +749,11 @@ cli_check_challenges(struct certo_cli *cli)
 	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0);
 	bool dns = false;
 
-	if (cli->nnames == 0 && cli->csr_file == NULL)
+	if (cli->nnames == 0 && (cli->csr_file == NULL || cli->names_from_csr))
 		return certo_fail(CERTO_EUSAGE, "%s needs at least one name "
 		    "(-d NAME)", cli->verb == VERB_AUTHORIZE ? "authorize" :
 		    "issue");
-	if (cli->csr_file != NULL && cli->nnames > 0)
+	if (cli->csr_file != NULL && cli->nnames > 0 && !cli->names_from_csr)
 		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
 		    "the CSR; drop -d");
 	if (modes == 0)

@@ -197,6 +197,7 @@ struct certo_cli {
 	const char *eab_hmac_key;
 	const char *key_file;
 	const char *csr_file;
+	bool names_from_csr;          /* names were read from --csr */
 	bool must_staple;
 	time_t not_before;            /* 0: not asked */
 	time_t not_after;

@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,18 @@ config_serialize(const struct certo_cli *cli, char **out)
 	    cli->dns_wait_extra_s));
 	add_list(o, "dns_resolvers", cli->dns_resolvers, cli->ndns_resolvers);
 	add_str(o, "profile", cli->profile);
+	/* Bring-your-own CSR/key: renew reuses them (absolute paths). */
+	if (cli->csr_file != NULL || cli->key_file != NULL) {
+		char *p;
+		if (cli->csr_file && (p = realpath(cli->csr_file, NULL)) != NULL) {
+			add_str(o, "csr", p);
+			free(p);
+		}
+		if (cli->key_file && (p = realpath(cli->key_file, NULL)) != NULL) {
+			add_str(o, "key", p);
+			free(p);
+		}
+	}
 	add_str(o, "preferred_chain", cli->preferred_chain);
 	if (cli->must_staple)
 		json_object_object_add(o, "must_staple",
@@ -191,6 +204,8 @@ config_load(const char *path, struct cert_config *c)
 	    (rc = get_s(c->root, path, "http_addr", &cli->http_addr)) ||
 	    (rc = get_s(c->root, path, "tls_addr", &cli->tls_addr)) ||
 	    (rc = get_s(c->root, path, "profile", &cli->profile)) ||
+	    (rc = get_s(c->root, path, "csr", &cli->csr_file)) ||
+	    (rc = get_s(c->root, path, "key", &cli->key_file)) ||
 	    (rc = get_s(c->root, path, "preferred_chain",
 	    &cli->preferred_chain)))
 		goto fail;
@@ -264,6 +279,8 @@ config_load(const char *path, struct cert_config *c)
 			    (char *)(uintptr_t)json_object_get_string(v);
 		}
 	}
+	/* With a CSR, the stored names are the CSR's. */
+	cli->names_from_csr = cli->csr_file != NULL;
 	if ((rc = cli_check_challenges(cli)) != 0)
 		goto fail;
 	return 0;

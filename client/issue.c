@@ -828,6 +828,7 @@ names_from_csr(struct certo_cli *cli)
 
 	if ((rc = csr_load(cli->csr_file, &names, &n, &der)) != 0)
 		return rc;
+	cli->names_from_csr = true;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = cli_add_name(cli, names[i]);
 	for (size_t i = 0; i < n; i++)

@@ -131,9 +131,21 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 		json_object_object_add(f, "name", json_object_new_string(ident));
 		json_object_object_add(f, "record", json_object_new_string(name));
 		json_object_object_add(f, "value", json_object_new_string(value));
-		if (t == CHALL_DNS01)
+		if (t == CHALL_DNS01) {
+			size_t same = 0;
 			log_event("manual_publish", f, "dns-01: create this record "
 			    "for %s:\n%s. 300 IN TXT \"%s\"", ident, name, value);
+			pthread_mutex_lock(&x->lock);
+			for (struct record *r = x->recs; r != NULL; r = r->next)
+				if (r->type == CHALL_DNS01 && strcmp(r->name, name) == 0)
+					same++;
+			pthread_mutex_unlock(&x->lock);
+			/* Apex and wildcard share a name: both values must stay. */
+			if (same > 1)
+				log_event("manual_note", NULL, "dns-01: %s now needs %zu TXT "
+				    "values at once (apex and wildcard share the name): "
+				    "add this one, do not replace the other", name, same);
+		}
 		else
 			log_event("manual_publish", f, "http-01: serve this for %s:\n"
 			    "  URL:     %s\n  content: %s", ident, name, value);

@@ -109,6 +109,9 @@ write_set(const char *dir, const struct certo_key *key,
 	int rc = 0;
 
 	for (size_t i = 0; i < 4 && rc == 0; i++) {
+		/* --csr without --key: the user keeps the key; no privkey.pem. */
+		if (i == 0 && key == NULL)
+			continue;
 		if ((p = file_join(dir, set_files[i])) == NULL)
 			return CERTO_ENOMEM;
 		if (i == 0)

@@ -22,7 +22,9 @@ int store_state_dir(const char *opt, char **out);
 /* Create the state directory (0700) and check it is writable. */
 int store_prepare(const char *state);
 /*
- * Write the set for name, with config (certo.json text, may be NULL);
+ * Write the set for name, with config (certo.json text, may be NULL)
+ * and key (NULL when the user brought a CSR without --key: no
+ * privkey.pem);
  * *live_dir (malloc'd) says where.  Nothing of the new set is visible
  * unless all of it was written.
  */

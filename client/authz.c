@@ -80,7 +80,7 @@ int
 authz_parse(const char *json, size_t len, struct certo_authz *a)
 {
 	struct json_object *o, *id = NULL, *ch = NULL;
-	char *status = NULL, shown[64];
+	int st;
 	const char *w = "authorization";
 	size_t i, n;
 	int rc;
@@ -90,21 +90,13 @@ authz_parse(const char *json, size_t len, struct certo_authz *a)
 		return rc;
 	if ((rc = json_get_object(o, w, "identifier", true, &id)) ||
 	    (rc = authz_parse_identifier(id, w, &a->ident)) ||
-	    (rc = json_get_str(o, w, "status", true, 32, &status)) ||
+	    (rc = json_get_enum(o, w, "status", true, status_names,
+	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||
 	    (rc = json_get_str(o, w, "expires", false, 64, &a->expires)) ||
 	    (rc = json_get_bool(o, w, "wildcard", false, &a->wildcard)) ||
 	    (rc = json_get_array(o, w, "challenges", true, &ch)))
 		goto out;
-	for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (strcmp(status, status_names[i]) == 0)
-			break;
-	if (i == sizeof(status_names) / sizeof(status_names[0])) {
-		rc = certo_fail(CERTO_EPROTO, "authorization: unknown status "
-		    "\"%s\"", log_sanitize(shown, sizeof(shown), status,
-		    (size_t)-1));
-		goto out;
-	}
-	a->status = (enum authz_status)i;
+	a->status = (enum authz_status)st;
 	n = json_object_array_length(ch);
 	if (n > AUTHZ_MAX_CHALLENGES) {
 		rc = certo_fail(CERTO_ETOOBIG, "authorization: %zu challenges, "
@@ -127,7 +119,6 @@ authz_parse(const char *json, size_t len, struct certo_authz *a)
 		a->nchalls = i + 1;
 	}
 out:
-	free(status);
 	json_object_put(o);
 	if (rc != 0)
 		authz_clear(a);

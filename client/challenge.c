@@ -63,32 +63,21 @@ int
 challenge_parse_obj(struct json_object *o, struct certo_challenge *c)
 {
 	struct json_object *err = NULL;
-	char *type = NULL, *status = NULL, shown[80];
+	char *type = NULL, shown[80];
+	int st = CHALL_PENDING;
 	const char *w = "challenge";
-	size_t i;
 	int rc;
 
 	challenge_free(c);
 	if ((rc = json_get_str(o, w, "type", true, 64, &type)) ||
 	    (rc = json_get_str(o, w, "url", true, 2048, &c->url)) ||
-	    (rc = json_get_str(o, w, "status", false, 32, &status)) ||
+	    /* RFC 8555 7.5's example omits it: st stays pending. */
+	    (rc = json_get_enum(o, w, "status", false, status_names,
+	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||
 	    (rc = json_get_object(o, w, "error", false, &err)))
 		goto out;
 	c->type = challenge_type_parse(type);
-	/* RFC 8555 7.5's example omits it: treat as pending. */
-	if (status == NULL && (status = strdup("pending")) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (strcmp(status, status_names[i]) == 0)
-			break;
-	if (i == sizeof(status_names) / sizeof(status_names[0])) {
-		rc = certo_fail(CERTO_EPROTO, "challenge: unknown status \"%s\"",
-		    log_sanitize(shown, sizeof(shown), status, (size_t)-1));
-		goto out;
-	}
-	c->status = (enum chall_status)i;
+	c->status = (enum chall_status)st;
 	if (c->type != CHALL_UNKNOWN) {
 		if ((rc = json_get_str(o, w, "token", true, CHALLENGE_MAX_TOKEN,
 		    &c->token)) != 0)
@@ -111,7 +100,6 @@ challenge_parse_obj(struct json_object *o, struct certo_challenge *c)
 	}
 out:
 	free(type);
-	free(status);
 	if (rc != 0)
 		challenge_free(c);
 	return rc;

@@ -78,7 +78,7 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 {
 	struct json_object *obj, *ids = NULL, *az = NULL, *err = NULL;
 	struct certo_authz *kept = NULL;
-	char *status = NULL, shown[64];
+	int st;
 	const char *w = "order";
 	size_t i, n, old_nauthz = o->nauthz;
 	int rc;
@@ -108,7 +108,8 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 		}
 	}
 	order_clear(o);
-	if ((rc = json_get_str(obj, w, "status", true, 32, &status)) ||
+	if ((rc = json_get_enum(obj, w, "status", true, status_names,
+	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||
 	    (rc = json_get_str(obj, w, "expires", false, 64, &o->expires)) ||
 	    (rc = json_get_array(obj, w, "identifiers", true, &ids)) ||
 	    (rc = json_get_array(obj, w, "authorizations", true, &az)) ||
@@ -118,15 +119,7 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 	    &o->certificate)) ||
 	    (rc = json_get_object(obj, w, "error", false, &err)))
 		goto out;
-	for (i = 0; i < sizeof(status_names) / sizeof(status_names[0]); i++)
-		if (strcmp(status, status_names[i]) == 0)
-			break;
-	if (i == sizeof(status_names) / sizeof(status_names[0])) {
-		rc = certo_fail(CERTO_EPROTO, "order: unknown status \"%s\"",
-		    log_sanitize(shown, sizeof(shown), status, (size_t)-1));
-		goto out;
-	}
-	o->status = (enum order_status)i;
+	o->status = (enum order_status)st;
 	n = json_object_array_length(ids);
 	if (n > ORDER_MAX_IDENTIFIERS) {
 		rc = certo_fail(CERTO_ETOOBIG, "order: too many identifiers");
@@ -174,7 +167,6 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 		rc = problem_parse_obj(err, o->error);
 	}
 out:
-	free(status);
 	json_object_put(obj);
 	if (rc != 0) {
 		order_clear(o);

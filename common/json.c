@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "log.h"
 
 int
 json_parse_object(const char *s, size_t len, const char *what,
@@ -133,4 +134,26 @@ json_get_object(struct json_object *o, const char *what, const char *key,
     bool required, struct json_object **out)
 {
 	return get(o, what, key, required, json_type_object, out);
+}
+
+int
+json_get_enum(struct json_object *o, const char *what, const char *key,
+    bool required, const char *const *names, size_t n, int *out)
+{
+	char *v = NULL, shown[64];
+	int rc;
+
+	if ((rc = json_get_str(o, what, key, required, 32, &v)) != 0 ||
+	    v == NULL)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			free(v);
+			return 0;
+		}
+	rc = certo_fail(CERTO_EPROTO, "%s: unknown %s \"%s\"", what, key,
+	    log_sanitize(shown, sizeof(shown), v, (size_t)-1));
+	free(v);
+	return rc;
 }

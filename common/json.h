@@ -35,5 +35,12 @@ int json_get_array(struct json_object *o, const char *what, const char *key,
     bool required, struct json_object **out);
 int json_get_object(struct json_object *o, const char *what, const char *key,
     bool required, struct json_object **out);
+/*
+ * A string member that must be one of names[0..n) (at most 32 bytes):
+ * *out gets its index.  CERTO_EPROTO "what: unknown key \"value\"" for
+ * any other string; a missing optional key leaves *out untouched.
+ */
+int json_get_enum(struct json_object *o, const char *what, const char *key,
+    bool required, const char *const *names, size_t n, int *out);
 
 #endif

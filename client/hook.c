@@ -28,24 +28,13 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static _Thread_local const char *deploy_env[2];
-
-int
-hook_run_deploy(const char *program, const char *live_dir,
-    const char *domains)
-{
-	const char *args[1] = { NULL };
-
-	deploy_env[0] = live_dir;
-	deploy_env[1] = domains;
-	int rc = hook_run(program, args, HOOK_TIMEOUT_MS, false);
-	deploy_env[0] = deploy_env[1] = NULL;
-	return rc;
-}
-
-int
-hook_run(const char *program, const char *const *args, long timeout_ms,
-    bool cleanup)
+/*
+ * Run program with args; env (NULL, or NAME, VALUE pairs ending with
+ * NULL) is added to the child's environment.
+ */
+static int
+run(const char *program, const char *const *args, const char *const *env,
+    long timeout_ms, bool cleanup)
 {
 	char *argv[16], errbuf[HOOK_MAX_STDERR], shown[HOOK_MAX_STDERR + 64];
 	char what[512];
@@ -88,10 +77,9 @@ hook_run(const char *program, const char *const *args, long timeout_ms,
 			dup2(devnull, 1);
 		dup2(pipefd[1], 2);
 		signal(SIGPIPE, SIG_DFL);
-		if (deploy_env[0] != NULL) {
-			setenv("CERTO_LIVE_DIR", deploy_env[0], 1);
-			setenv("CERTO_DOMAINS", deploy_env[1], 1);
-		}
+		for (size_t i = 0; env != NULL && env[i] != NULL &&
+		    env[i + 1] != NULL; i += 2)
+			setenv(env[i], env[i + 1], 1);
 		execvp(program, argv);
 		dprintf(2, "cannot run %s: %s\n", program, strerror(errno));
 		_exit(127);
@@ -141,4 +129,22 @@ hook_run(const char *program, const char *const *args, long timeout_ms,
 	else if (errlen > 0)
 		log_debug("hook %s said: %s", what, shown);
 	return rc;
+}
+
+int
+hook_run(const char *program, const char *const *args, long timeout_ms,
+    bool cleanup)
+{
+	return run(program, args, NULL, timeout_ms, cleanup);
+}
+
+int
+hook_run_deploy(const char *program, const char *live_dir,
+    const char *domains)
+{
+	const char *args[1] = { NULL };
+	const char *env[] = { "CERTO_LIVE_DIR", live_dir, "CERTO_DOMAINS",
+		domains, NULL };
+
+	return run(program, args, env, HOOK_TIMEOUT_MS, false);
 }

@@ -77,6 +77,13 @@ run(const char *program, const char *const *args, const char *const *env,
 			dup2(devnull, 1);
 		dup2(pipefd[1], 2);
 		signal(SIGPIPE, SIG_DFL);
+		/*
+		 * A removal must survive the Ctrl-C that caused it: a
+		 * terminal (or timeout(1)) signals the whole process group,
+		 * possibly again after we forked this child.
+		 */
+		if (cleanup)
+			setpgid(0, 0);
 		for (size_t i = 0; env != NULL && env[i] != NULL &&
 		    env[i + 1] != NULL; i += 2)
 			setenv(env[i], env[i + 1], 1);

@@ -17,7 +17,9 @@
  * and quoted, sanitised, in the error.  Returns 0 when it exits 0,
  * CERTO_EHOOK otherwise (message names the program, its arguments up to
  * the secret, its exit status and its stderr).  With cleanup (the del
- * call), a pending signal does not cut it short: removal always runs.
+ * call), a pending signal does not cut it short and the child runs in
+ * its own process group, so the Ctrl-C that caused the cleanup (sent to
+ * the whole group) cannot kill it: removal always runs.
  */
 int hook_run(const char *program, const char *const *args, long timeout_ms,
     bool cleanup);

@@ -10,8 +10,13 @@ HOOKLOG="$IT_TMP/hook.log"
 HOOK="$IT_TMP/hook.sh"
 cat >"$HOOK" <<HOOKEOF
 #!/bin/sh
-# Records its calls, publishes nothing: certo keeps waiting.
+# Records its calls, publishes nothing: certo keeps waiting. "del" takes
+# a second, so a second Ctrl-C can arrive while it runs.
 echo "\$*" >>"$HOOKLOG"
+if [ "\$1" = del ]; then
+	sleep 1
+	echo "del-done" >>"$HOOKLOG"
+fi
 HOOKEOF
 chmod +x "$HOOK"
 
@@ -29,11 +34,22 @@ while ! grep -q '^add ' "$HOOKLOG" 2>/dev/null; do
 done
 sleep 0.5
 kill -INT "$pid"
+# While "del" runs, Ctrl-C again to the whole process group (timeout(1)
+# made its own group), as a terminal would: the removal must survive.
+n=100
+while ! grep -q '^del ' "$HOOKLOG" 2>/dev/null; do
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "the hook's del never started after SIGINT"
+	sleep 0.05
+done
+kill -INT "-$pid" || fail "could not signal the process group"
 wait "$pid"
 rc=$?
 [ "$rc" -eq 130 ] || fail "expected exit 130 after SIGINT, got $rc: $(cat "$IT_ERR")"
 grep -q '^del dns-01 int.certo.test _acme-challenge.int.certo.test ' "$HOOKLOG" ||
 	fail "the hook's del did not run after SIGINT: $(cat "$HOOKLOG")"
+grep -q '^del-done$' "$HOOKLOG" ||
+	fail "the del hook was killed by the second Ctrl-C: $(cat "$IT_ERR")"
 [ "$(grep -c '^add ' "$HOOKLOG")" -eq "$(grep -c '^del ' "$HOOKLOG")" ] ||
 	fail "adds and dels do not match: $(cat "$HOOKLOG")"
 grep -q 'interrupted' "$IT_ERR" || fail "stderr does not say interrupted: $(cat "$IT_ERR")"

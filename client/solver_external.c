@@ -30,6 +30,8 @@ struct record {
 struct external {
 	struct solver_external_opts o;
 	pthread_mutex_t lock;  /* renew runs several orders at once */
+	pthread_mutex_t hook_lock; /* hooks are called one at a time
+	                            * (docs/hooks.md), whatever the pool */
 	struct record *recs;   /* published, for reminders and del; newest
 	                        * first, never moved while listed */
 	size_t nrecs;
@@ -157,8 +159,11 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 	args[3] = t == CHALL_DNS01 ? name : token;
 	args[4] = value;
 	args[5] = NULL;
-	return hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook,
+	pthread_mutex_lock(&x->hook_lock);
+	rc = hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook,
 	    args, HOOK_TIMEOUT_MS, false);
+	pthread_mutex_unlock(&x->hook_lock);
+	return rc;
 }
 
 static void
@@ -355,9 +360,11 @@ withdraw(void *ctx, enum chall_type t, const char *ident, const char *token)
 	if (certo_errmsg() != NULL)
 		snprintf(saved, sizeof(saved), "%s", certo_errmsg());
 	certo_errclear();
+	pthread_mutex_lock(&x->hook_lock);
 	if (hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook, args,
 	    30000, true) != 0)
 		log_warn("%s", certo_errmsg());
+	pthread_mutex_unlock(&x->hook_lock);
 	certo_errclear();
 	if (saved_code != 0)
 		certo_fail(saved_code, "%s", saved);
@@ -386,6 +393,7 @@ stop(void *ctx)
 		record_free(r);
 	}
 	pthread_mutex_destroy(&x->lock);
+	pthread_mutex_destroy(&x->hook_lock);
 	free(x);
 }
 
@@ -421,6 +429,7 @@ solver_external_start(const struct solver_external_opts *o,
 		return CERTO_ENOMEM;
 	x->o = *o;
 	pthread_mutex_init(&x->lock, NULL);
+	pthread_mutex_init(&x->hook_lock, NULL);
 	out->ops = &external_ops;
 	out->ctx = x;
 	return 0;

@@ -13,17 +13,13 @@
 #include "opttab.h"
 
 struct opt_info {
-	const char *name;
-	int sh;
-	const char *arg;
+	struct opttab_row row;
 	unsigned verbs;
-	const char *help;
-	int id;
 };
 
 static const struct opt_info opts[] = {
 #define XX(id, name, sh, arg, verbs, help) \
-	{ name, sh, arg, verbs, help, CLI_OPT_##id },
+	{ { name, sh, arg, help, CLI_OPT_##id }, verbs },
 	CERTO_OPTIONS(XX)
 #undef XX
 };
@@ -74,8 +70,7 @@ help_opts(FILE *f, unsigned mask)
 {
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].verbs & mask)
-			opttab_help(f, 32, opts[i].name, opts[i].sh, opts[i].arg,
-			    opts[i].help);
+			opttab_help(f, 32, &opts[i].row);
 }
 
 void
@@ -116,8 +111,7 @@ man_opts(FILE *f, unsigned mask)
 {
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].verbs & mask)
-			opttab_man(f, opts[i].name, opts[i].sh, opts[i].arg,
-			    opts[i].help);
+			opttab_man(f, &opts[i].row);
 }
 
 void
@@ -205,11 +199,11 @@ cli_completion(FILE *f)
 	/* Options with file or program arguments complete file names. */
 	fputs("\t", f);
 	for (size_t i = 0, first = 1; i < NOPTS; i++)
-		if (opts[i].arg && (strcmp(opts[i].arg, "FILE") == 0 ||
-		    strcmp(opts[i].arg, "DIR") == 0 ||
-		    strcmp(opts[i].arg, "PROGRAM") == 0 ||
-		    strcmp(opts[i].arg, "SOCKET") == 0)) {
-			fprintf(f, "%s--%s", first ? "" : "|", opts[i].name);
+		if (opts[i].row.arg && (strcmp(opts[i].row.arg, "FILE") == 0 ||
+		    strcmp(opts[i].row.arg, "DIR") == 0 ||
+		    strcmp(opts[i].row.arg, "PROGRAM") == 0 ||
+		    strcmp(opts[i].row.arg, "SOCKET") == 0)) {
+			fprintf(f, "%s--%s", first ? "" : "|", opts[i].row.name);
 			first = 0;
 		}
 	fputs(")\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
@@ -229,7 +223,7 @@ cli_completion(FILE *f)
 		fprintf(f, "\t%s) opts=\"", verbs[v].name);
 		for (size_t i = 0, first = 1; i < NOPTS; i++)
 			if (opts[i].verbs & (verbs[v].mask | V_GLOBAL)) {
-				fprintf(f, "%s--%s", first ? "" : " ", opts[i].name);
+				fprintf(f, "%s--%s", first ? "" : " ", opts[i].row.name);
 				first = 0;
 			}
 		if (verbs[v].verb == VERB_ACCOUNT)
@@ -241,7 +235,7 @@ cli_completion(FILE *f)
 		fprintf(f, "%s ", verbs[v].name);
 	for (size_t i = 0, first = 1; i < NOPTS; i++)
 		if (opts[i].verbs & V_GLOBAL) {
-			fprintf(f, "%s--%s", first ? "" : " ", opts[i].name);
+			fprintf(f, "%s--%s", first ? "" : " ", opts[i].row.name);
 			first = 0;
 		}
 	fputs("\" ;;\n\tesac\n\tCOMPREPLY=($(compgen -W \"$opts\" -- "
@@ -408,17 +402,24 @@ static const char *const reasons[] = { "unspecified", "keyCompromise",
 	"cessationOfOperation", "certificateHold", NULL, "removeFromCRL",
 	"privilegeWithdrawn", "aACompromise" };
 
+/* Row i of the option table, for opttab.c. */
+static const struct opttab_row *
+row_of(size_t i)
+{
+	return &opts[i].row;
+}
+
 int
 cli_parse(int argc, char **argv, struct certo_cli *cli)
 {
 	struct option lo[NOPTS + 1];
-	char shortopts[2 * NOPTS + 2], *p = shortopts, shown[128];
+	char shortopts[2 * NOPTS + 2], shown[128];
 	unsigned used[NOPTS];
 	const char *verb_word = NULL;
 	unsigned mask = V_GLOBAL;
-	size_t v = NVERBS;
+	size_t v = NVERBS, i;
 	time_t now = time(NULL);
-	int c, rc = 0;
+	int rc = 0;
 
 	memset(cli, 0, sizeof(*cli));
 	memset(used, 0, sizeof(used));
@@ -434,41 +435,11 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 	cli->jobs = 4;
 	cli->reason = -1;
 	cli->server = directory_url_for("letsencrypt");
-	*p++ = ':';
-	for (size_t i = 0; i < NOPTS; i++) {
-		lo[i].name = opts[i].name;
-		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = opts[i].id;
-		if (opts[i].sh) {
-			*p++ = (char)opts[i].sh;
-			if (opts[i].arg)
-				*p++ = ':';
-		}
-	}
-	*p = '\0';
-	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
-		size_t i;
-		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
-			if (c == '?' && optopt != 0)
-				snprintf(shown, sizeof(shown), "-%c", optopt);
-			else
-				log_sanitize(shown, sizeof(shown), bad, (size_t)-1);
-			return certo_fail(CERTO_EUSAGE, c == '?' ?
-			    "unknown option '%s' (see certo --help)" :
-			    "option '%s' needs an argument", shown);
-		}
-		for (i = 0; i < NOPTS; i++)
-			if (opts[i].id == c || (opts[i].sh && opts[i].sh == c))
-				break;
-		if (i == NOPTS)
-			return certo_fail(CERTO_EUSAGE, "unknown option");
+	opttab_getopt_init(row_of, NOPTS, lo, shortopts);
+	while ((rc = opttab_next(argc, argv, shortopts, lo, row_of, NOPTS,
+	    "certo", &i)) > 0) {
 		used[i]++;
-		switch (opts[i].id) {
+		switch (opts[i].row.id) {
 		case CLI_OPT_HELP:
 			cli->help = true;
 			break;
@@ -589,16 +560,16 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			break;
 		case CLI_OPT_KEY_TYPE:
 		case CLI_OPT_ACCOUNT_KEY_TYPE:
-			if (key_type_parse(optarg, opts[i].id ==
+			if (key_type_parse(optarg, opts[i].row.id ==
 			    CLI_OPT_KEY_TYPE ? &cli->key_type :
 			    &cli->account_key_type) != 0 ||
-			    (opts[i].id == CLI_OPT_KEY_TYPE &&
+			    (opts[i].row.id == CLI_OPT_KEY_TYPE &&
 			    cli->key_type == KEY_ED25519))
 				return certo_fail(CERTO_EUSAGE, "unknown key type "
 				    "'%s' for --%s (ec-256, ec-384, rsa-2048, "
 				    "rsa-3072, rsa-4096%s)", log_sanitize(shown,
 				    sizeof(shown), optarg, (size_t)-1),
-				    opts[i].name, opts[i].id == CLI_OPT_KEY_TYPE ?
+				    opts[i].row.name, opts[i].row.id == CLI_OPT_KEY_TYPE ?
 				    "" : ", ed25519");
 			break;
 		case CLI_OPT_EAB_KID:
@@ -618,8 +589,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			break;
 		case CLI_OPT_NOT_BEFORE:
 		case CLI_OPT_NOT_AFTER:
-			if ((rc = cli_parse_time(optarg, opts[i].name, now,
-			    opts[i].id == CLI_OPT_NOT_BEFORE ? &cli->not_before :
+			if ((rc = cli_parse_time(optarg, opts[i].row.name, now,
+			    opts[i].row.id == CLI_OPT_NOT_BEFORE ? &cli->not_before :
 			    &cli->not_after)) != 0)
 				return rc;
 			break;
@@ -684,10 +655,12 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			break;
 		}
 	}
+	if (rc < 0)
+		return rc;
 	/* The verb, then the verb's own positional arguments. */
-	for (int i = optind; i < argc; i++) {
+	for (int a = optind; a < argc; a++) {
 		if (verb_word == NULL) {
-			verb_word = argv[i];
+			verb_word = argv[a];
 			for (v = 0; v < NVERBS; v++)
 				if (strcmp(verbs[v].name, verb_word) == 0)
 					break;
@@ -701,16 +674,16 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		}
 		if (cli->arg != NULL || verbs[v].nargs == 0)
 			return certo_fail(CERTO_EUSAGE, "unexpected argument '%s'",
-			    log_sanitize(shown, sizeof(shown), argv[i],
+			    log_sanitize(shown, sizeof(shown), argv[a],
 			    (size_t)-1));
-		cli->arg = argv[i];
+		cli->arg = argv[a];
 	}
 	if (cli->help || cli->version)
 		return 0;
-	for (size_t i = 0; i < NOPTS; i++)
+	for (i = 0; i < NOPTS; i++)
 		if (used[i] && !(opts[i].verbs & mask))
 			return certo_fail(CERTO_EUSAGE, "option --%s does not apply "
-			    "to %s", opts[i].name, verb_word ? verb_word :
+			    "to %s", opts[i].row.name, verb_word ? verb_word :
 			    "certo without a verb");
 	if (cli->verb == VERB_NONE)
 		return certo_fail(CERTO_EUSAGE, "no verb given (see certo --help)");

@@ -1,10 +1,73 @@
 /* Option-table rows for --help and man pages. */
 #include "opttab.h"
 
+#include <string.h>
+
+#include "errors.h"
+#include "log.h"
+
 void
-opttab_help(FILE *f, int width, const char *name, int sh, const char *arg,
-    const char *help)
+opttab_getopt_init(opttab_rowfn row, size_t n, struct option *lo,
+    char *shortopts)
 {
+	char *p = shortopts;
+
+	*p++ = ':'; /* report a missing argument as ':' */
+	for (size_t i = 0; i < n; i++) {
+		const struct opttab_row *r = row(i);
+		lo[i].name = r->name;
+		lo[i].has_arg = r->arg ? required_argument : no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = r->id;
+		if (r->sh) {
+			*p++ = (char)r->sh;
+			if (r->arg)
+				*p++ = ':';
+		}
+	}
+	*p = '\0';
+	memset(&lo[n], 0, sizeof(lo[n]));
+	opterr = 0;
+	optind = 1;
+}
+
+int
+opttab_next(int argc, char **argv, const char *shortopts,
+    const struct option *lo, opttab_rowfn row, size_t n, const char *prog,
+    size_t *idx)
+{
+	char shown[128];
+	int c;
+
+	if ((c = getopt_long(argc, argv, shortopts, lo, NULL)) == -1)
+		return 0;
+	if (c == '?' || c == ':') {
+		if (c == '?' && optopt != 0)
+			snprintf(shown, sizeof(shown), "-%c", optopt);
+		else
+			log_sanitize(shown, sizeof(shown), argv[optind - 1],
+			    (size_t)-1);
+		if (c == '?')
+			return certo_fail(CERTO_EUSAGE, "unknown option '%s' (see "
+			    "%s --help)", shown, prog);
+		return certo_fail(CERTO_EUSAGE, "option '%s' needs an argument",
+		    shown);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct opttab_row *r = row(i);
+		if (r->id == c || (r->sh && r->sh == c)) {
+			*idx = i;
+			return 1;
+		}
+	}
+	return certo_fail(CERTO_EUSAGE, "unknown option");
+}
+
+void
+opttab_help(FILE *f, int width, const struct opttab_row *r)
+{
+	const char *name = r->name, *arg = r->arg, *help = r->help;
+	int sh = r->sh;
 	char left[80];
 
 	if (sh)
@@ -32,9 +95,11 @@ opttab_roff(FILE *f, const char *s)
 }
 
 void
-opttab_man(FILE *f, const char *name, int sh, const char *arg,
-    const char *help)
+opttab_man(FILE *f, const struct opttab_row *r)
 {
+	const char *name = r->name, *arg = r->arg, *help = r->help;
+	int sh = r->sh;
+
 	fputs(".TP\n", f);
 	if (sh)
 		fprintf(f, "\\fB\\-%c\\fR, ", sh);

@@ -15,17 +15,13 @@
 #include "tokens.h"
 
 struct opt_info {
-	const char *name;
-	int sh;
-	const char *arg;
-	const char *help;
-	int id;
+	struct opttab_row row;
 	const char *env;
 };
 
 static const struct opt_info opts[] = {
 #define XX(id, name, sh, arg, help) \
-	{ name, sh, arg, help, DAEMON_OPT_##id, "CERTO_RESPONDER_" #id },
+	{ { name, sh, arg, help, DAEMON_OPT_##id }, "CERTO_RESPONDER_" #id },
 	RESPONDER_OPTIONS(XX)
 #undef XX
 };
@@ -42,8 +38,7 @@ daemon_cli_help(FILE *f)
 	    "Options (each also as the variable CERTO_RESPONDER_<OPTION>, "
 	    "e.g.\nCERTO_RESPONDER_HTTP_PORT=8080; the command line wins):\n");
 	for (size_t i = 0; i < NOPTS; i++)
-		opttab_help(f, 28, opts[i].name, opts[i].sh, opts[i].arg,
-		    opts[i].help);
+		opttab_help(f, 28, &opts[i].row);
 	fprintf(f, "\nSignals: TERM and INT stop cleanly (the socket is "
 	    "removed), HUP is logged.\nExit codes: 0 stopped by a signal, 1 "
 	    "usage or configuration error, 4 cannot\nbind a port or the "
@@ -218,18 +213,17 @@ daemon_cli_man(FILE *f)
 {
 	man_puts(f, man_head);
 	for (size_t i = 0; i < NOPTS; i++)
-		opttab_man(f, opts[i].name, opts[i].sh, opts[i].arg,
-		    opts[i].help);
+		opttab_man(f, &opts[i].row);
 	man_puts(f, man_env_intro);
 	for (size_t i = 0; i < NOPTS; i++) {
-		if (opts[i].id == DAEMON_OPT_HELP ||
-		    opts[i].id == DAEMON_OPT_VERSION)
+		if (opts[i].row.id == DAEMON_OPT_HELP ||
+		    opts[i].row.id == DAEMON_OPT_VERSION)
 			continue;
 		fputs(".TP\n\\fB", f);
 		fputs(opts[i].env, f);
 		fputs("\\fR\n", f);
 		fputs("As \\fB\\-\\-", f);
-		opttab_roff(f, opts[i].name);
+		opttab_roff(f, opts[i].row.name);
 		fputs("\\fR.\n", f);
 	}
 	man_puts(f, man_tail);
@@ -240,9 +234,9 @@ static const char *
 source(const struct opt_info *o, bool env, char *buf, size_t len)
 {
 	if (env)
-		snprintf(buf, len, "%s (--%s)", o->env, o->name);
+		snprintf(buf, len, "%s (--%s)", o->env, o->row.name);
 	else
-		snprintf(buf, len, "--%s", o->name);
+		snprintf(buf, len, "--%s", o->row.name);
 	return buf;
 }
 
@@ -313,14 +307,14 @@ apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
 	unsigned long v;
 	bool b = true;
 
-	if (env && o->arg == NULL && parse_bool(val, &b) != 0)
+	if (env && o->row.arg == NULL && parse_bool(val, &b) != 0)
 		return certo_fail(CERTO_EUSAGE, "%s: expected 1 or 0, not '%s'",
 		    source(o, env, src, sizeof(src)),
 		    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-	if (o->arg != NULL && *val == '\0')
+	if (o->row.arg != NULL && *val == '\0')
 		return certo_fail(CERTO_EUSAGE, "%s: empty value",
 		    source(o, env, src, sizeof(src)));
-	switch (o->id) {
+	switch (o->row.id) {
 	case DAEMON_OPT_HELP:
 		cli->help = b;
 		break;
@@ -365,7 +359,7 @@ apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
 			return certo_fail(CERTO_EUSAGE, "%s: invalid port '%s' "
 			    "(0 disables)", source(o, env, src, sizeof(src)),
 			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-		if (o->id == DAEMON_OPT_HTTP_PORT)
+		if (o->row.id == DAEMON_OPT_HTTP_PORT)
 			cli->http_port = (unsigned short)v;
 		else
 			cli->tls_port = (unsigned short)v;
@@ -384,7 +378,7 @@ apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
 			return certo_fail(CERTO_EUSAGE, "%s: expected HOST:PORT, not "
 			    "'%s'", source(o, env, src, sizeof(src)),
 			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-		if (o->id == DAEMON_OPT_HTTP_PROXY)
+		if (o->row.id == DAEMON_OPT_HTTP_PROXY)
 			cli->http_proxy = val;
 		else
 			cli->tls_proxy = val;
@@ -506,13 +500,21 @@ check(struct daemon_cli *cli)
 	return 0;
 }
 
+/* Row i of the option table, for opttab.c. */
+static const struct opttab_row *
+row_of(size_t i)
+{
+	return &opts[i].row;
+}
+
 int
 daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 {
 	struct option lo[NOPTS + 1];
-	char shortopts[2 * NOPTS + 2], *p = shortopts, shown[128];
+	char shortopts[2 * NOPTS + 2], shown[128];
 	const char *val;
-	int c, rc;
+	size_t i;
+	int rc;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->verbosity = 1;
@@ -526,51 +528,23 @@ daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 	cli->uid = (uid_t)-1;
 	cli->gid = (gid_t)-1;
 	/* The environment first: the command line below overrides it. */
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (opts[i].id == DAEMON_OPT_HELP ||
-		    opts[i].id == DAEMON_OPT_VERSION ||
+	for (i = 0; i < NOPTS; i++) {
+		if (opts[i].row.id == DAEMON_OPT_HELP ||
+		    opts[i].row.id == DAEMON_OPT_VERSION ||
 		    (val = getenv(opts[i].env)) == NULL)
 			continue;
 		if ((rc = apply(cli, &opts[i], val, true)) != 0)
 			return rc;
 	}
-	*p++ = ':';
-	for (size_t i = 0; i < NOPTS; i++) {
-		lo[i].name = opts[i].name;
-		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
-		lo[i].flag = NULL;
-		lo[i].val = opts[i].id;
-		if (opts[i].sh) {
-			*p++ = (char)opts[i].sh;
-			if (opts[i].arg)
-				*p++ = ':';
-		}
-	}
-	*p = '\0';
-	memset(&lo[NOPTS], 0, sizeof(lo[NOPTS]));
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
-		size_t i;
-		if (c == '?' || c == ':') {
-			if (c == '?' && optopt != 0)
-				snprintf(shown, sizeof(shown), "-%c", optopt);
-			else
-				log_sanitize(shown, sizeof(shown), argv[optind - 1],
-				    (size_t)-1);
-			return certo_fail(CERTO_EUSAGE, c == '?' ?
-			    "unknown option '%s' (see certo-responder --help)" :
-			    "option '%s' needs an argument", shown);
-		}
-		for (i = 0; i < NOPTS; i++)
-			if (opts[i].id == c || (opts[i].sh && opts[i].sh == c))
-				break;
-		if (i == NOPTS)
-			return certo_fail(CERTO_EUSAGE, "unknown option");
+	opttab_getopt_init(row_of, NOPTS, lo, shortopts);
+	while ((rc = opttab_next(argc, argv, shortopts, lo, row_of, NOPTS,
+	    "certo-responder", &i)) > 0) {
 		if ((rc = apply(cli, &opts[i], optarg ? optarg : "1",
 		    false)) != 0)
 			return rc;
 	}
+	if (rc < 0)
+		return rc;
 	if (optind < argc)
 		return certo_fail(CERTO_EUSAGE, "unexpected argument '%s' "
 		    "(certo-responder takes options only)", log_sanitize(shown,

@@ -184,19 +184,192 @@ key_load(const char *path, struct certo_key **out)
 	return rc;
 }
 
+/*
+ * DER: append tag, length and n bytes of content to out (cap bytes, *off
+ * used); content may be NULL to write the header only.  -1 if it does not
+ * fit.
+ */
+static int
+der_put(unsigned char *out, size_t cap, size_t *off, unsigned char tag,
+    const unsigned char *content, size_t n)
+{
+	unsigned char hdr[4];
+	size_t h = 0;
+
+	hdr[h++] = tag;
+	if (n < 0x80) {
+		hdr[h++] = (unsigned char)n;
+	} else if (n <= 0xff) {
+		hdr[h++] = 0x81;
+		hdr[h++] = (unsigned char)n;
+	} else if (n <= 0xffff) {
+		hdr[h++] = 0x82;
+		hdr[h++] = (unsigned char)(n >> 8);
+		hdr[h++] = (unsigned char)n;
+	} else {
+		return -1;
+	}
+	if (cap - *off < h || (content != NULL && cap - *off - h < n))
+		return -1;
+	memcpy(out + *off, hdr, h);
+	*off += h;
+	if (content != NULL) {
+		memcpy(out + *off, content, n);
+		*off += n;
+	}
+	return 0;
+}
+
+/*
+ * Copy the big-endian unsigned integer v into out as exactly n bytes
+ * (leading zeros dropped or added); -1 if it needs more than n.
+ */
+static int
+fixed_be(const gnutls_datum_t *v, unsigned char *out, size_t n)
+{
+	const unsigned char *p = v->data;
+	size_t len = v->size;
+
+	while (len > 0 && *p == 0) {
+		p++;
+		len--;
+	}
+	if (len > n)
+		return -1;
+	memset(out, 0, n - len);
+	memcpy(out + (n - len), p, len);
+	return 0;
+}
+
+/* Size of a DER tag and length header for n content bytes. */
+static size_t
+der_hdr(size_t n)
+{
+	return n < 0x80 ? 2 : n <= 0xff ? 3 : 4;
+}
+
+/*
+ * PKCS#8 DER of an EC key whose ECPrivateKey holds the private scalar as
+ * an OCTET STRING of exactly the field size (RFC 5915 section 3: 32 bytes
+ * for P-256, 48 for P-384).  GnuTLS 3.7 writes it as a signed integer
+ * (33 bytes with a 00 when the top bit is set, fewer when the top byte is
+ * zero), which strict readers such as pyca/cryptography refuse.  der gets
+ * *len bytes; the caller wipes it.
+ */
+static int
+key_ec_pkcs8(const struct certo_key *k, unsigned char *der, size_t cap,
+    size_t *len)
+{
+	static const unsigned char oid_ecpub[] = { 0x2a, 0x86, 0x48, 0xce,
+		0x3d, 0x02, 0x01 };                     /* 1.2.840.10045.2.1 */
+	static const unsigned char oid_p256[] = { 0x2a, 0x86, 0x48, 0xce,
+		0x3d, 0x03, 0x01, 0x07 };               /* 1.2.840.10045.3.1.7 */
+	static const unsigned char oid_p384[] = { 0x2b, 0x81, 0x04, 0x00,
+		0x22 };                                 /* 1.3.132.0.34 */
+	static const unsigned char zero = 0, one = 1;
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 }, d = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	unsigned char scalar[48], point[2 + 2 * 48];
+	unsigned char ec[256];
+	const unsigned char *oid;
+	size_t n = key_ec_size(k), oidlen, eclen = 0, ptlen, seq, alg;
+	int ret, rc = CERTO_ECRYPTO;
+
+	*len = 0;
+	oid = n == 32 ? oid_p256 : oid_p384;
+	oidlen = n == 32 ? sizeof(oid_p256) : sizeof(oid_p384);
+	if ((ret = gnutls_x509_privkey_export_ecc_raw(k->x509, &curve, &x, &y,
+	    &d)) < 0) {
+		rc = certo_fail(ret == GNUTLS_E_MEMORY_ERROR ? CERTO_ENOMEM :
+		    CERTO_ECRYPTO, "exporting key: %s", gnutls_strerror(ret));
+		goto out;
+	}
+	/* BIT STRING content: 0 unused bits, 04 (uncompressed), X, Y. */
+	point[0] = 0x00;
+	point[1] = 0x04;
+	ptlen = 2 + 2 * n;
+	if (fixed_be(&d, scalar, n) != 0 || fixed_be(&x, point + 2, n) != 0 ||
+	    fixed_be(&y, point + 2 + n, n) != 0) {
+		rc = certo_fail(CERTO_ECRYPTO, "exporting key: EC value too long");
+		goto out;
+	}
+	/* ECPrivateKey ::= SEQUENCE { 1, privateKey, [0] curve, [1] point } */
+	seq = 3 + der_hdr(n) + n +
+	    der_hdr(der_hdr(oidlen) + oidlen) + der_hdr(oidlen) + oidlen +
+	    der_hdr(der_hdr(ptlen) + ptlen) + der_hdr(ptlen) + ptlen;
+	if (der_put(ec, sizeof(ec), &eclen, 0x30, NULL, seq) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0x02, &one, 1) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0x04, scalar, n) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0xa0, NULL,
+	    der_hdr(oidlen) + oidlen) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0x06, oid, oidlen) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0xa1, NULL,
+	    der_hdr(ptlen) + ptlen) != 0 ||
+	    der_put(ec, sizeof(ec), &eclen, 0x03, point, ptlen) != 0)
+		goto toolong;
+	/*
+	 * PrivateKeyInfo ::= SEQUENCE { 0, SEQUENCE { id-ecPublicKey, curve },
+	 * OCTET STRING ECPrivateKey }
+	 */
+	alg = der_hdr(sizeof(oid_ecpub)) + sizeof(oid_ecpub) +
+	    der_hdr(oidlen) + oidlen;
+	seq = 3 + der_hdr(alg) + alg + der_hdr(eclen) + eclen;
+	if (der_put(der, cap, len, 0x30, NULL, seq) != 0 ||
+	    der_put(der, cap, len, 0x02, &zero, 1) != 0 ||
+	    der_put(der, cap, len, 0x30, NULL, alg) != 0 ||
+	    der_put(der, cap, len, 0x06, oid_ecpub, sizeof(oid_ecpub)) != 0 ||
+	    der_put(der, cap, len, 0x06, oid, oidlen) != 0 ||
+	    der_put(der, cap, len, 0x04, ec, eclen) != 0)
+		goto toolong;
+	rc = 0;
+	goto out;
+toolong:
+	rc = certo_fail(CERTO_ECRYPTO, "exporting key: encoding too long");
+out:
+	gnutls_memset(scalar, 0, sizeof(scalar));
+	gnutls_memset(ec, 0, sizeof(ec));
+	if (d.data != NULL) {
+		gnutls_memset(d.data, 0, d.size);
+		gnutls_free(d.data);
+	}
+	gnutls_free(x.data);
+	gnutls_free(y.data);
+	return rc;
+}
+
 int
 key_save(const struct certo_key *k, const char *path, bool exclusive)
 {
 	gnutls_datum_t d = { NULL, 0 };
+	unsigned char der[512];
+	size_t derlen = 0;
 	int ret, rc;
 
-	if ((ret = gnutls_x509_privkey_export2_pkcs8(k->x509,
-	    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &d)) < 0)
-		return certo_fail(CERTO_ECRYPTO, "exporting key: %s",
-		    gnutls_strerror(ret));
+	if (key_ec_size(k) != 0) {
+		/* EC: our own fixed-length encoding (RFC 5915). */
+		gnutls_datum_t in;
+
+		if ((rc = key_ec_pkcs8(k, der, sizeof(der), &derlen)) != 0)
+			goto out;
+		in.data = der;
+		in.size = (unsigned)derlen;
+		ret = gnutls_pem_base64_encode2("PRIVATE KEY", &in, &d);
+	} else {
+		ret = gnutls_x509_privkey_export2_pkcs8(k->x509,
+		    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &d);
+	}
+	if (ret < 0) {
+		rc = certo_fail(ret == GNUTLS_E_MEMORY_ERROR ? CERTO_ENOMEM :
+		    CERTO_ECRYPTO, "exporting key: %s", gnutls_strerror(ret));
+		goto out;
+	}
 	rc = file_write_atomic(path, d.data, d.size, 0600, exclusive);
-	gnutls_memset(d.data, 0, d.size);
-	gnutls_free(d.data);
+out:
+	gnutls_memset(der, 0, sizeof(der));
+	if (d.data != NULL) {
+		gnutls_memset(d.data, 0, d.size);
+		gnutls_free(d.data);
+	}
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "errors.h"
 #include "key.h"
+#include "key_priv.h"
 
 static char *tmp;
 
@@ -271,6 +273,178 @@ test_load_fixtures(void **state)
 	}
 }
 
+/*
+ * The private scalar of a saved EC key: decode the PEM, walk PKCS#8
+ * PrivateKeyInfo to its ECPrivateKey and return the length of the
+ * privateKey OCTET STRING (RFC 5915); -1 if the file is not that shape.
+ */
+static size_t
+der_read(const unsigned char *p, size_t n, size_t *off, unsigned char tag)
+{
+	size_t len;
+
+	assert_true(*off + 2 <= n);
+	assert_int_equal(p[*off], tag);
+	len = p[*off + 1];
+	*off += 2;
+	if (len == 0x81) {
+		assert_true(*off + 1 <= n);
+		len = p[(*off)++];
+	} else if (len == 0x82) {
+		assert_true(*off + 2 <= n);
+		len = (size_t)p[*off] << 8 | p[*off + 1];
+		*off += 2;
+	} else {
+		assert_true(len < 0x80);
+	}
+	assert_true(len <= n - *off);
+	return len;
+}
+
+static size_t
+saved_scalar_len(const char *path)
+{
+	gnutls_datum_t pem, der;
+	FILE *f;
+	char buf[4096];
+	size_t n, off = 0, len;
+
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	pem.data = (unsigned char *)buf;
+	pem.size = (unsigned)n;
+	assert_int_equal(gnutls_pem_base64_decode2("PRIVATE KEY", &pem, &der),
+	    0);
+	(void)der_read(der.data, der.size, &off, 0x30);      /* PKCS#8 */
+	off += der_read(der.data, der.size, &off, 0x02);     /* version */
+	off += der_read(der.data, der.size, &off, 0x30);     /* algorithm */
+	(void)der_read(der.data, der.size, &off, 0x04);      /* privateKey */
+	(void)der_read(der.data, der.size, &off, 0x30);      /* ECPrivateKey */
+	len = der_read(der.data, der.size, &off, 0x02);      /* version 1 */
+	assert_int_equal(len, 1);
+	assert_int_equal(der.data[off], 1);
+	off += len;
+	len = der_read(der.data, der.size, &off, 0x04);      /* privateKey */
+	gnutls_free(der.data);
+	return len;
+}
+
+/* k signs, and the public key of pub verifies the signature. */
+static void
+assert_signs_for(const struct certo_key *k, const struct certo_key *pub)
+{
+	static const char msg[] = "certo key test";
+	gnutls_datum_t data = { (unsigned char *)(uintptr_t)msg,
+		sizeof(msg) - 1 }, sig = { NULL, 0 };
+	gnutls_sign_algorithm_t alg = key_get_type(k) == KEY_EC384 ?
+	    GNUTLS_SIGN_ECDSA_SHA384 : GNUTLS_SIGN_ECDSA_SHA256;
+
+	assert_int_equal(gnutls_privkey_sign_data2(k->priv, alg, 0, &data,
+	    &sig), 0);
+	assert_int_equal(gnutls_pubkey_verify_data2(pub->pub, alg, 0, &data,
+	    &sig), 0);
+	gnutls_free(sig.data);
+}
+
+/*
+ * Item 10 of issue 9: EC keys are saved with the fixed-length private
+ * scalar of RFC 5915 (GnuTLS alone writes 33 bytes for about half of all
+ * P-256 keys and 31 for 1 in 256), they load back as the same key, and
+ * python3-cryptography (strict about the length) loads every one.
+ */
+#define NKEYS 64
+static void
+test_ec_fixed_length(void **state)
+{
+	static const struct {
+		enum key_type t;
+		size_t n;
+	} v[] = { { KEY_EC256, 32 }, { KEY_EC384, 48 } };
+	char *dir = tu_path(tmp, "ec");
+	char cmd[8192];
+	int rc;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		for (int j = 0; j < NKEYS; j++) {
+			struct certo_key *k, *l;
+			char name[64], *path;
+
+			snprintf(name, sizeof(name), "%s-%02d.pem",
+			    key_type_name(v[i].t), j);
+			path = tu_path(dir, name);
+			assert_int_equal(key_generate(v[i].t, &k), 0);
+			assert_int_equal(key_save(k, path, true), 0);
+			if (saved_scalar_len(path) != v[i].n)
+				fail_msg("%s: private scalar of %zu bytes, "
+				    "expected %zu", name,
+				    saved_scalar_len(path), v[i].n);
+			assert_int_equal(key_load(path, &l), 0);
+			assert_int_equal(key_get_type(l), v[i].t);
+			assert_true(key_same_public(k, l));
+			/* The scalar read back is the key's, not just the point. */
+			assert_signs_for(l, k);
+			key_free(l);
+			key_free(k);
+			free(path);
+		}
+	}
+	/* Python's cryptography refuses a scalar of the wrong length. */
+	snprintf(cmd, sizeof(cmd), "python3 -c '"
+	    "import glob, sys\n"
+	    "from cryptography.hazmat.primitives.serialization import "
+	    "load_pem_private_key\n"
+	    "fs = sorted(glob.glob(sys.argv[1] + \"/*.pem\"))\n"
+	    "assert len(fs) == %d, len(fs)\n"
+	    "for f in fs:\n"
+	    "    k = load_pem_private_key(open(f, \"rb\").read(), None)\n"
+	    "    c = \"ec-\" + k.curve.name[4:7]\n"
+	    "    assert f.split(\"/\")[-1].startswith(c), (f, c)\n"
+	    "' '%s'", NKEYS * 2, dir);
+	rc = system(cmd);
+	if (rc != 0)
+		fail_msg("python3-cryptography refused a saved key (exit %d); "
+		    "scripts/deps.sh installs python3-cryptography", rc);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * Key files written before the fix (GnuTLS's 33- and 31-byte scalars)
+ * still load, sign, and are saved again in the fixed-length form.
+ */
+static void
+test_ec_old_lengths(void **state)
+{
+	static const char *const names[] = { "testkey-ec256-scalar33.pem",
+		"testkey-ec256-scalar31.pem" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct certo_key *k, *l;
+		char *path = tu_copy_fixture(tmp, names[i], 0600);
+		char *again = tu_path(tmp, "again.pem");
+
+		assert_int_equal(saved_scalar_len(path), i == 0 ? 33 : 31);
+		assert_int_equal(key_load(path, &k), 0);
+		assert_int_equal(key_get_type(k), KEY_EC256);
+		assert_int_equal(key_save(k, again, true), 0);
+		assert_int_equal(saved_scalar_len(again), 32);
+		assert_int_equal(key_load(again, &l), 0);
+		assert_true(key_same_public(k, l));
+		assert_signs_for(l, k);
+		assert_signs_for(k, l);
+		key_free(l);
+		key_free(k);
+		unlink(again);
+		unlink(path);
+		free(again);
+		free(path);
+	}
+}
+
 int
 main(void)
 {
@@ -282,6 +456,8 @@ main(void)
 		cmocka_unit_test(test_load_bad_files),
 		cmocka_unit_test(test_load_unsupported),
 		cmocka_unit_test(test_load_fixtures),
+		cmocka_unit_test(test_ec_fixed_length),
+		cmocka_unit_test(test_ec_old_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,9 +1,13 @@
 /* Authorizations. */
 #include "authz.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "domain.h"
 #include "errors.h"
 #include "json.h"
 #include "log.h"
@@ -147,4 +151,71 @@ authz_find_challenge(struct certo_authz *a, enum chall_type t)
 		if (a->challs[i].type == t)
 			return &a->challs[i];
 	return NULL;
+}
+
+/* Same IP address, whatever the spelling of the two literals. */
+static bool
+same_ip(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+	return false;
+}
+
+int
+authz_check_ident(const struct certo_identifier *id, bool wildcard,
+    char *const *names, size_t n, size_t *match)
+{
+	char shown[300], want[DOMAIN_MAX + 3];
+	unsigned char ip[16];
+	const char *v = id->value, *why = "not ordered";
+	bool is_ip;
+
+	if (id->type == NULL || v == NULL)
+		return certo_fail(CERTO_EPROTO, "the CA sent an authorization "
+		    "without an identifier");
+	if (strcmp(id->type, "ip") == 0) {
+		if (wildcard || (inet_pton(AF_INET, v, ip) != 1 &&
+		    inet_pton(AF_INET6, v, ip) != 1)) {
+			why = "not an IP address";
+			goto bad;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (same_ip(names[i], v)) {
+				if (match != NULL)
+					*match = i;
+				return 0;
+			}
+		goto bad;
+	}
+	if (strcmp(id->type, "dns") != 0) {
+		why = "an identifier type certo does not know";
+		goto bad;
+	}
+	/* RFC 8555 7.1.4: the value has no "*."; "wildcard" says so. */
+	if (!domain_valid(v, !wildcard, &why))
+		goto bad;
+	if (wildcard)
+		snprintf(want, sizeof(want), "*.%s", v);
+	else
+		snprintf(want, sizeof(want), "%s", v);
+	for (size_t i = 0; i < n; i++) {
+		is_ip = inet_pton(AF_INET, names[i], ip) == 1 ||
+		    inet_pton(AF_INET6, names[i], ip) == 1;
+		if (!is_ip && strcasecmp(names[i], want) == 0) {
+			if (match != NULL)
+				*match = i;
+			return 0;
+		}
+	}
+	why = "not ordered";
+bad:
+	return certo_fail(CERTO_EPROTO, "the CA sent an authorization for %s "
+	    "identifier \"%s%s\": %s", log_sanitize(shown, 32, id->type,
+	    (size_t)-1), wildcard ? "*." : "", log_sanitize(shown + 32,
+	    sizeof(shown) - 32, v, (size_t)-1), why);
 }

@@ -51,6 +51,15 @@ int authz_fetch(struct certo_req *req, struct certo_authz *a,
 /* The challenge of type t, or NULL. */
 struct certo_challenge *authz_find_challenge(struct certo_authz *a,
     enum chall_type t);
+/*
+ * Type the CA's identifier at the edge: it must be a valid DNS name (type
+ * "dns"; wildcard adds "*.") or IP literal (type "ip") equal to one of
+ * the n names that were ordered.  *match (may be NULL) gets the index of
+ * that name, so callers use certo's own validated copy, never the CA's
+ * string.  Returns 0 or CERTO_EPROTO naming the (sanitised) identifier.
+ */
+int authz_check_ident(const struct certo_identifier *id, bool wildcard,
+    char *const *names, size_t n, size_t *match);
 /* Free the members (url too). */
 void authz_free(struct certo_authz *a);
 

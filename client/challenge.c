@@ -70,7 +70,7 @@ challenge_parse_obj(struct json_object *o, struct certo_challenge *c)
 
 	challenge_free(c);
 	if ((rc = json_get_str(o, w, "type", true, 64, &type)) ||
-	    (rc = json_get_str(o, w, "url", true, 2048, &c->url)) ||
+	    (rc = json_get_url(o, w, "url", true, &c->url)) ||
 	    /* RFC 8555 7.5's example omits it: st stays pending. */
 	    (rc = json_get_enum(o, w, "status", false, status_names,
 	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||

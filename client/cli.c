@@ -562,6 +562,14 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		case CLI_OPT_ACCOUNT_KEY_TYPE:
 			if (key_type_parse(optarg, opts[i].row.id ==
 			    CLI_OPT_KEY_TYPE ? &cli->key_type :
+		case CLI_OPT_CA_TIMEOUT:
+			if ((rc = parse_seconds(optarg, "ca-timeout", 86400,
+			    &cli->ca_timeout_s)) != 0)
+				return rc;
+			if (cli->ca_timeout_s == 0)
+				return certo_fail(CERTO_EUSAGE, "--ca-timeout must be "
+				    "at least 1 second");
+			break;
 			    &cli->account_key_type) != 0 ||
 			    (opts[i].row.id == CLI_OPT_KEY_TYPE &&
 			    cli->key_type == KEY_ED25519))

@@ -82,6 +82,9 @@
 	    "(repeatable; split DNS, tests)")                                 \
 	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,           \
 	    "wait this much longer once records are visible (anycast lag)")  \
+	XX(CA_TIMEOUT, "ca-timeout", 0, "SECONDS", V_CHALL | V_RENEW,         \
+	    "how long to wait on the CA at each stage (validation, issuance) "\
+	    "without progress (default 300)")                                \
 	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL,                        \
 	    "port of the built-in HTTP-01 server (default 80); with --manual "\
 	    "or --http-hook, the port the self-check fetches from")           \
@@ -199,6 +202,7 @@ struct certo_cli {
 	const char *csr_file;
 	bool names_from_csr;          /* names were read from --csr */
 	bool must_staple;
+	long ca_timeout_s;            /* 0: POLL_DEFAULT_TIMEOUT_S */
 	time_t not_before;            /* 0: not asked */
 	time_t not_after;
 	const char *profile;

@@ -3,9 +3,11 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "errors.h"
 #include "json.h"
+#include "log.h"
 #include "request.h"
 
 #define URL_MAX 2048
@@ -89,20 +91,13 @@ directory_parse(const char *json, size_t len, struct certo_directory *d)
 	directory_free(d);
 	if ((rc = json_parse_object(json, len, w, &o)) != 0)
 		return rc;
-	if ((rc = json_get_str(o, w, "newNonce", true, URL_MAX,
-	    &d->new_nonce)) ||
-	    (rc = json_get_str(o, w, "newAccount", true, URL_MAX,
-	    &d->new_account)) ||
-	    (rc = json_get_str(o, w, "newOrder", true, URL_MAX,
-	    &d->new_order)) ||
-	    (rc = json_get_str(o, w, "newAuthz", false, URL_MAX,
-	    &d->new_authz)) ||
-	    (rc = json_get_str(o, w, "revokeCert", true, URL_MAX,
-	    &d->revoke_cert)) ||
-	    (rc = json_get_str(o, w, "keyChange", true, URL_MAX,
-	    &d->key_change)) ||
-	    (rc = json_get_str(o, w, "renewalInfo", false, URL_MAX,
-	    &d->renewal_info)) ||
+	if ((rc = json_get_url(o, w, "newNonce", true, &d->new_nonce)) ||
+	    (rc = json_get_url(o, w, "newAccount", true, &d->new_account)) ||
+	    (rc = json_get_url(o, w, "newOrder", true, &d->new_order)) ||
+	    (rc = json_get_url(o, w, "newAuthz", false, &d->new_authz)) ||
+	    (rc = json_get_url(o, w, "revokeCert", true, &d->revoke_cert)) ||
+	    (rc = json_get_url(o, w, "keyChange", true, &d->key_change)) ||
+	    (rc = json_get_url(o, w, "renewalInfo", false, &d->renewal_info)) ||
 	    (rc = json_get_object(o, w, "meta", false, &meta)))
 		goto out;
 	if (meta != NULL && ((rc = json_get_str(meta, "directory meta",
@@ -151,6 +146,15 @@ directory_fetch(struct certo_req *req, const char *url,
 	struct http_resp r;
 	int rc;
 
+	/* The user's URL: a wrong one is a usage error, not the CA's. */
+	if (strncasecmp(url, "https://", 8) != 0 &&
+	    !(req->http.opts.allow_http && strncasecmp(url, "http://", 7) == 0)) {
+		char shown[256];
+		return certo_fail(CERTO_ECONFIG, "--server %s: only https:// "
+		    "directory URLs are allowed (--allow-insecure-http for a test "
+		    "CA)", log_sanitize(shown, sizeof(shown), url, (size_t)-1));
+	}
+	memset(&r, 0, sizeof(r));
 	if ((rc = request_get(req, url, REQUEST_MAX_BODY, &r)) == 0 &&
 	    (rc = directory_parse(r.body.data, r.body.len, d)) == 0)
 		rc = request_set_new_nonce_url(req, d->new_nonce);

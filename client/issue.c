@@ -23,11 +23,18 @@
 #include "key.h"
 #include "log.h"
 #include "order.h"
+#include "polling.h"
 #include "request.h"
 #include "sig.h"
 #include "store.h"
 
-#define POLL_TIMEOUT_S 300
+/*
+ * stage_authorize()/drive_order() return this (positive, never seen
+ * outside this file) when a resumed order cannot be completed: one of
+ * its challenges failed in an earlier run.  The driver then starts a new
+ * order, once.
+ */
+#define ISSUE_RESTART 1
 
 /* A challenge we published and must withdraw on every exit path. */
 struct published {
@@ -36,6 +43,7 @@ struct published {
 	char *token;
 	char *keyauth;
 	struct certo_challenge *chall;  /* in order.authzs; NULL once polled */
+	bool answered;                  /* the CA was told already (resume) */
 };
 
 /* One order in flight. */
@@ -50,35 +58,9 @@ struct issue {
 	struct certo_key *cert_key;
 	char *csr_b64;                 /* --csr */
 	char *order_dir;               /* resume state */
+	bool resumed;                  /* the order came from order_dir */
 	struct certo_chain chain;
 };
-
-/*
- * Wait before the next poll: the CA's Retry-After when it gave one,
- * else a short backoff (the CA's work takes milliseconds at first).
- */
-static int
-poll_wait(unsigned attempt, long retry_after, time_t deadline,
-    const char *what)
-{
-	static const long backoff_ms[] = { 10, 20, 40, 80, 160, 320, 640, 1000,
-		2000 };
-	long ms;
-	time_t now = time(NULL);
-
-	if (now >= deadline)
-		return certo_fail(CERTO_ETIMEDOUT, "%s: still not done after %d s",
-		    what, POLL_TIMEOUT_S);
-	if (retry_after >= 0)
-		ms = retry_after * 1000;
-	else
-		ms = backoff_ms[attempt < 9 ? attempt : 8];
-	if (ms > (long)(deadline - now) * 1000)
-		ms = (long)(deadline - now) * 1000;
-	if (ms == 0)
-		ms = 10;
-	return sig_sleep_ms(ms);
-}
 
 static void
 withdraw_all(struct issue *is)
@@ -99,7 +81,7 @@ withdraw_all(struct issue *is)
 /* Publish a key authorization (ownership of keyauth moves here). */
 static int
 publish(struct issue *is, enum chall_type t, const char *ident,
-    struct certo_challenge *c, char *keyauth)
+    struct certo_challenge *c, char *keyauth, bool answered)
 {
 	struct published *np, *p;
 
@@ -113,6 +95,7 @@ publish(struct issue *is, enum chall_type t, const char *ident,
 	memset(p, 0, sizeof(*p));
 	p->type = t;
 	p->chall = c;
+	p->answered = answered;
 	p->keyauth = keyauth;
 	p->ident = strdup(ident);
 	p->token = strdup(c->token);
@@ -128,37 +111,33 @@ publish(struct issue *is, enum chall_type t, const char *ident,
 	    keyauth);
 }
 
-/* Report why an authorization is invalid. */
+/*
+ * Report why an authorization failed: its status, and the problem of the
+ * challenge c (the one answered, when known) or else of any challenge
+ * that carries one (type, detail, subproblems).
+ */
 static int
-authz_failed(const struct certo_authz *a)
+authz_failed(const struct certo_authz *a, const struct certo_challenge *c)
 {
 	struct certo_buf b;
 	char name[300];
 	int rc;
 
 	buf_init(&b, 8192);
-	for (size_t i = 0; i < a->nchalls; i++)
-		if (a->challs[i].error != NULL) {
-			buf_printf(&b, "%s: ", challenge_type_name(a->challs[i].type));
-			problem_format(a->challs[i].error, &b);
-			break;
-		}
-	rc = certo_fail(CERTO_EINVALID, "authorization for %s is %s%s%s",
-	    log_sanitize(name, sizeof(name), a->ident.value, (size_t)-1),
-	    authz_status_name(a->status), b.data ? ": " : "",
-	    b.data ? b.data : "");
+	for (size_t i = 0; c == NULL && i < a->nchalls; i++)
+		if (a->challs[i].error != NULL)
+			c = &a->challs[i];
+	if (c != NULL && c->error != NULL) {
+		buf_printf(&b, "%s challenge %s: ", challenge_type_name(c->type),
+		    challenge_status_name(c->status));
+		problem_format(c->error, &b);
+	}
+	rc = certo_fail(CERTO_EINVALID, "authorization for %s%s is %s%s%s",
+	    a->wildcard ? "*." : "", log_sanitize(name, sizeof(name),
+	    a->ident.value, (size_t)-1), authz_status_name(a->status),
+	    b.data ? ": " : "", b.data ? b.data : "");
 	buf_free(&b);
 	return rc;
-}
-
-/* Name of an authorization as shown: "*.example.com" for wildcards. */
-static void
-authz_name(const struct certo_authz *a, char *out, size_t len)
-{
-	char v[280];
-
-	log_sanitize(v, sizeof(v), a->ident.value, (size_t)-1);
-	snprintf(out, len, "%s%s", a->wildcard ? "*." : "", v);
 }
 
 /* {"name": name, "challenge": type} for events. */
@@ -199,17 +178,84 @@ ev_authz(const struct certo_authz *a, const char *event, const char *name,
 }
 
 /*
+ * Fetch authorization a and type it: its identifier must be one that was
+ * ordered (else exit 2: a CA's string never becomes a file name or a hook
+ * argument).  *name gets certo's own copy of that name ("*.example.com"
+ * for a wildcard), borrowed from the job's names.
+ */
+static int
+authz_get(struct issue *is, struct certo_authz *a, long *ra,
+    const char **name)
+{
+	size_t k = 0;
+	int rc;
+
+	if ((rc = authz_fetch(&is->req, a, ra)) != 0 ||
+	    (rc = authz_check_ident(&a->ident, a->wildcard, is->cli->names,
+	    is->cli->nnames, &k)) != 0)
+		return rc;
+	*name = is->cli->names[k];
+	return 0;
+}
+
+/*
+ * Poll one answered authorization until the CA has decided.  The
+ * challenge answered (type t) is read on every poll as well: some CAs
+ * keep the authorization pending and put the failure on the challenge
+ * (an "error", status pending or invalid).  That ends the wait at once
+ * when the challenge is invalid, and after two polls showing the same
+ * error when it stays pending (the CA may be retrying).
+ */
+static int
+authz_wait(struct issue *is, struct certo_authz *a, enum chall_type t)
+{
+	struct polling ps;
+	struct certo_challenge *c;
+	enum chall_status last = CHALL_PENDING;
+	const char *name;
+	unsigned errors = 0;
+	long ra = -1;
+	int rc;
+
+	polling_start(&ps, "authorization", is->env->ca_timeout_s);
+	for (;;) {
+		c = t != CHALL_UNKNOWN ? authz_find_challenge(a, t) : NULL;
+		if (a->status != AUTHZ_PENDING)
+			break;
+		if (c != NULL) {
+			if (c->status == CHALL_INVALID ||
+			    (c->error != NULL && c->status != CHALL_VALID &&
+			    ++errors >= 2))
+				return authz_failed(a, c);
+			if (c->status != last) {
+				last = c->status;
+				polling_progress(&ps);
+			}
+		}
+		if ((rc = polling_wait(&ps, ra)) != 0 ||
+		    (rc = authz_get(is, a, &ra, &name)) != 0)
+			return rc;
+	}
+	if (a->status != AUTHZ_VALID)
+		return authz_failed(a, c);
+	return 0;
+}
+
+/*
  * Authorizations, in four steps: publish every pending challenge, let
  * the solver check all of them at once (DNS propagation, HTTP/TLS self
- * fetch), only then tell the CA, and poll each until decided.
+ * fetch), only then tell the CA, and poll each until decided.  A
+ * challenge the CA is still processing (a resumed order) is published
+ * again, so the CA's fetch finds it, but not answered twice.
  */
 static int
 stage_authorize(struct issue *is)
 {
 	struct certo_order *o = &is->order;
 	struct solver_item *items = NULL;
-	char *keyauth = NULL, name[300];
-	time_t deadline;
+	enum chall_type *chosen = NULL;
+	char *keyauth = NULL, shown[300];
+	const char *name = NULL;
 	size_t first = is->npub, n;
 	long ra;
 	int rc = 0;
@@ -217,50 +263,63 @@ stage_authorize(struct issue *is)
 	if (o->authzs == NULL &&
 	    (o->authzs = calloc(o->nauthz, sizeof(*o->authzs))) == NULL)
 		return CERTO_ENOMEM;
+	if ((chosen = calloc(o->nauthz ? o->nauthz : 1, sizeof(*chosen))) ==
+	    NULL)
+		return CERTO_ENOMEM;
 	/* 1. Fetch each authorization; publish what must be proven. */
 	for (size_t i = 0; i < o->nauthz; i++) {
 		struct certo_authz *a = &o->authzs[i];
 		struct certo_challenge *c = NULL;
 		enum chall_type want = CHALL_UNKNOWN;
 
-		if (a->url == NULL && (a->url = strdup(o->authz_urls[i])) == NULL)
-			return CERTO_ENOMEM;
-		if ((rc = authz_fetch(&is->req, a, &ra)) != 0)
-			return rc;
-		authz_name(a, name, sizeof(name));
+		if (a->url == NULL && (a->url = strdup(o->authz_urls[i])) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		if ((rc = authz_get(is, a, &ra, &name)) != 0)
+			goto out;
 		if (a->status == AUTHZ_VALID) {
 			ev_authz(a, "authorization_valid", name, "already valid");
 			continue;
 		}
-		if (a->status != AUTHZ_PENDING)
-			return authz_failed(a);
-		if (strcmp(a->ident.type, "dns") != 0 &&
-		    strcmp(a->ident.type, "ip") != 0)
-			return certo_fail(CERTO_ENOCHALLENGE, "authorization for %s: "
-			    "unsupported identifier type", name);
+		if (a->status != AUTHZ_PENDING) {
+			rc = is->resumed ? ISSUE_RESTART : authz_failed(a, NULL);
+			goto out;
+		}
 		/* The first type in the user's order that the CA offers. */
 		for (size_t t = 0; c == NULL && t < is->env->solver.ntypes; t++) {
 			want = is->env->solver.types[t];
 			c = authz_find_challenge(a, want);
 		}
-		if (c == NULL)
-			return certo_fail(CERTO_ENOCHALLENGE, "authorization for %s: "
+		if (c == NULL) {
+			rc = certo_fail(CERTO_ENOCHALLENGE, "authorization for %s: "
 			    "the CA offers none of the challenge types certo was "
 			    "told to use (--challenge)%s", name, a->wildcard ?
 			    "; wildcards need dns-01" : "");
-		if (c->status != CHALL_PENDING)
-			continue; /* already answered; just poll */
+			goto out;
+		}
+		chosen[i] = want;
+		/* Failed in an earlier run: this order cannot be completed. */
+		if (c->status == CHALL_INVALID || c->error != NULL) {
+			rc = is->resumed ? ISSUE_RESTART : authz_failed(a, c);
+			goto out;
+		}
+		if (c->status == CHALL_VALID)
+			continue; /* the authorization follows; just poll */
 		if ((rc = jws_key_authorization(is->env->acct.key, c->token,
 		    &keyauth)) != 0 ||
-		    (rc = publish(is, want, a->ident.value, c, keyauth)) != 0)
-			return rc;
+		    (rc = publish(is, want, name, c, keyauth,
+		    c->status == CHALL_PROCESSING)) != 0)
+			goto out;
 		keyauth = NULL; /* owned by is->pub now */
 	}
 	/* 2. Check locally first: a failed validation costs rate limit. */
 	n = is->npub - first;
 	if (n > 0) {
-		if ((items = calloc(n, sizeof(*items))) == NULL)
-			return CERTO_ENOMEM;
+		if ((items = calloc(n, sizeof(*items))) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
 		for (size_t i = 0; i < n; i++) {
 			items[i].type = is->pub[first + i].type;
 			items[i].ident = is->pub[first + i].ident;
@@ -270,39 +329,44 @@ stage_authorize(struct issue *is)
 		rc = is->env->solver.ops->selfcheck(is->env->solver.ctx, items, n);
 		free(items);
 		if (rc != 0)
-			return rc;
+			goto out;
 	}
-	/* 3. Tell the CA. */
+	/* 3. Tell the CA (what an earlier run answered is published again). */
 	for (size_t i = first; i < is->npub; i++) {
 		struct published *p = &is->pub[i];
+		if (p->answered) {
+			log_event("challenge_republished", fields_name(p->ident,
+			    challenge_type_name(p->type)), "authorization: %s %s "
+			    "challenge already answered, served again", p->ident,
+			    challenge_type_name(p->type));
+			continue;
+		}
 		if ((rc = challenge_respond(&is->req, p->chall)) != 0)
-			return rc;
+			goto out;
 		log_event("challenge_answered", fields_name(p->ident,
 		    challenge_type_name(p->type)), "authorization: %s %s "
 		    "challenge answered", p->ident, challenge_type_name(p->type));
 	}
 	/* 4. Poll each until the CA has decided. */
-	deadline = time(NULL) + POLL_TIMEOUT_S;
 	for (size_t i = 0; i < o->nauthz; i++) {
 		struct certo_authz *a = &o->authzs[i];
-		unsigned attempt = 0;
+		bool was_pending = a->status == AUTHZ_PENDING;
 
-		authz_name(a, name, sizeof(name));
-		ra = -1;
-		while (a->status == AUTHZ_PENDING) {
-			if ((rc = poll_wait(attempt++, ra, deadline, name)) != 0 ||
-			    (rc = authz_fetch(&is->req, a, &ra)) != 0)
-				return rc;
+		if ((rc = authz_wait(is, a, chosen[i])) != 0)
+			goto out;
+		if (was_pending) {
+			snprintf(shown, sizeof(shown), "%s%s", a->wildcard ? "*." :
+			    "", a->ident.value);
+			ev_authz(a, "authorization_valid", shown, "valid");
 		}
-		if (a->status != AUTHZ_VALID)
-			return authz_failed(a);
-		if (attempt > 0)
-			ev_authz(a, "authorization_valid", name, "valid");
 	}
+out:
 	/* authz_fetch replaced the challenge objects: forget pointers. */
 	for (size_t i = 0; i < is->npub; i++)
 		is->pub[i].chall = NULL;
-	return 0;
+	free(keyauth);
+	free(chosen);
+	return rc;
 }
 
 /* READY: the certificate key (made with the order) signs a CSR. */
@@ -337,51 +401,64 @@ order_failed(const struct certo_order *o)
 	return rc;
 }
 
-/* Run the order through its states until valid or invalid. */
+/*
+ * Run the order through its states until valid or invalid.  Each wait
+ * on the CA is one poll (polling.h) started when the wait starts, so time
+ * spent publishing, in hooks or in a manual DNS wait never counts
+ * against the CA; a status change is progress.  Finalize is sent once
+ * per ready order: a CA that still says "ready" afterwards is polled,
+ * not asked again and again.
+ */
 static int
 drive_order(struct issue *is)
 {
 	struct certo_order *o = &is->order;
-	time_t deadline = time(NULL) + POLL_TIMEOUT_S;
-	unsigned attempt = 0;
+	struct polling ps;
+	enum order_status last = o->status;
+	bool authorized = false, finalized = false;
 	long ra = -1;
 	int rc = 0;
 
+	polling_start(&ps, "order", is->env->ca_timeout_s);
 	while (o->status != ORDER_VALID && o->status != ORDER_INVALID) {
+		if (o->status != last) {
+			last = o->status;
+			polling_progress(&ps);
+		}
 		switch (o->status) {
 		case ORDER_PENDING:
-			/* Prove control of every identifier. */
-			if ((rc = stage_authorize(is)) != 0)
-				return rc;
-			withdraw_all(is);
-			attempt = 0;
-			/* The order turns ready once all are valid. */
-			do {
+			if (!authorized) {
+				/* Prove control of every identifier. */
+				if ((rc = stage_authorize(is)) != 0)
+					return rc;
+				withdraw_all(is);
+				authorized = true;
+				polling_progress(&ps);
+				/* The order turns ready once all are valid. */
 				if ((rc = order_fetch(&is->req, o, &ra)) != 0)
 					return rc;
-			} while (o->status == ORDER_PENDING &&
-			    (rc = poll_wait(attempt++, ra, deadline,
-			    "order")) == 0);
-			if (rc != 0)
-				return rc;
+				continue;
+			}
 			break;
 		case ORDER_READY:
 			if (is->job->authorize_only)
 				return 0; /* proven; no certificate wanted */
-			if ((rc = stage_finalize(is)) != 0)
-				return rc;
-			attempt = 0;
-			ra = -1;
+			if (!finalized) {
+				finalized = true;
+				if ((rc = stage_finalize(is)) != 0)
+					return rc;
+				ra = -1;
+				continue;
+			}
 			break;
 		case ORDER_PROCESSING:
-			/* The CA is issuing: poll, honouring Retry-After. */
-			if ((rc = poll_wait(attempt++, ra, deadline, "order")) != 0 ||
-			    (rc = order_fetch(&is->req, o, &ra)) != 0)
-				return rc;
-			break;
 		default:
 			break;
 		}
+		/* Wait for the CA, honouring Retry-After, then look again. */
+		if ((rc = polling_wait(&ps, ra)) != 0 ||
+		    (rc = order_fetch(&is->req, o, &ra)) != 0)
+			return rc;
 	}
 	if (o->status == ORDER_INVALID)
 		return order_failed(o);
@@ -512,6 +589,7 @@ resume_order(struct issue *is)
 		store_order_remove(is->order_dir);
 		return 0;
 	}
+	is->resumed = true;
 	log_event("order_resumed", fields_url(shown), "order: resuming "
 	    "%s (%s)", shown, order_status_name(is->order.status));
 	return 0;
@@ -571,6 +649,56 @@ deploy(struct issue *is)
 	return 0;
 }
 
+/*
+ * The order's identifiers must be exactly what was asked for: each one
+ * ordered, as many as ordered (a CA adding or swapping a name is refused
+ * before anything is published for it).
+ */
+static int
+check_order_idents(struct issue *is)
+{
+	const struct certo_order *o = &is->order;
+	int rc;
+
+	for (size_t i = 0; i < o->nidents; i++)
+		if ((rc = authz_check_ident(&o->idents[i], false, is->cli->names,
+		    is->cli->nnames, NULL)) != 0)
+			return rc;
+	if (o->nidents != is->cli->nnames || o->nauthz > is->cli->nnames)
+		return certo_fail(CERTO_EPROTO, "the CA's order has %zu "
+		    "identifiers and %zu authorizations for %zu names ordered",
+		    o->nidents, o->nauthz, is->cli->nnames);
+	return 0;
+}
+
+/*
+ * Forget a resumed order that cannot be completed (and its saved state
+ * and key), so that new_order() starts afresh; the names stay.
+ */
+static void
+restart_order(struct issue *is)
+{
+	char shown[512];
+	char **names = is->order.names;
+	size_t nnames = is->order.nnames;
+
+	log_sanitize(shown, sizeof(shown), is->order.url, (size_t)-1);
+	log_event("order_discarded", fields_url(shown), "order: a challenge "
+	    "of the saved order %s failed in an earlier run; starting a new "
+	    "one", shown);
+	certo_errclear();
+	withdraw_all(is);
+	is->order.names = NULL; /* borrowed from the job: not order_free's */
+	is->order.nnames = 0;
+	order_free(&is->order);
+	is->order.names = names;
+	is->order.nnames = nnames;
+	key_free(is->cert_key); /* new_order() makes or loads one again */
+	is->cert_key = NULL;
+	store_order_remove(is->order_dir);
+	is->resumed = false;
+}
+
 int
 issue_job_run(struct issue_env *env, struct issue_job *job)
 {
@@ -612,7 +740,17 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 		goto out;
 	if (is.order.url == NULL && (rc = new_order(&is)) != 0)
 		goto out;
-	if ((rc = drive_order(&is)) != 0)
+	if ((rc = check_order_idents(&is)) != 0)
+		goto out;
+	if ((rc = drive_order(&is)) == ISSUE_RESTART) {
+		/* A challenge of the saved order failed in an earlier run. */
+		restart_order(&is);
+		if ((rc = new_order(&is)) != 0 ||
+		    (rc = check_order_idents(&is)) != 0)
+			goto out;
+		rc = drive_order(&is);
+	}
+	if (rc != 0)
 		goto out;
 	if (job->authorize_only) {
 		for (size_t i = 0; i < is.order.nauthz && is.order.authzs; i++)
@@ -724,6 +862,7 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 	memset(env, 0, sizeof(*env));
 	memset(&req, 0, sizeof(req));
 	env->server = cli->server;
+	env->ca_timeout_s = cli->ca_timeout_s;
 	env->http.ca_bundle = cli->ca_bundle;
 	env->http.allow_http = cli->allow_http;
 	/* Local checks first: nothing is asked of the CA if these fail. */

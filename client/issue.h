@@ -27,6 +27,7 @@ struct issue_env {
 	struct solver solver;          /* thread-safe: renew shares it */
 	struct dns01_server *resolvers;
 	size_t nresolvers;
+	long ca_timeout_s;             /* each wait on the CA (poll.h); 0: default */
 };
 
 /* One certificate to get. */

@@ -113,9 +113,8 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 	    (rc = json_get_str(obj, w, "expires", false, 64, &o->expires)) ||
 	    (rc = json_get_array(obj, w, "identifiers", true, &ids)) ||
 	    (rc = json_get_array(obj, w, "authorizations", true, &az)) ||
-	    (rc = json_get_str(obj, w, "finalize", true, URL_MAX,
-	    &o->finalize)) ||
-	    (rc = json_get_str(obj, w, "certificate", false, URL_MAX,
+	    (rc = json_get_url(obj, w, "finalize", true, &o->finalize)) ||
+	    (rc = json_get_url(obj, w, "certificate", false,
 	    &o->certificate)) ||
 	    (rc = json_get_object(obj, w, "error", false, &err)))
 		goto out;
@@ -147,9 +146,12 @@ order_parse(const char *json, size_t len, struct certo_order *o)
 	for (i = 0; i < n; i++) {
 		struct json_object *u = json_object_array_get_idx(az, i);
 		if (!json_object_is_type(u, json_type_string) ||
-		    json_object_get_string_len(u) > URL_MAX) {
-			rc = certo_fail(CERTO_EPROTO, "order: authorization URL is "
-			    "not a string");
+		    json_object_get_string_len(u) > URL_MAX ||
+		    !json_url_ok(json_object_get_string(u))) {
+			char shown[256];
+			rc = certo_fail(CERTO_EPROTO, "order: authorization URL "
+			    "\"%s\" is not an http(s) URL", log_sanitize(shown,
+			    sizeof(shown), json_object_get_string(u), (size_t)-1));
 			goto out;
 		}
 		if ((o->authz_urls[i] = strdup(json_object_get_string(u))) ==
@@ -233,9 +235,11 @@ order_new(struct certo_req *req, const struct certo_directory *dir,
 	json_object_put(p);
 	if (rc != 0)
 		goto out;
-	if (r.location == NULL) {
-		rc = certo_fail(CERTO_EPROTO, "newOrder: the CA sent no Location "
-		    "for the order");
+	if (r.location == NULL || !json_url_ok(r.location)) {
+		char shown[256];
+		rc = certo_fail(CERTO_EPROTO, "newOrder: the CA sent no usable "
+		    "Location for the order (\"%s\")", r.location ? log_sanitize(
+		    shown, sizeof(shown), r.location, (size_t)-1) : "");
 		goto out;
 	}
 	free(o->url);

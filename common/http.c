@@ -349,8 +349,10 @@ http_request(struct certo_http *h, const char *method, const char *url,
 		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		break;
 	case CURLE_UNSUPPORTED_PROTOCOL:
-		rc = certo_fail(CERTO_ECONFIG, "%s: only https:// URLs are "
-		    "allowed", shown);
+		/* The user's own URLs are checked before (directory_fetch):
+		 * a refused URL here came from the CA. */
+		rc = certo_fail(CERTO_EPROTO, "%s: refused: only https:// URLs "
+		    "are allowed", shown);
 		break;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "errors.h"
 #include "log.h"
@@ -105,6 +106,50 @@ json_get_str(struct json_object *o, const char *what, const char *key,
 	free(*out);
 	if ((*out = strdup(json_object_get_string(v))) == NULL)
 		return CERTO_ENOMEM;
+	return 0;
+}
+
+bool
+json_url_ok(const char *s)
+{
+	const char *p;
+
+	if (s == NULL)
+		return false;
+	if (strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return false;
+	if (*p == '\0' || *p == '/')
+		return false; /* no host */
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+int
+json_get_url(struct json_object *o, const char *what, const char *key,
+    bool required, char **out)
+{
+	char shown[256], *v = NULL;
+	int rc;
+
+	if ((rc = json_get_str(o, what, key, required, JSON_URL_MAX, &v)) != 0)
+		return rc;
+	if (v == NULL)
+		return 0;
+	if (!json_url_ok(v)) {
+		rc = certo_fail(CERTO_EPROTO, "%s: field \"%s\" is not an "
+		    "http(s) URL: \"%s\"", what, key,
+		    log_sanitize(shown, sizeof(shown), v, (size_t)-1));
+		free(v);
+		return rc;
+	}
+	free(*out);
+	*out = v;
 	return 0;
 }
 

@@ -31,6 +31,19 @@ int json_get_str(struct json_object *o, const char *what, const char *key,
     bool required, size_t maxlen, char **out);
 int json_get_bool(struct json_object *o, const char *what, const char *key,
     bool required, bool *out);
+/*
+ * True if s is an absolute http:// or https:// URL (scheme in any case)
+ * without spaces or control bytes: the only URLs a CA may hand certo.
+ */
+bool json_url_ok(const char *s);
+/*
+ * json_get_str for a URL of at most JSON_URL_MAX bytes that must pass
+ * json_url_ok(): anything else (file://, relative, control bytes) is
+ * CERTO_EPROTO naming what.key and the (sanitised) value.
+ */
+#define JSON_URL_MAX 2048
+int json_get_url(struct json_object *o, const char *what, const char *key,
+    bool required, char **out);
 int json_get_array(struct json_object *o, const char *what, const char *key,
     bool required, struct json_object **out);
 int json_get_object(struct json_object *o, const char *what, const char *key,

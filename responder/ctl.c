@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -31,6 +33,7 @@
 #define CTL_MAX_LIST (1024 * 1024)   /* bytes of one list answer */
 #define CTL_CLIENT_TIMEOUT_MS 5000   /* ctl_client_request, whole exchange */
 #define CTL_MAX_FIELDS 5
+#define CTL_BACKOFF_S 1              /* out of descriptors: accept again after */
 
 /* --------------------------------------------------------------- parser */
 
@@ -189,6 +192,8 @@ struct ctl_server {
 	struct token_table *tokens;
 	struct ctl_client *c[CTL_MAX_CLIENTS];
 	size_t nc;
+	time_t paused_until;         /* accept again from then (EMFILE) */
+	time_t warn_at;
 };
 
 static void
@@ -362,6 +367,11 @@ client_read(struct ctl_server *s, struct ctl_client *c)
 	return client_run(s, c);
 }
 
+/*
+ * Accept what is waiting.  Out of descriptors or memory, the listener
+ * is left out of poll() for CTL_BACKOFF_S, as it would stay readable
+ * and make the thread spin.
+ */
 static void
 accept_clients(struct ctl_server *s, time_t now)
 {
@@ -370,8 +380,22 @@ accept_clients(struct ctl_server *s, time_t now)
 	socklen_t crl = sizeof(cr);
 	int fd;
 
-	while ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
+	for (;;) {
+		if ((fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				if (now >= s->warn_at) {
+					log_warn("control: accept: %s; pausing",
+					    strerror(errno));
+					s->warn_at = now + 10;
+				}
+				s->paused_until = now + CTL_BACKOFF_S;
+			}
+			return;
+		}
 		if (s->nc == CTL_MAX_CLIENTS ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			static const char busy[] = "ERR busy\n";
@@ -404,8 +428,10 @@ ctl_thread(void *arg)
 	for (;;) {
 		pfd[0].fd = s->wake[0];
 		pfd[0].events = POLLIN;
-		pfd[1].fd = s->lfd;
+		/* A negative descriptor is left out by poll(). */
+		pfd[1].fd = time(NULL) < s->paused_until ? -1 : s->lfd;
 		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
 		for (i = 0; i < s->nc; i++) {
 			pfd[2 + i].fd = s->c[i]->fd;
 			pfd[2 + i].events = s->c[i]->outoff < s->c[i]->outlen ?
@@ -458,6 +484,102 @@ socket_live(const struct sockaddr_un *sa)
 	return live;
 }
 
+/*
+ * Bind and listen, and give the socket its group and mode, inside a
+ * private 0700 directory next to path; then move it into place without
+ * replacing anything (RENAME_NOREPLACE, or link() where the file system
+ * lacks it).  So path never is a socket with other permissions, and
+ * nothing is changed by path name where others may write: a symlink
+ * planted in a writable directory cannot redirect the chown or chmod.
+ * Records the socket's device and inode in s.
+ */
+static int
+place_socket(struct ctl_server *s, const char *path, mode_t mode, gid_t gid)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	char copy[PATH_MAX], tmp[PATH_MAX];
+	const char *dir;
+	bool made = false;
+	mode_t old;
+	int dfd = -1, rc = 0, e;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return certo_fail(CERTO_ECONFIG, "control socket path too long");
+	dir = dirname(copy);
+	if (snprintf(tmp, sizeof(tmp), "%s/.certo-ctl.XXXXXX", dir) >=
+	    (int)sizeof(tmp))
+		return certo_fail(CERTO_ECONFIG, "control socket path too long");
+	if (mkdtemp(tmp) == NULL)
+		return certo_fail(CERTO_EBIND, "cannot create the control socket "
+		    "'%s': %s", path, strerror(errno));
+	made = true;
+	if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		rc = certo_fail(CERTO_EBIND, "cannot create the control socket "
+		    "'%s': %s", path, strerror(errno));
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	/* A long directory: reach it through our descriptor instead. */
+	if (strlen(tmp) + 2 < sizeof(sa.sun_path)) {
+		memcpy(sa.sun_path, tmp, strlen(tmp));
+		memcpy(sa.sun_path + strlen(tmp), "/s", 3);
+	} else
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/s",
+		    dfd);
+	old = umask(0177);
+	e = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+	umask(old);
+	if (e != 0) {
+		rc = certo_fail(CERTO_EBIND, "cannot create the control socket "
+		    "'%s': %s", path, strerror(e));
+		goto out;
+	}
+	if (listen(s->lfd, 64) != 0) {
+		rc = certo_fail(CERTO_EBIND, "listen on '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (gid != (gid_t)-1 && fchownat(dfd, "s", (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = certo_fail(CERTO_EIO, "cannot give the control socket '%s' "
+		    "to group %ld: %s", path, (long)gid, strerror(errno));
+		goto out;
+	}
+	if (fchmodat(dfd, "s", mode & 0777, 0) != 0 ||
+	    fstatat(dfd, "s", &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		rc = certo_fail(CERTO_EIO, "cannot chmod the control socket "
+		    "'%s': %s", path, strerror(errno));
+		goto out;
+	}
+	e = renameat2(dfd, "s", AT_FDCWD, path, RENAME_NOREPLACE) == 0 ? 0 :
+	    errno;
+	if (e == EINVAL || e == ENOSYS)
+		e = linkat(dfd, "s", AT_FDCWD, path, 0) == 0 ? 0 : errno;
+	if (e == EEXIST)
+		rc = certo_fail(CERTO_EBIND, "'%s' appeared while the control "
+		    "socket was being created; refusing to replace it", path);
+	else if (e != 0)
+		rc = certo_fail(CERTO_EBIND, "cannot create the control socket "
+		    "'%s': %s", path, strerror(e));
+	else {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
+out:
+	if (dfd >= 0) {
+		/* Gone after a rename; the second name after a link. */
+		if (unlinkat(dfd, "s", 0) != 0 && errno != ENOENT)
+			log_debug("control: %s/s: %s", tmp, strerror(errno));
+		close(dfd);
+	}
+	if (made && rmdir(tmp) != 0)
+		log_warn("control: cannot remove '%s': %s", tmp, strerror(errno));
+	return rc;
+}
+
 int
 ctl_server_start(const char *path, mode_t mode, gid_t gid,
     struct token_table *tokens, struct ctl_server **out)
@@ -465,7 +587,6 @@ ctl_server_start(const char *path, mode_t mode, gid_t gid,
 	struct ctl_server *s = NULL;
 	struct sockaddr_un sa;
 	struct stat st;
-	mode_t old;
 	int rc, e;
 
 	*out = NULL;
@@ -505,58 +626,42 @@ ctl_server_start(const char *path, mode_t mode, gid_t gid,
 		    strerror(errno));
 		goto fail;
 	}
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		rc = certo_fail(CERTO_EIO, "pipe: %s", strerror(errno));
+		goto fail;
+	}
 	if ((s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0) {
 		rc = certo_fail(CERTO_EBIND, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	/* Created owner-only, opened up by chmod once group is right. */
-	old = umask(0177);
-	e = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
-	umask(old);
-	if (e != 0) {
-		rc = certo_fail(e == EADDRINUSE ? CERTO_EADDRINUSE : CERTO_EBIND,
-		    "cannot create the control socket '%s': %s", path,
-		    strerror(e));
+	if ((rc = place_socket(s, path, mode, gid)) != 0)
 		goto fail;
-	}
-	if (lstat(path, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
-	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) {
-		rc = certo_fail(CERTO_EIO, "cannot give the control socket '%s' "
-		    "to group %ld: %s", path, (long)gid, strerror(errno));
-		goto fail_unlink;
-	}
-	if (chmod(path, mode & 0777) != 0) {
-		rc = certo_fail(CERTO_EIO, "cannot chmod the control socket "
-		    "'%s': %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	if (listen(s->lfd, 64) != 0) {
-		rc = certo_fail(CERTO_EBIND, "listen on '%s': %s", path,
-		    strerror(errno));
-		goto fail_unlink;
-	}
-	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
-		rc = certo_fail(CERTO_EIO, "pipe: %s", strerror(errno));
-		goto fail_unlink;
-	}
 	if ((e = pthread_create(&s->thread, NULL, ctl_thread, s)) != 0) {
 		rc = certo_fail(CERTO_ENOMEM, "cannot start the control thread: "
 		    "%s", strerror(e));
-		goto fail_unlink;
+		goto fail;
 	}
 	s->started = true;
 	*out = s;
 	return 0;
-fail_unlink:
-	unlink(path);
 fail:
-	s->ino = 0;
+	/* Removes the socket file if place_socket() put it there. */
 	ctl_server_stop(s);
 	return rc;
+}
+
+/*
+ * Hand the removal of the socket file over to someone else (the
+ * daemon's privileged helper): *dev and *ino identify the file, and
+ * ctl_server_stop leaves it alone.
+ */
+void
+ctl_server_disown(struct ctl_server *s, dev_t *dev, ino_t *ino)
+{
+	*dev = s->dev;
+	*ino = s->ino;
+	s->ino = 0;
 }
 
 void
@@ -677,9 +782,12 @@ ctl_client_request(const char *path, const char *line, char *reply,
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		int e = errno;
-		rc = certo_fail(CERTO_ENET, "cannot reach certo-responder at "
-		    "'%s': %s%s", path, strerror(e), e == EACCES ?
-		    " (is this user in the socket's group?)" : e == ENOENT ||
+		/* Permissions are a local problem (exit 4), not the network. */
+		rc = certo_fail(e == EACCES || e == EPERM ? CERTO_EIO : CERTO_ENET,
+		    "cannot reach certo-responder at '%s': %s%s", path,
+		    strerror(e), e == EACCES || e == EPERM ? " (a local "
+		    "permission problem: is this user in the socket's group, and "
+		    "may it search the socket's directory?)" : e == ENOENT ||
 		    e == ECONNREFUSED ? " (is certo-responder running?)" : "");
 		goto out;
 	}

@@ -38,13 +38,22 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *req,
 struct ctl_server;
 
 /*
- * Listen on the unix socket path (an existing socket file is replaced;
- * any other file is refused), chmod mode, chown to gid when gid is not
- * (gid_t)-1, and serve requests against tokens from its own thread.
- * Many clients at once; a slow or abusive client never blocks others.
+ * Listen on the unix socket path (a stale socket file is replaced; a
+ * live one, or any other file, is refused), with mode and, when gid is
+ * not (gid_t)-1, group gid from the moment it appears at path (made in
+ * a private directory next to it and moved into place), and serve
+ * requests against tokens from its own thread.  Many clients at once; a
+ * slow or abusive client never blocks others; out of descriptors, it
+ * stops accepting for a second instead of spinning.
  */
 int ctl_server_start(const char *path, mode_t mode, gid_t gid,
     struct token_table *tokens, struct ctl_server **out);
+/*
+ * The socket file's device and inode; from now on ctl_server_stop does
+ * not remove it (whoever asked does, e.g. after a privilege drop).
+ */
+void ctl_server_disown(struct ctl_server *s, dev_t *dev, ino_t *ino);
+/* Stop, close every client, remove the socket file if it is still ours. */
 void ctl_server_stop(struct ctl_server *s);
 
 /*

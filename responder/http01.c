@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +19,17 @@
 #include <unistd.h>
 
 #include "b64.h"
+#include "backend.h"
 #include "buf.h"
 #include "errors.h"
 #include "listen.h"
+#include "log.h"
 #include "tokens.h"
 
 #define PREFIX "/.well-known/acme-challenge/"
+#define ACCEPT_BURST 64
+#define BACKOFF_MS 250          /* out of descriptors: accept again after */
+#define WARN_EVERY_S 10         /* refused connections: one warning per period */
 
 struct http01_server {
 	struct MHD_Daemon *mhd;
@@ -29,10 +37,16 @@ struct http01_server {
 	struct MHD_Response *notfound;
 	struct MHD_Response *badmethod;
 	unsigned short port;
+	/* The accepting thread (acceptor()); MHD has no listening socket. */
+	int lfd;
+	int wake[2];                        /* http01_stop writes here */
+	pthread_t acceptor;
+	bool accepting;
+	time_t warn_at;                     /* acceptor thread only */
+	unsigned refused;
 	/* --http-redirect / --http-proxy (certo-responder), see fallback() */
 	int redirect_https;
-	struct sockaddr_storage proxy_sa;
-	socklen_t proxy_salen;              /* 0: no proxy */
+	struct backend *backend;            /* NULL: no proxy */
 };
 
 static int fallback_init(struct http01_server *s,
@@ -90,23 +104,120 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	return ret;
 }
 
+/* One warning per WARN_EVERY_S about connections we could not take. */
+static void
+warn_refused(struct http01_server *s, const char *why,
+    const struct sockaddr_storage *ss)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	time_t now = time(NULL);
+
+	s->refused++;
+	if (now < s->warn_at)
+		return;
+	if (ss != NULL && ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)ss)->sin_addr, ip, sizeof(ip));
+	else if (ss != NULL && ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr, ip, sizeof(ip));
+	log_warn("HTTP-01: refused %u connection(s), the last from %s: %s",
+	    s->refused, ip, why);
+	s->refused = 0;
+	s->warn_at = now + WARN_EVERY_S;
+}
+
+/*
+ * Accept what is waiting and hand it to libmicrohttpd, which applies the
+ * total and per-address limits (and closes what it refuses).  Returns
+ * true when out of descriptors or memory: stop accepting for a while.
+ */
+static bool
+accept_burst(struct http01_server *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		sl = sizeof(ss);
+		fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				warn_refused(s, strerror(errno), NULL);
+				return true;
+			}
+			return false;
+		}
+		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss, sl) !=
+		    MHD_YES)
+			warn_refused(s, errno == ENFILE ? "over the connection "
+			    "limits (total or per address)" : strerror(errno), &ss);
+	}
+	return false;
+}
+
+/* The accepting thread: poll, accept, pause BACKOFF_MS when starved. */
+static void *
+acceptor(void *arg)
+{
+	struct http01_server *s = arg;
+	struct pollfd p[2];
+	bool paused = false;
+	int r;
+
+	for (;;) {
+		p[0].fd = s->wake[0];
+		p[0].events = POLLIN;
+		p[0].revents = 0;
+		/* A negative descriptor is left out by poll(). */
+		p[1].fd = paused ? -1 : s->lfd;
+		p[1].events = POLLIN;
+		p[1].revents = 0;
+		r = poll(p, 2, paused ? BACKOFF_MS : -1);
+		if (r < 0 && errno != EINTR) {
+			log_error("HTTP-01: poll: %s", strerror(errno));
+			usleep(BACKOFF_MS * 1000);
+			continue;
+		}
+		if (p[0].revents)
+			break;
+		paused = false;
+		if (p[1].revents & POLLIN)
+			paused = accept_burst(s);
+	}
+	return NULL;
+}
+
 int
 http01_start(const struct http01_opts *o, struct token_table *tokens,
     struct http01_server **out)
 {
 	struct http01_server *s;
-	int fd = -1, rc;
+	sigset_t all, old;
+	unsigned threads = o->threads ? o->threads : 1;
+	int rc, e;
 	static char empty[] = "";
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CERTO_ENOMEM;
 	s->tokens = tokens;
+	s->lfd = s->wake[0] = s->wake[1] = -1;
 	if ((rc = fallback_init(s, o)) != 0)
 		goto fail;
-	if ((rc = listen_tcp(o->addr, o->port, "HTTP-01", "--http-port", &fd,
-	    &s->port)) != 0)
+	if ((rc = listen_tcp(o->addr, o->port, "HTTP-01", "--http-port",
+	    &s->lfd, &s->port)) != 0)
 		goto fail;
+	if (fcntl(s->lfd, F_SETFL, fcntl(s->lfd, F_GETFL) | O_NONBLOCK) != 0 ||
+	    pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		rc = certo_fail(CERTO_EBIND, "HTTP-01: %s", strerror(errno));
+		goto fail;
+	}
 	s->notfound = MHD_create_response_from_buffer(0, empty,
 	    MHD_RESPMEM_PERSISTENT);
 	s->badmethod = MHD_create_response_from_buffer(0, empty,
@@ -118,26 +229,35 @@ http01_start(const struct http01_opts *o, struct token_table *tokens,
 	MHD_add_response_header(s->badmethod, MHD_HTTP_HEADER_ALLOW,
 	    "GET, HEAD");
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL, 0, NULL, NULL, on_request, s,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL,
+	    NULL, on_request, s,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_conns ?
 	    o->max_conns : 1024),
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ?
 	    o->timeout_s : 10),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ?
-	    o->threads : 1),
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_END);
 	if (s->mhd == NULL) {
 		rc = certo_fail(CERTO_EBIND, "cannot start the HTTP-01 server on "
 		    "port %u", s->port);
 		goto fail;
 	}
+	/* Signals stay with the caller's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&s->acceptor, NULL, acceptor, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0) {
+		rc = certo_fail(CERTO_ENOMEM, "cannot start the HTTP-01 accept "
+		    "thread: %s", strerror(e));
+		goto fail;
+	}
+	s->accepting = true;
 	*out = s;
 	return 0;
 fail:
-	if (fd >= 0 && s->mhd == NULL)
-		close(fd);
 	http01_stop(s);
 	return rc;
 }
@@ -153,12 +273,24 @@ http01_stop(struct http01_server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->accepting) {
+		if (write(s->wake[1], "x", 1) < 0)
+			log_debug("HTTP-01: wake: %s", strerror(errno));
+		pthread_join(s->acceptor, NULL);
+	}
+	if (s->lfd >= 0)
+		close(s->lfd);
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
+	if (s->wake[0] >= 0)
+		close(s->wake[0]);
+	if (s->wake[1] >= 0)
+		close(s->wake[1]);
 	if (s->notfound)
 		MHD_destroy_response(s->notfound);
 	if (s->badmethod)
 		MHD_destroy_response(s->badmethod);
+	backend_free(s->backend);
 	free(s);
 }
 
@@ -174,43 +306,16 @@ http01_stop(struct http01_server *s)
 #define FWD_MAX (1024 * 1024 + 16384)
 #define FWD_MAX_REQUEST 16384
 #define FWD_TIMEOUT_S 10
+#define FWD_RESOLVE_MS 5000     /* part of the first FWD_TIMEOUT_S */
 
 static int
 fallback_init(struct http01_server *s, const struct http01_opts *o)
 {
-	struct addrinfo hints, *ai = NULL;
-	char host[256], *port;
-	int e;
-
 	s->redirect_https = o->redirect_https;
 	if (o->proxy == NULL)
 		return 0;
-	if (strlen(o->proxy) >= sizeof(host))
-		return certo_fail(CERTO_ECONFIG, "--http-proxy: address too long");
-	strcpy(host, o->proxy);
-	if ((port = strrchr(host, ':')) == NULL || port[1] == '\0')
-		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': expected "
-		    "HOST:PORT", o->proxy);
-	*port++ = '\0';
-	if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-		port[-2] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, port, &hints, &ai)) != 0)
-		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': %s",
-		    o->proxy, gai_strerror(e));
-	if (ai->ai_addrlen > sizeof(s->proxy_sa)) {
-		freeaddrinfo(ai);
-		return certo_fail(CERTO_ECONFIG, "--http-proxy '%s': bad address",
-		    o->proxy);
-	}
-	memcpy(&s->proxy_sa, ai->ai_addr, ai->ai_addrlen);
-	s->proxy_salen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
+	/* The name is looked up when a request needs it (backend.h). */
+	return backend_new(o->proxy, "--http-proxy", NULL, NULL, &s->backend);
 }
 
 /* Append s percent-encoding all but unreserved bytes and those in keep. */
@@ -379,16 +484,23 @@ fwd_exchange(const struct http01_server *s, const struct certo_buf *req,
 {
 	struct pollfd p;
 	time_t end = time(NULL) + FWD_TIMEOUT_S;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	char chunk[16384];
 	size_t sent = 0;
 	ssize_t r;
 	int fd, rc = 0, left;
 
-	if ((fd = socket(s->proxy_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	if ((rc = backend_wait(s->backend, FWD_RESOLVE_MS, &sa, &salen)) != 0) {
+		log_debug("HTTP-01: %s", certo_errmsg());
+		certo_errclear();
+		return rc;
+	}
+	if ((fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0)
 		return CERTO_ENET;
-	if (connect(fd, (const struct sockaddr *)&s->proxy_sa,
-	    s->proxy_salen) != 0 && errno != EINPROGRESS) {
+	if (connect(fd, (const struct sockaddr *)&sa, salen) != 0 &&
+	    errno != EINPROGRESS) {
 		rc = CERTO_ENET;
 		goto out;
 	}
@@ -434,12 +546,56 @@ out:
 	return rc;
 }
 
-/* Turn the backend's HTTP/1.x answer in raw into an MHD response. */
+/* Never called: a HEAD answer has no body. */
+static ssize_t
+no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
 static enum MHD_Result
-relay(struct MHD_Connection *conn, struct certo_buf *raw)
+copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	(void)kind;
+	MHD_add_response_header(cls, key, value);
+	return MHD_YES;
+}
+
+/*
+ * The answer to a HEAD with the backend's Content-Length: libmicrohttpd
+ * writes the length of the response object (and refuses a Content-Length
+ * header of ours), so the headers move to an object of that size whose
+ * body is never read.  Frees resp; NULL when out of memory.
+ */
+static struct MHD_Response *
+head_response(struct MHD_Response *resp, const char *length)
+{
+	struct MHD_Response *h;
+
+	h = MHD_create_response_from_callback(strtoull(length, NULL, 10),
+	    4096, no_body, NULL, NULL);
+	if (h != NULL)
+		MHD_get_response_headers(resp, copy_header, h);
+	MHD_destroy_response(resp);
+	return h;
+}
+
+/*
+ * Turn the backend's HTTP/1.x answer in raw into an MHD response.  The
+ * body's length is what the backend sent before closing, except for
+ * HEAD, whose answer has no body: there the backend's Content-Length is
+ * relayed as it is (the length a GET would have).
+ */
+static enum MHD_Result
+relay(struct MHD_Connection *conn, struct certo_buf *raw, bool head)
 {
 	struct MHD_Response *resp = NULL;
-	char *line, *eol, *body, *colon, *v;
+	char *line, *eol, *body, *colon, *v, *length = NULL;
 	unsigned status;
 	enum MHD_Result ret;
 
@@ -468,11 +624,24 @@ relay(struct MHD_Connection *conn, struct certo_buf *raw)
 		*colon = '\0';
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
+		if (head && strcasecmp(line, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+			/* Two different lengths: the answer is not trustworthy. */
+			if (*v == '\0' || strspn(v, "0123456789") != strlen(v) ||
+			    strlen(v) > 18 || (length != NULL &&
+			    strcmp(length, v) != 0)) {
+				MHD_destroy_response(resp);
+				return answer_empty(conn, MHD_HTTP_BAD_GATEWAY, NULL,
+				    NULL);
+			}
+			length = v;
+		}
 		if (!hop_header(line, strlen(line)) &&
 		    strcasecmp(line, MHD_HTTP_HEADER_DATE) != 0)
 			MHD_add_response_header(resp, line, v);
 		line = eol != NULL ? eol + 2 : NULL;
 	}
+	if (length != NULL && (resp = head_response(resp, length)) == NULL)
+		return MHD_NO;
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -522,7 +691,7 @@ forward(struct http01_server *s, struct MHD_Connection *conn,
 	else if (fwd_exchange(s, &req, &raw) != 0)
 		ret = answer_empty(conn, MHD_HTTP_BAD_GATEWAY, NULL, NULL);
 	else
-		ret = relay(conn, &raw);
+		ret = relay(conn, &raw, strcmp(method, MHD_HTTP_METHOD_HEAD) == 0);
 	buf_free(&req);
 	buf_free(&raw);
 	return ret;
@@ -532,7 +701,7 @@ static enum MHD_Result
 fallback(struct http01_server *s, struct MHD_Connection *conn,
     const char *url, const char *method)
 {
-	if (s->proxy_salen != 0)
+	if (s->backend != NULL)
 		return forward(s, conn, url, method);
 	if (s->redirect_https)
 		return redirect(conn, url);

@@ -2,7 +2,9 @@
  * HTTP-01 responder on libmicrohttpd: GET/HEAD of
  * /.well-known/acme-challenge/<token> answers the key authorization
  * from a token table as application/octet-stream; everything else 404
- * (405 for other methods).  Request bodies are never parsed.
+ * (405 for other methods).  Request bodies are never parsed.  Our own
+ * thread accepts connections and hands them to libmicrohttpd, so that
+ * running out of descriptors pauses accepting instead of spinning.
  */
 #ifndef CERTO_HTTP01_H
 #define CERTO_HTTP01_H
@@ -14,14 +16,16 @@ struct http01_opts {
 	const char *addr;          /* NULL: all addresses (IPv6 dual-stack) */
 	unsigned short port;
 	unsigned max_conns;        /* 0: 1024 */
-	unsigned timeout_s;        /* per connection, 0: 10 */
+	unsigned max_per_ip;       /* connections from one address, 0: no cap */
+	unsigned timeout_s;        /* idle time per connection, 0: 10 */
 	unsigned threads;          /* polling threads, 0: 1 */
 	/*
 	 * certo-responder: GET/HEAD outside /.well-known/acme-challenge/
 	 * get, instead of a 404, a 301 to https://<Host><path>[?query]
 	 * (redirect_https), or the answer of the backend proxy ("host:port",
-	 * HTTP/1.0, answers up to 1 MiB within 10 s, else 502; it wins over
-	 * redirect_https).  Zeroed: 404 as before.
+	 * resolved lazily (backend.h), HTTP/1.0, answers up to 1 MiB within
+	 * 10 s, else 502; it wins over redirect_https).  Zeroed: 404 as
+	 * before.
 	 */
 	int redirect_https;
 	const char *proxy;

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "alpncert.h"
+#include "backend.h"
+#include "connlimit.h"
 #include "errors.h"
 #include "listen.h"
 #include "log.h"
@@ -49,6 +51,7 @@
 #define MAX_EVENTS 64
 #define ACCEPT_BURST 64
 #define RECORD_MAX 16384    /* TLSPlaintext.length limit (RFC 8446 5.1) */
+#define WARN_EVERY_MS 10000 /* refused connections: one warning per period */
 
 /* The ClientHello read so far becomes the first bytes for the backend. */
 _Static_assert(SPLICE_BUF >= TLSALPN01_MAX_HELLO, "splice buffer too small");
@@ -58,7 +61,7 @@ _Static_assert(SPLICE_BUF >= TLSALPN01_MAX_HELLO, "splice buffer too small");
 #define ALERT_UNRECOGNIZED_NAME 112
 #define ALERT_NO_APPLICATION_PROTOCOL 120
 
-enum ep_kind { EP_LISTEN, EP_WAKE, EP_CLIENT, EP_BACKEND };
+enum ep_kind { EP_LISTEN, EP_WAKE, EP_RESOLVED, EP_CLIENT, EP_BACKEND };
 
 struct conn;
 
@@ -75,6 +78,7 @@ enum conn_state {
 	ST_TLS,             /* GnuTLS handshake, validation certificate */
 	ST_BYE,             /* sending close_notify */
 	ST_DRAIN,           /* our side shut; waiting for the peer's FIN */
+	ST_RESOLVE,         /* proxy: waiting for the backend's address */
 	ST_CONNECT,         /* proxy: connecting to the backend */
 	ST_SPLICE,          /* proxy: copying bytes both ways */
 	ST_DEAD,            /* closed; freed after this batch of events */
@@ -103,6 +107,7 @@ struct conn {
 	struct tlsalpn01_server *srv;
 	enum conn_state state;
 	struct ep cl, be;   /* client, backend */
+	struct connlimit_key key;   /* counted in srv->limit under this */
 	int64_t deadline;   /* monotonic ms */
 	unsigned char *in;  /* ClientHello bytes read so far */
 	size_t inlen, incap;
@@ -123,11 +128,13 @@ struct tlsalpn01_server {
 	int rsa;
 	int epfd;
 	struct ep lis, wake;
+	struct ep resolved; /* eventfd: the backend resolver finished a lookup */
 	int paused;         /* out of descriptors: accept again next tick */
+	struct connlimit *limit;
+	int64_t warn_at;    /* next warning about refused connections */
+	unsigned refused;   /* refused since the last warning */
 	gnutls_priority_t prio;
-	int has_proxy;
-	struct sockaddr_storage proxy;
-	socklen_t proxylen;
+	struct backend *backend;    /* --tls-proxy, or NULL */
 	pthread_t thread;
 	int running;
 	struct conn *conns; /* live */
@@ -564,6 +571,7 @@ conn_close(struct conn *c)
 	c->prev = NULL;
 	s->dead = c;
 	s->nconns--;
+	connlimit_release(s->limit, &c->key);
 	/* close() also takes the descriptors out of the epoll set. */
 	if (c->cl.fd >= 0)
 		close(c->cl.fd);
@@ -889,23 +897,54 @@ connect_step(struct conn *c)
 	splice_step(c);
 }
 
+/* Connect to the backend once its address is known. */
 static void
-proxy_begin(struct conn *c)
+proxy_connect(struct conn *c)
 {
 	struct tlsalpn01_server *s = c->srv;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	int fd;
 
-	c->up.buf = malloc(SPLICE_BUF);
-	c->down.buf = malloc(SPLICE_BUF);
-	fd = socket(s->proxy.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (c->up.buf == NULL || c->down.buf == NULL || fd < 0) {
-		if (fd >= 0)
-			close(fd);
+	if (backend_get(s->backend, &sa, &salen) != 0) {
+		/* Asked for; EP_RESOLVED brings us back, the deadline ends it. */
+		c->state = ST_RESOLVE;
+		return;
+	}
+	if ((fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		log_debug("TLS-ALPN-01: proxy backend: socket: %s",
+		    strerror(errno));
 		conn_close(c);
 		return;
 	}
 	c->be.fd = fd;
+	if (connect(fd, (struct sockaddr *)&sa, salen) == 0) {
+		connect_step(c);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		log_debug("TLS-ALPN-01: proxy backend %s: %s",
+		    backend_spec(s->backend), strerror(errno));
+		conn_close(c);
+		return;
+	}
+	c->state = ST_CONNECT;
+	if (ep_set(s, &c->be, EPOLLOUT) != 0)
+		conn_close(c);
+}
+
+static void
+proxy_begin(struct conn *c)
+{
+	struct tlsalpn01_server *s = c->srv;
+
+	c->up.buf = malloc(SPLICE_BUF);
+	c->down.buf = malloc(SPLICE_BUF);
+	if (c->up.buf == NULL || c->down.buf == NULL) {
+		conn_close(c);
+		return;
+	}
 	/* The ClientHello goes first, exactly as it came. */
 	memcpy(c->up.buf, c->in, c->inlen);
 	c->up.end = c->inlen;
@@ -915,18 +954,34 @@ proxy_begin(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	if (connect(fd, (struct sockaddr *)&s->proxy, s->proxylen) == 0) {
-		connect_step(c);
-		return;
+	proxy_connect(c);
+}
+
+/* A lookup finished: connections waiting for the address go on. */
+static void
+resolved(struct tlsalpn01_server *s)
+{
+	struct conn *c, *next;
+	uint64_t v;
+
+	while (read(s->resolved.fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == ST_RESOLVE)
+			proxy_connect(c);
 	}
-	if (errno != EINPROGRESS) {
-		log_debug("TLS-ALPN-01: proxy backend: %s", strerror(errno));
-		conn_close(c);
-		return;
-	}
-	c->state = ST_CONNECT;
-	if (ep_set(s, &c->be, EPOLLOUT) != 0)
-		conn_close(c);
+}
+
+/* Called by the resolver thread after each lookup. */
+static void
+resolved_notify(void *arg)
+{
+	struct tlsalpn01_server *s = arg;
+	uint64_t one = 1;
+
+	while (write(s->resolved.fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
 }
 
 /* ---- reading the ClientHello and deciding ---- */
@@ -945,7 +1000,7 @@ decide(struct conn *c)
 	memset(ka, 0, sizeof(ka));
 	if (ours)
 		tls_begin(c);
-	else if (s->has_proxy)
+	else if (s->backend != NULL)
 		proxy_begin(c);
 	else
 		refuse(c, !h->alpn ? ALERT_HANDSHAKE_FAILURE : h->acme ?
@@ -995,39 +1050,76 @@ peek_step(struct conn *c)
 	conn_close(c);
 }
 
+/* One warning per WARN_EVERY_MS about refused connections. */
+static void
+warn_refused(struct tlsalpn01_server *s, enum connlimit_verdict v,
+    const struct connlimit_key *key)
+{
+	char addr[64];
+	int64_t now = now_ms();
+
+	s->refused++;
+	if (now < s->warn_at)
+		return;
+	connlimit_key_str(key, addr, sizeof(addr));
+	if (v == CONNLIMIT_ADDR)
+		log_warn("TLS-ALPN-01: refused %u connection(s), the last from "
+		    "%s, which has %u open (--max-conns-per-ip)", s->refused,
+		    addr, connlimit_count(s->limit, key));
+	else
+		log_warn("TLS-ALPN-01: refused %u connection(s): %u open "
+		    "(--max-conns)", s->refused, connlimit_total(s->limit));
+	s->refused = 0;
+	s->warn_at = now + WARN_EVERY_MS;
+}
+
 static void
 accept_some(struct tlsalpn01_server *s)
 {
+	struct sockaddr_storage ss;
+	struct connlimit_key key;
+	enum connlimit_verdict v;
+	socklen_t sl;
 	struct conn *c;
-	int fd;
+	int fd, one = 1;
 
 	for (int i = 0; i < ACCEPT_BURST; i++) {
-		fd = accept4(s->lis.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0) {
-			/* A TLS flight is several small records: send each at
-			 * once instead of waiting for the peer's delayed ACK. */
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		}
+		sl = sizeof(ss);
+		fd = accept4(s->lis.fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Stop spinning on the listener until next tick. */
-				log_warn("TLS-ALPN-01: accept: %s", strerror(errno));
+				/* Stop polling the listener until the next tick. */
+				if (now_ms() >= s->warn_at) {
+					log_warn("TLS-ALPN-01: accept: %s; pausing",
+					    strerror(errno));
+					s->warn_at = now_ms() + WARN_EVERY_MS;
+				}
 				if (ep_set(s, &s->lis, 0) == 0)
 					s->paused = 1;
 			}
 			return;
 		}
-		if (s->nconns >= s->max_conns ||
-		    (c = calloc(1, sizeof(*c))) == NULL) {
+		if ((v = connlimit_acquire(s->limit, (struct sockaddr *)&ss, sl,
+		    &key)) != CONNLIMIT_OK) {
+			close(fd);
+			warn_refused(s, v, &key);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			connlimit_release(s->limit, &key);
 			close(fd);
 			continue;
 		}
+		/* A TLS flight is several small records: send each at once
+		 * instead of waiting for the peer's delayed ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->srv = s;
 		c->state = ST_PEEK;
+		c->key = key;
 		c->cl.kind = EP_CLIENT;
 		c->cl.fd = fd;
 		c->cl.c = c;
@@ -1036,6 +1128,7 @@ accept_some(struct tlsalpn01_server *s)
 		c->be.c = c;
 		c->deadline = now_ms() + (int64_t)s->timeout_s * 1000;
 		if (ep_set(s, &c->cl, EPOLLIN) != 0) {
+			connlimit_release(s->limit, &key);
 			close(fd);
 			free(c);
 			continue;
@@ -1064,6 +1157,8 @@ conn_event(struct conn *c, struct ep *e)
 	case ST_DRAIN:
 		drain_step(c);
 		break;
+	case ST_RESOLVE:
+		break;
 	case ST_CONNECT:
 		if (e == &c->be)
 			connect_step(c);
@@ -1085,7 +1180,11 @@ expire(struct tlsalpn01_server *s, int64_t now)
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->deadline <= now) {
-			log_debug("TLS-ALPN-01: connection timed out");
+			if (c->state == ST_RESOLVE)
+				log_debug("TLS-ALPN-01: proxy backend %s did not "
+				    "resolve in time", backend_spec(s->backend));
+			else
+				log_debug("TLS-ALPN-01: connection timed out");
 			conn_close(c);
 		}
 	}
@@ -1110,6 +1209,8 @@ loop(void *arg)
 			struct ep *e = ev[i].data.ptr;
 			if (e->kind == EP_WAKE)
 				stop = 1;
+			else if (e->kind == EP_RESOLVED)
+				resolved(s);
 			else if (e->kind == EP_LISTEN)
 				accept_some(s);
 			else
@@ -1129,52 +1230,6 @@ loop(void *arg)
 		}
 	}
 	return NULL;
-}
-
-/* "host:port" or "[v6]:port" into s->proxy. */
-static int
-proxy_resolve(struct tlsalpn01_server *s, const char *spec)
-{
-	struct addrinfo hints, *ai = NULL;
-	char host[256];
-	const char *colon, *h = spec, *hend;
-	int e;
-
-	if (spec[0] == '[') {
-		h = spec + 1;
-		if ((hend = strchr(h, ']')) == NULL || hend[1] != ':')
-			goto bad;
-		colon = hend + 1;
-	} else {
-		if ((colon = strrchr(spec, ':')) == NULL ||
-		    memchr(spec, ':', (size_t)(colon - spec)) != NULL)
-			goto bad;
-		hend = colon;
-	}
-	if (hend == h || (size_t)(hend - h) >= sizeof(host) ||
-	    colon[1] == '\0')
-		goto bad;
-	memcpy(host, h, (size_t)(hend - h));
-	host[hend - h] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((e = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
-		return certo_fail(CERTO_ENET, "cannot resolve the TLS-ALPN-01 "
-		    "proxy backend '%s': %s", spec, gai_strerror(e));
-	if (ai->ai_addrlen > sizeof(s->proxy)) {
-		freeaddrinfo(ai);
-		goto bad;
-	}
-	memcpy(&s->proxy, ai->ai_addr, ai->ai_addrlen);
-	s->proxylen = ai->ai_addrlen;
-	s->has_proxy = 1;
-	freeaddrinfo(ai);
-	return 0;
-bad:
-	return certo_fail(CERTO_EUSAGE, "invalid TLS-ALPN-01 proxy backend "
-	    "'%s': expected host:port or [address]:port", spec);
 }
 
 /*
@@ -1201,7 +1256,16 @@ tlsalpn01_start(const struct tlsalpn01_opts *o, struct token_table *tokens,
 	s->lis.fd = -1;
 	s->wake.kind = EP_WAKE;
 	s->wake.fd = -1;
-	if (o->proxy && (rc = proxy_resolve(s, o->proxy)) != 0)
+	s->resolved.kind = EP_RESOLVED;
+	s->resolved.fd = -1;
+	if ((rc = connlimit_new(s->max_conns, o->max_per_ip, &s->limit)) != 0)
+		goto fail;
+	if ((s->resolved.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		rc = certo_fail(CERTO_EIO, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (o->proxy && (rc = backend_new(o->proxy, "--tls-proxy",
+	    resolved_notify, s, &s->backend)) != 0)
 		goto fail;
 	if ((ret = gnutls_priority_init(&s->prio, PRIORITY, NULL)) < 0) {
 		rc = certo_fail(CERTO_ETLS, "TLS priority string: %s",
@@ -1216,7 +1280,8 @@ tlsalpn01_start(const struct tlsalpn01_opts *o, struct token_table *tokens,
 	    (s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->wake.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
 	    ep_set(s, &s->lis, EPOLLIN) != 0 ||
-	    ep_set(s, &s->wake, EPOLLIN) != 0) {
+	    ep_set(s, &s->wake, EPOLLIN) != 0 ||
+	    ep_set(s, &s->resolved, EPOLLIN) != 0) {
 		rc = certo_fail(CERTO_EBIND, "cannot start the TLS-ALPN-01 "
 		    "server: %s", strerror(errno));
 		goto fail;
@@ -1264,6 +1329,8 @@ tlsalpn01_stop(struct tlsalpn01_server *s)
 			;
 		pthread_join(s->thread, NULL);
 	}
+	/* Before the eventfd its notify writes to is closed. */
+	backend_free(s->backend);
 	while (s->conns != NULL)
 		conn_close(s->conns);
 	reap_dead(s);
@@ -1275,9 +1342,12 @@ tlsalpn01_stop(struct tlsalpn01_server *s)
 		close(s->lis.fd);
 	if (s->wake.fd >= 0)
 		close(s->wake.fd);
+	if (s->resolved.fd >= 0)
+		close(s->resolved.fd);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->prio)
 		gnutls_priority_deinit(s->prio);
+	connlimit_free(s->limit);
 	free(s);
 }

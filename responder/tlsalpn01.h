@@ -7,7 +7,9 @@
  * SHA-256(key authorization).  Anything else gets a handshake alert,
  * or, in proxy mode, is spliced byte-for-byte to a backend after
  * peeking at the ClientHello without terminating TLS (as ualpn does).
- * TLS 1.2/1.3 only, no session tickets.  One event-loop thread.
+ * TLS 1.2/1.3 only, no session tickets.  One event-loop thread; at most
+ * max_conns connections, max_per_ip of them from one address; accept()
+ * pauses for a tick when descriptors run out.
  */
 #ifndef CERTO_TLSALPN01_H
 #define CERTO_TLSALPN01_H
@@ -21,9 +23,11 @@ struct tlsalpn01_opts {
 	const char *addr;        /* NULL: all addresses */
 	unsigned short port;
 	unsigned max_conns;      /* 0: 1024 */
-	unsigned timeout_s;      /* hello+handshake (and backend connect)
-	                            timeout, 0: 10; spliced: 300 s idle */
-	const char *proxy;       /* "host:port" backend for other TLS, or NULL */
+	unsigned max_per_ip;     /* connections from one address, 0: no cap */
+	unsigned timeout_s;      /* hello+handshake (and backend lookup and
+	                            connect) timeout, 0: 10; spliced: 300 s idle */
+	const char *proxy;       /* "host:port" backend for other TLS, or NULL;
+	                            resolved lazily (backend.h) */
 	int rsa;                 /* validation key RSA-2048 instead of P-256 */
 };
 

@@ -326,3 +326,22 @@ certificate_leaf_der_b64(const struct certo_chain *c, char **out)
 	gnutls_x509_crt_deinit(crt);
 	return rc;
 }
+
+bool
+certificate_must_staple(const struct certo_chain *c)
+{
+	gnutls_x509_crt_t crt;
+	unsigned char buf[64];
+	size_t len = sizeof(buf);
+	bool yes;
+
+	if (leaf_crt(c, &crt) != 0) {
+		certo_errclear();
+		return false;
+	}
+	/* id-pe-tlsfeature (RFC 7633), the extension --must-staple asks for. */
+	yes = gnutls_x509_crt_get_extension_by_oid(crt, "1.3.6.1.5.5.7.1.24", 0,
+	    buf, &len, NULL) >= 0 || len > sizeof(buf);
+	gnutls_x509_crt_deinit(crt);
+	return yes;
+}

@@ -52,3 +52,6 @@ int certificate_ari_id(const struct certo_chain *c, char **out);
 int certificate_leaf_der_b64(const struct certo_chain *c, char **out);
 
 #endif
+/* True if the leaf carries the TLS Feature extension (OCSP must-staple). */
+bool certificate_must_staple(const struct certo_chain *c);
+

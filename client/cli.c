@@ -51,6 +51,8 @@ static const struct {
 	{ "deactivate-authz", VERB_DEACTIVATE, V_DEACTIVATE, "URL|NAME", 1,
 	  "deactivate an authorization (by URL, or the saved one for NAME)" },
 };
+	{ "ratelimit", VERB_RATELIMIT, V_RATELIMIT, "", 0,
+	  "show what the CA rate-limited and until when (--clear forgets it)" },
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 void
@@ -722,6 +724,9 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		    "FILE");
 	return 0;
 }
+		case CLI_OPT_CLEAR:
+			cli->clear = true;
+			break;
 
 int
 cli_check_challenges(struct certo_cli *cli)

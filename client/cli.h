@@ -23,6 +23,7 @@
 #define V_LIST 0x040
 #define V_DELETE 0x080
 #define V_DEACTIVATE 0x100
+#define V_RATELIMIT 0x200
 #define V_CHALL (V_ISSUE | V_AUTHORIZE)
 #define V_NEWACCT (V_ISSUE | V_AUTHORIZE | V_ACCOUNT)
 
@@ -146,7 +147,9 @@
 	    "unspecified, keyCompromise, affiliationChanged, superseded, "    \
 	    "cessationOfOperation")                                          \
 	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                          \
-	    "account import: a manuale account.json")
+	    "account import: a manuale account.json")                        \
+	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT,                              \
+	    "forget what the CA rate-limited, so that certo asks it again")
 
 enum cli_opt {
 	CLI_OPT__FIRST = 256,
@@ -184,6 +187,7 @@ struct certo_cli {
 	const char *tls_addr;
 	unsigned short tls_port;
 	const char *responder;        /* control socket path, or NULL */
+	VERB_RATELIMIT,
 	enum chall_type challenges[3]; /* preference order */
 	size_t nchallenges;
 	bool manual;
@@ -231,6 +235,8 @@ int cli_add_name(struct certo_cli *cli, const char *arg);
 /*
  * Check the challenge options of issue/authorize (also after a stored
  * configuration was loaded for renew).
+	bool clear;                   /* ratelimit --clear */
+	const char *dry_run_server;   /* renew --dry-run-server URL */
  */
 int cli_check_challenges(struct certo_cli *cli);
 /* Parse "+7d" or "2026-01-02T03:04:05Z" (RFC 3339) into *out. */

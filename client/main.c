@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "issue.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "renew.h"
 #include "revoke.h"
 #include "sig.h"
@@ -88,6 +89,9 @@ main(int argc, char **argv)
 		break;
 	case VERB_DELETE:
 		rc = delete_run(&cli);
+		break;
+	case VERB_RATELIMIT:
+		rc = ratelimit_run(&cli);
 		break;
 	default:
 		break;

@@ -18,6 +18,7 @@
 #include "issue.h"
 #include "log.h"
 #include "renewalinfo.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "sig.h"
 #include "store.h"
@@ -462,6 +463,9 @@ list_run(const struct certo_cli *cli)
 		json_object_object_add(o, "names", a);
 		json_object_object_add(o, "not_after", json_object_new_string(t));
 		json_object_object_add(o, "days_left", json_object_new_int64(days));
+		/* This run's settings, not the stored ones. */
+		due[i]->cfg.cli.force = cli->force;
+		due[i]->cfg.cli.ca_timeout_s = cli->ca_timeout_s;
 		json_object_object_add(o, "key_type",
 		    json_object_new_string(s.chain.key_desc));
 		json_object_object_add(o, "server",
@@ -519,3 +523,33 @@ delete_run(const struct certo_cli *cli)
 	free(state);
 	return rc;
 }
+/* A remembered rate limit on the names of s (ratelimit.h), if any. */
+static void
+list_ratelimit(const char *state, const struct stored *s,
+    struct json_object *o, bool json)
+{
+	struct ratelimit *r = NULL;
+	char *ca_id = NULL, w[32];
+	size_t n = 0;
+	time_t until;
+
+	if (account_ca_id(s->cfg.cli.server, &ca_id) != 0 ||
+	    ratelimit_load(state, ca_id, &r, &n) != 0) {
+		certo_errclear();
+		goto out;
+	}
+	if ((until = ratelimit_for_names(r, n, s->cfg.cli.names,
+	    s->cfg.cli.nnames)) == 0)
+		goto out;
+	ratelimit_when(until, w, sizeof(w));
+	json_object_object_add(o, "rate_limited_until",
+	    json_object_new_string(w));
+	if (!json)
+		printf("  limit:   the CA rate-limited new orders until %s "
+		    "(certo ratelimit)\n", w);
+out:
+	ratelimit_free_all(r, n);
+	free(ca_id);
+}
+
+		list_ratelimit(state, &s, o, cli->json);

@@ -223,3 +223,31 @@ out:
 	problem_free(&local);
 	return rc;
 }
+/*
+ * A request signed with a stored account that the CA no longer accepts
+ * (deactivated, or unknown to it) fails the same way forever: say so,
+ * and what to do, instead of the CA's bare "unauthorized".
+ */
+static int
+account_refused(const struct certo_problem *prob, int rc)
+{
+	char shown[512];
+	bool gone = problem_is(prob, "accountDoesNotExist");
+	bool deact = problem_is(prob, "unauthorized") && prob->detail != NULL &&
+	    strstr(prob->detail, "deactivated") != NULL;
+
+	if (!gone && !deact)
+		return rc;
+	log_sanitize(shown, sizeof(shown), prob->detail ? prob->detail : "",
+	    (size_t)-1);
+	certo_errclear();
+	return certo_fail(CERTO_ENOACCOUNT, "the CA %s the stored account "
+	    "(\"%s\"): a %s account cannot be used again; move "
+	    "accounts/<CA>/ in the state directory aside and run certo again "
+	    "(or 'certo account register') to register a new account",
+	    deact ? "says it has deactivated" : "does not know", shown,
+	    deact ? "deactivated" : "lost");
+}
+
+		if (req->kid != NULL)
+			rc = account_refused(prob, rc);

@@ -2,6 +2,7 @@
 #include "authz.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,13 +197,19 @@ authz_check_ident(const struct certo_identifier *id, bool wildcard,
 		why = "an identifier type certo does not know";
 		goto bad;
 	}
-	/* RFC 8555 7.1.4: the value has no "*."; "wildcard" says so. */
-	if (!domain_valid(v, !wildcard, &why))
+	/* RFC 8555 7.1.4: the value has no "*."; "wildcard" says so.  DNS
+	 * names compare without case. */
+	if (strlen(v) > DOMAIN_MAX) {
+		why = "too long";
 		goto bad;
-	if (wildcard)
-		snprintf(want, sizeof(want), "*.%s", v);
-	else
-		snprintf(want, sizeof(want), "%s", v);
+	}
+	snprintf(want, sizeof(want), "%s", wildcard ? "*." : "");
+	for (size_t i = 0, o = strlen(want); v[i] != '\0'; i++, o++) {
+		want[o] = (char)tolower((unsigned char)v[i]);
+		want[o + 1] = '\0';
+	}
+	if (!domain_valid(want + (wildcard ? 2 : 0), !wildcard, &why))
+		goto bad;
 	for (size_t i = 0; i < n; i++) {
 		is_ip = inet_pton(AF_INET, names[i], ip) == 1 ||
 		    inet_pton(AF_INET6, names[i], ip) == 1;

@@ -566,7 +566,14 @@ store_authz_load(const char *state, const char *ca_id, const char *name,
 	int rc;
 
 	*url = NULL;
-	if (n == NULL)
+	/* The caller passes a validated name; a path never comes of it. */
+	if (*name == '\0' || *name == '.' || strchr(name, '/') != NULL) {
+		char shown[128];
+		return certo_fail(CERTO_EIDENT, "refusing to save an "
+		    "authorization under the name \"%s\"", log_sanitize(shown,
+		    sizeof(shown), name, (size_t)-1));
+	}
+	if ((n = set_name(name)) == NULL)
 		return CERTO_ENOMEM;
 	if ((rc = small_json_path(state, "authz", ca_id, n, &dir, &path)) != 0)
 		goto out;

@@ -1,6 +1,7 @@
 /* Authorization objects (client/authz.h), RFC 8555 section 7.1.4. */
 #include "testutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,60 @@ test_identifier(void **state)
 	authz_identifier_free(NULL);
 }
 
+/* authz_check_ident: the CA's identifier must be one that was ordered. */
+static void
+test_check_ident(void **state)
+{
+	char n0[] = "example.com", n1[] = "*.example.com", n2[] = "192.0.2.1",
+	    n3[] = "2001:db8::1";
+	char *names[] = { n0, n1, n2, n3 };
+	char t_dns[] = "dns", t_ip[] = "ip", v_apex[] = "example.com",
+	    v_upper[] = "EXAMPLE.com", v_v6[] = "2001:0db8:0:0::1",
+	    v_v4[] = "192.0.2.1";
+	struct certo_identifier id = { t_dns, v_apex };
+	size_t k = 99;
+
+	(void)state;
+	assert_int_equal(authz_check_ident(&id, false, names, 4, &k), 0);
+	assert_int_equal(k, 0);
+	/* The wildcard authorization carries the base name (RFC 8555 7.1.4). */
+	assert_int_equal(authz_check_ident(&id, true, names, 4, &k), 0);
+	assert_int_equal(k, 1);
+	id.value = v_upper;
+	assert_int_equal(authz_check_ident(&id, false, names, 4, &k), 0);
+	/* Addresses compare as addresses, not strings. */
+	id.type = t_ip;
+	id.value = v_v6;
+	assert_int_equal(authz_check_ident(&id, false, names, 4, &k), 0);
+	assert_int_equal(k, 3);
+	id.value = v_v4;
+	assert_int_equal(authz_check_ident(&id, false, names, 4, &k), 0);
+	assert_int_equal(k, 2);
+	/* Refused: not ordered, traversal, control bytes, odd types. */
+	const struct { const char *type, *value; bool wild; } bad[] = {
+		{ "dns", "evil.example.net", false },
+		{ "dns", "../../../../../../tmp/x", false },
+		{ "dns", "..", false },
+		{ "dns", "a/b.example.com", false },
+		{ "dns", "example.com\x1b[2J", false },
+		{ "dns", "", false },
+		{ "dns", "*.example.com", true },
+		{ "ip", "192.0.2.2", false },
+		{ "ip", "example.com", false },
+		{ "ip", "192.0.2.1", true },
+		{ "email", "example.com", false },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		id.type = (char *)(uintptr_t)bad[i].type;
+		id.value = (char *)(uintptr_t)bad[i].value;
+		assert_int_equal(authz_check_ident(&id, bad[i].wild, names, 4,
+		    &k), CERTO_EPROTO);
+		assert_non_null(certo_errmsg());
+		assert_true(tu_printable(certo_errmsg()));
+		certo_errclear();
+	}
+}
+
 int
 main(void)
 {
@@ -368,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_not_json),
 		cmocka_unit_test(test_identifier),
+		cmocka_unit_test(test_check_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

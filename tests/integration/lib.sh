@@ -600,3 +600,194 @@ it_tree_digest() {
 		find "$_it_d" -type f -exec sha256sum {} + 2>/dev/null
 	done | LC_ALL=C sort -k2
 }
+
+# ---------------------------------------------------------------- stand-in CA
+# Helpers of the ca_* tests: tests/integration/standin_ca.py, a scripted
+# misbehaving CA in front of this test's Pebble (HTTPS on BASE+60 with
+# Pebble's TLS certificate, so --ca-bundle "$PEBBLE_CA_BUNDLE" trusts it;
+# see the top of standin_ca.py for the scenarios and the log format).
+
+# it_start_standin SCENARIO [ARGS...]: after it_start_pebble, start
+# standin_ca.py playing SCENARIO (ARGS: --phase P, --set KEY=JSON...).
+# Sets SI_PORT, SI_URL (its directory URL), SI_CTL (its control URL),
+# SI_LOG (its JSON-lines request log), SI_DIR (its files) and
+# SI_ACCOUNT_DIR; the cleanup trap stops it.
+it_start_standin() {
+	"$IT_PY" -c 'import ssl, http.server' 2>/dev/null ||
+		it_skip "python3 with ssl is needed for standin_ca.py"
+	[ -n "$IT_PEBBLE_DIR" ] || fail "it_start_standin needs it_start_pebble first"
+	SI_PORT=$((IT_BASEPORT + 60))
+	if it_port_busy "$SI_PORT"; then
+		fail "port $SI_PORT is already in use (another test or process?)"
+	fi
+	SI_DIR="$IT_TMP/standin"
+	mkdir -p "$SI_DIR" || fail "mkdir $SI_DIR"
+	SI_LOG="$SI_DIR/requests.log"
+	: >"$SI_LOG"
+	"$IT_PY" "$IT_DIR/standin_ca.py" --pebble-port "$IT_BASEPORT" \
+		--ca-bundle "$PEBBLE_CA_BUNDLE" --tls-cert "$IT_PEBBLE_DIR/tls/cert.pem" \
+		--tls-key "$IT_PEBBLE_DIR/tls/key.pem" --port "$SI_PORT" \
+		--log "$SI_LOG" --max-seconds 600 --scenario "$@" \
+		>"$SI_DIR/stdout" 2>"$SI_DIR/stderr" </dev/null &
+	IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
+	SI_URL="https://localhost:$SI_PORT/dir"
+	SI_CTL="https://localhost:$SI_PORT/control"
+	SI_ACCOUNT_DIR="$IT_STATE/accounts/localhost_$SI_PORT"
+	_it_n=100
+	until curl -sf --max-time 2 --cacert "$PEBBLE_CA_BUNDLE" -o /dev/null \
+		"$SI_CTL/ping"; do
+		_it_n=$((_it_n - 1))
+		[ "$_it_n" -gt 0 ] ||
+			fail "standin_ca.py did not answer within 10 s: $(tail -n 5 "$SI_DIR/stderr" | tr '\n' ' ')"
+		sleep 0.1
+	done
+}
+
+# it_si_set JSON: merge JSON (scenario, phase, parameters) into the
+# stand-in's running settings.
+it_si_set() {
+	_it_c=$(curl -s -o "$SI_DIR/set.out" -w '%{http_code}' --max-time 10 \
+		--cacert "$PEBBLE_CA_BUNDLE" -X POST -d "$1" "$SI_CTL/set")
+	[ "$_it_c" = 200 ] ||
+		fail "stand-in /control/set $1 answered $_it_c: $(cat "$SI_DIR/set.out" 2>/dev/null)"
+}
+
+# it_si_count EXPR: how many entries e of the stand-in's log make the
+# Python expression EXPR true, e.g. 'e["kind"] == "newOrder"'.
+it_si_count() {
+	"$IT_PY" - "$SI_LOG" "$1" <<-'PYEOF' || fail "cannot evaluate '$1' on the stand-in log"
+	import json, sys
+	n = 0
+	for line in open(sys.argv[1]):
+	    if line.strip() and eval(sys.argv[2], {"e": json.loads(line)}):
+	        n += 1
+	print(n)
+	PYEOF
+}
+
+# it_si_seq: the sequence number ("n") of the stand-in's last log entry (0
+# if none); count what came later with it_si_count 'e["n"] > N and ...'.
+it_si_seq() {
+	"$IT_PY" - "$SI_LOG" <<-'PYEOF' || fail "cannot read the stand-in log"
+	import json, sys
+	n = 0
+	for line in open(sys.argv[1]):
+	    if line.strip():
+	        n = max(n, json.loads(line).get("n", 0))
+	print(n)
+	PYEOF
+}
+
+# it_si_ca VERB ARGS...: certo VERB against the stand-in (--server,
+# --ca-bundle, --state-dir); global options go in IT_GLOBAL_OPTS.
+it_si_ca() {
+	_it_verb=$1
+	shift
+	# shellcheck disable=SC2086 # IT_GLOBAL_OPTS is a word list
+	it_certo ${IT_GLOBAL_OPTS:-} "$_it_verb" --server "$SI_URL" \
+		--ca-bundle "$PEBBLE_CA_BUNDLE" --state-dir "$IT_STATE" "$@"
+}
+
+# it_si_issue ARGS...: certo issue against the stand-in with it_issue's
+# standard flags (standalone http-01 on IT_HTTP_PORT), plus ARGS.
+it_si_issue() {
+	it_si_ca issue --standalone --http-port "$IT_HTTP_PORT" \
+		--http-addr 127.0.0.1 --agree-tos --email test@example.com "$@"
+}
+
+# it_err_msg: certo's error line from the last run (the last stderr line
+# starting "certo: " that is not a warning or debug line), without the
+# "certo: " prefix; empty if none.
+it_err_msg() {
+	grep '^certo: ' "$IT_ERR" | grep -v '^certo: \(warning\|debug\): ' |
+		tail -n 1 | sed 's/^certo: //'
+}
+
+# it_expect_msg_contains TEXT [WHAT]: certo's error line (it_err_msg)
+# contains TEXT (fixed string, case-insensitive).
+it_expect_msg_contains() {
+	it_err_msg | grep -qiF -- "$1" ||
+		fail "${2:+$2: }certo's error line [$(it_err_msg)] does not contain '$1'"
+}
+
+# it_expect_no_ctl_bytes FILE [WHAT]: FILE holds no raw ESC (0x1b) or BEL
+# (0x07) byte (a CA's string printed without log_sanitize).
+it_expect_no_ctl_bytes() {
+	_it_a=$(wc -c <"$1")
+	_it_b=$(tr -d '\033\007' <"$1" | wc -c)
+	[ "$_it_a" -eq "$_it_b" ] ||
+		fail "${2:+$2: }$(basename "$1") holds $((_it_a - _it_b)) raw ESC/BEL byte(s): $(od -c "$1" | grep -m 2 -E '033|007' | tr -s ' ')"
+}
+
+# it_outside_begin: from now on certo runs in an empty working directory
+# ($IT_TMP/cwd) with TMPDIR and HOME pointing at empty directories in
+# $IT_TMP, and every path under $IT_TMP is remembered, so that
+# it_expect_nothing_outside can tell what a run wrote outside the state
+# dir. Call it after starting Pebble and the stand-in. The test's own
+# scratch files belong in $IT_WORK.
+it_outside_begin() {
+	IT_WORK="$IT_TMP/work"
+	mkdir -p "$IT_WORK" "$IT_TMP/cwd" "$IT_TMP/certo-tmp" "$IT_TMP/home" ||
+		fail "mkdir in $IT_TMP"
+	cd "$IT_TMP/cwd" || fail "cd $IT_TMP/cwd"
+	TMPDIR="$IT_TMP/certo-tmp"
+	HOME="$IT_TMP/home"
+	export TMPDIR HOME
+	_it_outside_list >"$IT_WORK/outside.before"
+	touch "$IT_WORK/outside.marker"
+}
+
+# (every path under $IT_TMP but the state dir, Pebble's and the stand-in's
+# files, the test's scratch and lib.sh's own scratch files)
+_it_outside_list() {
+	find "$IT_TMP" -mindepth 1 \( -path "$IT_STATE" -o -path "$IT_TMP/pebble" \
+		-o -path "$IT_TMP/standin" -o -path "$IT_TMP/work" \
+		-o -path "$IT_TMP/split.*" \) -prune -o \
+		\( -path "$IT_TMP/stdout" -o -path "$IT_TMP/stderr" -o -path "$IT_TMP/dirs" \
+		-o -path "$IT_TMP/keys" -o -path "$IT_TMP/cert-status.json" \) -o -print |
+		LC_ALL=C sort
+}
+
+# it_expect_nothing_outside [WHAT]: since it_outside_begin, no path under
+# $IT_TMP outside the state dir was created and no file there changed
+# (certo's working directory, TMPDIR and HOME are empty); and, when the
+# test set IT_PWN (a random token in a path it fed to certo), no /tmp
+# entry holds that token.
+it_expect_nothing_outside() {
+	[ -f "$IT_WORK/outside.marker" ] || fail "it_expect_nothing_outside needs it_outside_begin"
+	_it_outside_list >"$IT_WORK/outside.after"
+	{
+		LC_ALL=C comm -13 "$IT_WORK/outside.before" "$IT_WORK/outside.after"
+		while IFS= read -r _it_p; do
+			[ -f "$_it_p" ] && [ "$_it_p" -nt "$IT_WORK/outside.marker" ] && echo "$_it_p"
+		done <"$IT_WORK/outside.after"
+		[ -z "${IT_PWN:-}" ] || find /tmp -maxdepth 1 -name "*$IT_PWN*" 2>/dev/null
+	} | LC_ALL=C sort -u >"$IT_WORK/outside.new"
+	[ ! -s "$IT_WORK/outside.new" ] ||
+		fail "${1:+$1: }written outside the state dir: $(head -n 5 "$IT_WORK/outside.new" | tr '\n' ' ')"
+}
+
+# it_si_first EXPR: the sequence number ("n") of the first entry e of the
+# stand-in's log that makes EXPR true; 0 if none.
+it_si_first() {
+	"$IT_PY" - "$SI_LOG" "$1" <<-'PYEOF' || fail "cannot evaluate '$1' on the stand-in log"
+	import json, sys
+	n = 0
+	for line in open(sys.argv[1]):
+	    if line.strip():
+	        e = json.loads(line)
+	        if eval(sys.argv[2], {"e": e}):
+	            n = e["n"]
+	            break
+	print(n)
+	PYEOF
+}
+
+# it_case NAME: true unless CERTO_IT_CASES (a space-separated list, for
+# running part of a multi-case test by hand) is set and lacks NAME.
+it_case() {
+	case " ${CERTO_IT_CASES:-$1} " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}

@@ -118,6 +118,33 @@ challenge_parse(const char *json, size_t len, struct certo_challenge *c)
 	return rc;
 }
 
+/*
+ * The CA refused our answer.  When it was resent after its reply was
+ * lost (request.c retries network faults), the first one did reach the
+ * CA: the challenge is no longer pending, and polling the authorization
+ * goes on from there.  Returns 0 (c updated) in that case, else rc with
+ * the CA's message kept.
+ */
+static int
+challenge_moved_on(struct certo_req *req, struct certo_challenge *c, int rc)
+{
+	struct http_resp r;
+	struct certo_challenge now = { 0 };
+
+	if (request_post(req, c->url, NULL, REQUEST_MAX_BODY, &r, NULL) == 0 &&
+	    challenge_parse(r.body.data, r.body.len, &now) == 0 &&
+	    now.status != CHALL_PENDING) {
+		certo_errclear();
+		challenge_free(c);
+		*c = now; /* ownership moves to c */
+		rc = 0;
+	} else {
+		challenge_free(&now);
+	}
+	http_resp_free(&r);
+	return rc;
+}
+
 int
 challenge_respond(struct certo_req *req, struct certo_challenge *c)
 {
@@ -131,6 +158,8 @@ challenge_respond(struct certo_req *req, struct certo_challenge *c)
 	    (rc = challenge_parse(r.body.data, r.body.len, &upd)) == 0) {
 		challenge_free(c);
 		*c = upd; /* ownership moves to c */
+	} else if (rc == CERTO_EPROBLEM) {
+		rc = challenge_moved_on(req, c, rc);
 	}
 	http_resp_free(&r);
 	return rc;

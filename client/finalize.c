@@ -7,13 +7,39 @@
 
 #include "csr.h"
 #include "errors.h"
+#include "log.h"
 #include "order.h"
+#include "problem.h"
 #include "request.h"
+
+/*
+ * The CA said orderNotReady.  When a finalize was resent after its
+ * answer was lost (request.c retries network faults), or an earlier run
+ * finalized this order, the first request did reach the CA: the order
+ * is processing or valid, and the run goes on from there (the
+ * certificate is checked against our key and names after download).
+ * Returns 0 when the order moved on (o updated), else rc with the CA's
+ * message kept.
+ */
+static int
+finalize_moved_on(struct certo_req *req, struct certo_order *o, int rc)
+{
+	long ra;
+
+	if (order_fetch(req, o, &ra) != 0 ||
+	    (o->status != ORDER_PROCESSING && o->status != ORDER_VALID))
+		return rc;
+	certo_errclear();
+	log_debug("finalize: the order is already %s",
+	    order_status_name(o->status));
+	return 0;
+}
 
 int
 finalize_order(struct certo_req *req, struct certo_order *o,
     const struct certo_key *cert_key, const char *csr_b64, bool must_staple)
 {
+	struct certo_problem prob = { 0 };
 	struct http_resp r;
 	char *csr = NULL, *payload = NULL;
 	int rc;
@@ -29,9 +55,13 @@ finalize_order(struct certo_req *req, struct certo_order *o,
 		free(csr);
 		return CERTO_ENOMEM;
 	}
-	if ((rc = request_post(req, o->finalize, payload, REQUEST_MAX_BODY, &r,
-	    NULL)) == 0)
+	rc = request_post(req, o->finalize, payload, REQUEST_MAX_BODY, &r,
+	    &prob);
+	if (rc == 0)
 		rc = order_parse(r.body.data, r.body.len, o);
+	else if (rc == CERTO_EPROBLEM && problem_is(&prob, "orderNotReady"))
+		rc = finalize_moved_on(req, o, rc);
+	problem_free(&prob);
 	http_resp_free(&r);
 	free(payload);
 	free(csr);

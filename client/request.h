@@ -1,9 +1,24 @@
 /*
  * The one place that knows ACME transport chores (uacme's acme_post):
  * nonces (from the last response, else newNonce), JWS signing with jwk
- * or kid, POST-as-GET, badNonce retries, Retry-After on 429/503, problem
- * documents, and response size caps.  Holds the account key only as an
- * opaque pointer handed to jws_sign().
+ * or kid, POST-as-GET, badNonce retries, Retry-After on 429/503, retries
+ * after transient network faults, problem documents, and response size
+ * caps.  Holds the account key only as an opaque pointer handed to
+ * jws_sign().
+ *
+ * Network retries: a request that meets a transient fault (refused,
+ * reset or cut connection, TLS handshake cut, truncated body, timeout;
+ * http_resp.transient) or an HTTP 5xx without a usable problem document
+ * is sent again up to REQUEST_NET_RETRIES times, after a backoff that
+ * doubles from REQUEST_BACKOFF_MIN_MS to REQUEST_BACKOFF_MAX_MS with
+ * jitter, and never once REQUEST_NET_BUDGET_S has passed since its first
+ * try.  A signed POST is signed again with a fresh nonce each time.
+ * Resending is safe for GET, HEAD newNonce and POST-as-GET.  For POSTs
+ * with a payload the first try may have reached the CA: newAccount is
+ * idempotent per key (the CA answers with the existing account); a
+ * resent newOrder may leave a second, unused order at the CA (harmless:
+ * it expires); a resent finalize or challenge answer meets an order or
+ * challenge that moved on, which finalize.c and challenge.c recognise.
  */
 #ifndef CERTO_REQUEST_H
 #define CERTO_REQUEST_H
@@ -22,6 +37,10 @@ struct certo_key;
 #define REQUEST_BADNONCE_RETRIES 20
 #define REQUEST_BUSY_RETRIES 3
 #define REQUEST_RETRY_AFTER_CAP 120       /* seconds we wait in-line */
+#define REQUEST_NET_RETRIES 4             /* resends after network faults */
+#define REQUEST_BACKOFF_MIN_MS 500        /* first wait (with jitter) */
+#define REQUEST_BACKOFF_MAX_MS 4000       /* longest wait */
+#define REQUEST_NET_BUDGET_S 90           /* no resend after this long */
 
 struct certo_req {
 	struct certo_http http;
@@ -43,8 +62,9 @@ int request_set_account(struct certo_req *req, const struct certo_key *key,
     const char *kid);
 
 /*
- * Plain GET (the directory only).  r must be freed by the caller with
- * http_resp_free().  Non-2xx is CERTO_EHTTP.
+ * Plain GET (the directory, renewalInfo).  r must be freed by the caller
+ * with http_resp_free().  Non-2xx is CERTO_EHTTP.  Transient faults and
+ * 5xx answers are retried (see above).
  */
 int request_get(struct certo_req *req, const char *url, size_t max,
     struct http_resp *r);
@@ -54,9 +74,11 @@ int request_get(struct certo_req *req, const char *url, size_t max,
  * NULL.  On a 2xx answer returns 0 with r filled.  On an error answer
  * with a problem document, returns CERTO_EPROBLEM with the problem in
  * *prob (when prob is not NULL; free with problem_free) and a message
- * recorded; badNonce is retried up to REQUEST_BADNONCE_RETRIES times
- * and 429/503 with a Retry-After up to REQUEST_RETRY_AFTER_CAP is waited
- * out and retried up to REQUEST_BUSY_RETRIES times.
+ * recorded; badNonce is retried up to REQUEST_BADNONCE_RETRIES times,
+ * 429/503 with a Retry-After up to REQUEST_RETRY_AFTER_CAP is waited
+ * out and retried up to REQUEST_BUSY_RETRIES times, and network faults
+ * and 5xx answers without a problem document are retried as described
+ * at the top, each time with a fresh nonce.
  */
 int request_post(struct certo_req *req, const char *url, const char *payload,
     size_t max, struct http_resp *r, struct certo_problem *prob);

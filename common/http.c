@@ -32,6 +32,8 @@ http_init(struct certo_http *h, const struct http_opts *o)
 		h->opts.connect_timeout_ms = 10000;
 	if (h->opts.total_timeout_ms <= 0)
 		h->opts.total_timeout_ms = 60000;
+	if (h->opts.low_speed_time_ms <= 0)
+		h->opts.low_speed_time_ms = 30000;
 	if ((h->curl = curl_easy_init()) == NULL)
 		return CERTO_ENOMEM;
 	for (size_t i = 0; system_bundles[i] != NULL; i++)
@@ -261,6 +263,34 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * Failures that a new connection may not meet: refused, reset, closed
+ * or cut short (a TLS handshake or a body that stops early), timed out.
+ * Certificate verification, a refused protocol, caps and signals stay.
+ * Name resolution failures stay too: a wrong host name is not fixed by
+ * asking again.
+ */
+static bool
+is_transient(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int
 http_request(struct certo_http *h, const char *method, const char *url,
     const char *content_type, const char *body, size_t max_body,
@@ -286,6 +316,10 @@ http_request(struct certo_http *h, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 	    h->opts.connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opts.total_timeout_ms);
+	/* A stalled connection (no byte for a while) fails before that. */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+	    (h->opts.low_speed_time_ms + 999) / 1000);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "certo/" CERTO_VERSION);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -335,6 +369,14 @@ http_request(struct certo_http *h, const char *method, const char *url,
 		log_debug("-> %ld, %zu bytes", r->status, r->body.len);
 		goto out;
 	}
+	r->transient = is_transient(cc);
+	if (r->header_bytes > HTTP_MAX_HEADERS) {
+		/* on_header refused them: not the body's fault. */
+		rc = certo_fail(CERTO_ETOOBIG, "%s: response headers larger than "
+		    "%d bytes", shown, HTTP_MAX_HEADERS);
+		r->transient = false;
+		goto out;
+	}
 	switch (cc) {
 	case CURLE_WRITE_ERROR:
 		rc = certo_fail(CERTO_ETOOBIG, "%s: response body larger than "
@@ -362,11 +404,6 @@ http_request(struct certo_http *h, const char *method, const char *url,
 		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		break;
 	default:
-		if (r->header_bytes > HTTP_MAX_HEADERS) {
-			rc = certo_fail(CERTO_ETOOBIG, "%s: response headers larger "
-			    "than %d bytes", shown, HTTP_MAX_HEADERS);
-			break;
-		}
 		rc = certo_fail(CERTO_ENET, "%s: %s", shown,
 		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		break;

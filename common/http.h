@@ -18,8 +18,9 @@
 struct http_opts {
 	const char *ca_bundle;     /* trust only this bundle file, or NULL */
 	bool allow_http;           /* permit http:// URLs (test CAs) */
-	long connect_timeout_ms;   /* 0: 10 s */
+	long connect_timeout_ms;   /* 0: 10 s (TCP and TLS handshake) */
 	long total_timeout_ms;     /* 0: 60 s */
+	long low_speed_time_ms;    /* 0: 30 s below 1 byte/s aborts */
 };
 
 struct http_link {
@@ -37,6 +38,9 @@ struct http_resp {
 	struct http_link links[HTTP_MAX_LINKS];
 	size_t nlinks;
 	size_t header_bytes;
+	bool transient;            /* set with a failure that a new attempt
+	                            * may not meet: refused, reset or cut
+	                            * connection, timeout, TLS handshake */
 };
 
 struct certo_http {
@@ -58,8 +62,12 @@ void http_free(struct certo_http *h);
  * content_type is sent.  The response body is capped at max_body bytes
  * (CERTO_ETOOBIG beyond).  r is initialised here; free it with
  * http_resp_free() whatever the result.  Network failures return
- * CERTO_ENET / CERTO_ETIMEDOUT / CERTO_ETLS with a message naming url.
- * Any HTTP status is a success at this level.
+ * CERTO_ENET / CERTO_ETIMEDOUT / CERTO_ETLS with a message naming url,
+ * and set r->transient when another attempt may succeed (request.c
+ * decides whether to make one); headers beyond HTTP_MAX_HEADERS are
+ * CERTO_ETOOBIG naming the headers.  Any HTTP status is a success at
+ * this level.  Nothing is retried here (libcurl itself only resends a
+ * request on a kept-alive connection it finds closed).
  */
 int http_request(struct certo_http *h, const char *method, const char *url,
     const char *content_type, const char *body, size_t max_body,

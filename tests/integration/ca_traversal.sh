@@ -38,7 +38,9 @@ expect_refused() {
 	[ -z "$_left" ] || fail "$1: a file name in the state dir comes from the CA's identifier: $(echo "$_left" | tr '\n' ' ')"
 	it_expect_rc 2 "$1"
 	it_expect_err_certo_line "$1"
-	it_expect_msg_contains "$IT_PWN" "$1: the message names the CA's identifier"
+	# (a sanitised name may be cut short: its start will do)
+	it_err_msg | grep -qF -e "$IT_PWN" -e "../../../" ||
+		fail "$1: certo's error line [$(it_err_msg)] does not name the CA's identifier"
 	it_expect_no_ctl_bytes "$IT_ERR" "$1"
 	it_expect_no_live "$1"
 	it_expect_no_tmp

@@ -29,8 +29,9 @@ answers, or answers instead of Pebble, to play one misbehaviour:
                   stand-in says "processing" and keeps the signed request;
                   phase "release": the challenge still looks "processing"
                   until the client answers it again (forwarded) or polls
-                  the authorization "release_after" (2) times; then the
-                  kept request is sent to Pebble, which validates now
+                  the authorization (or the challenge) "release_after" (2)
+                  times; then the kept request is sent to Pebble, which
+                  validates now
   ready_forever   finalize is never forwarded: it and every order poll
                   answer "ready" (no certificate)
   ident           every authorization names identifier "ident" (type
@@ -448,12 +449,18 @@ def resume_processing_before(state, req):
                 state.log({"kind": "event", "event": "released",
                            "how": "client", "path": req.path})
         return None
-    if phase == "release" and req.kind == "authz" and req.is_poll():
+    if phase == "release" and req.is_poll() and req.kind in ("authz",
+                                                             "challenge"):
+        # A poll of the authorization, or of the held challenge itself.
         with state.lock:
-            n = state.polls.get(req.path, 0) + 1
-            state.polls[req.path] = n
+            apath = req.path if req.kind == "authz" else \
+                state.chall_authz.get(req.path) if req.path in state.held \
+                else None
+            n = state.polls.get(apath, 0) + 1
+            state.polls[apath] = n
             todo = [(c, state.kept[c]) for c in list(state.held)
-                    if state.chall_authz.get(c) == req.path and c in state.kept]
+                    if apath is not None and
+                    state.chall_authz.get(c) == apath and c in state.kept]
         if n >= int(state.get("release_after")):
             for cpath, (hdrs, body) in todo:
                 r = state.upstream("POST", cpath, hdrs, body)
@@ -474,6 +481,11 @@ def resume_processing_after(state, req, reply):
     if req.kind == "authz" and isinstance(obj, dict) and \
             mark_challenges(state, obj, marks, "processing", None):
         obj["status"] = "pending"
+        reply.set_json(obj)
+        return "challenge processing"
+    if req.kind == "challenge" and req.path in marks and \
+            isinstance(obj, dict):
+        obj["status"] = "processing"
         reply.set_json(obj)
         return "challenge processing"
     return None

@@ -2,8 +2,9 @@
 # Fuzz every parser that sees network input with libFuzzer (clang,
 # ASan+UBSan): CA documents (directory, order, authz, challenge, problem,
 # renewalInfo, certificate chains, JWS), TLS ClientHellos, DNS answers and
-# control lines.  Not part of CI (scripts/test.sh); run it after parser
-# changes.  FUZZ_SECONDS per target (default 60); crashes are saved in
+# control lines.  CI (scripts/test.sh) runs each target for 15 s only
+# (ctest fuzz_smoke.*); run this for longer after parser changes.
+# FUZZ_SECONDS per target (default 60); crashes are saved in
 # build-fuzz/crashes/.
 set -eu
 cd "$(dirname "$0")/.."

@@ -9,6 +9,7 @@
 #include "directory.h"
 #include "domain.h"
 #include "errors.h"
+#include "hook.h"
 #include "log.h"
 #include "opttab.h"
 
@@ -64,6 +65,8 @@ cli_free(struct certo_cli *cli)
 	free(cli->emails);
 	free(cli->dns_resolvers);
 	free(cli->only);
+	for (size_t i = 0; i < 3; i++)
+		free(cli->owned_hooks[i]);
 	memset(cli, 0, sizeof(*cli));
 }
 
@@ -204,6 +207,7 @@ cli_completion(FILE *f)
 		if (opts[i].row.arg && (strcmp(opts[i].row.arg, "FILE") == 0 ||
 		    strcmp(opts[i].row.arg, "DIR") == 0 ||
 		    strcmp(opts[i].row.arg, "PROGRAM") == 0 ||
+		    strcmp(opts[i].row.arg, "COMMAND") == 0 ||
 		    strcmp(opts[i].row.arg, "SOCKET") == 0)) {
 			fprintf(f, "%s--%s", first ? "" : "|", opts[i].row.name);
 			first = 0;
@@ -279,6 +283,33 @@ parse_port(const char *s, const char *opt, unsigned short *out)
 		return certo_fail(CERTO_EUSAGE, "invalid port '%s' for --%s", s,
 		    opt);
 	*out = (unsigned short)v;
+	return 0;
+}
+
+/*
+ * Hooks are stored in certo.json and run later by renew from another
+ * directory (cron, systemd): make their programs absolute now, and
+ * refuse one that does not exist or cannot be run (hook.c).
+ */
+static int
+resolve_hooks(struct certo_cli *cli)
+{
+	const char **hook[3] = { &cli->dns_hook, &cli->http_hook,
+		&cli->deploy_hook };
+	static const char *const name[3] = { "dns-hook", "http-hook",
+		"deploy-hook" };
+	int rc;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (*hook[i] == NULL)
+			continue;
+		rc = i < 2 ? hook_resolve_program(name[i], *hook[i],
+		    &cli->owned_hooks[i]) : hook_resolve_command(name[i],
+		    *hook[i], &cli->owned_hooks[i]);
+		if (rc != 0)
+			return rc;
+		*hook[i] = cli->owned_hooks[i];
+	}
 	return 0;
 }
 
@@ -429,6 +460,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 	cli->http_port = 80;
 	cli->tls_port = 443;
 	cli->dns_timeout_s = -1;
+	cli->hook_timeout_s = -1;
+	cli->http_timeout_s = -1;
 	cli->dns_interval_s = 2;
 	cli->challenges[0] = CHALL_HTTP01;
 	cli->nchallenges = 1;
@@ -521,6 +554,16 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			if ((rc = parse_seconds(optarg, "dns-wait-extra", 3600,
 			    &cli->dns_wait_extra_s)) != 0)
 				return rc;
+			break;
+		case CLI_OPT_HTTP_TIMEOUT:
+		case CLI_OPT_HOOK_TIMEOUT:
+			if ((rc = parse_seconds(optarg, opts[i].row.name, 86400,
+			    opts[i].row.id == CLI_OPT_HOOK_TIMEOUT ?
+			    &cli->hook_timeout_s : &cli->http_timeout_s)) != 0)
+				return rc;
+			if (cli->hook_timeout_s == 0 || cli->http_timeout_s == 0)
+				return certo_fail(CERTO_EUSAGE, "--%s must be at least "
+				    "1 second", opts[i].row.name);
 			break;
 		case CLI_OPT_DNS_RESOLVER:
 			if (cli->ndns_resolvers >= 16)
@@ -707,6 +750,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 	if ((cli->eab_kid == NULL) != (cli->eab_hmac_key == NULL))
 		return certo_fail(CERTO_EUSAGE, "--eab-kid and --eab-hmac-key go "
 		    "together");
+	if ((rc = resolve_hooks(cli)) != 0)
+		return rc;
 	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE)
 		return cli_check_challenges(cli);
 	if (cli->verb == VERB_REVOKE && cli->cert_file == NULL)

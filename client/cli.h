@@ -83,6 +83,13 @@
 	    "(repeatable; split DNS, tests)")                                 \
 	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,           \
 	    "wait this much longer once records are visible (anycast lag)")  \
+	XX(HTTP_TIMEOUT, "http-timeout", 0, "SECONDS", V_CHALL,               \
+	    "with --manual or --http-hook: how long to wait until the "       \
+	    "http-01 file is served (default 600 with --manual, 120 with a "  \
+	    "hook)")                                                          \
+	XX(HOOK_TIMEOUT, "hook-timeout", 0, "SECONDS", V_CHALL | V_RENEW,     \
+	    "stop a dns, http or deploy hook call after SECONDS (SIGTERM to " \
+	    "its process group, SIGKILL 5 s later; default 120, del 30)")    \
 	XX(CA_TIMEOUT, "ca-timeout", 0, "SECONDS", V_CHALL | V_RENEW,         \
 	    "how long to wait on the CA at each stage (validation, issuance) "\
 	    "without progress (default 300)")                                \
@@ -125,9 +132,11 @@
 	XX(PREFERRED_CHAIN, "preferred-chain", 0, "ISSUER", V_ISSUE,          \
 	    "pick the alternate chain whose top certificate's issuer CN is "  \
 	    "ISSUER")                                                         \
-	XX(DEPLOY_HOOK, "deploy-hook", 0, "PROGRAM", V_ISSUE | V_RENEW,       \
-	    "run PROGRAM after a certificate changed, with CERTO_LIVE_DIR and "\
-	    "CERTO_DOMAINS in its environment")                              \
+	XX(DEPLOY_HOOK, "deploy-hook", 0, "COMMAND", V_ISSUE | V_RENEW,       \
+	    "run COMMAND with /bin/sh -c after a certificate changed; "       \
+	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "             \
+	    "(RENEWED_DOMAINS) in its environment; a failure is retried by "  \
+	    "the next renew")                                                 \
 	XX(FORCE, "force", 0, NULL, V_RENEW, "renew even if not due")         \
 	XX(DRY_RUN, "dry-run", 0, NULL, V_RENEW,                              \
 	    "renew against the CA's staging directory (if it has one) and "   \
@@ -212,6 +221,9 @@ struct certo_cli {
 	const char *profile;
 	const char *preferred_chain;
 	const char *deploy_hook;
+	long hook_timeout_s;          /* -1: HOOK_TIMEOUT_MS, del 30 s */
+	long http_timeout_s;          /* -1: as --dns-timeout's default */
+	char *owned_hooks[3];         /* dns, http, deploy hook made absolute */
 	bool force, dry_run, loop;
 	char **only;                  /* renew --name, pointers into argv */
 	size_t nonly;

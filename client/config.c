@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "file.h"
 #include "json.h"
+#include "log.h"
 
 static void
 add_str(struct json_object *o, const char *k, const char *v)
@@ -72,6 +73,12 @@ config_serialize(const struct certo_cli *cli, char **out)
 	if (cli->dns_timeout_s >= 0)
 		json_object_object_add(o, "dns_timeout", json_object_new_int64(
 		    cli->dns_timeout_s));
+	if (cli->hook_timeout_s > 0)
+		json_object_object_add(o, "hook_timeout", json_object_new_int64(
+		    cli->hook_timeout_s));
+	if (cli->http_timeout_s > 0)
+		json_object_object_add(o, "http_timeout", json_object_new_int64(
+		    cli->http_timeout_s));
 	json_object_object_add(o, "dns_interval", json_object_new_int64(
 	    cli->dns_interval_s));
 	json_object_object_add(o, "dns_wait_extra", json_object_new_int64(
@@ -155,6 +162,30 @@ get_b(struct json_object *o, const char *k)
 	    json_object_get_boolean(v);
 }
 
+/*
+ * Hooks stored by an older certo may be relative paths, found only when
+ * renew runs where issue ran (not from cron or systemd): say so.
+ */
+static void
+relative_hook(const char *path, const char *k, const char *v)
+{
+	const char *w = v;
+	char shown[300];
+
+	if (v == NULL)
+		return;
+	while (*w == ' ' || *w == '\t')
+		w++;
+	/* The deploy hook is a command line: look at its first word. */
+	if (strcmp(k, "deploy_hook") == 0 ? (strncmp(w, "./", 2) == 0 ||
+	    strncmp(w, "../", 3) == 0 || (*w != '/' && w[strcspn(w,
+	    " \t/")] == '/')) : *w != '/')
+		log_warn("%s: \"%s\" is \"%s\", not an absolute path: renew from "
+		    "cron or systemd (another directory or PATH) may not find it; "
+		    "issue again to store the absolute path", path, k,
+		    log_sanitize(shown, sizeof(shown), v, (size_t)-1));
+}
+
 int
 config_load(const char *path, struct cert_config *c)
 {
@@ -177,6 +208,8 @@ config_load(const char *path, struct cert_config *c)
 	cli->verb = VERB_ISSUE;
 	cli->verbosity = 1;
 	cli->dns_timeout_s = -1;
+	cli->hook_timeout_s = -1;
+	cli->http_timeout_s = -1;
 	cli->dns_interval_s = 2;
 	cli->reason = -1;
 	cli->jobs = 1;
@@ -237,8 +270,15 @@ config_load(const char *path, struct cert_config *c)
 	    (rc = get_i(c->root, path, "dns_interval", 1, 3600,
 	    &cli->dns_interval_s)) ||
 	    (rc = get_i(c->root, path, "dns_wait_extra", 0, 3600,
-	    &cli->dns_wait_extra_s)))
+	    &cli->dns_wait_extra_s)) ||
+	    (rc = get_i(c->root, path, "hook_timeout", 1, 86400,
+	    &cli->hook_timeout_s)) ||
+	    (rc = get_i(c->root, path, "http_timeout", 1, 86400,
+	    &cli->http_timeout_s)))
 		goto fail;
+	relative_hook(path, "dns_hook", cli->dns_hook);
+	relative_hook(path, "http_hook", cli->http_hook);
+	relative_hook(path, "deploy_hook", cli->deploy_hook);
 	cli->challenges[0] = CHALL_HTTP01;
 	cli->nchallenges = 1;
 	if (json_object_object_get_ex(c->root, "challenges", &a) &&

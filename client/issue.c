@@ -307,11 +307,14 @@ stage_authorize(struct issue *is)
 		if (c->status == CHALL_VALID)
 			continue; /* the authorization follows; just poll */
 		if ((rc = jws_key_authorization(is->env->acct.key, c->token,
-		    &keyauth)) != 0 ||
-		    (rc = publish(is, want, name, c, keyauth,
-		    c->status == CHALL_PROCESSING)) != 0)
+		    &keyauth)) != 0)
 			goto out;
-		keyauth = NULL; /* owned by is->pub now */
+		/* publish() owns keyauth now, also when it fails. */
+		rc = publish(is, want, name, c, keyauth,
+		    c->status == CHALL_PROCESSING);
+		keyauth = NULL;
+		if (rc != 0)
+			goto out;
 	}
 	/* 2. Check locally first: a failed validation costs rate limit. */
 	n = is->npub - first;
@@ -634,19 +637,46 @@ new_order(struct issue *is)
 	return 0;
 }
 
+int
+issue_deploy(const struct certo_cli *cli, const char *live)
+{
+	long ms = cli->hook_timeout_s > 0 ? cli->hook_timeout_s * 1000 :
+	    HOOK_TIMEOUT_MS;
+	char msg[1200];
+	int rc;
+
+	/* Marked first: a hook cut short by a kill runs again, too. */
+	if (store_deploy_mark(live, "the deploy hook has not run to the end "
+	    "yet\n") != 0) {
+		log_warn("%s", certo_errmsg());
+		certo_errclear();
+	}
+	if ((rc = hook_run_deploy(cli->deploy_hook, live, cli->names,
+	    cli->nnames, ms)) != 0) {
+		snprintf(msg, sizeof(msg), "%s", certo_errmsg() ? certo_errmsg() :
+		    certo_strerror(rc));
+		certo_errclear();
+		if (store_deploy_mark(live, msg) != 0)
+			certo_errclear();
+		return certo_fail(rc, "%s; the certificate in %s is live all the "
+		    "same, and the next `certo renew` runs the deploy hook again",
+		    msg, live);
+	}
+	if ((rc = store_deploy_mark(live, NULL)) != 0)
+		return rc;
+	log_event("deployed", NULL, "deploy: %s ran", cli->deploy_hook);
+	return 0;
+}
+
+/* The deploy hook after a new set was stored. */
 static int
 deploy(struct issue *is)
 {
-	char domains[4096] = "";
-	size_t n = 0;
+	int rc = issue_deploy(is->cli, is->job->live);
 
-	for (size_t i = 0; i < is->cli->nnames && n < sizeof(domains); i++)
-		n += (size_t)snprintf(domains + n, sizeof(domains) - n, "%s%s",
-		    i ? " " : "", is->cli->names[i]);
-	if (hook_run_deploy(is->cli->deploy_hook, is->job->live, domains) != 0)
-		return certo_errcode();
-	log_event("deployed", NULL, "deploy: %s ran", is->cli->deploy_hook);
-	return 0;
+	if (rc != 0)
+		is->job->deploy_failed = true;
+	return rc;
 }
 
 /*
@@ -829,7 +859,12 @@ start_external(const struct certo_cli *cli, struct issue_env *env)
 	    cli->manual ? 600 : 120) * 1000;
 	xo.dns.interval_ms = cli->dns_interval_s * 1000;
 	xo.dns.wait_extra_ms = cli->dns_wait_extra_s * 1000;
-	xo.http_timeout_ms = xo.dns.timeout_ms;
+	xo.http_timeout_ms = cli->http_timeout_s > 0 ? cli->http_timeout_s *
+	    1000 : (cli->manual ? 600 : 120) * 1000;
+	xo.hook_timeout_ms = cli->hook_timeout_s > 0 ? cli->hook_timeout_s *
+	    1000 : HOOK_TIMEOUT_MS;
+	xo.hook_del_timeout_ms = cli->hook_timeout_s > 0 ?
+	    cli->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
 	xo.http_port = cli->http_port;
 	if (cli->ndns_resolvers > 0) {
 		if ((env->resolvers = calloc(cli->ndns_resolvers,

@@ -40,6 +40,7 @@ struct issue_job {
 	char *live;                    /* where the set was stored */
 	time_t not_after;
 	bool rate_limited;
+	bool deploy_failed;            /* stored, but the deploy hook failed */
 };
 
 /*
@@ -57,6 +58,14 @@ void issue_env_close(struct issue_env *env);
  */
 int issue_job_run(struct issue_env *env, struct issue_job *job);
 void issue_job_free(struct issue_job *job);
+/*
+ * Run cli's deploy hook (sh -c, hook.h) for the set stored in live: a
+ * pending mark is left in live first (store_deploy_mark) and removed
+ * once the hook succeeded, so a failed or interrupted hook runs again
+ * at the next `certo renew`.  Returns 0, or CERTO_EHOOK / CERTO_EINTR
+ * with a message that says the set is live all the same.
+ */
+int issue_deploy(const struct certo_cli *cli, const char *live);
 
 /* The verbs. */
 int issue_run(struct certo_cli *cli);

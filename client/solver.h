@@ -82,6 +82,8 @@ struct solver_external_opts {
 	struct dns01_opts dns;          /* propagation check settings */
 	long http_timeout_ms;           /* how long to wait for HTTP-01 */
 	unsigned short http_port;       /* where the CA connects (80) */
+	long hook_timeout_ms;           /* add (0: HOOK_TIMEOUT_MS) */
+	long hook_del_timeout_ms;       /* del (0: HOOK_DEL_TIMEOUT_MS) */
 };
 
 /*

@@ -1,11 +1,15 @@
 /* The external solver: manual mode and hook programs. */
 #include "solver.h"
 
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +40,7 @@ struct external {
 	                        * first, never moved while listed */
 	size_t nrecs;
 	bool reminded;
-	char last_progress[512];
+	char last_progress[1024];
 };
 
 static void
@@ -161,7 +165,7 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 	args[5] = NULL;
 	pthread_mutex_lock(&x->hook_lock);
 	rc = hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook,
-	    args, HOOK_TIMEOUT_MS, false);
+	    args, x->o.hook_timeout_ms, false);
 	pthread_mutex_unlock(&x->hook_lock);
 	return rc;
 }
@@ -258,7 +262,142 @@ out:
 	return rc;
 }
 
-/* GET the challenge URL from this host until it shows keyauth. */
+/*
+ * Does body show keyauth as the CA sees it?  RFC 8555 section 8.3: the
+ * server compares the body with trailing whitespace removed (Boulder and
+ * Pebble do), so a file written with echo is fine.
+ */
+static bool
+keyauth_matches(const char *body, size_t len, const char *keyauth)
+{
+	while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\t' ||
+	    body[len - 1] == '\r' || body[len - 1] == '\n' ||
+	    body[len - 1] == '\v' || body[len - 1] == '\f'))
+		len--;
+	return len == strlen(keyauth) && memcmp(body, keyauth, len) == 0;
+}
+
+/*
+ * Why a TCP connection to host:port fails, in the system's words
+ * ("Connection refused", "No route to host"), into out; "" when it
+ * connects.  libcurl only says "Couldn't connect to server".
+ */
+static void
+tcp_probe(const char *host, unsigned short port, char *out, size_t len)
+{
+	struct addrinfo hints, *res = NULL;
+	char ps[8];
+	int err = 0, g;
+
+	out[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%u", port != 0 ? port : 80);
+	if ((g = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		snprintf(out, len, "%s does not resolve here (%s)", host,
+		    gai_strerror(g));
+		return;
+	}
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t sl = sizeof(err);
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, ai->ai_protocol);
+
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			err = 0;
+		else if (errno != EINPROGRESS)
+			err = errno;
+		else {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, 3000) != 1)
+				err = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+				err = errno;
+		}
+		close(fd);
+		if (err == 0)
+			break;
+	}
+	freeaddrinfo(res);
+	if (err != 0)
+		snprintf(out, len, "cannot connect to %s port %s: %s", host, ps,
+		    strerror(err));
+}
+
+/*
+ * Why a fetch did not show the key authorization, in a few words:
+ * the network error (without the URL, which the caller names), the HTTP
+ * status, or the start of the wrong body.
+ */
+static void
+fetch_failure(struct external *x, const struct record *rec, int rc,
+    const struct http_resp *r, char *out, size_t len)
+{
+	char shown[160], why[200];
+	const char *m = certo_errmsg();
+	size_t ul = strlen(rec->name);
+
+	if (rc != 0) {
+		if (m == NULL)
+			m = certo_strerror(rc);
+		/* http.c starts with the URL: "URL: Failed to connect..." */
+		if (strncmp(m, rec->name, ul) == 0 && m[ul] == ':' &&
+		    m[ul + 1] == ' ')
+			m += ul + 2;
+		log_sanitize(shown, sizeof(shown), m, (size_t)-1);
+		if (rc == CERTO_ENET)
+			tcp_probe(rec->ident, x->o.http_port, why, sizeof(why));
+		else
+			why[0] = '\0';
+		snprintf(out, len, "cannot fetch it: %s", why[0] ? why : shown);
+	} else if (r->status != 200) {
+		snprintf(out, len, "the server answers HTTP %ld, not 200 with the "
+		    "key authorization", r->status);
+	} else {
+		log_sanitize(shown, sizeof(shown), r->body.data ? r->body.data :
+		    "", r->body.len > 64 ? 64 : r->body.len);
+		snprintf(out, len, "wrong content (%zu bytes): \"%s%s\"",
+		    r->body.len, shown, r->body.len > 64 ? "..." : "");
+	}
+}
+
+/* One progress line when the reason for waiting changes. */
+static void
+http_progress(struct external *x, const char *url, const char *why,
+    long secs_left)
+{
+	struct json_object *f;
+	char line[700];
+
+	snprintf(line, sizeof(line), "http-01: waiting for %s: %s", url, why);
+	pthread_mutex_lock(&x->lock);
+	if (strcmp(line, x->last_progress) == 0) {
+		pthread_mutex_unlock(&x->lock);
+		return;
+	}
+	snprintf(x->last_progress, sizeof(x->last_progress), "%s", line);
+	pthread_mutex_unlock(&x->lock);
+	f = json_object_new_object();
+	json_object_object_add(f, "url", json_object_new_string(url));
+	json_object_object_add(f, "reason", json_object_new_string(why));
+	json_object_object_add(f, "seconds_left",
+	    json_object_new_int64(secs_left));
+	log_event("http_progress", f, "%s (%ld s left)", line, secs_left);
+}
+
+/*
+ * GET the challenge URL from this host, as the CA will, until it shows
+ * keyauth: with progress lines saying why not yet, up to
+ * --http-timeout.  With a hook, a URL that cannot be reached from here
+ * at all (split DNS, NAT) is left to the CA, and said so.
+ */
 static int
 check_http(struct external *x, const struct solver_item *it)
 {
@@ -268,56 +407,59 @@ check_http(struct external *x, const struct solver_item *it)
 	struct record *rec;
 	time_t deadline = time(NULL) + x->o.http_timeout_ms / 1000;
 	long wait = 250;
-	char shown[128];
+	char why[400] = "", shown[300];
+	bool unchecked = false;
 	int rc;
 
 	if ((rec = find_record(x, CHALL_HTTP01, it->ident, it->token)) == NULL)
 		return 0;
+	log_sanitize(shown, sizeof(shown), rec->name, (size_t)-1);
 	ho.allow_http = true;
 	ho.connect_timeout_ms = 3000;
 	ho.total_timeout_ms = 5000;
 	if ((rc = http_init(&h, &ho)) != 0)
 		return rc;
+	if (x->o.manual)
+		log_event("http_waiting", NULL, "http-01: waiting until %s serves "
+		    "the content (up to %ld s)", shown, x->o.http_timeout_ms / 1000);
 	for (;;) {
 		rc = http_request(&h, "GET", rec->name, NULL, NULL, 4096, &r);
-		if (rc == 0 && r.status == 200 && r.body.len ==
-		    strlen(it->keyauth) && memcmp(r.body.data, it->keyauth,
-		    r.body.len) == 0) {
+		if (rc == 0 && r.status == 200 && keyauth_matches(r.body.data ?
+		    r.body.data : "", r.body.len, it->keyauth)) {
 			http_resp_free(&r);
 			break;
 		}
-		if (rc == 0)
-			log_sanitize(shown, sizeof(shown), r.body.data ?
-			    r.body.data : "", r.body.len);
+		if (rc == CERTO_EINTR) {
+			http_resp_free(&r);
+			break;
+		}
+		fetch_failure(x, rec, rc, &r, why, sizeof(why));
+		certo_errclear();
+		http_resp_free(&r);
 		if (rc != 0 && !x->o.manual) {
 			/* A hook publishes somewhere we may not reach from
-			 * here (split DNS, NAT): say so and let the CA try. */
-			log_warn("cannot check %s from this host (%s); asking the "
-			    "CA anyway", rec->name, certo_errmsg());
-			certo_errclear();
-			http_resp_free(&r);
+			 * here: say so and let the CA try. */
+			log_warn("cannot check http-01 for %s from this host (%s); "
+			    "asking the CA anyway", shown, why);
+			unchecked = true;
 			rc = 0;
 			break;
 		}
-		certo_errclear();
 		if (time(NULL) >= deadline) {
 			rc = certo_fail(CERTO_ESELFCHECK, "%s did not serve the key "
-			    "authorization within %ld s%s%s%s; the CA was not asked",
-			    rec->name, x->o.http_timeout_ms / 1000, rc == 0 ?
-			    " (last answer: \"" : "", rc == 0 ? shown : "",
-			    rc == 0 ? "\")" : "");
-			http_resp_free(&r);
+			    "authorization within %ld s (%s); the CA was not asked",
+			    shown, x->o.http_timeout_ms / 1000, why);
 			break;
 		}
-		http_resp_free(&r);
+		http_progress(x, shown, why, (long)(deadline - time(NULL)));
 		if ((rc = sig_sleep_ms(wait)) != 0)
 			break;
 		wait = wait < 2000 ? wait * 2 : 2000;
 	}
 	http_free(&h);
-	if (rc == 0)
+	if (rc == 0 && !unchecked)
 		log_event("http_visible", NULL, "http-01: %s serves the key "
-		    "authorization", rec->name);
+		    "authorization", shown);
 	return rc;
 }
 
@@ -362,7 +504,7 @@ withdraw(void *ctx, enum chall_type t, const char *ident, const char *token)
 	certo_errclear();
 	pthread_mutex_lock(&x->hook_lock);
 	if (hook_run(t == CHALL_DNS01 ? x->o.dns_hook : x->o.http_hook, args,
-	    30000, true) != 0)
+	    x->o.hook_del_timeout_ms, true) != 0)
 		log_warn("%s", certo_errmsg());
 	pthread_mutex_unlock(&x->hook_lock);
 	certo_errclear();
@@ -428,6 +570,10 @@ solver_external_start(const struct solver_external_opts *o,
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return CERTO_ENOMEM;
 	x->o = *o;
+	if (x->o.hook_timeout_ms <= 0)
+		x->o.hook_timeout_ms = HOOK_TIMEOUT_MS;
+	if (x->o.hook_del_timeout_ms <= 0)
+		x->o.hook_del_timeout_ms = HOOK_DEL_TIMEOUT_MS;
 	pthread_mutex_init(&x->lock, NULL);
 	pthread_mutex_init(&x->hook_lock, NULL);
 	out->ops = &external_ops;

@@ -593,3 +593,32 @@ out:
 	free(path);
 	return rc;
 }
+
+#define DEPLOY_MARK ".deploy-pending"
+
+int
+store_deploy_mark(const char *live_dir, const char *why)
+{
+	char *p = file_join(live_dir, DEPLOY_MARK);
+	int rc = 0;
+
+	if (p == NULL)
+		return CERTO_ENOMEM;
+	if (why != NULL)
+		rc = file_write_atomic(p, why, strlen(why), 0600, false);
+	else if (unlink(p) != 0 && errno != ENOENT)
+		rc = certo_fail(CERTO_EIO, "cannot remove %s: %s", p,
+		    strerror(errno));
+	free(p);
+	return rc;
+}
+
+int
+store_deploy_pending(const char *live_dir)
+{
+	char *p = file_join(live_dir, DEPLOY_MARK);
+	int yes = p != NULL && file_exists(p);
+
+	free(p);
+	return yes;
+}

@@ -73,4 +73,14 @@ int store_authz_save(const char *state, const char *ca_id,
 int store_authz_load(const char *state, const char *ca_id,
     const char *name, char **url);
 
+/*
+ * A deploy hook that has not succeeded yet for the set in live_dir: the
+ * file live_dir/.deploy-pending (holding why), written before the hook
+ * runs and removed once it succeeded; `certo renew` runs the hook again
+ * while it is there.  why == NULL removes it.  Returns 0 or CERTO_EIO.
+ */
+int store_deploy_mark(const char *live_dir, const char *why);
+/* 1 when the deploy hook of live_dir is pending, else 0. */
+int store_deploy_pending(const char *live_dir);
+
 #endif

@@ -559,6 +559,18 @@ hook_resolve_command(const char *opt, const char *arg, char **out)
 	*out = NULL;
 	while (*p == ' ' || *p == '\t')
 		p++;
+	/* A quoted first word ('/srv/my hooks/reload.sh'), if plain inside. */
+	if ((*p == '\'' || *p == '"') && (end = strchr(p + 1, *p)) != NULL &&
+	    (*p == '\'' || strcspn(p + 1, "\\$`") >= (size_t)(end - p - 1)) &&
+	    strchr(" \t\n;&|<>()", end[1]) != NULL) {
+		if ((word = strndup(p + 1, (size_t)(end - p - 1))) == NULL)
+			return CERTO_ENOMEM;
+		end++;
+		if (strchr(word, '/') != NULL)
+			goto path;
+		free(word);
+		word = NULL;
+	}
 	end = p + strcspn(p, " \t\n;&|<>()");
 	if (end == p)
 		return certo_fail(CERTO_EUSAGE, "--%s needs a command", opt);
@@ -588,6 +600,7 @@ hook_resolve_command(const char *opt, const char *arg, char **out)
 			rc = CERTO_ENOMEM;
 		goto out;
 	}
+path:
 	if ((abs = absolute(word)) == NULL) {
 		rc = certo_fail(CERTO_EUSAGE, "--%s: cannot make %s absolute: %s",
 		    opt, word, strerror(errno));

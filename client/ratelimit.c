@@ -1,6 +1,7 @@
 /* Rate-limit memory, scoped to what the CA limited (see ratelimit.h). */
 #include "ratelimit.h"
 
+#include <dirent.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -106,6 +107,8 @@ load(const char *state, const char *ca_id, struct ratelimit **out,
 	char *dir = NULL, *path = NULL, *data = NULL;
 	struct ratelimit *r = NULL;
 	time_t now = time(NULL);
+	/* Called on error paths too: a message recorded before is kept. */
+	bool had_error = certo_errmsg() != NULL;
 	size_t len, cnt;
 	int rc;
 
@@ -115,7 +118,8 @@ load(const char *state, const char *ca_id, struct ratelimit **out,
 		goto out;
 	if (file_read(path, RATELIMIT_MAX_FILE, false, &data, &len, NULL) != 0 ||
 	    json_parse_object(data, len, path, &o) != 0) {
-		certo_errclear(); /* none, or unreadable: no memory */
+		if (!had_error)
+			certo_errclear(); /* none, or unreadable: no memory */
 		goto out;
 	}
 	if (json_object_object_get_ex(o, "limits", &arr) &&
@@ -144,7 +148,8 @@ load(const char *state, const char *ca_id, struct ratelimit **out,
 				rc = e;
 				goto out;
 			}
-			certo_errclear();
+			if (!had_error)
+				certo_errclear();
 		}
 	} else if (json_object_object_get_ex(o, "until", &v) &&
 	    (time_t)json_object_get_int64(v) > now) {
@@ -358,12 +363,92 @@ ratelimit_clear(const char *state, const char *ca_id)
 	return rc;
 }
 
+/* One entry as JSON, with its deadline also as text. */
+static struct json_object *
+entry_show_json(const char *ca_id, const struct ratelimit *e)
+{
+	struct json_object *o = entry_json(e->scope, e->names, e->nnames,
+	    e->until, e->why);
+	char when[32];
+
+	if (o == NULL)
+		return NULL;
+	ratelimit_when(e->until, when, sizeof(when));
+	json_object_object_add(o, "ca", json_object_new_string(ca_id));
+	json_object_object_add(o, "until_utc", json_object_new_string(when));
+	return o;
+}
+
+/* One entry as a line of text. */
+static void
+entry_print(FILE *f, const char *ca_id, const struct ratelimit *e)
+{
+	char when[32];
+
+	ratelimit_when(e->until, when, sizeof(when));
+	fprintf(f, "%s: until %s: ", ca_id, when);
+	if (e->scope == RATELIMIT_ACCOUNT)
+		fprintf(f, "new accounts");
+	else if (e->nnames == 0)
+		fprintf(f, "new orders for every name");
+	else
+		for (size_t j = 0; j < e->nnames; j++)
+			fprintf(f, "%s%s", j ? " " : "new orders for ", e->names[j]);
+	fprintf(f, "%s%s\n", e->why ? ": " : "", e->why ? e->why : "");
+}
+
+int
+ratelimit_list_all(const char *state, struct json_object *arr, FILE *f)
+{
+	struct dirent **ents = NULL;
+	char *dir = NULL;
+	int n, shown = 0;
+
+	if (asprintf(&dir, "%s/ratelimits", state) < 0)
+		return CERTO_ENOMEM;
+	if ((n = scandir(dir, &ents, NULL, alphasort)) < 0)
+		n = 0; /* no limits remembered */
+	for (int i = 0; i < n; i++) {
+		struct ratelimit *r = NULL;
+		size_t cnt = 0, len = strlen(ents[i]->d_name);
+		char *ca_id;
+
+		if (ents[i]->d_name[0] == '.' || len <= 5 ||
+		    strcmp(ents[i]->d_name + len - 5, ".json") != 0 ||
+		    (ca_id = strndup(ents[i]->d_name, len - 5)) == NULL)
+			continue;
+		if (ratelimit_load(state, ca_id, &r, &cnt) == 0)
+			for (size_t j = 0; j < cnt; j++) {
+				if (arr != NULL) {
+					struct json_object *o = json_object_new_object();
+					json_object_object_add(o, "rate_limit",
+					    entry_show_json(ca_id, &r[j]));
+					json_object_array_add(arr, o);
+				}
+				if (f != NULL) {
+					if (shown++ == 0)
+						fprintf(f, "rate limits remembered (certo "
+						    "ratelimit --clear forgets them):\n");
+					fputs("  ", f);
+					entry_print(f, ca_id, &r[j]);
+				}
+			}
+		ratelimit_free_all(r, cnt);
+		free(ca_id);
+	}
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(dir);
+	return 0;
+}
+
 int
 ratelimit_run(const struct certo_cli *cli)
 {
 	struct ratelimit *r = NULL;
 	struct json_object *doc = NULL, *arr;
-	char *state = NULL, *ca_id = NULL, when[32];
+	char *state = NULL, *ca_id = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -383,33 +468,16 @@ ratelimit_run(const struct certo_cli *cli)
 		arr = json_object_new_array();
 		json_object_object_add(doc, "ca", json_object_new_string(ca_id));
 		json_object_object_add(doc, "limits", arr);
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *e = entry_json(r[i].scope, r[i].names,
-			    r[i].nnames, r[i].until, r[i].why);
-			ratelimit_when(r[i].until, when, sizeof(when));
-			json_object_object_add(e, "until_utc",
-			    json_object_new_string(when));
-			json_object_array_add(arr, e);
-		}
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, entry_show_json(ca_id, &r[i]));
 		printf("%s\n", json_object_to_json_string_ext(doc,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		goto out;
 	}
 	if (n == 0)
 		printf("no rate limits remembered for %s\n", ca_id);
-	for (size_t i = 0; i < n; i++) {
-		ratelimit_when(r[i].until, when, sizeof(when));
-		printf("%s: until %s: ", ca_id, when);
-		if (r[i].scope == RATELIMIT_ACCOUNT)
-			printf("new accounts");
-		else if (r[i].nnames == 0)
-			printf("new orders for every name");
-		else
-			for (size_t j = 0; j < r[i].nnames; j++)
-				printf("%s%s", j ? " " : "new orders for ",
-				    r[i].names[j]);
-		printf("%s%s\n", r[i].why ? ": " : "", r[i].why ? r[i].why : "");
-	}
+	for (size_t i = 0; i < n; i++)
+		entry_print(stdout, ca_id, &r[i]);
 out:
 	json_object_put(doc);
 	ratelimit_free_all(r, n);

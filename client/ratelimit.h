@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 struct json_object;
@@ -57,6 +58,12 @@ time_t ratelimit_for_names(const struct ratelimit *r, size_t n,
 /* Forget every entry for ca_id. */
 int ratelimit_clear(const char *state, const char *ca_id);
 struct certo_cli;
+/*
+ * For `certo list`: every remembered limit of every CA, appended to arr
+ * (when not NULL) as {"rate_limit": {...}} and printed to f (when not
+ * NULL) as a section after the certificates.
+ */
+int ratelimit_list_all(const char *state, struct json_object *arr, FILE *f);
 /*
  * certo ratelimit [--clear]: print the remembered limits for --server
  * (text, or one JSON document with --json), or forget them.

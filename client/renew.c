@@ -553,3 +553,5 @@ out:
 }
 
 		list_ratelimit(state, &s, o, cli->json);
+	/* What the CA rate-limited, also for names with no stored set. */
+	ratelimit_list_all(state, arr, cli->json ? NULL : stdout);

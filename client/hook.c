@@ -94,9 +94,11 @@ child(const struct call *c, int errfd, pid_t parent)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	/* An add/deploy must not outlive a certo killed with SIGKILL. */
-	if (!c->cleanup && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
-	    getppid() != parent))
-		_exit(127);
+	if (!c->cleanup) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+	}
 	devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0 && devnull != 0)
 		dup2(devnull, 0);

@@ -28,7 +28,6 @@
 #include "log.h"
 #include "tokens.h"
 
-#define CTL_MAX_CLIENTS 64           /* more are answered "ERR busy" */
 #define CTL_IDLE_S 30                /* a client silent this long is closed */
 #define CTL_MAX_LIST (1024 * 1024)   /* bytes of one list answer */
 #define CTL_CLIENT_TIMEOUT_MS 5000   /* ctl_client_request, whole exchange */

@@ -16,6 +16,7 @@
 #include "tokens.h"
 
 #define CTL_MAX_LINE 1024
+#define CTL_MAX_CLIENTS 64           /* more are answered "ERR busy" */
 
 enum ctl_cmd { CTL_AUTH, CTL_UNAUTH, CTL_LIST };
 

@@ -3,12 +3,14 @@
  * through the control socket (ctl.h, docs/responder-protocol.md).  It
  * binds everything as root if need be, drops to --user, and then only
  * waits for signals, serves /healthz and expires tokens; the servers run
- * in their own threads.
+ * in their own threads.  With --user, a helper process forked before
+ * anything else stays root to remove the control socket at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,8 +19,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +42,13 @@
 #define HEALTH_MAX_REQUEST 1024
 #define HEALTH_TIMEOUT_S 5
 #define EXPIRE_EVERY_S 60
+/* Descriptors besides connections: listeners, epoll and event fds,
+ * pipes, the signalfd, stdio, resolver lookups, GnuTLS, libmicrohttpd. */
+#define FD_RESERVE 64
+#define FD_SOFT_MAX 65536       /* the soft limit is raised at most to this */
+#define MIN_CONNS 16
+#define PROXY_THREADS 4         /* HTTP threads with --http-proxy */
+#define HELPER_WAIT_MS 2000
 
 struct health_client {
 	int fd;
@@ -47,6 +61,7 @@ struct health {
 	int lfd;                     /* -1: no --health */
 	struct health_client c[HEALTH_MAX_CLIENTS];
 	size_t nc;
+	time_t paused_until;         /* out of descriptors: accept again then */
 };
 
 static void
@@ -143,8 +158,17 @@ health_accept(struct health *h, time_t now)
 {
 	int fd;
 
-	while ((fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) >= 0) {
+	for (;;) {
+		if ((fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* The listener stays readable: do not poll it a while. */
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				h->paused_until = now + 1;
+			return;
+		}
 		if (h->nc == HEALTH_MAX_CLIENTS) {
 			close(fd);
 			continue;
@@ -164,6 +188,188 @@ health_close(struct health *h)
 	if (h->lfd >= 0)
 		close(h->lfd);
 	h->lfd = -1;
+}
+
+/* --------------------------------------------------------- descriptors */
+
+/*
+ * Raise the soft descriptor limit to the hard one (at most FD_SOFT_MAX)
+ * and fit --max-conns into it: every connection the servers may hold,
+ * plus the control socket's and /healthz's clients, plus FD_RESERVE, so
+ * that no flood can make accept() fail with EMFILE.
+ */
+static int
+fit_descriptors(struct daemon_cli *cli)
+{
+	struct rlimit rl, raised;
+	rlim_t want, fixed, per, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("getrlimit: %s; assuming 1024 descriptors",
+		    strerror(errno));
+		rl.rlim_cur = rl.rlim_max = 1024;
+	}
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > FD_SOFT_MAX ?
+	    FD_SOFT_MAX : rl.rlim_max;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		raised = rl;
+		raised.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+		else
+			log_warn("cannot raise the descriptor limit to %lu: %s",
+			    (unsigned long)want, strerror(errno));
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_SOFT_MAX)
+		rl.rlim_cur = FD_SOFT_MAX;
+	fixed = FD_RESERVE + CTL_MAX_CLIENTS + (cli->health ?
+	    HEALTH_MAX_CLIENTS : 0) + (cli->http_proxy ? PROXY_THREADS : 0);
+	per = (cli->http_port ? 1 : 0) + (cli->tls_port ? (cli->tls_proxy ?
+	    2 : 1) : 0);
+	if (rl.rlim_cur < fixed + per * MIN_CONNS)
+		return certo_fail(CERTO_ECONFIG, "the descriptor limit %lu is too "
+		    "low for %d connections per port; raise it (ulimit -n, "
+		    "LimitNOFILE=) to at least %lu", (unsigned long)rl.rlim_cur,
+		    MIN_CONNS, (unsigned long)(fixed + per * MIN_CONNS));
+	fit = (rl.rlim_cur - fixed) / per;
+	if (cli->max_conns > fit) {
+		log_warn("descriptor limit %lu: --max-conns lowered from %u to "
+		    "%lu", (unsigned long)rl.rlim_cur, cli->max_conns,
+		    (unsigned long)fit);
+		cli->max_conns = (unsigned)fit;
+	}
+	log_info("descriptor limit %lu: at most %u connections per port, %u "
+	    "per client address%s", (unsigned long)rl.rlim_cur, cli->max_conns,
+	    cli->max_per_ip, cli->max_per_ip ? "" : " (no cap)");
+	return 0;
+}
+
+/* -------------------------------------------------- socket removal helper */
+/*
+ * After the switch to --user the daemon can no longer remove its socket
+ * from a directory that belongs to root (/run/certo).  So, before any
+ * thread or socket exists, it forks a helper that stays root with
+ * nothing but CAP_DAC_OVERRIDE and CAP_FOWNER: the helper learns the
+ * socket's device and inode over a pipe, waits for the pipe to close
+ * (the daemon exited, whichever way) and removes the file if it is
+ * still that socket.
+ */
+struct sock_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* Keep only CAP_DAC_OVERRIDE and CAP_FOWNER (best effort). */
+static void
+helper_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	const unsigned keep = 1u << CAP_DAC_OVERRIDE | 1u << CAP_FOWNER;
+
+	for (int cap = 0; cap < 64; cap++)
+		if (cap >= 32 || !(keep & 1u << cap))
+			prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return;
+	data[0].permitted &= keep;
+	data[0].effective = data[0].permitted;
+	data[0].inheritable = 0;
+	data[1].permitted = data[1].effective = data[1].inheritable = 0;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		dprintf(STDERR_FILENO, "certo-responder: helper: capset: %s\n",
+		    strerror(errno));
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+static void __attribute__((noreturn))
+helper_main(const char *path, int rfd)
+{
+	struct sock_id id;
+	struct stat st;
+	char buf[64];
+	size_t got = 0;
+	ssize_t n;
+
+	/* Only the daemon's exit ends us; systemd's SIGTERM is for it. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	if (rfd > 3)
+		close_range(3, (unsigned)rfd - 1, 0);
+	close_range((unsigned)rfd + 1, ~0U, 0);
+	prctl(PR_SET_NAME, "certo-resp-rm", 0, 0, 0);
+	helper_caps();
+	while (got < sizeof(id)) {
+		n = read(rfd, (char *)&id + got, sizeof(id) - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);   /* the daemon never got that far */
+		got += (size_t)n;
+	}
+	while ((n = read(rfd, buf, sizeof(buf))) != 0)
+		if (n < 0 && errno != EINTR)
+			break;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == id.dev && st.st_ino == id.ino && unlink(path) != 0)
+		dprintf(STDERR_FILENO, "certo-responder: cannot remove the "
+		    "control socket '%s': %s\n", path, strerror(errno));
+	_exit(0);
+}
+
+/* Fork the helper; *wfd is the daemon's end of the pipe. */
+static int
+helper_start(const char *path, pid_t *pid, int *wfd)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return certo_fail(CERTO_EIO, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((*pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return certo_fail(CERTO_EIO, "fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		close(p[1]);
+		helper_main(path, p[0]);
+	}
+	close(p[0]);
+	*wfd = p[1];
+	return 0;
+}
+
+/* Tell the helper which file to remove; it does once wfd closes. */
+static void
+helper_arm(int wfd, struct ctl_server *ctl)
+{
+	struct sock_id id;
+
+	memset(&id, 0, sizeof(id));
+	ctl_server_disown(ctl, &id.dev, &id.ino);
+	if (write(wfd, &id, sizeof(id)) != (ssize_t)sizeof(id))
+		log_warn("the helper process is gone: the control socket will "
+		    "not be removed at exit");
+}
+
+/* Close our end and give the helper a moment to remove the socket. */
+static void
+helper_finish(pid_t pid, int wfd)
+{
+	if (wfd >= 0)
+		close(wfd);
+	if (pid <= 0)
+		return;
+	for (int i = 0; i < HELPER_WAIT_MS / 10; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(10000);
+	}
+	log_warn("the helper process (pid %ld) has not finished removing the "
+	    "control socket", (long)pid);
 }
 
 /* ------------------------------------------------------------- servers */
@@ -189,8 +395,11 @@ start_servers(const struct daemon_cli *cli, struct token_table *tokens,
 		memset(&ho, 0, sizeof(ho));
 		ho.addr = cli->http_addr;
 		ho.port = cli->http_port;
+		ho.max_conns = cli->max_conns;
+		ho.max_per_ip = cli->max_per_ip;
+		ho.timeout_s = cli->idle_timeout;
 		/* A proxied request holds its thread until the backend answers. */
-		ho.threads = cli->http_proxy ? 4 : 1;
+		ho.threads = cli->http_proxy ? PROXY_THREADS : 1;
 		ho.redirect_https = cli->http_redirect;
 		ho.proxy = cli->http_proxy;
 		if ((rc = http01_start(&ho, tokens, http)) != 0)
@@ -205,6 +414,9 @@ start_servers(const struct daemon_cli *cli, struct token_table *tokens,
 		memset(&to, 0, sizeof(to));
 		to.addr = cli->tls_addr;
 		to.port = cli->tls_port;
+		to.max_conns = cli->max_conns;
+		to.max_per_ip = cli->max_per_ip;
+		to.timeout_s = cli->idle_timeout;
 		to.proxy = cli->tls_proxy;
 		if ((rc = tlsalpn01_start(&to, tokens, tls)) != 0)
 			return rc;
@@ -242,7 +454,8 @@ run(int sfd, struct health *h, struct token_table *tokens, long ttl)
 	for (;;) {
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = h->lfd;
+		/* A negative descriptor is left out by poll(). */
+		pfd[1].fd = time(NULL) < h->paused_until ? -1 : h->lfd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		for (i = 0; i < h->nc; i++) {
@@ -289,8 +502,9 @@ main(int argc, char **argv)
 	struct tlsalpn01_server *tls = NULL;
 	struct health h;
 	sigset_t set;
-	bool have_tokens = false, tls_init = false;
-	int rc, sfd = -1;
+	bool have_tokens = false, tls_init = false, dropping;
+	pid_t helper = -1;
+	int rc, sfd = -1, helper_fd = -1;
 
 	memset(&h, 0, sizeof(h));
 	h.lfd = -1;
@@ -326,6 +540,9 @@ main(int argc, char **argv)
 		    (long)getegid());
 		goto out;
 	}
+	dropping = cli.user != NULL && geteuid() == 0;
+	if ((rc = fit_descriptors(&cli)) != 0)
+		goto out;
 	/*
 	 * Signals are read from a signalfd by the main loop: block them
 	 * before any server thread starts, so that every thread inherits
@@ -349,9 +566,14 @@ main(int argc, char **argv)
 	if ((rc = tokens_init(&tokens, cli.max_tokens, cli.token_ttl)) != 0)
 		goto out;
 	have_tokens = true;
+	/* Forked while there is one thread and no socket to inherit. */
+	if (dropping && (rc = helper_start(cli.socket, &helper,
+	    &helper_fd)) != 0)
+		goto out;
 	if ((rc = start_servers(&cli, &tokens, &ctl, &http, &tls, &h)) != 0)
 		goto out;
-	if (cli.user != NULL && geteuid() == 0) {
+	if (dropping) {
+		helper_arm(helper_fd, ctl);
 		if ((rc = drop_privileges(cli.user, cli.uid, cli.gid)) != 0)
 			goto out;
 		log_info("running as user %s (uid %ld, gid %ld)", cli.user,
@@ -366,6 +588,8 @@ out:
 	tlsalpn01_stop(tls);
 	http01_stop(http);
 	ctl_server_stop(ctl);
+	/* The socket is closed: now the helper may remove its file. */
+	helper_finish(helper, helper_fd);
 	health_close(&h);
 	if (have_tokens)
 		tokens_free(&tokens);
@@ -376,5 +600,7 @@ out:
 	if (rc != 0)
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));
-	return certo_exitcode(rc);
+	/* Documented: 0, 1 (usage, configuration), 4 (everything else). */
+	return rc == 0 ? 0 : certo_exitcode(rc) == CERTO_EXIT_USAGE ?
+	    CERTO_EXIT_USAGE : CERTO_EXIT_LOCAL;
 }

@@ -42,7 +42,7 @@ daemon_cli_help(FILE *f)
 	fprintf(f, "\nSignals: TERM and INT stop cleanly (the socket is "
 	    "removed), HUP is logged.\nExit codes: 0 stopped by a signal, 1 "
 	    "usage or configuration error, 4 cannot\nbind a port or the "
-	    "socket, or another local error.\n");
+	    "socket, or another local error; no other code.\n");
 }
 
 
@@ -69,7 +69,14 @@ static const char *const man_head[] = {
     "It runs in the foreground and logs to standard error. When started as "
     "root it binds its ports and the socket first and then switches to "
     "\\fB\\-\\-user\\fR; it refuses to keep running as root unless told "
-    "\\fB\\-\\-stay\\-root\\fR.\n"
+    "\\fB\\-\\-stay\\-root\\fR. With \\fB\\-\\-user\\fR, a second "
+    "process forked before any socket exists stays root to remove the "
+    "control socket at exit (its directory, such as \\fI/run/certo\\fR, "
+    "usually belongs to root): it keeps no capability but "
+    "\\fBCAP_DAC_OVERRIDE\\fR and \\fBCAP_FOWNER\\fR, holds no socket, "
+    "waits for the daemon to exit (however it exits, \\fBSIGKILL\\fR "
+    "included) and then removes the socket file if it is still the one the "
+    "daemon created.\n"
     ".PP\n"
     "HTTP requests for \\fI/.well\\-known/acme\\-challenge/<token>\\fR "
     "(GET or HEAD) are answered with the key authorization as "
@@ -134,10 +141,47 @@ static const char *const man_tail[] = {
     "and body are relayed. Answers larger than 1 MiB, taking longer than "
     "10 seconds, or using chunked encoding become 502. This is meant for "
     "small sites and redirects behind the responder, not as a general "
-    "reverse proxy: a slow backend holds one of four HTTP threads.\n",
+    "reverse proxy: a slow backend holds one of four HTTP threads. A HEAD "
+    "answer keeps the backend's \\fIContent\\-Length\\fR.\n"
+    ".PP\n"
+    "The \\fIHOST\\fR of \\fB\\-\\-http\\-proxy\\fR and "
+    "\\fB\\-\\-tls\\-proxy\\fR is looked up when a connection needs "
+    "it, not only at start: a backend that does not resolve yet (a "
+    "container started later) is not an error. An answer is kept 30 "
+    "seconds (an older one is used while it is refreshed); while the name "
+    "does not resolve it is looked up again every second for as long as "
+    "connections wait, each at most \\fB\\-\\-idle\\-timeout\\fR "
+    "seconds (TLS, then closed) or 5 seconds (HTTP, then 502). One warning "
+    "is logged when the name stops resolving, one line when it resolves "
+    "again.\n",
+    ".SH LIMITS\n"
+    "At start the soft limit on open descriptors (\\fBRLIMIT_NOFILE\\fR) "
+    "is raised to the hard limit (at most 65536). The connection caps must "
+    "fit in it, with room for 64 control socket clients, 16 "
+    "\\fB\\-\\-health\\fR clients and 64 descriptors of the daemon's "
+    "own: each HTTP connection takes one descriptor, each TLS connection "
+    "one, or two when passed through to \\fB\\-\\-tls\\-proxy\\fR. "
+    "When \\fB\\-\\-max\\-conns\\fR does not fit, it is lowered with "
+    "a warning; a limit too small for 16 connections per port is a "
+    "configuration error. The log says which caps are in force.\n"
+    ".PP\n"
+    "A port at \\fB\\-\\-max\\-conns\\fR, or a client address at "
+    "\\fB\\-\\-max\\-conns\\-per\\-ip\\fR on that port (IPv4 and "
+    "IPv4\\-mapped IPv6 count as one address), gets further connections "
+    "accepted and closed at once, so one client cannot starve the others, "
+    "the other port or the control socket; one warning per 10 seconds says "
+    "so. HTTP connections idle for \\fB\\-\\-idle\\-timeout\\fR "
+    "seconds are closed, and so are TLS connections that have not finished "
+    "their handshake (or reached their backend) by then; connections "
+    "passed through to a backend are closed after 300 seconds without "
+    "traffic. Should descriptors run out all the same (the system\\-wide "
+    "limit), each server stops accepting for a moment (a quarter of a "
+    "second, one second for the control socket) instead of spinning.\n",
     ".SH SIGNALS\n"
     ".TP\n\\fBSIGTERM\\fR, \\fBSIGINT\\fR\n"
-    "Stop the servers, remove the control socket and exit 0.\n"
+    "Stop the servers, remove the control socket and exit 0 (after a "
+    "switch to \\fB\\-\\-user\\fR the helper process removes it, "
+    "before the daemon exits).\n"
     ".TP\n\\fBSIGHUP\\fR\n"
     "Logged; logs go to standard error, so there is nothing to reopen.\n",
     ".SH EXIT STATUS\n"
@@ -149,7 +193,10 @@ static const char *const man_tail[] = {
     ".TP\n4\nA port or the control socket could not be bound (in use, "
     "permission), another daemon listens on the socket, a non\\-socket file "
     "is in its place, or another local error such as a failed privilege "
-    "drop.\n",
+    "drop.\n"
+    ".PP\n"
+    "No other status is used. A proxy backend that does not resolve is not "
+    "an error at start (see \\fBHTTP FALLBACK\\fR).\n",
     ".SH FILES\n"
     ".TP\n\\fI/run/certo/responder.sock\\fR\n"
     "The default control socket (systemd: \\fBRuntimeDirectory=certo\\fR).\n"
@@ -410,6 +457,28 @@ apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
 			    val, (size_t)-1));
 		cli->max_tokens = v;
 		break;
+	case DAEMON_OPT_MAX_CONNS:
+	case DAEMON_OPT_MAX_CONNS_PER_IP:
+		if (parse_ulong(val, DAEMON_MAX_CONNS, &v) != 0 ||
+		    (v == 0 && o->row.id == DAEMON_OPT_MAX_CONNS))
+			return certo_fail(CERTO_EUSAGE, "%s: expected a number from "
+			    "%d to %d, not '%s'", source(o, env, src, sizeof(src)),
+			    o->row.id == DAEMON_OPT_MAX_CONNS ? 1 : 0,
+			    DAEMON_MAX_CONNS, log_sanitize(shown, sizeof(shown),
+			    val, (size_t)-1));
+		if (o->row.id == DAEMON_OPT_MAX_CONNS)
+			cli->max_conns = (unsigned)v;
+		else
+			cli->max_per_ip = (unsigned)v;
+		break;
+	case DAEMON_OPT_IDLE_TIMEOUT:
+		if (parse_ulong(val, DAEMON_MAX_IDLE_S, &v) != 0 || v == 0)
+			return certo_fail(CERTO_EUSAGE, "%s: expected seconds from "
+			    "1 to %d, not '%s'", source(o, env, src, sizeof(src)),
+			    DAEMON_MAX_IDLE_S, log_sanitize(shown, sizeof(shown),
+			    val, (size_t)-1));
+		cli->idle_timeout = (unsigned)v;
+		break;
 	case DAEMON_OPT_TOKEN_TTL:
 		if (parse_ulong(val, (unsigned long)DAEMON_MAX_TTL, &v) != 0 ||
 		    v < 10)
@@ -525,6 +594,9 @@ daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 	cli->tls_port = 443;
 	cli->max_tokens = TOKENS_DEFAULT_MAX;
 	cli->token_ttl = TOKENS_DEFAULT_TTL;
+	cli->max_conns = DAEMON_DEFAULT_MAX_CONNS;
+	cli->max_per_ip = DAEMON_DEFAULT_PER_IP;
+	cli->idle_timeout = DAEMON_DEFAULT_IDLE_S;
 	cli->uid = (uid_t)-1;
 	cli->gid = (gid_t)-1;
 	/* The environment first: the command line below overrides it. */

@@ -14,6 +14,11 @@
 #define DAEMON_DEFAULT_SOCKET "/run/certo/responder.sock"
 #define DAEMON_MAX_TOKENS 100000
 #define DAEMON_MAX_TTL (7L * 86400)
+#define DAEMON_DEFAULT_MAX_CONNS 512
+#define DAEMON_DEFAULT_PER_IP 32
+#define DAEMON_DEFAULT_IDLE_S 10
+#define DAEMON_MAX_CONNS 1000000
+#define DAEMON_MAX_IDLE_S 300
 
 /*
  * XX(id, long name, short char or 0, argument name or NULL, help).
@@ -61,7 +66,16 @@
 	XX(MAX_TOKENS, "max-tokens", 0, "N",                                  \
 	    "at most N pending challenges (default 1024)")                    \
 	XX(TOKEN_TTL, "token-ttl", 0, "SECONDS",                              \
-	    "forget a challenge this long after its auth (default 3600)")
+	    "forget a challenge this long after its auth (default 3600)")   \
+	XX(MAX_CONNS, "max-conns", 0, "N",                                    \
+	    "connections at once on each of the HTTP and TLS ports "         \
+	    "(default 512, lowered to fit the descriptor limit)")            \
+	XX(MAX_CONNS_PER_IP, "max-conns-per-ip", 0, "N",                      \
+	    "connections at once from one client address on each port "      \
+	    "(default 32, 0: no cap)")                                        \
+	XX(IDLE_TIMEOUT, "idle-timeout", 0, "SECONDS",                        \
+	    "close HTTP connections idle this long, and TLS connections "    \
+	    "without a handshake or backend by then (default 10)")
 
 enum daemon_opt {
 	DAEMON_OPT__FIRST = 256,
@@ -92,6 +106,9 @@ struct daemon_cli {
 	gid_t gid;
 	size_t max_tokens;
 	long token_ttl;
+	unsigned max_conns;           /* per port */
+	unsigned max_per_ip;          /* per address and port, 0: no cap */
+	unsigned idle_timeout;        /* seconds */
 };
 
 /*

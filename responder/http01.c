@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,14 @@
 
 #define PREFIX "/.well-known/acme-challenge/"
 #define ACCEPT_BURST 64
+/*
+ * The total limit is ours (see accept_burst); libmicrohttpd's own sits
+ * above it and is never reached: hitting it in its thread, for
+ * connections handed over in a burst, made libmicrohttpd 0.9.75's thread
+ * deadlock on its own mutex at MHD_stop_daemon().
+ */
+#define MHD_LIMIT_SLACK (2 * ACCEPT_BURST)
+#define RECONCILE_S 1           /* see accept_burst */
 #define BACKOFF_MS 250          /* out of descriptors: accept again after */
 #define WARN_EVERY_S 10         /* refused connections: one warning per period */
 
@@ -42,7 +51,12 @@ struct http01_server {
 	int wake[2];                        /* http01_stop writes here */
 	pthread_t acceptor;
 	bool accepting;
-	time_t warn_at;                     /* acceptor thread only */
+	unsigned max_conns;
+	/* Open connections = added - closed (see accept_burst). */
+	atomic_uint started, closed;        /* libmicrohttpd's threads */
+	unsigned added;                     /* acceptor thread only */
+	time_t last_add;
+	time_t warn_at;
 	unsigned refused;
 	/* --http-redirect / --http-proxy (certo-responder), see fallback() */
 	int redirect_https;
@@ -127,10 +141,30 @@ warn_refused(struct http01_server *s, const char *why,
 	s->warn_at = now + WARN_EVERY_S;
 }
 
+/* libmicrohttpd took over (STARTED) or closed a connection. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http01_server *s = cls;
+
+	(void)conn;
+	(void)ctx;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&s->started, 1);
+	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		atomic_fetch_add(&s->closed, 1);
+}
+
 /*
  * Accept what is waiting and hand it to libmicrohttpd, which applies the
- * total and per-address limits (and closes what it refuses).  Returns
- * true when out of descriptors or memory: stop accepting for a while.
+ * per-address limit (and closes what it refuses).  The total is counted
+ * here: libmicrohttpd counts a connection only once its thread took it
+ * over, which would let a burst overshoot.  Open = added - closed.  A
+ * connection libmicrohttpd drops before starting it is never "closed";
+ * once nothing was added for RECONCILE_S, such strays (added but never
+ * started) are written off.  Returns true when out of descriptors or
+ * memory: stop accepting for a while.
  */
 static bool
 accept_burst(struct http01_server *s)
@@ -153,8 +187,15 @@ accept_burst(struct http01_server *s)
 			}
 			return false;
 		}
-		if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss, sl) !=
-		    MHD_YES)
+		if (s->added - atomic_load(&s->closed) >= s->max_conns) {
+			close(fd);
+			warn_refused(s, "the total connection limit is reached",
+			    &ss);
+		} else if (MHD_add_connection(s->mhd, fd, (struct sockaddr *)&ss,
+		    sl) == MHD_YES) {
+			s->added++;
+			s->last_add = time(NULL);
+		} else
 			warn_refused(s, errno == ENFILE ? "over the connection "
 			    "limits (total or per address)" : strerror(errno), &ss);
 	}
@@ -178,7 +219,7 @@ acceptor(void *arg)
 		p[1].fd = paused ? -1 : s->lfd;
 		p[1].events = POLLIN;
 		p[1].revents = 0;
-		r = poll(p, 2, paused ? BACKOFF_MS : -1);
+		r = poll(p, 2, paused ? BACKOFF_MS : RECONCILE_S * 1000);
 		if (r < 0 && errno != EINTR) {
 			log_error("HTTP-01: poll: %s", strerror(errno));
 			usleep(BACKOFF_MS * 1000);
@@ -186,6 +227,9 @@ acceptor(void *arg)
 		}
 		if (p[0].revents)
 			break;
+		if (s->added != atomic_load(&s->started) &&
+		    time(NULL) - s->last_add > RECONCILE_S)
+			s->added = atomic_load(&s->started);
 		paused = false;
 		if (p[1].revents & POLLIN)
 			paused = accept_burst(s);
@@ -207,6 +251,7 @@ http01_start(const struct http01_opts *o, struct token_table *tokens,
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CERTO_ENOMEM;
 	s->tokens = tokens;
+	s->max_conns = o->max_conns ? o->max_conns : 1024;
 	s->lfd = s->wake[0] = s->wake[1] = -1;
 	if ((rc = fallback_init(s, o)) != 0)
 		goto fail;
@@ -231,9 +276,9 @@ http01_start(const struct http01_opts *o, struct token_table *tokens,
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL,
 	    NULL, on_request, s,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_conns ?
-	    o->max_conns : 1024),
+	    MHD_OPTION_CONNECTION_LIMIT, s->max_conns + MHD_LIMIT_SLACK,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(o->timeout_s ?
 	    o->timeout_s : 10),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,

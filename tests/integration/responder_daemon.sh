@@ -3,7 +3,9 @@
 # Control socket round trip, http-01 answers, /healthz, abuse (malformed
 # control lines, a 100 KB line, junk on the TLS port, slow HTTP clients)
 # with a memory ceiling, config and bind errors, SIGHUP/SIGTERM, and the
-# privilege drop to nobody.
+# privilege drop to nobody: the socket in a root-owned directory gets its
+# group and mode from the start, and the helper that stays root removes
+# it after SIGTERM and after SIGKILL of the daemon.
 #
 # Environment (tests/integration/CMakeLists.txt):
 #   CERTO_RESPONDER       the certo-responder binary (required)
@@ -172,10 +174,12 @@ def tls_garbage(port, n):
     return 0 if closed == n else 1
 
 def slow_http(port, n, seconds, ready):
-    # n clients each sending a request head one byte every 0.5 s.
+    # n clients from 127.0.0.2 each sending a request head one byte every
+    # 0.5 s (the daemon keeps at most --max-conns-per-ip of them).
     socks = []
     for i in range(n):
-        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                     source_address=("127.0.0.2", 0))
         s.sendall(b"GET /.well-known/acme-challenge/slow%d HTTP/1.1\r\n" % i)
         socks.append(s)
     open(ready, "w").close()
@@ -471,6 +475,56 @@ PID=""
 [ $rc = 0 ] || fail "dropped daemon SIGTERM: exit $rc"
 [ ! -e "$SOCK" ] || fail "dropped daemon left its socket"
 log "ok: --user nobody: Uid '$uids', Gid '$gids' in all threads, still serving"
+
+# The socket in a directory that belongs to root (like /run/certo): nobody
+# cannot remove it, the helper process that stayed root does.
+NOGROUP=$(id -gn nobody)
+mkdir "$TMP/rootdir"
+chmod 755 "$TMP/rootdir"
+SOCK=$TMP/rootdir/ctl.sock
+LOG=$TMP/rootdir.log
+start_dropped() {
+	rm -f "$LOG"
+	"$CERTO_RESPONDER" --user nobody --socket "$SOCK" --http-port "$DROP_HTTP" \
+		--http-addr 127.0.0.1 --tls-port 0 --socket-group "$NOGROUP" \
+		--socket-mode 0640 2>"$LOG" &
+	PID=$!
+	wait_for grep -q ready "$LOG" || fail "daemon in a root directory never got ready"
+	alive
+	HELPER=$(ps -o pid= --ppid "$PID" | tr -d ' ')
+	[ -n "$HELPER" ] || fail "no helper process"
+}
+start_dropped
+[ "$(stat -c '%U %G %a' "$SOCK")" = "root $NOGROUP 640" ] ||
+	fail "socket is '$(stat -c '%U %G %a' "$SOCK")', expected root $NOGROUP 640"
+ls -a "$TMP/rootdir" | grep -q '^\.certo-ctl' && fail "a private directory was left behind"
+caps=$(awk '$1 == "CapEff:" { print $2 }' "/proc/$HELPER/status")
+[ "$caps" = 000000000000000a ] ||
+	fail "helper capabilities $caps, expected only CAP_DAC_OVERRIDE and CAP_FOWNER (a)"
+hsock=$(ls -l "/proc/$HELPER/fd" | grep -c 'socket:')
+[ "$hsock" = 0 ] || fail "the helper holds $hsock sockets"
+hfds=$(ls "/proc/$HELPER/fd" | wc -l)
+expect_ctl "list" "OK 0"
+kill -TERM "$PID"
+wait "$PID"
+rc=$?
+[ $rc = 0 ] || fail "SIGTERM in a root directory: exit $rc"
+[ ! -e "$SOCK" ] || fail "socket left in a root directory after SIGTERM (helper $HELPER)"
+kill -0 "$HELPER" 2>/dev/null && fail "the helper outlived the daemon"
+log "ok: socket in a root directory, group and mode from the start; helper (CapEff $caps, $hfds descriptors, no socket) removed it after SIGTERM"
+
+# However the daemon ends: SIGKILL.
+start_dropped
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+PID=""
+n=0
+while [ -e "$SOCK" ] && [ $n -lt 50 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
+[ ! -e "$SOCK" ] || fail "socket left after SIGKILL of the daemon"
+log "ok: after SIGKILL of the daemon its helper removed the socket"
 
 echo "PASS: $NAME"
 exit 0

@@ -100,16 +100,31 @@ load_url(const char *path, char **url)
 	return rc;
 }
 
+/*
+ * Write account.json: the URL and, for an account created by certo, what
+ * the user said when it was made (remembered for the staging account of
+ * renew --dry-run): "terms_agreed" and the "contact" addresses.
+ */
 static int
-save_url(const char *path, const char *url)
+save_account(const char *path, const char *url, bool agreed,
+    char *const *emails, size_t nemails)
 {
-	struct json_object *o;
+	struct json_object *o, *a;
 	const char *s;
 	int rc;
 
 	if ((o = json_object_new_object()) == NULL)
 		return CERTO_ENOMEM;
 	json_object_object_add(o, "url", json_object_new_string(url));
+	if (agreed)
+		json_object_object_add(o, "terms_agreed",
+		    json_object_new_boolean(1));
+	if (nemails > 0) {
+		a = json_object_new_array();
+		for (size_t i = 0; i < nemails; i++)
+			json_object_array_add(a, json_object_new_string(emails[i]));
+		json_object_object_add(o, "contact", a);
+	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	rc = file_write_atomic(path, s, strlen(s), 0600, false);
@@ -255,7 +270,11 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 		}
 		acct->created = true;
 	}
-	if ((rc = save_url(jsonpath, url)) != 0)
+	/* A new account remembers the agreement and addresses it was made
+	 * with; a looked-up one does not know them. */
+	if ((rc = save_account(jsonpath, url, acct->created && o->agree_tos,
+	    acct->created ? o->emails : NULL, acct->created ? o->nemails : 0)) !=
+	    0)
 		goto out;
 	acct->url = url;
 	url = NULL;
@@ -381,19 +400,45 @@ out:
 	return rc;
 }
 
-/* manuale's account.json: {"uri": ..., "key": "<PEM>"}. */
+/*
+ * An ACME v1 registration URL ("https://acme-v01.api.letsencrypt.org/
+ * acme/reg/123"): v1 resources live under /acme/reg/, /acme/new-reg...
+ */
+static bool
+acme_v1_url(const char *url)
+{
+	return strstr(url, "/acme/reg/") != NULL ||
+	    strstr(url, "/acme/new-reg") != NULL ||
+	    strstr(url, "://acme-v01.api.letsencrypt.org/") != NULL ||
+	    strstr(url, "://acme-staging.api.letsencrypt.org/") != NULL;
+}
+
+/*
+ * manuale's account.json: {"uri": ..., "key": "<PEM>"}.  Everything is
+ * checked before anything is written, the CA included: it must know an
+ * account for the key (onlyReturnExisting).  An ACME v1 registration is
+ * refused: its URL is not an RFC 8555 account URL.
+ */
 static int
-import_manuale(const char *file, const char *acct_dir)
+import_manuale(const struct certo_cli *cli, const char *acct_dir)
 {
 	struct json_object *o = NULL;
 	struct certo_key *k = NULL;
+	struct certo_directory dir;
+	struct certo_req req;
+	struct account_opts ao = { 0 };
+	struct http_opts ho = { 0 };
+	const char *file = cli->manuale_file;
 	char *data = NULL, *uri = NULL, *pem = NULL, *kp = NULL, *jp = NULL;
+	char *url = NULL, shown[512], shown2[512];
 	size_t len = 0;
+	bool missing = false;
 	int rc;
 
+	memset(&dir, 0, sizeof(dir));
+	memset(&req, 0, sizeof(req));
 	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0)
 		goto out;
-	/* Everything is checked before anything is written. */
 	if (json_parse_object(data, len, file, &o) != 0 ||
 	    json_get_str(o, file, "uri", true, 2048, &uri) != 0 ||
 	    json_get_str(o, file, "key", true, 64 * 1024, &pem) != 0) {
@@ -405,9 +450,17 @@ import_manuale(const char *file, const char *acct_dir)
 		    why);
 		goto out;
 	}
+	log_sanitize(shown, sizeof(shown), uri, (size_t)-1);
 	if (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0) {
 		rc = certo_fail(CERTO_EUSAGE, "%s: \"uri\" is not an account URL",
 		    file);
+		goto out;
+	}
+	if (acme_v1_url(uri)) {
+		rc = certo_fail(CERTO_EUSAGE, "%s: %s is an ACME v1 registration; "
+		    "certo speaks ACME v2 (RFC 8555) only and cannot import it "
+		    "(register a new account with certo account register)", file,
+		    shown);
 		goto out;
 	}
 	if (key_parse(pem, strlen(pem), file, &k) != 0) {
@@ -427,15 +480,36 @@ import_manuale(const char *file, const char *acct_dir)
 		    "not overwriting it", acct_dir);
 		goto out;
 	}
+	/* Ask the CA which account this key has (RFC 8555 7.3.1). */
+	ho.ca_bundle = cli->ca_bundle;
+	ho.allow_http = cli->allow_http;
+	if ((rc = request_init(&req, &ho)) != 0 ||
+	    (rc = directory_fetch(&req, cli->server, &dir)) != 0)
+		goto out;
+	req.key = k;
+	if ((rc = new_account(&req, &dir, &ao, true, &url, &missing)) != 0)
+		goto out;
+	if (missing) {
+		rc = certo_fail(CERTO_ENOACCOUNT, "the CA at %s knows no account "
+		    "for the key in %s (is --server the CA this account belongs "
+		    "to?); nothing imported", log_sanitize(shown2,
+		    sizeof(shown2), cli->server, (size_t)-1), file);
+		goto out;
+	}
+	if (strcmp(url, uri) != 0)
+		log_warn("the CA says the account of this key is %s, not %s; "
+		    "importing %s", log_sanitize(shown2, sizeof(shown2), url,
+		    (size_t)-1), shown, shown2);
 	if ((rc = file_mkdirs(acct_dir)) != 0 ||
 	    (rc = key_save(k, kp, true)) != 0)
 		goto out;
-	if ((rc = save_url(jp, uri)) != 0) {
+	if ((rc = save_account(jp, url, false, NULL, 0)) != 0) {
 		unlink(kp);
 		goto out;
 	}
-	log_event("account_imported", NULL, "account: imported %s from %s",
-	    uri, file);
+	log_event("account_imported", NULL, "account: imported %s from %s "
+	    "(the CA confirmed it)", log_sanitize(shown2, sizeof(shown2), url,
+	    (size_t)-1), file);
 out:
 	if (pem) {
 		memset(pem, 0, strlen(pem));
@@ -445,10 +519,106 @@ out:
 		memset(data, 0, len);
 		free(data);
 	}
+	req.key = NULL;
+	request_free(&req);
+	directory_free(&dir);
 	key_free(k);
 	json_object_put(o);
 	free(uri);
+	free(url);
 	free(kp);
+	free(jp);
+	return rc;
+}
+
+int
+account_remembered(const char *state, const char *server, bool *agreed,
+    char ***emails, size_t *nemails)
+{
+	struct json_object *o = NULL, *v, *a;
+	char *ca_id = NULL, *path = NULL, *data = NULL;
+	size_t len;
+	bool missing = false;
+	int rc;
+
+	*agreed = false;
+	*emails = NULL;
+	*nemails = 0;
+	if ((rc = account_ca_id(server, &ca_id)) != 0)
+		return rc;
+	if (asprintf(&path, "%s/accounts/%s/account.json", state, ca_id) < 0) {
+		path = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = file_read(path, ACCOUNT_JSON_MAX, false, &data, &len,
+	    &missing)) != 0) {
+		if (missing) {
+			certo_errclear();
+			rc = 0;
+		}
+		goto out;
+	}
+	if ((rc = json_parse_object(data, len, path, &o)) != 0)
+		goto out;
+	*agreed = json_object_object_get_ex(o, "terms_agreed", &v) &&
+	    json_object_is_type(v, json_type_boolean) &&
+	    json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "contact", &a) &&
+	    json_object_is_type(a, json_type_array)) {
+		size_t n = json_object_array_length(a);
+		if (n > 16)
+			n = 16;
+		if (n > 0 && (*emails = calloc(n, sizeof(char *))) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			v = json_object_array_get_idx(a, i);
+			if (!json_object_is_type(v, json_type_string))
+				continue;
+			if (((*emails)[*nemails] = strdup(json_object_get_string(
+			    v))) == NULL) {
+				rc = CERTO_ENOMEM;
+				goto out;
+			}
+			(*nemails)++;
+		}
+	}
+out:
+	if (rc != 0) {
+		for (size_t i = 0; i < *nemails; i++)
+			free((*emails)[i]);
+		free(*emails);
+		*emails = NULL;
+		*nemails = 0;
+		*agreed = false;
+	}
+	json_object_put(o);
+	free(data);
+	free(path);
+	free(ca_id);
+	return rc;
+}
+
+/* After account update: account.json remembers the new addresses. */
+static int
+remember_contacts(const char *state, const struct certo_cli *cli,
+    const char *adir, const char *url)
+{
+	char **old = NULL, *jp;
+	size_t nold = 0;
+	bool agreed;
+	int rc;
+
+	if ((jp = file_join(adir, "account.json")) == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = account_remembered(state, cli->server, &agreed, &old,
+	    &nold)) == 0)
+		rc = save_account(jp, url, agreed, cli->emails, cli->nemails);
+	for (size_t i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
 	free(jp);
 	return rc;
 }
@@ -478,7 +648,7 @@ account_cmd(const struct certo_cli *cli)
 		goto out;
 	}
 	if (strcmp(cmd, "import") == 0) {
-		rc = import_manuale(cli->manuale_file, adir);
+		rc = import_manuale(cli, adir);
 		goto out;
 	}
 	ho.ca_bundle = cli->ca_bundle;
@@ -514,6 +684,8 @@ account_cmd(const struct certo_cli *cli)
 			goto out;
 		}
 		rc = account_post(&req, acct.url, payload, "account_updated");
+		if (rc == 0)
+			rc = remember_contacts(state, cli, adir, acct.url);
 	} else if (strcmp(cmd, "deactivate") == 0) {
 		rc = account_post(&req, acct.url, "{\"status\":\"deactivated\"}",
 		    "account_deactivated");

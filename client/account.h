@@ -46,6 +46,15 @@ int account_ensure(struct certo_req *req, const struct certo_directory *dir,
     const struct account_opts *o, struct certo_account *acct);
 void account_free(struct certo_account *acct);
 
+/*
+ * What was said when certo created the account of CA directory server
+ * under state (<state>/accounts/<ca-id>/account.json): *agreed is true
+ * if it was made with --agree-tos, *emails (malloc'd, each string too;
+ * caller frees) its contact addresses.  No account: false and none.
+ */
+int account_remembered(const char *state, const char *server, bool *agreed,
+    char ***emails, size_t *nemails);
+
 struct certo_cli;
 /*
  * certo account register|info|update|deactivate|rollover|import.

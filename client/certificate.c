@@ -178,6 +178,11 @@ certificate_check(const struct certo_chain *c, const struct certo_key *key,
 	size_t la = sizeof(a), lb = sizeof(b);
 	int ret, rc = 0;
 
+	/* A set that is never valid must not become live. */
+	if (c->not_after <= c->not_before)
+		return certo_fail(CERTO_EPROTO, "certificate: the issued "
+		    "certificate is never valid (its notAfter does not come after "
+		    "its notBefore)");
 	if (key == NULL)
 		goto names; /* --csr without --key: only the names */
 

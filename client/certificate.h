@@ -2,6 +2,7 @@
 #ifndef CERTO_CERTIFICATE_H
 #define CERTO_CERTIFICATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -29,8 +30,9 @@ struct certo_chain {
  */
 int certificate_parse(const char *pem, size_t len, struct certo_chain *c);
 /*
- * Check the leaf: its public key is key's (unless key is NULL) and its
- * SANs are exactly names (any order).
+ * Check the leaf: its notAfter comes after its notBefore, its public
+ * key is key's (unless key is NULL) and its SANs are exactly names (any
+ * order).  CERTO_EPROTO otherwise.
  */
 int certificate_check(const struct certo_chain *c,
     const struct certo_key *key, char *const *names, size_t n);
@@ -51,7 +53,7 @@ int certificate_ari_id(const struct certo_chain *c, char **out);
 /* The DER of the leaf as base64url (revokeCert's "certificate"). */
 int certificate_leaf_der_b64(const struct certo_chain *c, char **out);
 
-#endif
 /* True if the leaf carries the TLS Feature extension (OCSP must-staple). */
 bool certificate_must_staple(const struct certo_chain *c);
 
+#endif

@@ -51,9 +51,9 @@ static const struct {
 	  "delete a stored certificate (its live and archive files)" },
 	{ "deactivate-authz", VERB_DEACTIVATE, V_DEACTIVATE, "URL|NAME", 1,
 	  "deactivate an authorization (by URL, or the saved one for NAME)" },
-};
 	{ "ratelimit", VERB_RATELIMIT, V_RATELIMIT, "", 0,
 	  "show what the CA rate-limited and until when (--clear forgets it)" },
+};
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 void
@@ -157,7 +157,10 @@ cli_man(FILE *f)
 		man_opts(f, verbs[v].mask);
 	}
 	fputs(".SH FILES\n.TP\n\\fI<state>/accounts/<ca>/account.key\\fR\n"
-	    "The account key (mode 0600); \\fIaccount.json\\fR holds its URL.\n"
+	    "The account key (mode 0600); \\fIaccount.json\\fR holds its URL "
+	    "and, for an account certo created, the terms agreement and "
+	    "e\\-mail addresses it was made with (\\fBrenew \\-\\-dry\\-run\\fR "
+	    "creates the staging account with them).\n"
 	    ".TP\n\\fI<state>/live/<name>/\\fR\n"
 	    "privkey.pem (0600), cert.pem, chain.pem, fullchain.pem, and "
 	    "certo.json (how it was issued, for renew).\n"
@@ -171,7 +174,8 @@ cli_man(FILE *f)
 	    "given.\n"
 	    ".SH EXIT STATUS\n.TP\n0\nDone (renew: something was renewed)."
 	    "\n.TP\n1\nUsage or configuration error (renew: some "
-	    "certificates failed).\n.TP\n2\nThe CA refused or validation "
+	    "certificates failed, or a \\-\\-name is not stored).\n.TP\n2\n"
+	    "The CA refused or validation "
 	    "failed (renew: nothing was due).\n.TP\n3\n"
 	    "Network error or timeout.\n.TP\n4\nLocal I/O error (files, "
 	    "ports).\n.TP\n5\nThe challenge self\\-check failed; the CA was "
@@ -212,8 +216,11 @@ cli_completion(FILE *f)
 			fprintf(f, "%s--%s", first ? "" : "|", opts[i].row.name);
 			first = 0;
 		}
+	/* --key-type has no ed25519 (CAs do not issue for it). */
 	fputs(")\n\t\tCOMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
-	    "\t--key-type|-k|--account-key-type)\n\t\tCOMPREPLY=($(compgen -W "
+	    "\t--key-type|-k)\n\t\tCOMPREPLY=($(compgen -W "
+	    "\"ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096\" -- \"$cur\"));"
+	    " return ;;\n\t--account-key-type)\n\t\tCOMPREPLY=($(compgen -W "
 	    "\"ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096 ed25519\" -- \"$cur\"));"
 	    " return ;;\n\t--challenge|-c)\n\t\tCOMPREPLY=($(compgen -W "
 	    "\"http-01 tls-alpn-01 dns-01 http-01,tls-alpn-01\" -- \"$cur\"));"
@@ -361,25 +368,32 @@ cli_is_ip(const char *name)
 }
 
 int
-cli_add_name(struct certo_cli *cli, const char *arg)
+cli_normalize_name(const char *arg, char **out)
 {
 	unsigned char buf[16];
-	char *name, text[INET6_ADDRSTRLEN];
-	int rc;
+	char text[INET6_ADDRSTRLEN];
 
+	*out = NULL;
 	if (inet_pton(AF_INET6, arg, buf) == 1) {
 		/* IP identifiers in the canonical text form (RFC 8738). */
 		inet_ntop(AF_INET6, buf, text, sizeof(text));
-		if ((name = strdup(text)) == NULL)
-			return CERTO_ENOMEM;
 	} else if (inet_pton(AF_INET, arg, buf) == 1) {
 		inet_ntop(AF_INET, buf, text, sizeof(text));
-		if ((name = strdup(text)) == NULL)
-			return CERTO_ENOMEM;
-	} else if ((rc = domain_normalize(arg, true, &name)) != 0) {
+	} else {
 		/* Wildcards are checked against --challenge at the end. */
-		return rc;
+		return domain_normalize(arg, true, out);
 	}
+	return (*out = strdup(text)) == NULL ? CERTO_ENOMEM : 0;
+}
+
+int
+cli_add_name(struct certo_cli *cli, const char *arg)
+{
+	char *name;
+	int rc;
+
+	if ((rc = cli_normalize_name(arg, &name)) != 0)
+		return rc;
 	for (size_t i = 0; i < cli->nnames; i++)
 		if (strcmp(cli->names[i], name) == 0) {
 			rc = certo_fail(CERTO_EUSAGE, "duplicate name '%s'", name);
@@ -394,6 +408,54 @@ cli_add_name(struct certo_cli *cli, const char *arg)
 	if ((rc = add_ptr(&cli->names, &cli->nnames, name)) != 0)
 		free(name);
 	return rc;
+}
+
+/*
+ * -d a.example,b.example (certbot's habit): each comma-separated piece,
+ * spaces around it dropped, is one name; empty pieces are refused.
+ */
+static int
+add_names(struct certo_cli *cli, const char *arg)
+{
+	char *copy, *p, *next, *end, shown[128];
+	int rc = 0;
+
+	if (strchr(arg, ',') == NULL)
+		return cli_add_name(cli, arg);
+	if ((copy = strdup(arg)) == NULL)
+		return CERTO_ENOMEM;
+	for (p = copy; p != NULL && rc == 0; p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (*p == '\0')
+			rc = certo_fail(CERTO_EUSAGE, "empty name in -d '%s'",
+			    log_sanitize(shown, sizeof(shown), arg, (size_t)-1));
+		else
+			rc = cli_add_name(cli, p);
+	}
+	free(copy);
+	return rc;
+}
+
+/* An unknown --server NAME: the message lists the names certo knows. */
+static int
+unknown_server(const char *arg)
+{
+	char shown[128], list[512] = "";
+	size_t n = 0;
+
+	for (const char *const *k = directory_names(); *k && n < sizeof(list);
+	    k++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    k == directory_names() ? "" : ", ", *k);
+	return certo_fail(CERTO_EUSAGE, "unknown CA '%s' for --server: give "
+	    "a directory URL (https://...) or one of: %s", log_sanitize(shown,
+	    sizeof(shown), arg, (size_t)-1), list);
 }
 
 int
@@ -498,10 +560,7 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			if (cli->server == NULL) {
 				if (strncmp(optarg, "https://", 8) != 0 &&
 				    strncmp(optarg, "http://", 7) != 0)
-					return certo_fail(CERTO_EUSAGE, "unknown CA "
-					    "'%s' for --server: give a directory URL or "
-					    "a known name", log_sanitize(shown,
-					    sizeof(shown), optarg, (size_t)-1));
+					return unknown_server(optarg);
 				cli->server = optarg;
 			}
 			break;
@@ -512,7 +571,7 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			cli->allow_http = true;
 			break;
 		case CLI_OPT_DOMAIN:
-			if ((rc = cli_add_name(cli, optarg)) != 0)
+			if ((rc = add_names(cli, optarg)) != 0)
 				return rc;
 			break;
 		case CLI_OPT_STANDALONE:
@@ -540,6 +599,14 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 				return rc;
 			if (cli->dns_timeout_s == 0)
 				return certo_fail(CERTO_EUSAGE, "--dns-timeout must be "
+				    "at least 1 second");
+			break;
+		case CLI_OPT_CA_TIMEOUT:
+			if ((rc = parse_seconds(optarg, "ca-timeout", 86400,
+			    &cli->ca_timeout_s)) != 0)
+				return rc;
+			if (cli->ca_timeout_s == 0)
+				return certo_fail(CERTO_EUSAGE, "--ca-timeout must be "
 				    "at least 1 second");
 			break;
 		case CLI_OPT_DNS_INTERVAL:
@@ -607,14 +674,6 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		case CLI_OPT_ACCOUNT_KEY_TYPE:
 			if (key_type_parse(optarg, opts[i].row.id ==
 			    CLI_OPT_KEY_TYPE ? &cli->key_type :
-		case CLI_OPT_CA_TIMEOUT:
-			if ((rc = parse_seconds(optarg, "ca-timeout", 86400,
-			    &cli->ca_timeout_s)) != 0)
-				return rc;
-			if (cli->ca_timeout_s == 0)
-				return certo_fail(CERTO_EUSAGE, "--ca-timeout must be "
-				    "at least 1 second");
-			break;
 			    &cli->account_key_type) != 0 ||
 			    (opts[i].row.id == CLI_OPT_KEY_TYPE &&
 			    cli->key_type == KEY_ED25519))
@@ -646,6 +705,12 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 			    opts[i].row.id == CLI_OPT_NOT_BEFORE ? &cli->not_before :
 			    &cli->not_after)) != 0)
 				return rc;
+			/* A certificate that expired before it was asked for. */
+			if (opts[i].row.id == CLI_OPT_NOT_AFTER &&
+			    cli->not_after <= now)
+				return certo_fail(CERTO_EUSAGE, "--not-after %s is not "
+				    "in the future", log_sanitize(shown,
+				    sizeof(shown), optarg, (size_t)-1));
 			break;
 		case CLI_OPT_PROFILE:
 			if (*optarg == '\0' || strlen(optarg) > 64 ||
@@ -663,8 +728,18 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		case CLI_OPT_FORCE:
 			cli->force = true;
 			break;
+		case CLI_OPT_CLEAR:
+			cli->clear = true;
+			break;
 		case CLI_OPT_DRY_RUN:
 			cli->dry_run = true;
+			break;
+		case CLI_OPT_DRY_RUN_SERVER:
+			if (strncmp(optarg, "https://", 8) != 0 &&
+			    strncmp(optarg, "http://", 7) != 0)
+				return certo_fail(CERTO_EUSAGE, "--dry-run-server needs "
+				    "a directory URL");
+			cli->dry_run_server = optarg;
 			break;
 		case CLI_OPT_LOOP:
 			cli->loop = true;
@@ -747,6 +822,13 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		return certo_fail(CERTO_EUSAGE, "refusing plain http:// CA URL "
 		    "'%s' without --allow-insecure-http", log_sanitize(shown,
 		    sizeof(shown), cli->server, (size_t)-1));
+	if (cli->dry_run_server != NULL && !cli->dry_run)
+		return certo_fail(CERTO_EUSAGE, "--dry-run-server goes with "
+		    "--dry-run");
+	if (cli->dry_run_server != NULL &&
+	    strncmp(cli->dry_run_server, "http://", 7) == 0 && !cli->allow_http)
+		return certo_fail(CERTO_EUSAGE, "refusing plain http:// "
+		    "--dry-run-server without --allow-insecure-http");
 	if ((cli->eab_kid == NULL) != (cli->eab_hmac_key == NULL))
 		return certo_fail(CERTO_EUSAGE, "--eab-kid and --eab-hmac-key go "
 		    "together");
@@ -769,9 +851,6 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		    "FILE");
 	return 0;
 }
-		case CLI_OPT_CLEAR:
-			cli->clear = true;
-			break;
 
 int
 cli_check_challenges(struct certo_cli *cli)

@@ -102,10 +102,12 @@
 	    "port of the built-in TLS-ALPN-01 server (default 443)")          \
 	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_CHALL,                          \
 	    "bind the TLS-ALPN-01 server to this address only (default: all)")\
-	XX(EMAIL, "email", 'm', "ADDR", V_NEWACCT,                            \
-	    "contact address for the account; repeatable")                   \
-	XX(AGREE_TOS, "agree-tos", 0, NULL, V_NEWACCT,                        \
-	    "agree to the CA's terms of service")                            \
+	XX(EMAIL, "email", 'm', "ADDR", V_NEWACCT | V_RENEW,                  \
+	    "contact address for the account; repeatable (renew: for an "     \
+	    "account it must create, e.g. at the staging CA of --dry-run)")  \
+	XX(AGREE_TOS, "agree-tos", 0, NULL, V_NEWACCT | V_RENEW,              \
+	    "agree to the CA's terms of service (remembered with the "        \
+	    "account; renew --dry-run reuses it for the staging account)")   \
 	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_NEWACCT,        \
 	    "key type for a new account key: ec-256 (default), ec-384, "      \
 	    "rsa-2048, rsa-3072, rsa-4096, ed25519")                          \
@@ -137,12 +139,20 @@
 	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "             \
 	    "(RENEWED_DOMAINS) in its environment; a failure is retried by "  \
 	    "the next renew")                                                 \
-	XX(FORCE, "force", 0, NULL, V_RENEW, "renew even if not due")         \
+	XX(FORCE, "force", 0, NULL, V_ISSUE | V_RENEW,                        \
+	    "renew even if not due; issue even if a stored set for the same " \
+	    "names and options is not due")                                   \
 	XX(DRY_RUN, "dry-run", 0, NULL, V_RENEW,                              \
-	    "renew against the CA's staging directory (if it has one) and "   \
-	    "store nothing")                                                  \
+	    "renew against the CA's staging directory and store nothing; "    \
+	    "refused for a CA without a known staging directory unless "      \
+	    "--dry-run-server is given")                                      \
+	XX(DRY_RUN_SERVER, "dry-run-server", 0, "URL", V_RENEW,               \
+	    "with --dry-run: renew every certificate against this directory " \
+	    "URL (a private CA's test instance) instead of the known staging "\
+	    "directory")                                                      \
 	XX(NAME, "name", 'n', "NAME", V_RENEW,                                \
-	    "renew only this certificate (its first name); repeatable")       \
+	    "renew only this certificate (its first name, Unicode or "        \
+	    "punycode); repeatable; a name not stored is an error (exit 1)")  \
 	XX(JOBS, "jobs", 'j', "N", V_RENEW,                                   \
 	    "renew up to N certificates at once (default 4)")                 \
 	XX(LOOP, "loop", 0, NULL, V_RENEW,                                    \
@@ -177,6 +187,7 @@ enum cli_verb {
 	VERB_LIST,
 	VERB_DELETE,
 	VERB_DEACTIVATE,
+	VERB_RATELIMIT,
 };
 
 struct certo_cli {
@@ -196,7 +207,6 @@ struct certo_cli {
 	const char *tls_addr;
 	unsigned short tls_port;
 	const char *responder;        /* control socket path, or NULL */
-	VERB_RATELIMIT,
 	enum chall_type challenges[3]; /* preference order */
 	size_t nchallenges;
 	bool manual;
@@ -205,6 +215,7 @@ struct certo_cli {
 	long dns_timeout_s;           /* -1: default for the mode */
 	long dns_interval_s;
 	long dns_wait_extra_s;
+	long ca_timeout_s;            /* 0: POLL_DEFAULT_TIMEOUT_S */
 	char **dns_resolvers;         /* pointers into argv */
 	size_t ndns_resolvers;
 	enum key_type key_type;
@@ -215,7 +226,6 @@ struct certo_cli {
 	const char *csr_file;
 	bool names_from_csr;          /* names were read from --csr */
 	bool must_staple;
-	long ca_timeout_s;            /* 0: POLL_DEFAULT_TIMEOUT_S */
 	time_t not_before;            /* 0: not asked */
 	time_t not_after;
 	const char *profile;
@@ -225,6 +235,8 @@ struct certo_cli {
 	long http_timeout_s;          /* -1: as --dns-timeout's default */
 	char *owned_hooks[3];         /* dns, http, deploy hook made absolute */
 	bool force, dry_run, loop;
+	bool clear;                   /* ratelimit --clear */
+	const char *dry_run_server;   /* renew --dry-run-server URL */
 	char **only;                  /* renew --name, pointers into argv */
 	size_t nonly;
 	unsigned jobs;
@@ -245,10 +257,14 @@ int cli_parse(int argc, char **argv, struct certo_cli *cli);
  */
 int cli_add_name(struct certo_cli *cli, const char *arg);
 /*
+ * The form a name is stored under: an IP literal in canonical text,
+ * else domain_normalize()'s A-label form.  *out is malloc'd.  Returns 0,
+ * CERTO_EIDENT or CERTO_ENOMEM.
+ */
+int cli_normalize_name(const char *arg, char **out);
+/*
  * Check the challenge options of issue/authorize (also after a stored
  * configuration was loaded for renew).
-	bool clear;                   /* ratelimit --clear */
-	const char *dry_run_server;   /* renew --dry-run-server URL */
  */
 int cli_check_challenges(struct certo_cli *cli);
 /* Parse "+7d" or "2026-01-02T03:04:05Z" (RFC 3339) into *out. */

@@ -328,3 +328,22 @@ fail:
 	config_free(c);
 	return rc;
 }
+
+bool
+config_same(const struct certo_cli *cli, const struct cert_config *c)
+{
+	struct json_object *o;
+	char *text = NULL;
+	bool same;
+
+	if (c->root == NULL || config_serialize(cli, &text) != 0) {
+		certo_errclear();
+		free(text);
+		return false;
+	}
+	o = json_tokener_parse(text);
+	same = o != NULL && json_object_equal(o, c->root);
+	json_object_put(o);
+	free(text);
+	return same;
+}

@@ -5,6 +5,7 @@
 #ifndef CERTO_CONFIG_H
 #define CERTO_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cli.h"
@@ -28,5 +29,10 @@ int config_serialize(const struct certo_cli *cli, char **out);
  */
 int config_load(const char *path, struct cert_config *c);
 void config_free(struct cert_config *c);
+/*
+ * Would cli be stored as c (every option certo.json keeps: names in
+ * order, CA, key type, --key/--csr paths, challenges, hooks...)?
+ */
+bool config_same(const struct certo_cli *cli, const struct cert_config *c);
 
 #endif

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "order.h"
 #include "polling.h"
+#include "renew.h"
 #include "request.h"
 #include "sig.h"
 #include "store.h"
@@ -546,12 +547,14 @@ summary(const struct issue *is)
 		    "expires %s (dry run: not stored)", names, when);
 		return;
 	}
+	/* --csr without --key: no privkey.pem was written. */
 	log_event("certificate_saved", f, "certificate: %s/fullchain.pem\n"
-	    "  private key: %s/privkey.pem\n"
+	    "  private key: %s%s\n"
 	    "  certificate: %s/cert.pem, chain: %s/chain.pem\n"
 	    "  names: %s\n  expires: %s (%ld days)", is->job->live,
-	    is->job->live, is->job->live, is->job->live, names, when,
-	    (long)(left / 86400));
+	    is->cert_key ? is->job->live : "none stored (--csr without --key)",
+	    is->cert_key ? "/privkey.pem" : "", is->job->live, is->job->live,
+	    names, when, (long)(left / 86400));
 }
 
 /*
@@ -1008,9 +1011,16 @@ names_from_csr(struct certo_cli *cli)
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	free(der);
 	if (rc == 0)
 		rc = cli_check_challenges(cli);
+	/* --key must be the CSR's key: checked before anything is ordered. */
+	if (rc == 0 && cli->key_file != NULL) {
+		struct certo_key *k = NULL;
+		if ((rc = key_load(cli->key_file, &k)) == 0)
+			rc = csr_key_check(der, k);
+		key_free(k);
+	}
+	free(der);
 	return rc;
 }
 
@@ -1040,6 +1050,12 @@ issue_run(struct certo_cli *cli)
 
 	if (cli->csr_file != NULL && (rc = names_from_csr(cli)) != 0)
 		return rc;
+	/* A valid set for the same names and options: nothing to do. */
+	if (!cli->force) {
+		bool fresh = false;
+		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh)
+			return rc;
+	}
 	return run_one(cli, false);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "account.h"
 #include "certificate.h"
 #include "config.h"
 #include "directory.h"
@@ -17,8 +18,8 @@
 #include "file.h"
 #include "issue.h"
 #include "log.h"
-#include "renewalinfo.h"
 #include "ratelimit.h"
+#include "renewalinfo.h"
 #include "request.h"
 #include "sig.h"
 #include "store.h"
@@ -36,6 +37,9 @@ struct stored {
 	bool loaded, is_due, handled;
 	struct issue_job job;
 	int rc;
+	char *errmsg;               /* why it failed, for renew_failed */
+	char **mails;               /* remembered account addresses, owned */
+	size_t nmails;
 	struct issue_env *env;      /* the group it renews in */
 };
 
@@ -48,6 +52,27 @@ stored_free(struct stored *s)
 	free(s->ari_id);
 	renewalinfo_free(&s->ari);
 	issue_job_free(&s->job);
+	free(s->errmsg);
+	/* cfg.cli.emails (freed by config_free) pointed at these. */
+	for (size_t i = 0; i < s->nmails; i++)
+		free(s->mails[i]);
+	free(s->mails);
+}
+
+/*
+ * s failed with rc: keep the message for the renew_failed event, print
+ * it ("certo: renew NAME: ...") and clear it for the next certificate.
+ */
+static void
+stored_failed(struct stored *s, int rc)
+{
+	const char *m = certo_errmsg() ? certo_errmsg() : certo_strerror(rc);
+
+	s->rc = rc;
+	free(s->errmsg);
+	s->errmsg = strdup(m);
+	log_error("renew %s: %s", s->name, m);
+	certo_errclear();
 }
 
 /* Load live/<name>/{certo.json,cert.pem}. */
@@ -209,11 +234,8 @@ worker(void *arg)
 		if (s == NULL || sig_pending())
 			return NULL;
 		s->rc = issue_job_run(s->env, &s->job);
-		if (s->rc != 0) {
-			log_error("renew %s: %s", s->name, certo_errmsg() ?
-			    certo_errmsg() : certo_strerror(s->rc));
-			certo_errclear();
-		}
+		if (s->rc != 0)
+			stored_failed(s, s->rc);
 	}
 }
 
@@ -250,15 +272,92 @@ renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
 	pthread_mutex_destroy(&p.lock);
 }
 
+/* Is url the directory of a CA's known staging environment? */
+static bool
+is_staging(const char *url)
+{
+	for (const char *const *n = directory_names(); *n; n++)
+		if (strstr(*n, "-staging") != NULL &&
+		    strcmp(directory_url_for(*n), url) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * renew --dry-run: switch s to its CA's staging directory (or
+ * --dry-run-server), and give it what the production account was made
+ * with, so that the staging account can be created.  A CA without a
+ * known staging directory is refused: a dry run never issues for real.
+ */
+static int
+dry_run_target(const struct certo_cli *cli, const char *state,
+    struct stored *s)
+{
+	const char *prod = s->cfg.cli.server, *stg = cli->dry_run_server;
+	char shown[512];
+	bool agreed = false;
+	int rc;
+
+	if (stg == NULL)
+		stg = directory_staging_for(prod);
+	if (stg == NULL && is_staging(prod))
+		stg = prod;
+	if (stg == NULL)
+		return certo_fail(CERTO_EUSAGE, "--dry-run: no staging directory "
+		    "is known for %s, and a dry run never asks the real CA; pass "
+		    "--dry-run-server URL (a test instance of that CA)",
+		    log_sanitize(shown, sizeof(shown), prod, (size_t)-1));
+	if ((rc = account_remembered(state, prod, &agreed, &s->mails,
+	    &s->nmails)) != 0)
+		return rc;
+	s->cfg.cli.agree_tos = s->cfg.cli.agree_tos || agreed;
+	s->cfg.cli.server = stg;
+	return 0;
+}
+
+/*
+ * The account options of s for this run: --agree-tos and --email of the
+ * renew command line, else what dry_run_target() remembered.
+ */
+static int
+account_options(const struct certo_cli *cli, struct stored *s)
+{
+	char *const *src = cli->nemails > 0 ? cli->emails : s->mails;
+	size_t n = cli->nemails > 0 ? cli->nemails : s->nmails;
+
+	s->cfg.cli.agree_tos = s->cfg.cli.agree_tos || cli->agree_tos;
+	if (n == 0)
+		return 0;
+	/* The array is freed by config_free; the strings are not. */
+	if ((s->cfg.cli.emails = calloc(n, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	memcpy(s->cfg.cli.emails, src, n * sizeof(char *));
+	s->cfg.cli.nemails = n;
+	return 0;
+}
+
+/* renew --name NAME: does NAME (as given, or normalised) name s? */
+static bool
+wanted_name(const struct certo_cli *cli, char *const *want, const char *name)
+{
+	if (cli->nonly == 0)
+		return true;
+	for (size_t k = 0; k < cli->nonly; k++)
+		if (strcmp(cli->only[k], name) == 0 ||
+		    (want[k] != NULL && strcmp(want[k], name) == 0))
+			return true;
+	return false;
+}
+
 /* One pass: returns the RENEW_EXIT code; *next is when to look again. */
 static int
-renew_pass(const struct certo_cli *cli, time_t *next)
+renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 {
 	struct dircache dc;
 	struct stored *v = NULL, **due = NULL;
 	char **names = NULL, *state = NULL, t[32];
 	size_t n = 0, ndue = 0, failed = 0, renewed = 0, notdue = 0;
-	int rc;
+	int rc, code;
 
 	memset(&dc, 0, sizeof(dc));
 	*next = time(NULL) + 12 * 3600;
@@ -278,24 +377,17 @@ renew_pass(const struct certo_cli *cli, time_t *next)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		bool wanted = cli->nonly == 0;
 		v[i].name = names[i];
 		names[i] = NULL;
-		for (size_t k = 0; k < cli->nonly; k++)
-			if (strcmp(cli->only[k], v[i].name) == 0)
-				wanted = true;
-		if (!wanted)
+		if (!wanted_name(cli, want, v[i].name))
 			continue;
-		if (stored_load(state, &v[i]) != 0) {
-			log_error("renew %s: %s", v[i].name, certo_errmsg());
-			certo_errclear();
+		if ((rc = stored_load(state, &v[i])) != 0 ||
+		    (cli->dry_run && (rc = dry_run_target(cli, state,
+		    &v[i])) != 0) ||
+		    (rc = account_options(cli, &v[i])) != 0) {
+			stored_failed(&v[i], rc);
 			failed++;
 			continue;
-		}
-		if (cli->dry_run) {
-			const char *stg = directory_staging_for(v[i].cfg.cli.server);
-			if (stg != NULL)
-				v[i].cfg.cli.server = stg;
 		}
 		decide(&v[i], &dc, cli->force || cli->dry_run);
 		when(v[i].due, t, sizeof(t));
@@ -331,15 +423,20 @@ renew_pass(const struct certo_cli *cli, time_t *next)
 				g[gn++] = due[k];
 		due[i]->cfg.cli.state_dir = cli->state_dir;
 		due[i]->cfg.cli.verbosity = cli->verbosity;
+		/* This run's settings, not the stored ones. */
+		due[i]->cfg.cli.force = cli->force;
+		due[i]->cfg.cli.ca_timeout_s = cli->ca_timeout_s;
 		rc = issue_env_open(&due[i]->cfg.cli, true, &env);
 		if (rc != 0) {
 			/* A group that cannot start fails as a whole. */
+			char *m = strdup(certo_errmsg() ? certo_errmsg() :
+			    certo_strerror(rc));
 			for (size_t k = 0; k < gn; k++) {
-				log_error("renew %s: %s", g[k]->name, certo_errmsg() ?
-				    certo_errmsg() : certo_strerror(rc));
-				g[k]->rc = rc;
+				certo_errclear();
+				certo_fail(rc, "%s", m ? m : certo_strerror(rc));
+				stored_failed(g[k], rc);
 			}
-			certo_errclear();
+			free(m);
 		} else {
 			renew_group(cli, g, gn, &env);
 		}
@@ -363,8 +460,34 @@ renew_pass(const struct certo_cli *cli, time_t *next)
 		}
 	}
 out:
-	log_event("renew_done", NULL, "renew: %zu renewed, %zu failed, %zu not "
-	    "due", renewed, failed, notdue);
+	/* With --json, one event per failure, then the counts. */
+	for (size_t i = 0; i < n && v != NULL && log_get_json(); i++)
+		if (v[i].rc != 0) {
+			struct json_object *f = json_object_new_object();
+			json_object_object_add(f, "name",
+			    json_object_new_string(v[i].name));
+			json_object_object_add(f, "code",
+			    json_object_new_string(certo_errname(v[i].rc)));
+			json_object_object_add(f, "exit",
+			    json_object_new_int(certo_exitcode(v[i].rc)));
+			log_event("renew_failed", f, "%s", v[i].errmsg ?
+			    v[i].errmsg : certo_strerror(v[i].rc));
+		}
+	code = sig_pending() ? CERTO_EXIT_INTR : failed > 0 ?
+	    RENEW_EXIT_FAILED : renewed > 0 ? RENEW_EXIT_RENEWED :
+	    RENEW_EXIT_NOTHING;
+	{
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "renewed",
+		    json_object_new_int64((int64_t)renewed));
+		json_object_object_add(f, "failed",
+		    json_object_new_int64((int64_t)failed));
+		json_object_object_add(f, "not_due",
+		    json_object_new_int64((int64_t)notdue));
+		json_object_object_add(f, "exit", json_object_new_int(code));
+		log_event("renew_done", f, "renew: %zu renewed, %zu failed, %zu "
+		    "not due", renewed, failed, notdue);
+	}
 	for (size_t i = 0; i < n; i++) {
 		free(names[i]);
 		if (v != NULL)
@@ -375,21 +498,119 @@ out:
 	free(due);
 	free(state);
 	dircache_free(&dc);
-	if (sig_pending())
-		return CERTO_EXIT_INTR;
-	if (failed > 0)
-		return RENEW_EXIT_FAILED;
-	return renewed > 0 ? RENEW_EXIT_RENEWED : RENEW_EXIT_NOTHING;
+	return code;
 }
+
+/*
+ * renew --name: each NAME normalised as issue stores names (Unicode to
+ * A-labels: "bücher.example" finds live/xn--bcher-kva.example), and
+ * every one must name a stored certificate: a typo in a cron line is an
+ * error (exit 1), not a silent "nothing due".
+ */
+static int
+resolve_names(const struct certo_cli *cli, char ***want)
+{
+	char **names = NULL, *state = NULL, shown[300], alabel[300];
+	size_t n = 0, unknown = 0;
+	int rc;
+
+	*want = NULL;
+	if (cli->nonly == 0)
+		return RENEW_EXIT_NOTHING;
+	if ((*want = calloc(cli->nonly, sizeof(char *))) == NULL)
+		return RENEW_EXIT_FAILED;
+	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
+	    (rc = store_list(state, &names, &n)) != 0) {
+		log_error("%s", certo_errmsg() ? certo_errmsg() :
+		    certo_strerror(rc));
+		certo_errclear();
+		free(state);
+		return RENEW_EXIT_FAILED;
+	}
+	for (size_t k = 0; k < cli->nonly; k++) {
+		bool found = false;
+		if (cli_normalize_name(cli->only[k], &(*want)[k]) != 0)
+			certo_errclear(); /* not a name: only an exact match */
+		for (size_t i = 0; i < n && !found; i++)
+			found = strcmp(cli->only[k], names[i]) == 0 ||
+			    ((*want)[k] != NULL && strcmp((*want)[k], names[i]) == 0);
+		if (found)
+			continue;
+		unknown++;
+		log_sanitize(shown, sizeof(shown), cli->only[k], (size_t)-1);
+		alabel[0] = '\0';
+		if ((*want)[k] != NULL && strcmp((*want)[k], cli->only[k]) != 0)
+			snprintf(alabel, sizeof(alabel), " (looked for %s)",
+			    (*want)[k]);
+		certo_fail(CERTO_EUSAGE, "renew: no stored certificate is named "
+		    "'%s'%s; certo list shows the stored ones", shown, alabel);
+		if (log_get_json()) {
+			struct json_object *f = json_object_new_object();
+			json_object_object_add(f, "name",
+			    json_object_new_string(shown));
+			json_object_object_add(f, "code",
+			    json_object_new_string(certo_errname(CERTO_EUSAGE)));
+			json_object_object_add(f, "exit",
+			    json_object_new_int(certo_exitcode(CERTO_EUSAGE)));
+			log_event("renew_failed", f, "%s", certo_errmsg());
+		}
+		log_error("%s", certo_errmsg());
+		certo_errclear();
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(state);
+	if (unknown == 0)
+		return RENEW_EXIT_NOTHING;
+	{
+		struct json_object *f = json_object_new_object();
+		json_object_object_add(f, "renewed", json_object_new_int64(0));
+		json_object_object_add(f, "failed",
+		    json_object_new_int64((int64_t)unknown));
+		json_object_object_add(f, "not_due", json_object_new_int64(0));
+		json_object_object_add(f, "exit",
+		    json_object_new_int(RENEW_EXIT_FAILED));
+		log_event("renew_done", f, "renew: nothing renewed: %zu unknown "
+		    "name%s given with --name", unknown, unknown == 1 ? "" : "s");
+	}
+	return RENEW_EXIT_FAILED;
+}
+
+static void
+free_names(char **want, size_t n)
+{
+	for (size_t k = 0; k < n && want != NULL; k++)
+		free(want[k]);
+	free(want);
+}
+
+static int renew_loop(const struct certo_cli *cli, char *const *want);
 
 int
 renew_run(const struct certo_cli *cli)
+{
+	char **want = NULL;
+	int code;
+
+	if ((code = resolve_names(cli, &want)) != RENEW_EXIT_NOTHING) {
+		free_names(want, cli->nonly);
+		return code;
+	}
+	code = renew_loop(cli, want);
+	free_names(want, cli->nonly);
+	return code;
+}
+
+/* renew, and with --loop again at the next due time. */
+static int
+renew_loop(const struct certo_cli *cli, char *const *want)
 {
 	time_t next;
 	int code;
 
 	for (;;) {
-		code = renew_pass(cli, &next);
+		code = renew_pass(cli, want, &next);
 		if (!cli->loop || code == CERTO_EXIT_INTR)
 			return code;
 		/* Sidecar mode: sleep until the earliest due time. */
@@ -411,6 +632,35 @@ renew_run(const struct certo_cli *cli)
 			secs -= step;
 		}
 	}
+}
+
+/* A remembered rate limit on the names of s (ratelimit.h), if any. */
+static void
+list_ratelimit(const char *state, const struct stored *s,
+    struct json_object *o, bool json)
+{
+	struct ratelimit *r = NULL;
+	char *ca_id = NULL, w[32];
+	size_t n = 0;
+	time_t until;
+
+	if (account_ca_id(s->cfg.cli.server, &ca_id) != 0 ||
+	    ratelimit_load(state, ca_id, &r, &n) != 0) {
+		certo_errclear();
+		goto out;
+	}
+	if ((until = ratelimit_for_names(r, n, s->cfg.cli.names,
+	    s->cfg.cli.nnames)) == 0)
+		goto out;
+	ratelimit_when(until, w, sizeof(w));
+	json_object_object_add(o, "rate_limited_until",
+	    json_object_new_string(w));
+	if (!json)
+		printf("  limit:   the CA rate-limited new orders until %s "
+		    "(certo ratelimit)\n", w);
+out:
+	ratelimit_free_all(r, n);
+	free(ca_id);
 }
 
 int
@@ -463,9 +713,6 @@ list_run(const struct certo_cli *cli)
 		json_object_object_add(o, "names", a);
 		json_object_object_add(o, "not_after", json_object_new_string(t));
 		json_object_object_add(o, "days_left", json_object_new_int64(days));
-		/* This run's settings, not the stored ones. */
-		due[i]->cfg.cli.force = cli->force;
-		due[i]->cfg.cli.ca_timeout_s = cli->ca_timeout_s;
 		json_object_object_add(o, "key_type",
 		    json_object_new_string(s.chain.key_desc));
 		json_object_object_add(o, "server",
@@ -495,8 +742,11 @@ list_run(const struct certo_cli *cli)
 				printf("  ARI:     %s to %s\n", w1, w2);
 			}
 		}
+		list_ratelimit(state, &s, o, cli->json);
 		stored_free(&s);
 	}
+	/* What the CA rate-limited, also for names with no stored set. */
+	ratelimit_list_all(state, arr, cli->json ? NULL : stdout);
 	if (cli->json)
 		printf("%s\n", json_object_to_json_string_ext(arr,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -523,35 +773,66 @@ delete_run(const struct certo_cli *cli)
 	free(state);
 	return rc;
 }
-/* A remembered rate limit on the names of s (ratelimit.h), if any. */
-static void
-list_ratelimit(const char *state, const struct stored *s,
-    struct json_object *o, bool json)
-{
-	struct ratelimit *r = NULL;
-	char *ca_id = NULL, w[32];
-	size_t n = 0;
-	time_t until;
 
-	if (account_ca_id(s->cfg.cli.server, &ca_id) != 0 ||
-	    ratelimit_load(state, ca_id, &r, &n) != 0) {
-		certo_errclear();
+int
+renew_issue_fresh(const struct certo_cli *cli, bool *fresh)
+{
+	struct dircache dc;
+	struct stored s;
+	struct certo_key *key = NULL;
+	struct json_object *f;
+	char *state = NULL, t[32], e[32];
+	int rc = 0;
+
+	*fresh = false;
+	memset(&dc, 0, sizeof(dc));
+	memset(&s, 0, sizeof(s));
+	/* --csr and explicit validity dates always ask the CA. */
+	if (cli->nnames == 0 || cli->csr_file != NULL || cli->not_before != 0 ||
+	    cli->not_after != 0)
+		return 0;
+	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
+	    (s.name = strdup(cli->names[0])) == NULL) {
+		rc = rc ? rc : CERTO_ENOMEM;
 		goto out;
 	}
-	if ((until = ratelimit_for_names(r, n, s->cfg.cli.names,
-	    s->cfg.cli.nnames)) == 0)
-		goto out;
-	ratelimit_when(until, w, sizeof(w));
-	json_object_object_add(o, "rate_limited_until",
-	    json_object_new_string(w));
-	if (!json)
-		printf("  limit:   the CA rate-limited new orders until %s "
-		    "(certo ratelimit)\n", w);
+	/* Nothing stored (or unreadable): issue. */
+	if (stored_load(state, &s) != 0)
+		goto quiet;
+	if (!config_same(cli, &s.cfg)) {
+		log_info("issue: %s/live/%s was issued with other names or "
+		    "options; issuing anew", state, s.name);
+		goto quiet;
+	}
+	/* The live certificate is still for exactly these names (and for
+	 * --key's key). */
+	if ((cli->key_file != NULL && key_load(cli->key_file, &key) != 0) ||
+	    certificate_check(&s.chain, key, cli->names, cli->nnames) != 0)
+		goto quiet;
+	decide(&s, &dc, false);
+	if (s.is_due) {
+		log_info("issue: %s/live/%s is due for renewal; issuing", state,
+		    s.name);
+		goto quiet;
+	}
+	*fresh = true;
+	when(s.chain.not_after, e, sizeof(e));
+	when(s.due, t, sizeof(t));
+	f = json_object_new_object();
+	json_object_object_add(f, "name", json_object_new_string(s.name));
+	json_object_object_add(f, "not_after", json_object_new_string(e));
+	json_object_object_add(f, "renew_after", json_object_new_string(t));
+	log_event("issue_skipped", f, "issue: %s/live/%s already holds a "
+	    "certificate for these names and options, valid until %s and not "
+	    "due for renewal before %s%s; nothing to do (--force issues anyway)",
+	    state, s.name, e, t, s.has_ari ? " (the CA's ARI window)" : "");
+quiet:
+	certo_errclear();
+	rc = 0;
 out:
-	ratelimit_free_all(r, n);
-	free(ca_id);
+	key_free(key);
+	stored_free(&s);
+	dircache_free(&dc);
+	free(state);
+	return rc;
 }
-
-		list_ratelimit(state, &s, o, cli->json);
-	/* What the CA rate-limited, also for names with no stored set. */
-	ratelimit_list_all(state, arr, cli->json ? NULL : stdout);

@@ -7,6 +7,8 @@
 #ifndef CERTO_RENEW_H
 #define CERTO_RENEW_H
 
+#include <stdbool.h>
+
 #include "cli.h"
 
 /* Exit codes of renew (certo(1)). */
@@ -16,6 +18,15 @@
 
 /* certo renew: returns a RENEW_EXIT_* code (or 130 on a signal). */
 int renew_run(const struct certo_cli *cli);
+/*
+ * certo issue without --force: *fresh is true (and an "issue_skipped"
+ * event said why) when live/<first name> holds a set stored with the
+ * same certo.json options (names, CA, key type...), still for exactly
+ * these names (and --key's key), and not due by renew's rule (ARI
+ * window, else a third of the lifetime left).  --csr, --not-before and
+ * --not-after always issue.  Returns 0 or CERTO_ENOMEM/ECONFIG.
+ */
+int renew_issue_fresh(const struct certo_cli *cli, bool *fresh);
 /* certo list: 0 or a CERTO_E* code. */
 int list_run(const struct certo_cli *cli);
 /* certo delete NAME. */

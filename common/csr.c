@@ -172,3 +172,36 @@ out:
 	free(data);
 	return rc;
 }
+
+int
+csr_key_check(const char *der_b64, const struct certo_key *key)
+{
+	gnutls_x509_crq_t crq = NULL;
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned char *raw = NULL, a[64], b[64];
+	size_t rawlen = 0, la = sizeof(a), lb = sizeof(b);
+	int ret, rc = 0;
+
+	if ((rc = b64url_decode(der_b64, &raw, &rawlen)) != 0)
+		return rc;
+	der.data = raw;
+	der.size = (unsigned)rawlen;
+	if ((ret = gnutls_x509_crq_init(&crq)) < 0 ||
+	    (ret = gnutls_x509_crq_import(crq, &der, GNUTLS_X509_FMT_DER)) < 0 ||
+	    (ret = gnutls_x509_crq_get_key_id(crq, GNUTLS_KEYID_USE_SHA256, a,
+	    &la)) < 0 ||
+	    (ret = gnutls_pubkey_get_key_id(key->pub, GNUTLS_KEYID_USE_SHA256, b,
+	    &lb)) < 0) {
+		rc = certo_fail(CERTO_ECRYPTO, "comparing the CSR's key: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if (la != lb || memcmp(a, b, la) != 0)
+		rc = certo_fail(CERTO_EUSAGE, "--key is not the key of the CSR "
+		    "(their public keys differ); nothing was sent to the CA");
+out:
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	free(raw);
+	return rc;
+}

@@ -25,4 +25,12 @@ int csr_make(const struct certo_key *key, char *const *names, size_t n,
  */
 int csr_load(const char *path, char ***names, size_t *n, char **der_b64);
 
+/*
+ * Is key the key of the CSR whose DER (base64url, as csr_load gives it)
+ * is der_b64?  Returns 0 when the public keys are the same,
+ * CERTO_EUSAGE when they differ, CERTO_ECRYPTO when either cannot be
+ * read.
+ */
+int csr_key_check(const char *der_b64, const struct certo_key *key);
+
 #endif

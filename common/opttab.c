@@ -31,22 +31,123 @@ opttab_getopt_init(opttab_rowfn row, size_t n, struct option *lo,
 	optind = 1;
 }
 
+/* Edit distance of a and b (at most 64 bytes each, else large). */
+static size_t
+distance(const char *a, size_t la, const char *b)
+{
+	size_t lb = strlen(b), row[65], diag, up;
+
+	if (la > 64 || lb > 64)
+		return 100;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] == b[j - 1] ? 0 : 1);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * A hint for an unknown option word ("--standalon", "--dns",
+ * "-standalone"): " (did you mean --standalone?)", the candidates of an
+ * ambiguous prefix, or "" when nothing is close.
+ */
+static void
+suggest(const char *word, opttab_rowfn row, size_t n, char *out,
+    size_t outlen)
+{
+	const char *name = word, *best = NULL;
+	size_t len, bestd = 100, nprefix = 0, k = 0;
+
+	*out = '\0';
+	if (strncmp(name, "--", 2) == 0)
+		name += 2;
+	else if (name[0] == '-' && strlen(name) > 2)
+		name += 1; /* a long option written with one dash */
+	else
+		return;
+	len = strcspn(name, "=");
+	if (len == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *r = row(i)->name;
+		size_t d = distance(name, len, r);
+		if (strncmp(r, name, len) == 0)
+			nprefix++;
+		if (d < bestd) {
+			bestd = d;
+			best = r;
+		}
+	}
+	if (nprefix > 1 && word[1] == '-') {
+		/* getopt_long refuses an ambiguous abbreviation. */
+		k = (size_t)snprintf(out, outlen, " (ambiguous: ");
+		for (size_t i = 0, shown = 0; i < n && k < outlen; i++) {
+			const char *r = row(i)->name;
+			if (strncmp(r, name, len) != 0)
+				continue;
+			if (shown++ == 4) {
+				k += (size_t)snprintf(out + k, outlen - k, ", ...");
+				break;
+			}
+			k += (size_t)snprintf(out + k, outlen - k, "%s--%s",
+			    shown > 1 ? ", " : "", r);
+		}
+		if (k < outlen)
+			snprintf(out + k, outlen - k, ")");
+		return;
+	}
+	/* Close enough to be a typo: at most 2 edits, or 3 for long words. */
+	if (best != NULL && bestd > 0 && bestd <= (len >= 10 ? 3 : 2) &&
+	    bestd < len)
+		snprintf(out, outlen, " (did you mean --%s?)", best);
+	else if (best != NULL && bestd == 0)
+		snprintf(out, outlen, " (did you mean --%s?)", best);
+}
+
 int
 opttab_next(int argc, char **argv, const char *shortopts,
     const struct option *lo, opttab_rowfn row, size_t n, const char *prog,
     size_t *idx)
 {
-	char shown[128];
+	char shown[128], hint[160] = "";
+	const char *word;
 	int c;
 
 	if ((c = getopt_long(argc, argv, shortopts, lo, NULL)) == -1)
 		return 0;
 	if (c == '?' || c == ':') {
-		if (c == '?' && optopt != 0)
+		if (c == '?' && optopt != 0) {
 			snprintf(shown, sizeof(shown), "-%c", optopt);
-		else
+			/* "-standalone": the word still being scanned. */
+			word = optind < argc && argv[optind][0] == '-' &&
+			    argv[optind][1] == optopt ? argv[optind] :
+			    argv[optind - 1];
+			if (word[0] == '-' && word[1] == optopt) {
+				suggest(word, row, n, hint, sizeof(hint));
+				if (*hint != '\0')
+					log_sanitize(shown, sizeof(shown), word,
+					    (size_t)-1);
+			}
+		} else {
 			log_sanitize(shown, sizeof(shown), argv[optind - 1],
 			    (size_t)-1);
+			if (c == '?')
+				suggest(argv[optind - 1], row, n, hint, sizeof(hint));
+		}
+		if (c == '?' && *hint != '\0')
+			return certo_fail(CERTO_EUSAGE, "unknown option '%s'%s",
+			    shown, hint);
 		if (c == '?')
 			return certo_fail(CERTO_EUSAGE, "unknown option '%s' (see "
 			    "%s --help)", shown, prog);

@@ -7,13 +7,15 @@ _certo()
 	prev="${COMP_WORDS[COMP_CWORD-1]}"
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case "${COMP_WORDS[i]}" in
-		issue|renew|authorize|revoke|account|list|delete|deactivate-authz) verb=${COMP_WORDS[i]}; break ;;
+		issue|renew|authorize|revoke|account|list|delete|deactivate-authz|ratelimit) verb=${COMP_WORDS[i]}; break ;;
 		esac
 	done
 	case "$prev" in
 	--state-dir|--ca-bundle|--responder|--dns-hook|--http-hook|--key|--csr|--deploy-hook|--cert|--cert-key|--manuale)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
-	--key-type|-k|--account-key-type)
+	--key-type|-k)
+		COMPREPLY=($(compgen -W "ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096" -- "$cur")); return ;;
+	--account-key-type)
 		COMPREPLY=($(compgen -W "ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096 ed25519" -- "$cur")); return ;;
 	--challenge|-c)
 		COMPREPLY=($(compgen -W "http-01 tls-alpn-01 dns-01 http-01,tls-alpn-01" -- "$cur")); return ;;
@@ -23,15 +25,16 @@ _certo()
 		COMPREPLY=($(compgen -W "letsencrypt letsencrypt-staging zerossl buypass buypass-staging google google-staging sectigo" -- "$cur")); return ;;
 	esac
 	case "$verb" in
-	issue) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --domain --standalone --responder --challenge --manual --dns-hook --http-hook --dns-timeout --dns-interval --dns-resolver --dns-wait-extra --http-port --http-addr --tls-port --tls-addr --email --agree-tos --account-key-type --eab-kid --eab-hmac-key --key-type --key --csr --must-staple --not-before --not-after --profile --preferred-chain --deploy-hook" ;;
-	renew) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --deploy-hook --force --dry-run --name --jobs --loop" ;;
-	authorize) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --domain --standalone --responder --challenge --manual --dns-hook --http-hook --dns-timeout --dns-interval --dns-resolver --dns-wait-extra --http-port --http-addr --tls-port --tls-addr --email --agree-tos --account-key-type --eab-kid --eab-hmac-key" ;;
+	issue) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --domain --standalone --responder --challenge --manual --dns-hook --http-hook --dns-timeout --dns-interval --dns-resolver --dns-wait-extra --http-timeout --hook-timeout --ca-timeout --http-port --http-addr --tls-port --tls-addr --email --agree-tos --account-key-type --eab-kid --eab-hmac-key --key-type --key --csr --must-staple --not-before --not-after --profile --preferred-chain --deploy-hook --force" ;;
+	renew) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --hook-timeout --ca-timeout --email --agree-tos --deploy-hook --force --dry-run --dry-run-server --name --jobs --loop" ;;
+	authorize) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --domain --standalone --responder --challenge --manual --dns-hook --http-hook --dns-timeout --dns-interval --dns-resolver --dns-wait-extra --http-timeout --hook-timeout --ca-timeout --http-port --http-addr --tls-port --tls-addr --email --agree-tos --account-key-type --eab-kid --eab-hmac-key" ;;
 	revoke) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --cert --cert-key --reason" ;;
 	account) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --email --agree-tos --account-key-type --eab-kid --eab-hmac-key --manuale register info update deactivate rollover import" ;;
 	list) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
 	delete) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
 	deactivate-authz) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
-	*) opts="issue renew authorize revoke account list delete deactivate-authz --help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
+	ratelimit) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --clear" ;;
+	*) opts="issue renew authorize revoke account list delete deactivate-authz ratelimit --help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

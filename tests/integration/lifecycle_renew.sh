@@ -7,8 +7,9 @@
 #    two is untouched; H runs once with CERTO_LIVE_DIR and CERTO_DOMAINS;
 #  - renew --force --deploy-hook H: both renewed, H runs once per
 #    certificate (CERTO_DOMAINS of two is "two.certo.test two-b.certo.test");
-#  - renew --dry-run --force --deploy-hook H: exit 0, live/ and archive/
-#    unchanged, H not run (nothing changed);
+#  - renew --dry-run --force --deploy-hook H: Pebble has no staging
+#    directory, so --dry-run-server names Pebble itself: exit 0, live/ and
+#    archive/ unchanged, H not run (nothing changed);
 #  - list / list --json: both, with names, expiry (= the certificate's
 #    notAfter) and key type;
 #  - delete one.certo.test: live/ and archive/ of it gone, list no longer
@@ -125,7 +126,8 @@ rm -f "$HOOKDIR"/run.*.env
 
 # -- dry run
 before=$(it_tree_digest "$IT_STATE/live" "$IT_STATE/archive")
-it_certo renew --state-dir "$IT_STATE" --dry-run --force --deploy-hook "$HOOK"
+it_certo renew --state-dir "$IT_STATE" --dry-run --dry-run-server "$PEBBLE_DIR_URL" \
+	--force --deploy-hook "$HOOK"
 it_expect_rc 0 "renew --dry-run --force"
 after=$(it_tree_digest "$IT_STATE/live" "$IT_STATE/archive")
 [ "$before" = "$after" ] || fail "renew --dry-run changed live/ or archive/: $(echo "$before" "$after" | sort | uniq -u | tr '\n' ' ')"

@@ -6,13 +6,16 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -754,6 +757,141 @@ test_server_paths(void **state)
 	tokens_free(&t);
 }
 
+/*
+ * The socket appears with its mode and group from the start (made in a
+ * private directory and moved into place), nothing is left next to it,
+ * and a directory too long for the private path in sun_path still works
+ * (bound through /proc/self/fd).  A disowned socket survives stop.
+ */
+static void
+test_server_placement(void **state)
+{
+	struct token_table t;
+	struct ctl_server *s;
+	struct stat st;
+	char *dir, *path, *sub, reply[64];
+	dev_t dev;
+	ino_t ino;
+	gid_t gid = getegid();
+	size_t n;
+
+	(void)state;
+	/* As root, a group we are not in: the chown must really happen. */
+	if (geteuid() == 0)
+		gid = 65534;
+	assert_int_equal(tokens_init(&t, 0, 0), 0);
+	dir = tu_path(tmp, "place");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	path = tu_path(dir, "ctl.sock");
+	assert_int_equal(ctl_server_start(path, 0640, gid, &t, &s), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_gid, gid);
+	assert_int_equal(tu_count_entries(dir, ".certo-ctl"), 0);
+	assert_int_equal(tu_count_entries(dir, ""), 1);
+	assert_int_equal(ctl_client_request(path, "list", reply, sizeof(reply)),
+	    0);
+	/* Disowned: stop leaves the file to whoever took it over. */
+	ctl_server_disown(s, &dev, &ino);
+	assert_true(dev == st.st_dev && ino == st.st_ino);
+	ctl_server_stop(s);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(unlink(path), 0);
+	free(path);
+
+	/* dir/<long>/s.sock fits in sun_path; dir/<long>/.certo-ctl.XXXXXX/s
+	 * would not. */
+	n = sizeof(((struct sockaddr_un *)0)->sun_path) - 1 - strlen(dir) -
+	    strlen("/") - strlen("/s.sock");
+	sub = tu_repeat('d', n);
+	free(dir);
+	dir = tu_path(tmp, "place");
+	path = malloc(strlen(dir) + n + 16);
+	assert_non_null(path);
+	sprintf(path, "%s/%s", dir, sub);
+	assert_int_equal(mkdir(path, 0700), 0);
+	strcat(path, "/s.sock");
+	assert_true(strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path));
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(ctl_client_request(path, "list", reply, sizeof(reply)),
+	    0);
+	ctl_server_stop(s);
+	assert_int_not_equal(lstat(path, &st), 0);
+	free(sub);
+	free(path);
+	free(dir);
+	tokens_free(&t);
+}
+
+static double
+cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Out of descriptors, accept() fails with EMFILE while the client stays
+ * in the backlog: the server must back off instead of spinning (measured
+ * as this process's CPU time), and answer the client once descriptors
+ * are free again.
+ */
+static void
+test_server_emfile(void **state)
+{
+	struct token_table t;
+	struct ctl_server *s;
+	struct rlimit old, low;
+	int fds[512], nfds = 0, fd, client;
+	char *path;
+	double cpu;
+
+	(void)state;
+	assert_int_equal(tokens_init(&t, 0, 0), 0);
+	path = tu_path(tmp, "emfile.sock");
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s), 0);
+	client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(client >= 0);
+	/* Few descriptors, then all of them taken. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)client + 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (nfds < (int)(sizeof(fds) / sizeof(fds[0])) &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[nfds++] = fd;
+	assert_int_equal(errno, EMFILE);
+	{
+		struct sockaddr_un sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sun_family = AF_UNIX;
+		strcpy(sa.sun_path, path);
+		assert_int_equal(connect(client, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	assert_int_equal(write(client, "list\n", 5), 5);
+	cpu = cpu_seconds();
+	usleep(1500000);
+	cpu = cpu_seconds() - cpu;
+	/* A spinning accept loop burns about 1.5 s here. */
+	if (cpu > 0.25)
+		fail_msg("%.2f s of CPU in 1.5 s while accept() fails", cpu);
+	while (nfds > 0)
+		close(fds[--nfds]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_string_equal(raw_read(client, 1), "OK 0\n");
+	close(client);
+	ctl_server_stop(s);
+	free(path);
+	tokens_free(&t);
+}
+
 int
 main(void)
 {
@@ -784,6 +922,8 @@ main(void)
 		cmocka_unit_test(test_server_round_trip),
 		cmocka_unit_test(test_server_pipelined),
 		cmocka_unit_test(test_server_paths),
+		cmocka_unit_test(test_server_placement),
+		cmocka_unit_test(test_server_emfile),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

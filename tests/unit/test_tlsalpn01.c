@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "alpncert.h"
+#include "connlimit.h"
 #include "errors.h"
 #include "tlsalpn01.h"
 #include "tokens.h"
@@ -637,7 +638,8 @@ struct fix {
 };
 
 static void
-fix_start(struct fix *f, const char *proxy, unsigned max_conns, int rsa)
+fix_start_ip(struct fix *f, const char *proxy, unsigned max_conns,
+    unsigned max_per_ip, int rsa)
 {
 	struct tlsalpn01_opts o;
 
@@ -646,6 +648,7 @@ fix_start(struct fix *f, const char *proxy, unsigned max_conns, int rsa)
 	o.timeout_s = 2;
 	o.proxy = proxy;
 	o.max_conns = max_conns;
+	o.max_per_ip = max_per_ip;
 	o.rsa = rsa;
 	assert_int_equal(tokens_init(&f->tokens, 0, 0), 0);
 	assert_int_equal(tokens_add(&f->tokens, TOKEN_TLSALPN01, "example.com",
@@ -656,6 +659,12 @@ fix_start(struct fix *f, const char *proxy, unsigned max_conns, int rsa)
 	assert_int_equal(tlsalpn01_start(&o, &f->tokens, &f->srv), 0);
 	f->port = tlsalpn01_port(f->srv);
 	assert_true(f->port != 0);
+}
+
+static void
+fix_start(struct fix *f, const char *proxy, unsigned max_conns, int rsa)
+{
+	fix_start_ip(f, proxy, max_conns, 0, rsa);
 }
 
 static void
@@ -917,6 +926,141 @@ test_limit(void **state)
 	fix_stop(&F);
 }
 
+/* A connection from 127.0.0.2 (any loopback address works). */
+static int
+connect_from(const char *src, unsigned short port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* max_per_ip 2: a third idle connection from one address is closed at
+ * once, other addresses still get in, and so does the first address
+ * once its connections are gone. */
+static void
+test_limit_per_ip(void **state)
+{
+	struct result r;
+	int idle[2], extra, other, ok = 0;
+
+	(void)state;
+	fix_start_ip(&F, NULL, 0, 2, 0);
+	for (int i = 0; i < 2; i++)
+		idle[i] = connect_port(F.port);
+	usleep(200000);
+	extra = connect_port(F.port);
+	assert_true(closed_by_peer(extra, 1000));
+	close(extra);
+	other = connect_from("127.0.0.2", F.port);
+	assert_false(closed_by_peer(other, 500));
+	for (int i = 0; i < 2; i++)
+		assert_false(closed_by_peer(idle[i], 0));
+	for (int i = 0; i < 2; i++)
+		close(idle[i]);
+	for (int tries = 0; tries < 20 && !ok; tries++) {
+		usleep(50000);
+		client(F.port, "example.com", "acme-tls/1", NULL, NULL, &r);
+		ok = r.ret == 0;
+		result_free(&r);
+	}
+	assert_true(ok);
+	close(other);
+	fix_stop(&F);
+}
+
+static void
+sa4(struct sockaddr_in *sa, const char *ip)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, ip, &sa->sin_addr), 1);
+}
+
+static void
+sa6(struct sockaddr_in6 *sa, const char *ip)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, ip, &sa->sin6_addr), 1);
+}
+
+/* connlimit on its own: per address (IPv4-mapped IPv6 is IPv4), total. */
+static void
+test_connlimit(void **state)
+{
+	struct connlimit *cl;
+	struct connlimit_key k1, k2, k3, k4, k5, kx;
+	struct sockaddr_in a;
+	struct sockaddr_in6 m, b;
+	struct sockaddr un = { .sa_family = AF_UNIX };
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(connlimit_new(0, 1, &cl), CERTO_EUSAGE);
+	assert_int_equal(connlimit_new(4, 2, &cl), 0);
+	sa4(&a, "192.0.2.1");
+	sa6(&m, "::ffff:192.0.2.1");
+	sa6(&b, "2001:db8::1");
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a,
+	    sizeof(a), &k1), CONNLIMIT_OK);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&m,
+	    sizeof(m), &k2), CONNLIMIT_OK);
+	assert_int_equal(connlimit_count(cl, &k1), 2);
+	/* The same address, either way it is written. */
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a,
+	    sizeof(a), &kx), CONNLIMIT_ADDR);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&m,
+	    sizeof(m), &kx), CONNLIMIT_ADDR);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&b,
+	    sizeof(b), &k3), CONNLIMIT_OK);
+	assert_int_equal(connlimit_acquire(cl, &un, sizeof(un), &k4),
+	    CONNLIMIT_OK);
+	assert_int_equal(connlimit_total(cl), 4);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&b,
+	    sizeof(b), &kx), CONNLIMIT_TOTAL);
+	connlimit_key_str(&k2, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1");
+	connlimit_key_str(&k3, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::1");
+	connlimit_key_str(&k4, buf, sizeof(buf));
+	assert_string_equal(buf, "local");
+	connlimit_release(cl, &k1);
+	assert_int_equal(connlimit_count(cl, &k2), 1);
+	assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a,
+	    sizeof(a), &k5), CONNLIMIT_OK);
+	connlimit_release(cl, &k2);
+	connlimit_release(cl, &k5);
+	assert_int_equal(connlimit_count(cl, &k5), 0);
+	connlimit_release(cl, &k3);
+	connlimit_release(cl, &k4);
+	assert_int_equal(connlimit_total(cl), 0);
+	/* Many addresses come and go through the fixed pool. */
+	for (int round = 0; round < 3; round++) {
+		struct connlimit_key keys[4];
+		for (int i = 0; i < 4; i++) {
+			snprintf(buf, sizeof(buf), "198.51.100.%d", round * 4 + i);
+			sa4(&a, buf);
+			assert_int_equal(connlimit_acquire(cl, (struct sockaddr *)&a,
+			    sizeof(a), &keys[i]), CONNLIMIT_OK);
+		}
+		for (int i = 0; i < 4; i++)
+			connlimit_release(cl, &keys[i]);
+	}
+	assert_int_equal(connlimit_total(cl), 0);
+	connlimit_free(cl);
+	connlimit_free(NULL);
+}
+
 static void
 test_rsa(void **state)
 {
@@ -1167,6 +1311,8 @@ main(void)
 		cmocka_unit_test_teardown(test_cache, teardown),
 		cmocka_unit_test_teardown(test_hostile, teardown),
 		cmocka_unit_test_teardown(test_limit, teardown),
+		cmocka_unit_test_teardown(test_limit_per_ip, teardown),
+		cmocka_unit_test(test_connlimit),
 		cmocka_unit_test_teardown(test_rsa, teardown),
 		cmocka_unit_test_teardown(test_proxy, teardown),
 		cmocka_unit_test_teardown(test_proxy_down, teardown),

@@ -201,6 +201,8 @@ same_env(const struct certo_cli *a, const struct certo_cli *b)
 		return false;
 #undef SAME
 	if (a->standalone != b->standalone || a->manual != b->manual ||
+	    a->hook_timeout_s != b->hook_timeout_s ||
+	    a->http_timeout_s != b->http_timeout_s ||
 	    a->http_port != b->http_port || a->tls_port != b->tls_port ||
 	    a->nchallenges != b->nchallenges ||
 	    a->ndns_resolvers != b->ndns_resolvers)
@@ -349,6 +351,38 @@ wanted_name(const struct certo_cli *cli, char *const *want, const char *name)
 	return false;
 }
 
+/*
+ * A deploy hook that failed (or was cut short) in an earlier run left a
+ * mark in the live directory (store_deploy_mark): run it again now, due
+ * or not.  Returns 0 (also when nothing was pending) or the failure,
+ * reported like a failed renewal.
+ */
+static int
+deploy_retry(const char *state, struct stored *s)
+{
+	char *live = NULL;
+	int rc;
+
+	if (asprintf(&live, "%s/live/%s", state, s->name) < 0)
+		return CERTO_ENOMEM;
+	if (!store_deploy_pending(live)) {
+		free(live);
+		return 0;
+	}
+	if (s->cfg.cli.deploy_hook == NULL) {
+		/* The hook was dropped since: nothing to retry. */
+		rc = store_deploy_mark(live, NULL);
+	} else {
+		log_event("deploy_retry", NULL, "renew: %s: running the deploy "
+		    "hook that failed earlier", s->name);
+		rc = issue_deploy(&s->cfg.cli, live);
+	}
+	if (rc != 0)
+		stored_failed(s, rc);
+	free(live);
+	return rc;
+}
+
 /* One pass: returns the RENEW_EXIT code; *next is when to look again. */
 static int
 renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
@@ -357,6 +391,7 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 	struct stored *v = NULL, **due = NULL;
 	char **names = NULL, *state = NULL, t[32];
 	size_t n = 0, ndue = 0, failed = 0, renewed = 0, notdue = 0;
+	size_t deploy_failed = 0;
 	int rc, code;
 
 	memset(&dc, 0, sizeof(dc));
@@ -389,6 +424,11 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 			failed++;
 			continue;
 		}
+		/* This run's hook settings over the stored ones. */
+		if (cli->deploy_hook != NULL)
+			v[i].cfg.cli.deploy_hook = cli->deploy_hook;
+		if (cli->hook_timeout_s > 0)
+			v[i].cfg.cli.hook_timeout_s = cli->hook_timeout_s;
 		decide(&v[i], &dc, cli->force || cli->dry_run);
 		when(v[i].due, t, sizeof(t));
 		if (!v[i].is_due) {
@@ -448,7 +488,10 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 		free(g);
 	}
 	for (size_t i = 0; i < ndue; i++) {
-		if (due[i]->rc != 0) {
+		/* Stored and live: only its deploy hook failed. */
+		if (due[i]->rc != 0 && due[i]->job.deploy_failed)
+			deploy_failed++;
+		else if (due[i]->rc != 0) {
 			failed++;
 			continue;
 		}
@@ -459,6 +502,11 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 				*next = due[i]->job.not_after - life / 3;
 		}
 	}
+	/* Deploy hooks that failed in an earlier run, due or not. */
+	for (size_t i = 0; i < n && !cli->dry_run && !sig_pending(); i++)
+		if (v[i].loaded && v[i].job.live == NULL &&
+		    deploy_retry(state, &v[i]) != 0)
+			deploy_failed++;
 out:
 	/* With --json, one event per failure, then the counts. */
 	for (size_t i = 0; i < n && v != NULL && log_get_json(); i++)
@@ -473,7 +521,7 @@ out:
 			log_event("renew_failed", f, "%s", v[i].errmsg ?
 			    v[i].errmsg : certo_strerror(v[i].rc));
 		}
-	code = sig_pending() ? CERTO_EXIT_INTR : failed > 0 ?
+	code = sig_pending() ? CERTO_EXIT_INTR : failed + deploy_failed > 0 ?
 	    RENEW_EXIT_FAILED : renewed > 0 ? RENEW_EXIT_RENEWED :
 	    RENEW_EXIT_NOTHING;
 	{
@@ -484,9 +532,16 @@ out:
 		    json_object_new_int64((int64_t)failed));
 		json_object_object_add(f, "not_due",
 		    json_object_new_int64((int64_t)notdue));
+		json_object_object_add(f, "deploy_failed",
+		    json_object_new_int64((int64_t)deploy_failed));
 		json_object_object_add(f, "exit", json_object_new_int(code));
+		char dep[96] = "";
+		if (deploy_failed > 0)
+			snprintf(dep, sizeof(dep), ", %zu deploy hook%s failed "
+			    "(retried on the next renew)", deploy_failed,
+			    deploy_failed == 1 ? "" : "s");
 		log_event("renew_done", f, "renew: %zu renewed, %zu failed, %zu "
-		    "not due", renewed, failed, notdue);
+		    "not due%s", renewed, failed, notdue, dep);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(names[i]);

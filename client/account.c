@@ -631,6 +631,7 @@ account_cmd(const struct certo_cli *cli)
 	struct certo_account acct;
 	struct certo_req req;
 	struct http_opts ho = { 0 };
+	struct store_lock lock = STORE_LOCK_INIT;
 	char *state = NULL, *ca_id = NULL, *adir = NULL, *payload = NULL;
 	const char *cmd = cli->arg;
 	int rc;
@@ -668,7 +669,9 @@ account_cmd(const struct certo_cli *cli)
 		    "account register first)", adir);
 		goto out;
 	}
-	if ((rc = account_ensure(&req, &dir, &ao, &acct)) != 0)
+	/* Not while another run creates or rolls over this account. */
+	if ((rc = store_lock_account(state, ca_id, &lock)) != 0 ||
+	    (rc = account_ensure(&req, &dir, &ao, &acct)) != 0)
 		goto out;
 	if (strcmp(cmd, "register") == 0 || strcmp(cmd, "info") == 0) {
 		rc = account_post(&req, acct.url, NULL, acct.created ?
@@ -693,6 +696,7 @@ account_cmd(const struct certo_cli *cli)
 		rc = rollover(&req, &dir, adir, &acct, cli->account_key_type);
 	}
 out:
+	store_unlock(&lock);
 	account_free(&acct);
 	directory_free(&dir);
 	request_free(&req);

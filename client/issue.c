@@ -631,8 +631,8 @@ new_order(struct issue *is)
 		return rc;
 	log_sanitize(shown, sizeof(shown), is->order.url, (size_t)-1);
 	if (is->cert_key != NULL && !is->job->authorize_only &&
-	    (rc = store_order_save(is->order_dir, is->order.url,
-	    is->env->server, is->cert_key)) != 0)
+	    (rc = store_order_save(is->order_dir, cli->names, cli->nnames,
+	    is->order.url, is->env->server, is->cert_key)) != 0)
 		return rc;
 	log_event("order_created", fields_url(shown), "order: %s (%s, "
 	    "%zu authorization%s)", shown, order_status_name(is->order.status),
@@ -709,16 +709,15 @@ check_order_idents(struct issue *is)
  * and key), so that new_order() starts afresh; the names stay.
  */
 static void
-restart_order(struct issue *is)
+restart_order(struct issue *is, const char *why)
 {
 	char shown[512];
 	char **names = is->order.names;
 	size_t nnames = is->order.nnames;
 
 	log_sanitize(shown, sizeof(shown), is->order.url, (size_t)-1);
-	log_event("order_discarded", fields_url(shown), "order: a challenge "
-	    "of the saved order %s failed in an earlier run; starting a new "
-	    "one", shown);
+	log_event("order_discarded", fields_url(shown), "order: the saved "
+	    "order %s %s; starting a new one", shown, why);
 	certo_errclear();
 	withdraw_all(is);
 	is->order.names = NULL; /* borrowed from the job: not order_free's */
@@ -736,6 +735,7 @@ int
 issue_job_run(struct issue_env *env, struct issue_job *job)
 {
 	struct issue is;
+	struct store_lock lock = STORE_LOCK_INIT;
 	const struct certo_cli *cli = job->cli;
 	char *config = NULL;
 	int rc;
@@ -766,6 +766,17 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
 	    &is.order_dir)) != 0)
 		goto out;
+	/* One run at a time per certificate (others wait: store.h). */
+	if ((rc = store_lock_cert(env->state, cli->names[0], cli->names,
+	    cli->nnames, &lock)) != 0)
+		goto out;
+	/* The run we waited for may have stored these very names. */
+	if (lock.waited && cli->verb == VERB_ISSUE && !cli->force &&
+	    !job->authorize_only && !job->dry_run) {
+		bool fresh = false;
+		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh)
+			goto out;
+	}
 
 	/* Resume a saved order for these names, else open a new one. */
 	if (!job->authorize_only && cli->csr_file == NULL &&
@@ -777,7 +788,7 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 		goto out;
 	if ((rc = drive_order(&is)) == ISSUE_RESTART) {
 		/* A challenge of the saved order failed in an earlier run. */
-		restart_order(&is);
+		restart_order(&is, "had a challenge fail in an earlier run");
 		if ((rc = new_order(&is)) != 0 ||
 		    (rc = check_order_idents(&is)) != 0)
 			goto out;
@@ -798,9 +809,24 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	}
 
 	/* Download, check it is ours and for exactly our names, store. */
-	if ((rc = stage_download(&is)) != 0 ||
+	if ((rc = stage_download(&is)) == 0 &&
 	    (rc = certificate_check(&is.chain, is.cert_key, cli->names,
-	    cli->nnames)) != 0)
+	    cli->nnames)) != 0 && is.resumed) {
+		/*
+		 * A resumed order finalized with another key (saved by a certo
+		 * before key and URL were one unit): start over, once.
+		 */
+		restart_order(&is, "has a certificate that is not for its saved "
+		    "key or names");
+		certificate_free(&is.chain);
+		if ((rc = new_order(&is)) == 0 &&
+		    (rc = check_order_idents(&is)) == 0 &&
+		    (rc = drive_order(&is)) == 0 &&
+		    (rc = stage_download(&is)) == 0)
+			rc = certificate_check(&is.chain, is.cert_key, cli->names,
+			    cli->nnames);
+	}
+	if (rc != 0)
 		goto out;
 	log_event("downloaded", NULL, "download: %zu certificate%s",
 	    is.chain.ncerts, is.chain.ncerts == 1 ? "" : "s");
@@ -824,6 +850,7 @@ out:
 		    is.req.rate_limited_until);
 	}
 	log_debug("%u requests to the CA", is.req.requests);
+	store_unlock(&lock);
 	is.order.names = NULL;
 	is.order.nnames = 0;
 	order_free(&is.order);
@@ -891,6 +918,7 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 {
 	struct solver_standalone_opts so = { 0 };
 	struct account_opts ao = { 0 };
+	struct store_lock lock = STORE_LOCK_INIT;
 	struct certo_req req;
 	char *acct_dir = NULL, shown[512], when[32];
 	time_t until;
@@ -967,7 +995,12 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 	ao.key_type = cli->account_key_type;
 	ao.eab_kid = cli->eab_kid;
 	ao.eab_hmac_key = cli->eab_hmac_key;
-	if ((rc = account_ensure(&req, &env->dir, &ao, &env->acct)) != 0)
+	/* Concurrent runs on a new state dir: one creates the account. */
+	if ((rc = store_lock_account(env->state, env->ca_id, &lock)) != 0)
+		goto out;
+	rc = account_ensure(&req, &env->dir, &ao, &env->acct);
+	store_unlock(&lock);
+	if (rc != 0)
 		goto out;
 	log_event(env->acct.created ? "account_created" : "account_reused",
 	    fields_url(log_sanitize(shown, sizeof(shown), env->acct.url,
@@ -1024,6 +1057,22 @@ names_from_csr(struct certo_cli *cli)
 	return rc;
 }
 
+/*
+ * Nothing to issue: still sweep what interrupted runs left, and the
+ * saved order of a run killed after it stored these names.
+ */
+static void
+tidy_fresh(const struct certo_cli *cli)
+{
+	char *state = NULL;
+
+	if (store_state_dir(cli->state_dir, &state) == 0 &&
+	    store_prepare(state) == 0)
+		store_order_forget(state, cli->names, cli->nnames);
+	certo_errclear();
+	free(state);
+}
+
 /* One job through a fresh environment: issue and authorize. */
 static int
 run_one(struct certo_cli *cli, bool authorize_only)
@@ -1053,8 +1102,11 @@ issue_run(struct certo_cli *cli)
 	/* A valid set for the same names and options: nothing to do. */
 	if (!cli->force) {
 		bool fresh = false;
-		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh)
+		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh) {
+			if (rc == 0)
+				tidy_fresh(cli);
 			return rc;
+		}
 	}
 	return run_one(cli, false);
 }

@@ -7,6 +7,7 @@
 #ifndef CERTO_STORE_H
 #define CERTO_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -19,14 +20,18 @@ struct certo_chain;
  * ~/.local/share/certo.  Malloc'd.
  */
 int store_state_dir(const char *opt, char **out);
-/* Create the state directory (0700) and check it is writable. */
+/*
+ * Create the state directory (0700) and check it is writable; then sweep
+ * what killed runs left behind (temp files, staging directories of dead
+ * processes: complete certificate sets go to archive/, the rest away).
+ */
 int store_prepare(const char *state);
 /*
  * Write the set for name, with config (certo.json text, may be NULL)
  * and key (NULL when the user brought a CSR without --key: no
  * privkey.pem);
  * *live_dir (malloc'd) says where.  Nothing of the new set is visible
- * unless all of it was written.
+ * unless all of it was written.  The caller holds store_lock_cert().
  */
 int store_commit(const char *state, const char *name,
     const struct certo_key *key, const struct certo_chain *chain,
@@ -40,27 +45,69 @@ int store_live_dir(const char *state, const char *name, char **out);
  * Caller frees each and the array.
  */
 int store_list(const char *state, char ***names, size_t *n);
-/* Remove live/<name> and archive/<name>; CERTO_EUSAGE if unknown. */
+/*
+ * Remove live/<name>, archive/<name> and the saved orders that would
+ * store into live/<name>, each tree with one rename first; takes the
+ * certificate's lock.  CERTO_EUSAGE if unknown.
+ */
 int store_delete(const char *state, const char *name);
 
 /*
  * Orders in flight, for resume: <state>/orders/<sha256 of the sorted
- * identifiers>/ holds order.json (URL, CA) and privkey.pem (the
- * certificate key, made when the order was created).
+ * identifiers>/ holds order.json (URL, CA, names, the key's SHA-256 key
+ * ID) and privkey.pem (the certificate key, made when the order was
+ * created).
  */
 int store_order_dir(const char *state, char *const *names, size_t n,
     char **out);
-/* Save url/server and key (key only if not there yet). */
-int store_order_save(const char *dir, const char *url, const char *server,
-    const struct certo_key *key);
+/*
+ * Save the order (url, server, names) and its key as one unit: both go
+ * into a new staging directory that replaces dir with one rename, so a
+ * kill or a full disk never pairs a key with another order's URL.
+ */
+int store_order_save(const char *dir, char *const *names, size_t n,
+    const char *url, const char *server, const struct certo_key *key);
 /*
  * Load a saved order for server: *url and *key (both NULL when there is
- * none, or it was for another CA).
+ * none, or it was for another CA).  An error (then both NULL) when the
+ * unit is unreadable or its key is not the one it was saved with: the
+ * caller discards it and starts a new order.
  */
 int store_order_load(const char *dir, const char *server, char **url,
     struct certo_key **key);
-/* Forget a saved order (files and directory). */
+/* Forget a saved order (renamed away first, then removed). */
 void store_order_remove(const char *dir);
+/*
+ * The live set for names is fresh (nothing to issue): remove a saved
+ * order for them that a run killed after storing the set left behind,
+ * unless a run holds their lock.
+ */
+int store_order_forget(const char *state, char *const *names, size_t n);
+
+/*
+ * Locks between certo runs sharing a state directory: flock on files in
+ * <state>/locks/ (O_CLOEXEC, released when the process dies).  A run
+ * that finds one held logs "waiting for another certo run on ..." and
+ * waits up to $CERTO_LOCK_WAIT seconds (default STORE_LOCK_WAIT_S), then
+ * fails with CERTO_EBUSY (exit 4).
+ */
+#define STORE_LOCK_WAIT_S 600
+struct store_lock {
+	int fd[2];
+	bool waited;    /* another run held it first */
+};
+#define STORE_LOCK_INIT { { -1, -1 }, false }
+/* The account of a CA, while it is loaded or created. */
+int store_lock_account(const char *state, const char *ca_id,
+    struct store_lock *lk);
+/*
+ * One certificate: live/<live_name> and the order of these names, held
+ * from resume/new order to store_commit.
+ */
+int store_lock_cert(const char *state, const char *live_name,
+    char *const *names, size_t n, struct store_lock *lk);
+/* Release (a STORE_LOCK_INIT or released lock is fine). */
+void store_unlock(struct store_lock *lk);
 
 /* Rate limits: a CA's Retry-After deadline, kept across runs. */
 int store_ratelimit_get(const char *state, const char *ca_id,

@@ -47,6 +47,7 @@
 	XX(ESELFCHECK, CERTO_EXIT_SELFCHECK, "challenge self-check failed")  \
 	XX(EDNSWAIT, CERTO_EXIT_DNSWAIT, "DNS record not visible in time")   \
 	XX(EHOOK, CERTO_EXIT_HOOK, "hook program failed")                    \
+	XX(EBUSY, CERTO_EXIT_LOCAL, "another certo run holds the lock")      \
 	XX(EINTR, CERTO_EXIT_INTR, "interrupted")
 
 enum certo_err {

@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -81,20 +84,29 @@ out:
 	return rc;
 }
 
-static int
-fsync_dir(const char *path)
+int
+file_fsync_dir(const char *dir)
 {
-	char *copy, *dir;
 	int fd, rc = 0;
 
-	if ((copy = strdup(path)) == NULL)
-		return CERTO_ENOMEM;
-	dir = dirname(copy);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    fsync(fd) != 0)
 		rc = certo_fail(CERTO_EIO, "fsync %s: %s", dir, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+/* fsync the directory that holds path. */
+static int
+fsync_parent(const char *path)
+{
+	char *copy;
+	int rc;
+
+	if ((copy = strdup(path)) == NULL)
+		return CERTO_ENOMEM;
+	rc = file_fsync_dir(dirname(copy));
 	free(copy);
 	return rc;
 }
@@ -108,13 +120,22 @@ file_write_atomic(const char *path, const void *data, size_t len,
 	ssize_t n;
 	int fd = -1, rc = 0;
 
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
+	/*
+	 * The temp name carries our pid and the file stays locked until it
+	 * is renamed or linked: file_claim_stale() removes it only once we
+	 * are gone (SIGKILL, power loss), never while we write it.
+	 */
+	if (asprintf(&tmp, "%s.tmp.%ld.XXXXXX", path, (long)getpid()) < 0)
 		return CERTO_ENOMEM;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		rc = certo_fail(CERTO_EIO, "cannot create %s: %s", tmp,
 		    strerror(errno));
 		free(tmp);
 		return rc;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = certo_fail(CERTO_EIO, "lock %s: %s", tmp, strerror(errno));
+		goto fail;
 	}
 	if (fchmod(fd, mode) != 0) {
 		rc = certo_fail(CERTO_EIO, "chmod %s: %s", tmp, strerror(errno));
@@ -135,12 +156,6 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		rc = certo_fail(CERTO_EIO, "fsync %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = certo_fail(CERTO_EIO, "close %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
 	if (exclusive) {
 		/* link() fails if path exists: never overwrite a racing key. */
 		if (link(tmp, path) != 0) {
@@ -154,14 +169,150 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		    strerror(errno));
 		goto fail;
 	}
+	/* Closed (and unlocked) only now that the temp name is gone. */
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = certo_fail(CERTO_EIO, "close %s: %s", path, strerror(errno));
+		free(tmp);
+		return rc;
+	}
 	free(tmp);
-	return fsync_dir(path);
+	return fsync_parent(path);
 fail:
+	unlink(tmp);
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
 	free(tmp);
 	return rc;
+}
+
+int
+file_staging_dir(const char *parent, const char *base, const char *kind,
+    char **path, int *fd)
+{
+	int rc;
+
+	*fd = -1;
+	if (asprintf(path, "%s/.%s.%s.%ld.XXXXXX", parent, base, kind,
+	    (long)getpid()) < 0) {
+		*path = NULL;
+		return CERTO_ENOMEM;
+	}
+	if (mkdtemp(*path) == NULL) {
+		rc = certo_fail(CERTO_EIO, "cannot create %s: %s", *path,
+		    strerror(errno));
+		goto fail;
+	}
+	if ((*fd = open(*path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		rc = certo_fail(CERTO_EIO, "lock %s: %s", *path, strerror(errno));
+		rmdir(*path);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	free(*path);
+	*path = NULL;
+	return rc;
+}
+
+/* True if s is 6 characters of a mkstemp/mkdtemp suffix. */
+static bool
+is_suffix6(const char *s)
+{
+	for (size_t i = 0; i < 6; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return s[6] == '\0';
+}
+
+/* The kind of the 5-byte mark ".tmp." that ends at dot (inclusive). */
+static enum file_temp
+mark_at(const char *name, const char *dot)
+{
+	if (dot - name < 4)
+		return FILE_TEMP_NONE;
+	if (strncmp(dot - 4, ".tmp.", 5) == 0)
+		return FILE_TEMP_TMP;
+	if (strncmp(dot - 4, ".new.", 5) == 0)
+		return FILE_TEMP_NEW;
+	if (strncmp(dot - 4, ".del.", 5) == 0)
+		return FILE_TEMP_DEL;
+	return FILE_TEMP_NONE;
+}
+
+enum file_temp
+file_temp_kind(const char *name, long *pid)
+{
+	size_t len = strlen(name);
+	const char *end, *p;
+	enum file_temp k;
+
+	*pid = 0;
+	/* Parsed from the end, so any name may come before the mark. */
+	if (len < 12 || !is_suffix6(name + len - 6) || name[len - 7] != '.')
+		return FILE_TEMP_NONE;
+	end = name + len - 7; /* the '.' before the suffix */
+	for (p = end; p > name && p[-1] >= '0' && p[-1] <= '9' &&
+	    end - p < 10; p--)
+		;
+	/* "<mark><pid>.XXXXXX" */
+	if (p < end && p > name && p[-1] == '.' &&
+	    (k = mark_at(name, p - 1)) != FILE_TEMP_NONE) {
+		*pid = strtol(p, NULL, 10);
+		return k;
+	}
+	/* Before certo recorded pids: "<mark>XXXXXX". */
+	return mark_at(name, end);
+}
+
+/* True while process pid exists (ours, or anyone's we may not signal). */
+static bool
+pid_alive(long pid)
+{
+	if (pid <= 0 || pid > 0x7fffffffL)
+		return false;
+	if (pid == (long)getpid())
+		return true;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int
+file_claim_stale(const char *path, bool dir, int *fd)
+{
+	const char *base = strrchr(path, '/');
+	struct stat st, st2;
+	enum file_temp k;
+	long pid;
+
+	*fd = -1;
+	base = base != NULL ? base + 1 : path;
+	if ((k = file_temp_kind(base, &pid)) == FILE_TEMP_NONE)
+		return 0;
+	if (lstat(path, &st) != 0 || (dir ? !S_ISDIR(st.st_mode) :
+	    !S_ISREG(st.st_mode)))
+		return 0;
+	/* Its writer still runs: never touch it. */
+	if (pid != 0 && pid_alive(pid))
+		return 0;
+	/* Written by a certo that recorded no pid: only when old. */
+	if (pid == 0 && st.st_mtime > time(NULL) - FILE_LEGACY_STALE_S)
+		return 0;
+	/* Writers hold a lock until the name is gone (pid namespaces). */
+	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+	    (dir ? O_DIRECTORY : 0))) < 0)
+		return 0;
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0 || fstat(*fd, &st2) != 0 ||
+	    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return (int)k;
 }
 
 int

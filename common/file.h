@@ -20,14 +20,51 @@
 int file_mkdirs(const char *dir);
 
 /*
- * Write len bytes to path atomically with the given mode: a temp file in
- * the same directory, fsync, rename over path, fsync the directory.  On
- * any failure the temp file is removed and path is untouched.
+ * Write len bytes to path atomically with the given mode: a temp file
+ * "<path>.tmp.<pid>.XXXXXX" in the same directory, locked (flock) until
+ * its name is gone, fsync, rename over path, fsync the directory.  On
+ * any failure the temp file is removed and path is untouched; after a
+ * SIGKILL, file_claim_stale() lets the next run remove it.
  * With exclusive, fails with CERTO_EIO if path exists (link instead of
  * rename, so a racing writer cannot be overwritten).
  */
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, bool exclusive);
+
+/* fsync a directory (after entries in it were created or renamed). */
+int file_fsync_dir(const char *dir);
+
+/*
+ * Make a private staging directory "<parent>/.<base>.<kind>.<pid>.XXXXXX"
+ * (kind "new" for something being built, "del" for something being
+ * removed) and hold an flock on it: *path (malloc'd) and *fd (close it
+ * once the directory was renamed away or removed).
+ */
+int file_staging_dir(const char *parent, const char *base, const char *kind,
+    char **path, int *fd);
+
+/* What a temporary name is (made by file_write_atomic, file_staging_dir). */
+enum file_temp {
+	FILE_TEMP_NONE,  /* not a temporary name */
+	FILE_TEMP_TMP,   /* "<name>.tmp.<pid>.XXXXXX": a file being written */
+	FILE_TEMP_NEW,   /* ".<name>.new.<pid>.XXXXXX": a set being built */
+	FILE_TEMP_DEL,   /* ".<name>.del.<pid>.XXXXXX": a tree being removed */
+};
+
+/* Classify the last path component name; *pid is 0 if it has none. */
+enum file_temp file_temp_kind(const char *name, long *pid);
+
+/* Names without a pid (older certo) count as stale after this long. */
+#define FILE_LEGACY_STALE_S 600
+
+/*
+ * Is path (a file, or with dir a directory) a temporary entry whose
+ * writer is gone?  Only when its name's pid is no running process and
+ * nobody holds its flock (or, for a name without a pid, it is older than
+ * FILE_LEGACY_STALE_S).  Returns its enum file_temp kind with *fd holding
+ * it open and locked (remove it, then close *fd), else 0 and *fd = -1.
+ */
+int file_claim_stale(const char *path, bool dir, int *fd);
 
 /*
  * Read a whole file of at most max bytes into a malloc'd NUL-terminated

@@ -1,9 +1,14 @@
 /* Atomic writes and capped, permission-checked reads (common/file.h). */
 #include "testutil.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -236,6 +241,117 @@ test_helpers(void **state)
 	free(e);
 }
 
+/* Temporary names are recognised by their end, whatever comes before. */
+static void
+test_temp_kind(void **state)
+{
+	static const struct {
+		const char *name;
+		enum file_temp kind;
+		long pid;
+	} cases[] = {
+		{ "account.key.tmp.123.AbCdEf", FILE_TEMP_TMP, 123 },
+		{ ".a.b.example.new.99.xYz012", FILE_TEMP_NEW, 99 },
+		{ ".x.del.7.aaaaaa", FILE_TEMP_DEL, 7 },
+		{ "order.json.tmp.AbCdEf", FILE_TEMP_TMP, 0 },   /* no pid */
+		{ ".example.com.new.Ab1234", FILE_TEMP_NEW, 0 },
+		{ "a.tmp.example.com", FILE_TEMP_NONE, 0 },      /* a live name */
+		{ "example.com", FILE_TEMP_NONE, 0 },
+		{ "x.tmp.12.abcde", FILE_TEMP_NONE, 0 },         /* 5 characters */
+		{ "x.tmp.12.abc-ef", FILE_TEMP_NONE, 0 },
+		{ "x.old.12.abcdef", FILE_TEMP_NONE, 0 },
+		{ ".tmp.abcdef", FILE_TEMP_NONE, 0 },            /* too short */
+	};
+	long pid;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pid = -1;
+		assert_int_equal(file_temp_kind(cases[i].name, &pid),
+		    cases[i].kind);
+		assert_int_equal(pid, cases[i].pid);
+	}
+}
+
+/* A pid that was just in use and is no longer (a reaped child). */
+static long
+dead_pid(void)
+{
+	pid_t p = fork();
+
+	assert_true(p >= 0);
+	if (p == 0)
+		_exit(0);
+	assert_int_equal(waitpid(p, NULL, 0), p);
+	return (long)p;
+}
+
+/* Only entries of a dead writer with a free lock may be removed. */
+static void
+test_claim_stale(void **state)
+{
+	char name[128], *p, *d = NULL;
+	long dead = dead_pid();
+	int fd, other, dfd;
+
+	(void)state;
+	/* A dead writer's temp file. */
+	snprintf(name, sizeof(name), "f.tmp.%ld.AbCdEf", dead);
+	p = tu_path(tmp, name);
+	tu_write(p, "x", 1, 0600);
+	assert_int_equal(file_claim_stale(p, false, &fd), FILE_TEMP_TMP);
+	assert_true(fd >= 0);
+	close(fd);
+	/* ...but not while someone holds its lock (another namespace). */
+	other = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX), 0);
+	assert_int_equal(file_claim_stale(p, false, &fd), 0);
+	assert_int_equal(fd, -1);
+	close(other);
+	/* A directory is not claimed as a file. */
+	assert_int_equal(file_claim_stale(p, true, &fd), 0);
+	unlink(p);
+	free(p);
+	/* A running writer's (ours): never. */
+	snprintf(name, sizeof(name), "f.tmp.%ld.AbCdEf", (long)getpid());
+	p = tu_path(tmp, name);
+	tu_write(p, "x", 1, 0600);
+	assert_int_equal(file_claim_stale(p, false, &fd), 0);
+	unlink(p);
+	free(p);
+	/* No pid (older certo): only once it is old. */
+	p = tu_path(tmp, "g.tmp.AbCdEf");
+	tu_write(p, "x", 1, 0600);
+	assert_int_equal(file_claim_stale(p, false, &fd), 0);
+	{
+		struct timespec ts[2] = { { time(NULL) - FILE_LEGACY_STALE_S - 5,
+			0 }, { time(NULL) - FILE_LEGACY_STALE_S - 5, 0 } };
+		assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+	}
+	assert_int_equal(file_claim_stale(p, false, &fd), FILE_TEMP_TMP);
+	close(fd);
+	unlink(p);
+	free(p);
+	/* A staging directory: ours and locked while we hold it. */
+	assert_int_equal(file_staging_dir(tmp, "example.com", "new", &d, &dfd),
+	    0);
+	assert_true(dfd >= 0);
+	assert_non_null(strstr(d, "/.example.com.new."));
+	assert_int_equal(file_claim_stale(d, true, &fd), 0);
+	/* Renamed to a dead pid, it is still locked by us. */
+	snprintf(name, sizeof(name), ".example.com.new.%ld.Zz0000", dead);
+	p = tu_path(tmp, name);
+	assert_int_equal(rename(d, p), 0);
+	assert_int_equal(file_claim_stale(p, true, &fd), 0);
+	close(dfd);
+	assert_int_equal(file_claim_stale(p, true, &fd), FILE_TEMP_NEW);
+	close(fd);
+	rmdir(p);
+	free(p);
+	free(d);
+}
+
 /*
  * Degenerate paths get an error, not undefined behaviour.  Kept last: an
  * out-of-bounds read here aborts the binary under ASan; run from the
@@ -265,6 +381,8 @@ main(void)
 		cmocka_unit_test(test_failure_leaves_nothing),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_temp_kind),
+		cmocka_unit_test(test_claim_stale),
 		cmocka_unit_test(test_mkdirs_empty),
 	};
 

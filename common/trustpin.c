@@ -1,6 +1,8 @@
 /* Pinning the verified root for later connections of the same run. */
 #include "trustpin.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -19,7 +21,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char *bundle;
 	char *hostport;
-	char *path;
+	char *path;     /* /proc/self/fd/<fd>: the file has no name */
+	int fd;
 } pins[PIN_MAX];
 static size_t npins;
 static bool registered;
@@ -45,7 +48,7 @@ trustpin_cleanup(void)
 {
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < npins; i++) {
-		unlink(pins[i].path);
+		close(pins[i].fd);
 		free(pins[i].bundle);
 		free(pins[i].hostport);
 		free(pins[i].path);
@@ -101,12 +104,46 @@ find_root(const char *data, gnutls_x509_crt_t top, char **out)
 	return found;
 }
 
+/*
+ * A file without a name in dir holding data, 0600: O_TMPFILE, else a
+ * mkostemp name unlinked at once.  Nothing is left behind if the
+ * process dies.  Returns the descriptor or -1.
+ */
+static int
+unnamed_file(const char *dir, const char *data)
+{
+	char *path = NULL;
+	size_t len = strlen(data), off = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		if (asprintf(&path, "%s/certo-trust.XXXXXX", dir) < 0)
+			return -1;
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+		free(path);
+		if (fd < 0)
+			return -1;
+	}
+	while (off < len) {
+		if ((n = write(fd, data + off, len - off)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return fd;
+}
+
 void
 trustpin_learn(const char *bundle, const char *hostport,
     const char *const *chain_pem, size_t n)
 {
 	gnutls_x509_crt_t top = NULL;
-	char *data = NULL, *root = NULL, *path = NULL, *dir;
+	char *data = NULL, *root = NULL, *path = NULL, *pem = NULL, *dir;
 	const char *tmp = getenv("TMPDIR");
 	size_t len;
 	int fd = -1;
@@ -121,27 +158,36 @@ trustpin_learn(const char *bundle, const char *hostport,
 		goto out;
 	dir = tmp != NULL && *tmp == '/' ? (char *)(uintptr_t)tmp :
 	    (char *)(uintptr_t)"/tmp";
-	if (asprintf(&path, "%s/certo-trust.XXXXXX", dir) < 0) {
+	/*
+	 * A file with no name (a public root is no secret, but nobody else
+	 * may swap it), reached by libcurl through /proc/self/fd.  Without
+	 * /proc the full bundle stays in use.
+	 */
+	if (asprintf(&pem, "%s\n", root) < 0) {
+		pem = NULL;
+		goto out;
+	}
+	if ((fd = unnamed_file(dir, pem)) < 0)
+		goto out;
+	if (asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
 		path = NULL;
 		goto out;
 	}
-	/* mkstemp: 0600, our own new file; a public root is no secret, but
-	 * nobody else may swap it. */
-	if ((fd = mkstemp(path)) < 0 ||
-	    write(fd, root, strlen(root)) != (ssize_t)strlen(root) ||
-	    write(fd, "\n", 1) != 1) {
-		if (fd >= 0)
-			unlink(path);
+	if (access(path, R_OK) != 0)
 		goto out;
-	}
 	pthread_mutex_lock(&lock);
 	if (npins < PIN_MAX) {
 		pins[npins].bundle = strdup(bundle);
 		pins[npins].hostport = strdup(hostport);
 		pins[npins].path = path;
+		pins[npins].fd = fd;
 		if (pins[npins].bundle && pins[npins].hostport) {
 			npins++;
 			path = NULL;
+			fd = -1;
+		} else {
+			free(pins[npins].bundle);
+			free(pins[npins].hostport);
 		}
 		if (!registered) {
 			atexit(trustpin_cleanup);
@@ -149,12 +195,11 @@ trustpin_learn(const char *bundle, const char *hostport,
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	if (path != NULL)
-		unlink(path);
 out:
 	if (fd >= 0)
 		close(fd);
 	free(path);
+	free(pem);
 	free(root);
 	free(data);
 	if (top)

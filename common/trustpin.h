@@ -2,7 +2,8 @@
  * Trust pinning within one run: the first HTTPS connection to a CA is
  * verified against the whole trust bundle (144 roots, about 4 MiB each
  * time libcurl+GnuTLS loads them); the root that verified it is then
- * written to a private temporary file and later connections to the same
+ * written to a private file without a name (O_TMPFILE, read through
+ * /proc/self/fd) and later connections to the same
  * host trust only that root.  A strict subset of the trust store, so no
  * weaker; it keeps a renew pass with many connections small.
  */
@@ -26,7 +27,7 @@ const char *trustpin_lookup(const char *bundle, const char *hostport);
 void trustpin_learn(const char *bundle, const char *hostport,
     const char *const *chain_pem, size_t n);
 
-/* Remove the temporary files (atexit). */
+/* Close the pinned files (atexit); they have no name to remove. */
 void trustpin_cleanup(void);
 
 #endif

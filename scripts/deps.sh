@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  libgnutls28-dev gnutls-bin libmicrohttpd-dev libjson-c-dev \
  libcurl4-gnutls-dev libc-ares-dev libidn2-dev libcmocka-dev nginx-light systemd \
- pebble lego curl procps time \
+ pebble lego curl procps time strace util-linux \
  knot bind9-dnsutils python3 python3-cryptography \
  clang libclang-rt-14-dev"
 if [ "${1:-}" = "--bench" ]; then

@@ -13,7 +13,7 @@ NEED=$((RUNS - 1))
 proxy_port=$((IT_BASEPORT + 20))
 it_port_busy "$proxy_port" && fail "port $proxy_port is already in use"
 "$IT_PY" "$IT_DIR/fault_proxy.py" --listen "$proxy_port" --target "$IT_BASEPORT" \
-	--reset 0.12 --truncate 0.12 --delay 0.12 --delay-seconds 1.5 \
+	--reset 0.12 --truncate 0.12 --delay 0.12 --delay-seconds 1 \
 	--cut-max 3000 --seed "${NET_FAULTS_SEED:-20261}" --lifetime 300 \
 	--log "$IT_TMP/proxy.log" </dev/null >/dev/null 2>&1 &
 proxy_pid=$!

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "order.h"
 #include "polling.h"
+#include "ratelimit.h"
 #include "renew.h"
 #include "request.h"
 #include "sig.h"
@@ -764,6 +765,10 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	is.order.names = cli->names; /* borrowed: cleared before order_free */
 	is.order.nnames = cli->nnames;
 	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
+	/* A rate limit the CA set on these names is honoured (--force: not). */
+	if (!env->force && (rc = ratelimit_check(env->state, env->ca_id,
+	    RATELIMIT_ORDER, cli->names, cli->nnames, NULL)) != 0)
+		goto out;
 	    &is.order_dir)) != 0)
 		goto out;
 	/* One run at a time per certificate (others wait: store.h). */
@@ -797,10 +802,16 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	if (rc != 0)
 		goto out;
 	if (job->authorize_only) {
-		for (size_t i = 0; i < is.order.nauthz && is.order.authzs; i++)
-			if (is.order.authzs[i].url && (rc = store_authz_save(
-			    env->state, env->ca_id, is.order.authzs[i].ident.value,
-			    is.order.authzs[i].url)) != 0)
+		/* Saved under certo's own copy of each name, never the CA's. */
+		for (size_t i = 0; i < is.order.nauthz && is.order.authzs; i++) {
+			const struct certo_authz *a = &is.order.authzs[i];
+			size_t k;
+			if (a->url == NULL)
+				continue;
+			if ((rc = authz_check_ident(&a->ident, a->wildcard,
+			    cli->names, cli->nnames, &k)) != 0 ||
+			    (rc = store_authz_save(env->state, env->ca_id,
+			    cli->names[k], a->url)) != 0)
 				goto out;
 		log_event("authorized", NULL, "authorize: %zu name%s proven; "
 		    "certo issue reuses the authorizations while they are valid",
@@ -834,6 +845,9 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	if (!job->dry_run) {
 		if ((rc = config_serialize(cli, &config)) != 0 ||
 		    (rc = store_commit(env->state, cli->names[0], is.cert_key,
+	if (cli->must_staple && !certificate_must_staple(&is.chain))
+		log_warn("the CA issued the certificate without the must-staple "
+		    "(TLS Feature) extension that --must-staple asked for");
 		    &is.chain, config, &job->live)) != 0)
 			goto out;
 	}
@@ -846,9 +860,10 @@ out:
 	withdraw_all(&is);
 	if (is.req.rate_limited_until != 0) {
 		job->rate_limited = true;
-		store_ratelimit_set(env->state, env->ca_id,
-		    is.req.rate_limited_until);
+		ratelimit_add(env->state, env->ca_id, RATELIMIT_ORDER, cli->names,
+		    cli->nnames, is.req.rate_limited_until, certo_errmsg());
 	}
+		/* Remembered for these names only (ratelimit.h). */
 	log_debug("%u requests to the CA", is.req.requests);
 	store_unlock(&lock);
 	is.order.names = NULL;
@@ -916,6 +931,17 @@ int
 issue_env_open(const struct certo_cli *cli, bool need_account,
     struct issue_env *env)
 {
+/* Is there an account (its key) in acct_dir already? */
+static bool
+account_exists(const char *acct_dir)
+{
+	char *p = file_join(acct_dir, "account.key");
+	bool yes = p != NULL && file_exists(p);
+
+	free(p);
+	return yes;
+}
+
 	struct solver_standalone_opts so = { 0 };
 	struct account_opts ao = { 0 };
 	struct store_lock lock = STORE_LOCK_INIT;
@@ -931,20 +957,12 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 	env->ca_timeout_s = cli->ca_timeout_s;
 	env->http.ca_bundle = cli->ca_bundle;
 	env->http.allow_http = cli->allow_http;
+	env->force = cli->force;
 	/* Local checks first: nothing is asked of the CA if these fail. */
 	if ((rc = store_state_dir(cli->state_dir, &env->state)) != 0 ||
 	    (rc = store_prepare(env->state)) != 0 ||
 	    (rc = account_ca_id(cli->server, &env->ca_id)) != 0)
 		goto out;
-	if ((rc = store_ratelimit_get(env->state, env->ca_id, &until)) != 0)
-		goto out;
-	if (until > time(NULL)) {
-		gmtime_r(&until, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		rc = certo_fail(CERTO_EPROBLEM, "the CA rate-limited this client "
-		    "until %s; not asking it again before then", when);
-		goto out;
-	}
 	if (asprintf(&acct_dir, "%s/accounts/%s", env->state, env->ca_id) < 0) {
 		acct_dir = NULL;
 		rc = CERTO_ENOMEM;
@@ -952,6 +970,12 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 	}
 	/* Bind ports / reach the responder before anything goes to the CA. */
 	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE) {
+	/* A CA that rate-limited new accounts is not asked for one again
+	 * before its deadline (an existing account is still used). */
+	if (need_account && !cli->force && !account_exists(acct_dir) &&
+	    (rc = ratelimit_check(env->state, env->ca_id, RATELIMIT_ACCOUNT,
+	    NULL, 0, NULL)) != 0)
+		goto out;
 		if (cli->responder != NULL) {
 			rc = solver_socket_start(cli->responder, cli->challenges,
 			    cli->nchallenges, &env->solver);
@@ -1000,7 +1024,10 @@ issue_env_open(const struct certo_cli *cli, bool need_account,
 		goto out;
 	rc = account_ensure(&req, &env->dir, &ao, &env->acct);
 	store_unlock(&lock);
-	if (rc != 0)
+	if (rc != 0) {
+		if (req.rate_limited_until != 0)
+			ratelimit_add(env->state, env->ca_id, RATELIMIT_ACCOUNT, NULL,
+			    0, req.rate_limited_until, certo_errmsg());
 		goto out;
 	log_event(env->acct.created ? "account_created" : "account_reused",
 	    fields_url(log_sanitize(shown, sizeof(shown), env->acct.url,

@@ -27,7 +27,8 @@ struct issue_env {
 	struct solver solver;          /* thread-safe: renew shares it */
 	struct dns01_server *resolvers;
 	size_t nresolvers;
-	long ca_timeout_s;             /* each wait on the CA (poll.h); 0: default */
+	long ca_timeout_s;             /* each wait on the CA (polling.h); 0: default */
+	bool force;                    /* --force: ignore rate-limit memory */
 };
 
 /* One certificate to get. */
@@ -45,8 +46,9 @@ struct issue_job {
 
 /*
  * Open the environment for cli: state directory, solver (binding ports
- * now), directory, account.  The rate-limit deadline saved for this CA
- * is honoured (CERTO_EPROBLEM without contacting the CA).
+ * now), directory, account.  A saved rate limit on new accounts is
+ * honoured when an account must be created (CERTO_EPROBLEM without
+ * contacting the CA); limits on orders are checked per job.
  */
 int issue_env_open(const struct certo_cli *cli, bool need_account,
     struct issue_env *env);

@@ -571,8 +571,11 @@ resume_order(struct issue *is)
 
 	if ((rc = store_order_load(is->order_dir, is->env->server, &url,
 	    &is->cert_key)) != 0) {
+		/* Out of memory says nothing about the order: keep it. */
+		if (rc == CERTO_ENOMEM)
+			return rc;
 		log_warn("ignoring the saved order in %s: %s", is->order_dir,
-		    certo_errmsg());
+		    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
 		certo_errclear();
 		store_order_remove(is->order_dir);
 		return 0;
@@ -762,13 +765,13 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 		    (rc = key_load(cli->key_file, &is.cert_key)) != 0)
 			goto out;
 	}
-	is.order.names = cli->names; /* borrowed: cleared before order_free */
-	is.order.nnames = cli->nnames;
-	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
 	/* A rate limit the CA set on these names is honoured (--force: not). */
 	if (!env->force && (rc = ratelimit_check(env->state, env->ca_id,
 	    RATELIMIT_ORDER, cli->names, cli->nnames, NULL)) != 0)
 		goto out;
+	is.order.names = cli->names; /* borrowed: cleared before order_free */
+	is.order.nnames = cli->nnames;
+	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
 	    &is.order_dir)) != 0)
 		goto out;
 	/* One run at a time per certificate (others wait: store.h). */
@@ -813,6 +816,7 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 			    (rc = store_authz_save(env->state, env->ca_id,
 			    cli->names[k], a->url)) != 0)
 				goto out;
+		}
 		log_event("authorized", NULL, "authorize: %zu name%s proven; "
 		    "certo issue reuses the authorizations while they are valid",
 		    cli->nnames, cli->nnames == 1 ? "" : "s");
@@ -841,13 +845,13 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 		goto out;
 	log_event("downloaded", NULL, "download: %zu certificate%s",
 	    is.chain.ncerts, is.chain.ncerts == 1 ? "" : "s");
+	if (cli->must_staple && !certificate_must_staple(&is.chain))
+		log_warn("the CA issued the certificate without the must-staple "
+		    "(TLS Feature) extension that --must-staple asked for");
 	job->not_after = is.chain.not_after;
 	if (!job->dry_run) {
 		if ((rc = config_serialize(cli, &config)) != 0 ||
 		    (rc = store_commit(env->state, cli->names[0], is.cert_key,
-	if (cli->must_staple && !certificate_must_staple(&is.chain))
-		log_warn("the CA issued the certificate without the must-staple "
-		    "(TLS Feature) extension that --must-staple asked for");
 		    &is.chain, config, &job->live)) != 0)
 			goto out;
 	}
@@ -859,11 +863,11 @@ out:
 	/* Every exit path: withdraw what this order published. */
 	withdraw_all(&is);
 	if (is.req.rate_limited_until != 0) {
+		/* Remembered for these names only (ratelimit.h). */
 		job->rate_limited = true;
 		ratelimit_add(env->state, env->ca_id, RATELIMIT_ORDER, cli->names,
 		    cli->nnames, is.req.rate_limited_until, certo_errmsg());
 	}
-		/* Remembered for these names only (ratelimit.h). */
 	log_debug("%u requests to the CA", is.req.requests);
 	store_unlock(&lock);
 	is.order.names = NULL;
@@ -927,10 +931,6 @@ start_external(const struct certo_cli *cli, struct issue_env *env)
 	return solver_external_start(&xo, &env->solver);
 }
 
-int
-issue_env_open(const struct certo_cli *cli, bool need_account,
-    struct issue_env *env)
-{
 /* Is there an account (its key) in acct_dir already? */
 static bool
 account_exists(const char *acct_dir)
@@ -942,22 +942,24 @@ account_exists(const char *acct_dir)
 	return yes;
 }
 
+int
+issue_env_open(const struct certo_cli *cli, bool need_account,
+    struct issue_env *env)
+{
 	struct solver_standalone_opts so = { 0 };
 	struct account_opts ao = { 0 };
 	struct store_lock lock = STORE_LOCK_INIT;
 	struct certo_req req;
-	char *acct_dir = NULL, shown[512], when[32];
-	time_t until;
-	struct tm tm;
+	char *acct_dir = NULL, shown[512];
 	int rc;
 
 	memset(env, 0, sizeof(*env));
 	memset(&req, 0, sizeof(req));
 	env->server = cli->server;
 	env->ca_timeout_s = cli->ca_timeout_s;
+	env->force = cli->force;
 	env->http.ca_bundle = cli->ca_bundle;
 	env->http.allow_http = cli->allow_http;
-	env->force = cli->force;
 	/* Local checks first: nothing is asked of the CA if these fail. */
 	if ((rc = store_state_dir(cli->state_dir, &env->state)) != 0 ||
 	    (rc = store_prepare(env->state)) != 0 ||
@@ -968,14 +970,14 @@ account_exists(const char *acct_dir)
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	/* Bind ports / reach the responder before anything goes to the CA. */
-	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE) {
 	/* A CA that rate-limited new accounts is not asked for one again
 	 * before its deadline (an existing account is still used). */
 	if (need_account && !cli->force && !account_exists(acct_dir) &&
 	    (rc = ratelimit_check(env->state, env->ca_id, RATELIMIT_ACCOUNT,
 	    NULL, 0, NULL)) != 0)
 		goto out;
+	/* Bind ports / reach the responder before anything goes to the CA. */
+	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE) {
 		if (cli->responder != NULL) {
 			rc = solver_socket_start(cli->responder, cli->challenges,
 			    cli->nchallenges, &env->solver);
@@ -1029,6 +1031,7 @@ account_exists(const char *acct_dir)
 			ratelimit_add(env->state, env->ca_id, RATELIMIT_ACCOUNT, NULL,
 			    0, req.rate_limited_until, certo_errmsg());
 		goto out;
+	}
 	log_event(env->acct.created ? "account_created" : "account_reused",
 	    fields_url(log_sanitize(shown, sizeof(shown), env->acct.url,
 	    (size_t)-1)), "account: %s %s", env->acct.created ?

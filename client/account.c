@@ -157,8 +157,12 @@ new_account(struct certo_req *req, const struct certo_directory *dir,
 		if (o->nemails > 0) {
 			contact = json_object_new_array();
 			for (size_t i = 0; i < o->nemails; i++) {
-				if (asprintf(&mail, "mailto:%s", o->emails[i]) < 0)
-					continue;
+				if (asprintf(&mail, "mailto:%s", o->emails[i]) < 0) {
+					/* Never register without the contact. */
+					json_object_put(contact);
+					json_object_put(p);
+					return CERTO_ENOMEM;
+				}
 				json_object_array_add(contact,
 				    json_object_new_string(mail));
 				free(mail);

@@ -89,9 +89,10 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *c)
 
 	memset(c, 0, sizeof(*c));
 	/* Work on a NUL-terminated copy of exactly len bytes. */
-	if (len == 0 || memchr(pem, '\0', len) != NULL ||
-	    (copy = strndup(pem, len)) == NULL ||
-	    strstr(copy, PEM_BEGIN) == NULL) {
+	if (len != 0 && memchr(pem, '\0', len) == NULL &&
+	    (copy = strndup(pem, len)) == NULL)
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	if (copy == NULL || strstr(copy, PEM_BEGIN) == NULL) {
 		free(copy);
 		return certo_fail(CERTO_EPROTO, "certificate: not a PEM "
 		    "certificate chain");

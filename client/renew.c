@@ -851,9 +851,12 @@ renew_issue_fresh(const struct certo_cli *cli, bool *fresh)
 		rc = rc ? rc : CERTO_ENOMEM;
 		goto out;
 	}
-	/* Nothing stored (or unreadable): issue. */
-	if (stored_load(state, &s) != 0)
+	/* Nothing stored (or unreadable): issue.  Out of memory: stop. */
+	if ((rc = stored_load(state, &s)) != 0) {
+		if (rc == CERTO_ENOMEM)
+			goto out;
 		goto quiet;
+	}
 	if (!config_same(cli, &s.cfg)) {
 		log_info("issue: %s/live/%s was issued with other names or "
 		    "options; issuing anew", state, s.name);

@@ -47,8 +47,9 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 
 	if ((rc = tokens_add(&s->tokens, token_type(t), ident, token,
 	    keyauth)) != 0)
-		return certo_fail(rc, "cannot publish the %s challenge for %s",
-		    challenge_type_name(t), ident);
+		return certo_fail(rc, "cannot publish the %s challenge for %s%s",
+		    challenge_type_name(t), ident,
+		    rc == CERTO_ENOMEM ? ": out of memory" : "");
 	return 0;
 }
 
@@ -75,13 +76,14 @@ check_http(struct standalone *s, const char *ident, const char *token,
 	}
 	memset(&r, 0, sizeof(r));
 	rc = http_request(&client, "GET", url, NULL, NULL, 4096, &r);
-	if (rc != 0) {
+	if (rc != 0 && rc != CERTO_ENOMEM) {
 		certo_errclear();
 		rc = certo_fail(CERTO_ESELFCHECK, "self-check of the http-01 "
 		    "challenge for %s failed: cannot fetch %s from our own "
 		    "server; the CA was not asked", ident, url);
-	} else if (r.status != 200 || r.body.len != strlen(keyauth) ||
-	    memcmp(r.body.data, keyauth, r.body.len) != 0) {
+	} else if (rc == 0 && (r.status != 200 ||
+	    r.body.len != strlen(keyauth) ||
+	    memcmp(r.body.data, keyauth, r.body.len) != 0)) {
 		rc = certo_fail(CERTO_ESELFCHECK, "self-check of the http-01 "
 		    "challenge for %s failed: %s answered HTTP %ld with \"%s\" "
 		    "instead of the key authorization; the CA was not asked",

@@ -163,8 +163,12 @@ on_body(char *p, size_t size, size_t nmemb, void *arg)
 	struct http_resp *r = arg;
 	size_t n = size * nmemb;
 
-	if (buf_add(&r->body, p, n) != 0)
+	int rc;
+
+	if ((rc = buf_add(&r->body, p, n)) != 0) {
+		r->nomem = rc == CERTO_ENOMEM;
 		return 0; /* aborts the transfer: cap hit or no memory */
+	}
 	return n;
 }
 
@@ -209,6 +213,8 @@ parse_link(struct http_resp *r, const char *v)
 			else {
 				free(r->links[r->nlinks].url);
 				free(r->links[r->nlinks].rel);
+				r->nomem = true;
+				return;
 			}
 		}
 		p = end;
@@ -252,13 +258,19 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 		char *v = header_value(colon + 1, n - (size_t)(colon + 1 - p));
 		if (v)
 			parse_link(r, v);
+		else
+			r->nomem = true;
 		free(v);
-		return n;
+		return r->nomem ? 0 : n;
 	}
 #undef IS
 	if (slot != NULL) {
 		free(*slot);
-		*slot = header_value(colon + 1, n - (size_t)(colon + 1 - p));
+		if ((*slot = header_value(colon + 1,
+		    n - (size_t)(colon + 1 - p))) == NULL) {
+			r->nomem = true;
+			return 0; /* aborts the transfer */
+		}
 	}
 	return n;
 }
@@ -354,10 +366,26 @@ http_request(struct certo_http *h, const char *method, const char *url,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
 		    (long)(body ? strlen(body) : 0));
-		if (content_type && asprintf(&ct, "Content-Type: %s",
-		    content_type) >= 0)
-			hdrs = curl_slist_append(hdrs, ct);
-		hdrs = curl_slist_append(hdrs, "Expect:");
+		if (content_type != NULL) {
+			if (asprintf(&ct, "Content-Type: %s", content_type) < 0) {
+				ct = NULL;
+				rc = certo_fail(CERTO_ENOMEM, "out of memory");
+				goto out;
+			}
+			if ((hdrs = curl_slist_append(NULL, ct)) == NULL) {
+				rc = certo_fail(CERTO_ENOMEM, "out of memory");
+				goto out;
+			}
+		}
+		{
+			struct curl_slist *h2 = curl_slist_append(hdrs, "Expect:");
+
+			if (h2 == NULL) {
+				rc = certo_fail(CERTO_ENOMEM, "out of memory");
+				goto out;
+			}
+			hdrs = h2;
+		}
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	}
 	log_debug("%s %s", method, shown);
@@ -370,6 +398,12 @@ http_request(struct certo_http *h, const char *method, const char *url,
 		goto out;
 	}
 	r->transient = is_transient(cc);
+	if (r->nomem) {
+		/* A callback could not keep a header or the body. */
+		rc = certo_fail(CERTO_ENOMEM, "out of memory");
+		r->transient = false;
+		goto out;
+	}
 	if (r->header_bytes > HTTP_MAX_HEADERS) {
 		/* on_header refused them: not the body's fault. */
 		rc = certo_fail(CERTO_ETOOBIG, "%s: response headers larger than "
@@ -381,6 +415,9 @@ http_request(struct certo_http *h, const char *method, const char *url,
 	case CURLE_WRITE_ERROR:
 		rc = certo_fail(CERTO_ETOOBIG, "%s: response body larger than "
 		    "%zu bytes", shown, max_body);
+		break;
+	case CURLE_OUT_OF_MEMORY:
+		rc = certo_fail(CERTO_ENOMEM, "out of memory");
 		break;
 	case CURLE_ABORTED_BY_CALLBACK:
 		rc = certo_fail(CERTO_EINTR, "interrupted by signal %d",

@@ -38,6 +38,7 @@ struct http_resp {
 	struct http_link links[HTTP_MAX_LINKS];
 	size_t nlinks;
 	size_t header_bytes;
+	bool nomem;                /* a callback ran out of memory */
 	bool transient;            /* set with a failure that a new attempt
 	                            * may not meet: refused, reset or cut
 	                            * connection, timeout, TLS handshake */

@@ -57,6 +57,7 @@ pr_start 4 p3.certo.test p3b.certo.test
 # Wait for all four (bounded: 60 s in all).
 deadline=$(($(date +%s) + 60))
 for i in 1 2 3 4; do
+	pid=""
 	eval "pid=\$PR_PID_$i"
 	while kill -0 "$pid" 2>/dev/null &&
 		[ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
@@ -66,7 +67,6 @@ for i in 1 2 3 4; do
 	wait "$pid"
 	rc=$?
 	if [ "$rc" -ne 0 ]; then
-		IT_OUT="$IT_TMP/out.$i" IT_ERR="$IT_TMP/err.$i"
 		cat "$IT_TMP/err.$i" >&2
 		fail "run $i exited $rc, expected 0"
 	fi

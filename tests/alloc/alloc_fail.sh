@@ -14,8 +14,12 @@
 #      are left;
 #   2. a plain certo issue on the same state directory then succeeds and
 #      the live key matches the live certificate.
-# Environment: CERTO_ALLOC_STRIDE=K runs only every Kth N of the shard
-# (default 1: every N); CERTO_ALLOC_MAX=N stops at N.
+# The shard goes on after a failed N and reports every failed N at the end
+# (at most CERTO_ALLOC_MAX_FAILURES, default 5).  Environment:
+# CERTO_ALLOC_STRIDE=K runs only every Kth N of the shard (default 1: every
+# N); CERTO_ALLOC_MAX=N stops at N; CERTO_ALLOC_VERBOSE=1 logs each N's exit
+# code and message.  To see where the Nth allocation is made, run
+# certo-allocfail by hand with CERTO_FAIL_ALLOC=N CERTO_ALLOC_TRACE=1.
 . "$(dirname "$0")/../integration/lib.sh"
 SHARD=${CERTO_ALLOC_SHARD:-0}
 SHARDS=${CERTO_ALLOC_SHARDS:-1}

@@ -1,7 +1,6 @@
 /* Authorizations. */
 #include "authz.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,39 +153,24 @@ authz_find_challenge(struct certo_authz *a, enum chall_type t)
 	return NULL;
 }
 
-/* Same IP address, whatever the spelling of the two literals. */
-static bool
-same_ip(const char *a, const char *b)
-{
-	unsigned char x[16], y[16];
-
-	if (inet_pton(AF_INET, a, x) == 1)
-		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
-	if (inet_pton(AF_INET6, a, x) == 1)
-		return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
-	return false;
-}
-
 int
 authz_check_ident(const struct certo_identifier *id, bool wildcard,
     char *const *names, size_t n, size_t *match)
 {
 	char shown[300], want[DOMAIN_MAX + 3];
-	unsigned char ip[16];
 	const char *v = id->value, *why = "not ordered";
-	bool is_ip;
 
 	if (id->type == NULL || v == NULL)
 		return certo_fail(CERTO_EPROTO, "the CA sent an authorization "
 		    "without an identifier");
 	if (strcmp(id->type, "ip") == 0) {
-		if (wildcard || (inet_pton(AF_INET, v, ip) != 1 &&
-		    inet_pton(AF_INET6, v, ip) != 1)) {
+		if (wildcard || (ident_classify(v, false, NULL, NULL) != IDENT_IPV4 &&
+		    ident_classify(v, false, NULL, NULL) != IDENT_IPV6)) {
 			why = "not an IP address";
 			goto bad;
 		}
 		for (size_t i = 0; i < n; i++)
-			if (same_ip(names[i], v)) {
+			if (ident_same_ip(names[i], v)) {
 				if (match != NULL)
 					*match = i;
 				return 0;
@@ -211,9 +195,9 @@ authz_check_ident(const struct certo_identifier *id, bool wildcard,
 	if (!domain_valid(want + (wildcard ? 2 : 0), !wildcard, &why))
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		is_ip = inet_pton(AF_INET, names[i], ip) == 1 ||
-		    inet_pton(AF_INET6, names[i], ip) == 1;
-		if (!is_ip && strcasecmp(names[i], want) == 0) {
+		enum ident_kind k = ident_classify(names[i], true, NULL, NULL);
+		if (k != IDENT_IPV4 && k != IDENT_IPV6 &&
+		    strcasecmp(names[i], want) == 0) {
 			if (match != NULL)
 				*match = i;
 			return 0;

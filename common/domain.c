@@ -1,6 +1,7 @@
 /* Identifier normalisation and validation. */
 #include "domain.h"
 
+#include <arpa/inet.h>
 #include <idn2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,4 +116,41 @@ out:
 	idn2_free(ascii);
 	free(copy);
 	return rc;
+}
+
+enum ident_kind
+ident_classify(const char *s, bool allow_wildcard, unsigned char ip[16],
+    size_t *iplen)
+{
+	unsigned char buf[16];
+
+	if (ip == NULL)
+		ip = buf;
+	if (s == NULL)
+		return IDENT_INVALID;
+	if (inet_pton(AF_INET, s, ip) == 1) {
+		if (iplen != NULL)
+			*iplen = 4;
+		return IDENT_IPV4;
+	}
+	if (inet_pton(AF_INET6, s, ip) == 1) {
+		if (iplen != NULL)
+			*iplen = 16;
+		return IDENT_IPV6;
+	}
+	return domain_valid(s, allow_wildcard, NULL) ? IDENT_DNS :
+	    IDENT_INVALID;
+}
+
+bool
+ident_same_ip(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	size_t xn = 0, yn = 0;
+	enum ident_kind ka = ident_classify(a, false, x, &xn);
+
+	if (ka != IDENT_IPV4 && ka != IDENT_IPV6)
+		return false;
+	return ident_classify(b, false, y, &yn) == ka && xn == yn &&
+	    memcmp(x, y, xn) == 0;
 }

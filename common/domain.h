@@ -3,6 +3,7 @@
 #define CERTO_DOMAIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define DOMAIN_MAX 253
 
@@ -23,5 +24,24 @@ int domain_normalize(const char *in, bool allow_wildcard, char **out);
  * why is not NULL it gets a static reason on failure.
  */
 bool domain_valid(const char *name, bool allow_wildcard, const char **why);
+
+/* What an identifier string is. */
+enum ident_kind {
+	IDENT_INVALID = 0,
+	IDENT_DNS,        /* a valid ASCII hostname (domain_valid) */
+	IDENT_IPV4,
+	IDENT_IPV6,
+};
+
+/*
+ * The one place that tells IP literals from DNS names: an IPv4 or IPv6
+ * literal (ip, when not NULL, gets its 4 or 16 bytes and *iplen, when
+ * not NULL, their number), else a name that passes domain_valid() (a
+ * leading "*." when allow_wildcard), else IDENT_INVALID.
+ */
+enum ident_kind ident_classify(const char *s, bool allow_wildcard,
+    unsigned char ip[16], size_t *iplen);
+/* True if a and b are IP literals of the same address. */
+bool ident_same_ip(const char *a, const char *b);
 
 #endif

@@ -175,3 +175,10 @@ cut:
 	dst[o < dstlen ? o : dstlen - 1] = '\0';
 	return dst;
 }
+
+char *
+log_str(char *dst, size_t dstlen, const char *src)
+{
+	return log_sanitize(dst, dstlen, src != NULL ? src : "(null)",
+	    (size_t)-1);
+}

@@ -42,4 +42,10 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 char *log_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
 
+/*
+ * log_sanitize() of a whole NUL-terminated string: the usual way to show
+ * a string from the network.  Returns dst.
+ */
+char *log_str(char *dst, size_t dstlen, const char *src);
+
 #endif

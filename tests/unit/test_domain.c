@@ -222,6 +222,38 @@ test_normalize_lengths(void **state)
 	free(l63);
 }
 
+/* ident_classify: the one place that tells addresses from names. */
+static void
+test_classify(void **state)
+{
+	unsigned char ip[16];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(ident_classify("192.0.2.1", false, ip, &n), IDENT_IPV4);
+	assert_int_equal(n, 4);
+	assert_int_equal(ip[0], 192);
+	assert_int_equal(ident_classify("2001:db8::1", false, ip, &n),
+	    IDENT_IPV6);
+	assert_int_equal(n, 16);
+	assert_int_equal(ident_classify("example.com", false, NULL, NULL),
+	    IDENT_DNS);
+	assert_int_equal(ident_classify("*.example.com", true, NULL, NULL),
+	    IDENT_DNS);
+	assert_int_equal(ident_classify("*.example.com", false, NULL, NULL),
+	    IDENT_INVALID);
+	assert_int_equal(ident_classify("192.0.2.256", false, NULL, NULL),
+	    IDENT_INVALID); /* one label: not a name either */
+	assert_int_equal(ident_classify("a/b.example", false, NULL, NULL),
+	    IDENT_INVALID);
+	assert_int_equal(ident_classify(NULL, false, NULL, NULL),
+	    IDENT_INVALID);
+	assert_true(ident_same_ip("2001:0db8:0::1", "2001:db8::1"));
+	assert_true(ident_same_ip("192.0.2.1", "192.0.2.1"));
+	assert_false(ident_same_ip("192.0.2.1", "::ffff:192.0.2.1"));
+	assert_false(ident_same_ip("example.com", "example.com"));
+}
+
 int
 main(void)
 {
@@ -233,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_normalize_refused),
 		cmocka_unit_test(test_normalize_lengths),
+		cmocka_unit_test(test_classify),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,17 +4,11 @@
 
 #include <stddef.h>
 
+#include "challenge_type.h"   /* enum chall_type, challenge_type_name() */
 #include "problem.h"
 
 struct json_object;
 struct certo_req;
-
-enum chall_type {
-	CHALL_UNKNOWN = 0,
-	CHALL_HTTP01,
-	CHALL_DNS01,
-	CHALL_TLSALPN01,
-};
 
 enum chall_status {
 	CHALL_PENDING,
@@ -33,20 +27,21 @@ struct certo_challenge {
 	struct certo_problem *error; /* NULL if none */
 };
 
-/* "http-01" -> CHALL_HTTP01; CHALL_UNKNOWN otherwise. */
-enum chall_type challenge_type_parse(const char *s);
-const char *challenge_type_name(enum chall_type t);
+/* "pending" for CHALL_PENDING, and so on. */
 const char *challenge_status_name(enum chall_status s);
 
-/* Parse a challenge object; c is reset first. */
-int challenge_parse_obj(struct json_object *o, struct certo_challenge *c);
+/* Parse a challenge object; chall is reset first. */
+int challenge_parse_obj(struct json_object *obj,
+    struct certo_challenge *chall);
 /* Parse a challenge document (JSON text). */
-int challenge_parse(const char *json, size_t len, struct certo_challenge *c);
+int challenge_parse(const char *json, size_t len,
+    struct certo_challenge *chall);
 /*
- * Tell the CA we are ready: POST "{}" to the challenge URL; c is
+ * Tell the CA we are ready: POST "{}" to the challenge URL; chall is
  * updated from the response.
  */
-int challenge_respond(struct certo_req *req, struct certo_challenge *c);
-void challenge_free(struct certo_challenge *c);
+int challenge_respond(struct certo_req *req, struct certo_challenge *chall);
+/* Free what chall holds and zero it; NULL is fine. */
+void challenge_free(struct certo_challenge *chall);
 
 #endif

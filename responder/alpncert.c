@@ -1,46 +1,19 @@
 /* RFC 8737 validation certificates. */
 #include "alpncert.h"
 
-#include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <string.h>
 #include <time.h>
 
+#include "domain.h"
 #include "errors.h"
+#include "log.h"
+#include "sha256.h"
 
 #define ACME_IDENTIFIER_OID "1.3.6.1.5.5.7.1.31"
-#define ALPNCERT_MAX_IDENT 253
 #define ALPNCERT_VALID_S (7 * 86400)
 #define ALPNCERT_BACKDATE_S 3600
-
-/*
- * Classify ident: 4 or 16 address bytes into ip (length in *iplen) for
- * an IP literal, *iplen 0 for a host name.  Wildcards and anything but
- * [A-Za-z0-9.-] in a name are refused: TLS-ALPN-01 cannot validate them.
- */
-static int
-ident_parse(const char *ident, unsigned char ip[16], size_t *iplen)
-{
-	size_t n = strlen(ident);
-
-	*iplen = 0;
-	if (n == 0 || n > ALPNCERT_MAX_IDENT)
-		return CERTO_EIDENT;
-	if (inet_pton(AF_INET, ident, ip) == 1) {
-		*iplen = 4;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ident, ip) == 1) {
-		*iplen = 16;
-		return 0;
-	}
-	for (const char *p = ident; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
-			return CERTO_EIDENT;
-	return 0;
-}
 
 /*
  * Build a fresh key and the self-signed validation certificate for
@@ -57,21 +30,23 @@ alpncert_make(const char *ident, const char *keyauth, int rsa,
 	static const char cn[] = "certo tls-alpn-01 validation";
 	gnutls_x509_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
-	unsigned char ip[16], ext[2 + 32], serial[16];
-	size_t iplen;
+	unsigned char ip[16], ext[2 + SHA256_LEN], serial[16];
+	size_t iplen = 0;
 	time_t now = time(NULL);
+	char shown[80];
 	int ret, rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (ident_parse(ident, ip, &iplen) != 0)
+	/* A host name (no wildcard: TLS-ALPN-01 cannot prove one) or an IP. */
+	if (ident_classify(ident, false, ip, &iplen) == IDENT_INVALID)
 		return certo_fail(CERTO_EIDENT, "cannot make a TLS-ALPN-01 "
-		    "certificate for the identifier '%.64s'", ident);
+		    "certificate for the identifier '%s'", log_str(shown,
+		    sizeof(shown), ident));
 	/* extnValue = DER OCTET STRING of SHA-256(keyauth) (RFC 8737 3). */
 	ext[0] = 0x04;
-	ext[1] = 0x20;
-	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, keyauth, strlen(keyauth),
-	    ext + 2)) < 0)
-		goto crypto;
+	ext[1] = SHA256_LEN;
+	if ((rc = sha256(keyauth, strlen(keyauth), ext + 2)) != 0)
+		return rc;
 	/* A positive 128-bit serial without a leading zero byte. */
 	if ((ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
 		goto crypto;
@@ -131,12 +106,12 @@ out:
 
 /* Free a certificate made by alpncert_make(); NULL is fine. */
 void
-alpncert_free(struct alpn_cert *c)
+alpncert_free(struct alpn_cert *cert)
 {
-	if (c == NULL)
+	if (cert == NULL)
 		return;
-	if (c->cred)
-		gnutls_certificate_free_credentials(c->cred);
-	gnutls_free(c->der.data);
-	memset(c, 0, sizeof(*c));
+	if (cert->cred)
+		gnutls_certificate_free_credentials(cert->cred);
+	gnutls_free(cert->der.data);
+	memset(cert, 0, sizeof(*cert));
 }

@@ -14,9 +14,14 @@ struct alpn_cert {
 	gnutls_datum_t der;                     /* the certificate, DER */
 };
 
-/* Build the certificate for ident/keyauth.  Free with alpncert_free. */
+/*
+ * Build the certificate for ident (a host name as domain_valid() takes
+ * it, or an IP literal) and keyauth.  Free with alpncert_free, also
+ * after a failure.
+ */
 int alpncert_make(const char *ident, const char *keyauth, int rsa,
     struct alpn_cert *out);
-void alpncert_free(struct alpn_cert *c);
+/* Free what alpncert_make() made; NULL is fine. */
+void alpncert_free(struct alpn_cert *cert);
 
 #endif

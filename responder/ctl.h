@@ -5,7 +5,8 @@
  *   unauth <type> <ident> <token>                      -> OK | ERR <reason>
  *   list                     -> "OK <n>" then n lines "<type> <ident> <token>"
  * <type> is http-01 or tls-alpn-01.  Lines end with \n, at most
- * CTL_MAX_LINE bytes; every field is validated.
+ * CTL_MAX_LINE bytes; every field is validated.  The parser and the
+ * server are ctl.c, the client ctl_client.c.
  */
 #ifndef CERTO_CTL_H
 #define CERTO_CTL_H
@@ -22,7 +23,7 @@ enum ctl_cmd { CTL_AUTH, CTL_UNAUTH, CTL_LIST };
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	enum token_type type;
+	enum chall_type type;         /* CHALL_HTTP01 or CHALL_TLSALPN01 */
 	char ident[TOKENS_MAX_IDENT + 1];
 	char token[TOKENS_MAX_TOKEN + 1];
 	char keyauth[TOKENS_MAX_KEYAUTH + 1];
@@ -53,9 +54,9 @@ int ctl_server_start(const char *path, mode_t mode, gid_t gid,
  * The socket file's device and inode; from now on ctl_server_stop does
  * not remove it (whoever asked does, e.g. after a privilege drop).
  */
-void ctl_server_disown(struct ctl_server *s, dev_t *dev, ino_t *ino);
+void ctl_server_disown(struct ctl_server *srv, dev_t *dev, ino_t *ino);
 /* Stop, close every client, remove the socket file if it is still ours. */
-void ctl_server_stop(struct ctl_server *s);
+void ctl_server_stop(struct ctl_server *srv);
 
 /*
  * Client side: connect to path, send one request line (no \n), read

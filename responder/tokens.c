@@ -7,39 +7,41 @@
 #include "b64.h"
 #include "errors.h"
 
+/* An empty table (see tokens.h); CERTO_ENOMEM if the lock fails. */
 int
-tokens_init(struct token_table *t, size_t max, long ttl)
+tokens_init(struct token_table *table, size_t max, long ttl)
 {
-	memset(t, 0, sizeof(*t));
-	t->max = max ? max : TOKENS_DEFAULT_MAX;
-	t->ttl = ttl > 0 ? ttl : TOKENS_DEFAULT_TTL;
-	if (pthread_mutex_init(&t->lock, NULL) != 0)
+	memset(table, 0, sizeof(*table));
+	table->max = max ? max : TOKENS_DEFAULT_MAX;
+	table->ttl = ttl > 0 ? ttl : TOKENS_DEFAULT_TTL;
+	if (pthread_mutex_init(&table->lock, NULL) != 0)
 		return CERTO_ENOMEM;
 	return 0;
 }
 
 static void
-entry_free(struct token_entry *e)
+entry_free(struct token_entry *entry)
 {
-	free(e->ident);
-	free(e->token);
-	if (e->keyauth) {
-		memset(e->keyauth, 0, strlen(e->keyauth));
-		free(e->keyauth);
+	free(entry->ident);
+	free(entry->token);
+	if (entry->keyauth) {
+		memset(entry->keyauth, 0, strlen(entry->keyauth));
+		free(entry->keyauth);
 	}
-	memset(e, 0, sizeof(*e));
+	memset(entry, 0, sizeof(*entry));
 }
 
+/* Free every entry and the lock; NULL and a zeroed table are fine. */
 void
-tokens_free(struct token_table *t)
+tokens_free(struct token_table *table)
 {
-	if (t == NULL || t->max == 0)
+	if (table == NULL || table->max == 0)
 		return;
-	for (size_t i = 0; i < t->n; i++)
-		entry_free(&t->v[i]);
-	free(t->v);
-	pthread_mutex_destroy(&t->lock);
-	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < table->n; i++)
+		entry_free(&table->v[i]);
+	free(table->v);
+	pthread_mutex_destroy(&table->lock);
+	memset(table, 0, sizeof(*table));
 }
 
 /* Printable ASCII, no spaces, at most max bytes, not empty. */
@@ -59,161 +61,171 @@ field_ok(const char *s, size_t max)
 
 /* Remove entry i (unlocked). */
 static void
-drop(struct token_table *t, size_t i)
+drop(struct token_table *table, size_t i)
 {
-	entry_free(&t->v[i]);
-	t->v[i] = t->v[t->n - 1];
-	t->n--;
+	entry_free(&table->v[i]);
+	table->v[i] = table->v[table->n - 1];
+	table->n--;
 }
 
 static size_t
-expire_locked(struct token_table *t, time_t now)
+expire_locked(struct token_table *table, time_t now)
 {
-	for (size_t i = 0; i < t->n;)
-		if (t->v[i].expires <= now)
-			drop(t, i);
+	for (size_t i = 0; i < table->n;)
+		if (table->v[i].expires <= now)
+			drop(table, i);
 		else
 			i++;
-	return t->n;
+	return table->n;
 }
 
 static long
-find(struct token_table *t, enum token_type type, const char *ident,
+find(struct token_table *table, enum chall_type type, const char *ident,
     const char *token)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].type == type && strcmp(t->v[i].ident, ident) == 0 &&
-		    (token == NULL || strcmp(t->v[i].token, token) == 0))
+	for (size_t i = 0; i < table->n; i++)
+		if (table->v[i].type == type &&
+		    strcmp(table->v[i].ident, ident) == 0 &&
+		    (token == NULL || strcmp(table->v[i].token, token) == 0))
 			return (long)i;
 	return -1;
 }
 
+/* Add or replace an entry; see tokens.h for the rules and codes. */
 int
-tokens_add(struct token_table *t, enum token_type type, const char *ident,
-    const char *token, const char *keyauth)
+tokens_add(struct token_table *table, enum chall_type type,
+    const char *ident, const char *token, const char *keyauth)
 {
-	struct token_entry e = { 0 }, *nv;
+	struct token_entry entry = { 0 }, *nv;
 	long i;
 	int rc = 0;
 
-	if (token == NULL || !field_ok(ident, TOKENS_MAX_IDENT) ||
+	if ((type != CHALL_HTTP01 && type != CHALL_TLSALPN01) ||
+	    token == NULL || !field_ok(ident, TOKENS_MAX_IDENT) ||
 	    !field_ok(keyauth, TOKENS_MAX_KEYAUTH) ||
 	    strlen(token) > TOKENS_MAX_TOKEN || !b64url_valid(token))
 		return CERTO_EUSAGE;
-	e.type = type;
-	e.expires = time(NULL) + t->ttl;
-	if ((e.ident = strdup(ident)) == NULL ||
-	    (e.token = strdup(token)) == NULL ||
-	    (e.keyauth = strdup(keyauth)) == NULL) {
-		entry_free(&e);
+	entry.type = type;
+	entry.expires = time(NULL) + table->ttl;
+	if ((entry.ident = strdup(ident)) == NULL ||
+	    (entry.token = strdup(token)) == NULL ||
+	    (entry.keyauth = strdup(keyauth)) == NULL) {
+		entry_free(&entry);
 		return CERTO_ENOMEM;
 	}
-	pthread_mutex_lock(&t->lock);
+	pthread_mutex_lock(&table->lock);
 	/* TLS-ALPN-01 answers by identifier: the newest entry wins. */
-	if ((i = find(t, type, ident, type == TOKEN_TLSALPN01 ? NULL :
+	if ((i = find(table, type, ident, type == CHALL_TLSALPN01 ? NULL :
 	    token)) >= 0) {
-		entry_free(&t->v[i]);
-		t->v[i] = e;
+		entry_free(&table->v[i]);
+		table->v[i] = entry;
 		goto out;
 	}
-	if (t->n >= t->max && expire_locked(t, time(NULL)) >= t->max) {
-		entry_free(&e);
+	if (table->n >= table->max &&
+	    expire_locked(table, time(NULL)) >= table->max) {
+		entry_free(&entry);
 		rc = CERTO_ETOOBIG;
 		goto out;
 	}
-	if ((nv = realloc(t->v, (t->n + 1) * sizeof(*nv))) == NULL) {
-		entry_free(&e);
+	if ((nv = realloc(table->v, (table->n + 1) * sizeof(*nv))) == NULL) {
+		entry_free(&entry);
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	t->v = nv;
-	t->v[t->n++] = e;
+	table->v = nv;
+	table->v[table->n++] = entry;
 out:
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&table->lock);
 	return rc;
 }
 
+/* Remove the entry of type, ident and token; CERTO_EUSAGE if none. */
 int
-tokens_remove(struct token_table *t, enum token_type type,
+tokens_remove(struct token_table *table, enum chall_type type,
     const char *ident, const char *token)
 {
 	long i;
 	int rc = 0;
 
-	pthread_mutex_lock(&t->lock);
-	if ((i = find(t, type, ident, token)) >= 0)
-		drop(t, (size_t)i);
+	pthread_mutex_lock(&table->lock);
+	if ((i = find(table, type, ident, token)) >= 0)
+		drop(table, (size_t)i);
 	else
 		rc = CERTO_EUSAGE;
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&table->lock);
 	return rc;
 }
 
 static long
-copy_out(const struct token_entry *e, char *out, size_t outlen)
+copy_out(const struct token_entry *entry, char *out, size_t outlen)
 {
-	size_t n = strlen(e->keyauth);
+	size_t n = strlen(entry->keyauth);
 
 	if (n + 1 > outlen)
 		return -1;
-	memcpy(out, e->keyauth, n + 1);
+	memcpy(out, entry->keyauth, n + 1);
 	return (long)n;
 }
 
 /* A live entry of type whose token (HTTP-01) or ident (TLS-ALPN-01) is
  * key: copy its key authorization out. */
 static long
-lookup(struct token_table *t, enum token_type type, const char *key,
+lookup(struct token_table *table, enum chall_type type, const char *key,
     char *out, size_t outlen)
 {
 	time_t now = time(NULL);
 	long r = -1;
 
-	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->n; i++) {
-		struct token_entry *e = &t->v[i];
-		if (e->type == type && e->expires > now && strcmp(type ==
-		    TOKEN_HTTP01 ? e->token : e->ident, key) == 0) {
-			r = copy_out(e, out, outlen);
+	pthread_mutex_lock(&table->lock);
+	for (size_t i = 0; i < table->n; i++) {
+		struct token_entry *entry = &table->v[i];
+		if (entry->type == type && entry->expires > now &&
+		    strcmp(type == CHALL_HTTP01 ? entry->token : entry->ident,
+		    key) == 0) {
+			r = copy_out(entry, out, outlen);
 			break;
 		}
 	}
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_unlock(&table->lock);
 	return r;
 }
 
+/* The key authorization of a live HTTP-01 token; see tokens.h. */
 long
-tokens_lookup_http(struct token_table *t, const char *token, char *out,
+tokens_lookup_http(struct token_table *table, const char *token, char *out,
     size_t outlen)
 {
-	return lookup(t, TOKEN_HTTP01, token, out, outlen);
+	return lookup(table, CHALL_HTTP01, token, out, outlen);
 }
 
+/* The key authorization of a live TLS-ALPN-01 identifier; see tokens.h. */
 long
-tokens_lookup_alpn(struct token_table *t, const char *ident, char *out,
+tokens_lookup_alpn(struct token_table *table, const char *ident, char *out,
     size_t outlen)
 {
-	return lookup(t, TOKEN_TLSALPN01, ident, out, outlen);
+	return lookup(table, CHALL_TLSALPN01, ident, out, outlen);
 }
 
+/* Drop entries expired at now; returns how many remain. */
 size_t
-tokens_expire(struct token_table *t, time_t now)
+tokens_expire(struct token_table *table, time_t now)
 {
 	size_t n;
 
-	pthread_mutex_lock(&t->lock);
-	n = expire_locked(t, now);
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_lock(&table->lock);
+	n = expire_locked(table, now);
+	pthread_mutex_unlock(&table->lock);
 	return n;
 }
 
+/* The number of entries, expired ones included until swept. */
 size_t
-tokens_count(struct token_table *t)
+tokens_count(struct token_table *table)
 {
 	size_t n;
 
-	pthread_mutex_lock(&t->lock);
-	n = t->n;
-	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_lock(&table->lock);
+	n = table->n;
+	pthread_mutex_unlock(&table->lock);
 	return n;
 }

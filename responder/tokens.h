@@ -2,7 +2,9 @@
  * The challenge token table shared by the HTTP-01 and TLS-ALPN-01
  * responders, in-process (certo issue --standalone) and in the daemon.
  * Thread-safe (libmicrohttpd answers from its own thread); entries
- * expire; the table has a size cap.
+ * expire; the table has a size cap.  Entries are typed with the client's
+ * enum chall_type (common/challenge_type.h): CHALL_HTTP01 or
+ * CHALL_TLSALPN01.
  */
 #ifndef CERTO_TOKENS_H
 #define CERTO_TOKENS_H
@@ -12,16 +14,24 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "challenge_type.h"
+
 #define TOKENS_DEFAULT_MAX 1024
 #define TOKENS_DEFAULT_TTL 3600
 #define TOKENS_MAX_TOKEN 256
 #define TOKENS_MAX_KEYAUTH 512
 #define TOKENS_MAX_IDENT 253
 
-enum token_type { TOKEN_HTTP01, TOKEN_TLSALPN01 };
+/*
+ * Older spellings of the same enum, kept while client/solver_standalone.c
+ * still uses them; new code says enum chall_type and CHALL_*.
+ */
+#define token_type chall_type
+#define TOKEN_HTTP01 CHALL_HTTP01
+#define TOKEN_TLSALPN01 CHALL_TLSALPN01
 
 struct token_entry {
-	enum token_type type;
+	enum chall_type type;
 	char *ident;
 	char *token;
 	char *keyauth;
@@ -37,33 +47,35 @@ struct token_table {
 };
 
 /* Empty table of at most max entries living ttl seconds (0: defaults). */
-int tokens_init(struct token_table *t, size_t max, long ttl);
-void tokens_free(struct token_table *t);
+int tokens_init(struct token_table *table, size_t max, long ttl);
+/* Free every entry (key authorizations wiped); NULL is fine. */
+void tokens_free(struct token_table *table);
 /*
- * Add (or replace: same type, ident and token) an entry.  Token must be
- * base64url, keyauth printable.  CERTO_EUSAGE on bad fields,
- * CERTO_ETOOBIG when full of live entries.
+ * Add (or replace: same type, ident and token; for TLS-ALPN-01 the same
+ * ident) an entry of type CHALL_HTTP01 or CHALL_TLSALPN01.  Token must be
+ * base64url, keyauth printable.  CERTO_EUSAGE on bad fields or another
+ * type, CERTO_ETOOBIG when full of live entries.
  */
-int tokens_add(struct token_table *t, enum token_type type,
+int tokens_add(struct token_table *table, enum chall_type type,
     const char *ident, const char *token, const char *keyauth);
 /* Remove an entry; returns 0 or CERTO_EUSAGE if there was none. */
-int tokens_remove(struct token_table *t, enum token_type type,
+int tokens_remove(struct token_table *table, enum chall_type type,
     const char *ident, const char *token);
 /*
  * HTTP-01 lookup by token: copies the key authorization into out
  * (size outlen) and returns its length, or -1 if absent or expired.
  */
-long tokens_lookup_http(struct token_table *t, const char *token, char *out,
-    size_t outlen);
+long tokens_lookup_http(struct token_table *table, const char *token,
+    char *out, size_t outlen);
 /*
  * TLS-ALPN-01 lookup by identifier: copies the key authorization, as
  * tokens_lookup_http().
  */
-long tokens_lookup_alpn(struct token_table *t, const char *ident, char *out,
-    size_t outlen);
+long tokens_lookup_alpn(struct token_table *table, const char *ident,
+    char *out, size_t outlen);
 /* Drop expired entries; returns how many remain. */
-size_t tokens_expire(struct token_table *t, time_t now);
+size_t tokens_expire(struct token_table *table, time_t now);
 /* Number of entries. */
-size_t tokens_count(struct token_table *t);
+size_t tokens_count(struct token_table *table);
 
 #endif

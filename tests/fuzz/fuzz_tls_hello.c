@@ -4,19 +4,19 @@
 #include <string.h>
 
 #include "errors.h"
-#include "tlsalpn01.h"
+#include "tls_hello.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tlsalpn01_hello h;
+	struct tls_hello hello;
 	char ident[256];
 
-	memset(&h, 0, sizeof(h));
-	if (tlsalpn01_parse_hello(data, size, &h) == 1 && h.sni[0] != '\0')
-		(void)tlsalpn01_sni_ident(h.sni, ident, sizeof(ident));
+	memset(&hello, 0, sizeof(hello));
+	if (tls_hello_parse(data, size, &hello) == 1 && hello.sni[0] != '\0')
+		(void)tls_hello_sni_ident(hello.sni, ident, sizeof(ident));
 	certo_errclear();
 	return 0;
 }

@@ -62,7 +62,7 @@ test_auth_http_dns(void **state)
 	    &err), 0);
 	assert_null(err);
 	assert_int_equal(req.cmd, CTL_AUTH);
-	assert_int_equal(req.type, TOKEN_HTTP01);
+	assert_int_equal(req.type, CHALL_HTTP01);
 	assert_string_equal(req.ident, "www.example.org");
 	assert_string_equal(req.token, TOK);
 	assert_string_equal(req.keyauth, KA);
@@ -77,7 +77,7 @@ test_auth_alpn_ip(void **state)
 	(void)state;
 	assert_int_equal(parse("auth tls-alpn-01 192.0.2.7 " TOK " " KA, &req,
 	    &err), 0);
-	assert_int_equal(req.type, TOKEN_TLSALPN01);
+	assert_int_equal(req.type, CHALL_TLSALPN01);
 	assert_string_equal(req.ident, "192.0.2.7");
 	assert_int_equal(parse("auth tls-alpn-01 2001:db8::1 " TOK " " KA, &req,
 	    &err), 0);
@@ -97,12 +97,12 @@ test_unauth(void **state)
 	(void)state;
 	assert_int_equal(parse("unauth http-01 example.org " TOK, &req, &err), 0);
 	assert_int_equal(req.cmd, CTL_UNAUTH);
-	assert_int_equal(req.type, TOKEN_HTTP01);
+	assert_int_equal(req.type, CHALL_HTTP01);
 	assert_string_equal(req.ident, "example.org");
 	assert_string_equal(req.token, TOK);
 	assert_string_equal(req.keyauth, "");
 	assert_int_equal(parse("unauth tls-alpn-01 ::1 " TOK, &req, &err), 0);
-	assert_int_equal(req.type, TOKEN_TLSALPN01);
+	assert_int_equal(req.type, CHALL_TLSALPN01);
 	assert_string_equal(req.ident, "::1");
 }
 
@@ -467,14 +467,14 @@ test_good(void **state)
 	    &r, &err), 0);
 	assert_null(err);
 	assert_int_equal(r.cmd, CTL_AUTH);
-	assert_int_equal(r.type, TOKEN_HTTP01);
+	assert_int_equal(r.type, CHALL_HTTP01);
 	assert_string_equal(r.ident, "example.org");
 	assert_string_equal(r.token, TOK);
 	assert_string_equal(r.keyauth, TOK "." TP);
 	assert_int_equal(parse("unauth tls-alpn-01 www.example.org " TOK, &r,
 	    &err), 0);
 	assert_int_equal(r.cmd, CTL_UNAUTH);
-	assert_int_equal(r.type, TOKEN_TLSALPN01);
+	assert_int_equal(r.type, CHALL_TLSALPN01);
 	assert_string_equal(r.ident, "www.example.org");
 	assert_string_equal(r.token, TOK);
 	assert_int_equal(parse("list", &r, &err), 0);

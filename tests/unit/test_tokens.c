@@ -26,9 +26,9 @@ test_add_lookup_remove(void **state)
 	assert_int_equal(tokens_init(&t, 0, 0), 0);
 	assert_int_equal(tokens_count(&t), 0);
 	assert_int_equal(tokens_lookup_http(&t, TOK1, out, sizeof(out)), -1);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1, KA1),
 	    0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "www.example.org", TOK2,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "www.example.org", TOK2,
 	    KA2), 0);
 	assert_int_equal(tokens_count(&t), 2);
 	assert_int_equal(tokens_lookup_http(&t, TOK1, out, sizeof(out)),
@@ -46,15 +46,15 @@ test_add_lookup_remove(void **state)
 	    sizeof(out)), -1);
 	/* An output buffer too small is a miss, not an overflow. */
 	assert_int_equal(tokens_lookup_http(&t, TOK1, out, strlen(KA1)), -1);
-	assert_int_equal(tokens_remove(&t, TOKEN_HTTP01, "example.org", TOK1),
+	assert_int_equal(tokens_remove(&t, CHALL_HTTP01, "example.org", TOK1),
 	    0);
 	assert_int_equal(tokens_lookup_http(&t, TOK1, out, sizeof(out)), -1);
-	assert_int_equal(tokens_remove(&t, TOKEN_HTTP01, "example.org", TOK1),
+	assert_int_equal(tokens_remove(&t, CHALL_HTTP01, "example.org", TOK1),
 	    CERTO_EUSAGE);
 	/* Wrong type or identifier: not removed. */
-	assert_int_equal(tokens_remove(&t, TOKEN_TLSALPN01, "www.example.org",
+	assert_int_equal(tokens_remove(&t, CHALL_TLSALPN01, "www.example.org",
 	    TOK2), CERTO_EUSAGE);
-	assert_int_equal(tokens_remove(&t, TOKEN_HTTP01, "example.org", TOK2),
+	assert_int_equal(tokens_remove(&t, CHALL_HTTP01, "example.org", TOK2),
 	    CERTO_EUSAGE);
 	assert_int_equal(tokens_count(&t), 1);
 	tokens_free(&t);
@@ -68,7 +68,7 @@ test_alpn(void **state)
 
 	(void)state;
 	assert_int_equal(tokens_init(&t, 0, 0), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_TLSALPN01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_TLSALPN01, "example.org", TOK1,
 	    KA1), 0);
 	assert_int_equal(tokens_lookup_alpn(&t, "example.org", out,
 	    sizeof(out)), (long)strlen(KA1));
@@ -88,15 +88,15 @@ test_replace(void **state)
 
 	(void)state;
 	assert_int_equal(tokens_init(&t, 0, 0), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1,
 	    TOK1 ".old"), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1, KA1),
 	    0);
 	assert_int_equal(tokens_count(&t), 1);
 	assert_true(tokens_lookup_http(&t, TOK1, out, sizeof(out)) > 0);
 	assert_string_equal(out, KA1);
 	/* Another type is another entry. */
-	assert_int_equal(tokens_add(&t, TOKEN_TLSALPN01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_TLSALPN01, "example.org", TOK1,
 	    KA1), 0);
 	assert_int_equal(tokens_count(&t), 2);
 	tokens_free(&t);
@@ -112,21 +112,21 @@ test_cap(void **state)
 	assert_int_equal(tokens_init(&t, 4, 0), 0);
 	for (int i = 0; i < 4; i++) {
 		snprintf(tok, sizeof(tok), "token%d", i);
-		assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", tok,
+		assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", tok,
 		    "keyauth"), 0);
 	}
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", "token4",
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", "token4",
 	    "keyauth"), CERTO_ETOOBIG);
 	assert_int_equal(tokens_count(&t), 4);
 	assert_int_equal(tokens_lookup_http(&t, "token4", out, sizeof(out)),
 	    -1);
 	/* Replacing an entry of a full table is fine. */
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", "token3",
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", "token3",
 	    "keyauth2"), 0);
 	/* Room again after a removal. */
-	assert_int_equal(tokens_remove(&t, TOKEN_HTTP01, "example.org",
+	assert_int_equal(tokens_remove(&t, CHALL_HTTP01, "example.org",
 	    "token0"), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", "token4",
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", "token4",
 	    "keyauth"), 0);
 	assert_int_equal(tokens_count(&t), 4);
 	assert_true(tokens_lookup_http(&t, "token4", out, sizeof(out)) > 0);
@@ -142,9 +142,9 @@ test_expiry(void **state)
 
 	(void)state;
 	assert_int_equal(tokens_init(&t, 2, 60), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1, KA1),
 	    0);
-	assert_int_equal(tokens_add(&t, TOKEN_TLSALPN01, "example.org", TOK2,
+	assert_int_equal(tokens_add(&t, CHALL_TLSALPN01, "example.org", TOK2,
 	    KA2), 0);
 	/* Not yet. */
 	assert_int_equal(tokens_expire(&t, now), 2);
@@ -158,12 +158,12 @@ test_expiry(void **state)
 	/* Lookups never answer an expired entry, and a full table of
 	 * expired entries makes room. */
 	assert_int_equal(tokens_init(&t, 1, 1), 0);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1, KA1),
 	    0);
 	assert_true(tokens_lookup_http(&t, TOK1, out, sizeof(out)) > 0);
 	sleep(2);
 	assert_int_equal(tokens_lookup_http(&t, TOK1, out, sizeof(out)), -1);
-	assert_int_equal(tokens_add(&t, TOKEN_TLSALPN01, "example.org", TOK2,
+	assert_int_equal(tokens_add(&t, CHALL_TLSALPN01, "example.org", TOK2,
 	    KA2), 0);
 	assert_int_equal(tokens_count(&t), 1);
 	assert_true(tokens_lookup_alpn(&t, "example.org", out, sizeof(out)) >
@@ -182,21 +182,21 @@ test_bad_fields(void **state)
 	(void)state;
 	assert_int_equal(tokens_init(&t, 0, 0), 0);
 	for (size_t i = 0; i < sizeof(bad_tokens) / sizeof(bad_tokens[0]); i++)
-		if (tokens_add(&t, TOKEN_HTTP01, "example.org", bad_tokens[i],
+		if (tokens_add(&t, CHALL_HTTP01, "example.org", bad_tokens[i],
 		    "keyauth") != CERTO_EUSAGE)
 			fail_msg("token \"%s\" accepted", bad_tokens[i]);
 	/* Key authorizations and identifiers must be printable. */
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1,
 	    "ka\nX-Injected: 1"), CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1, ""),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1, ""),
 	    CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1,
 	    NULL), CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "exa mple.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "exa mple.org", TOK1,
 	    KA1), CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "", TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "", TOK1, KA1),
 	    CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, NULL, TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, NULL, TOK1, KA1),
 	    CERTO_EUSAGE);
 	/* Size caps. */
 	long_tok = malloc(TOKENS_MAX_TOKEN + 2);
@@ -211,17 +211,17 @@ test_bad_fields(void **state)
 	long_ka[TOKENS_MAX_KEYAUTH + 1] = '\0';
 	memset(long_id, 'a', TOKENS_MAX_IDENT + 1);
 	long_id[TOKENS_MAX_IDENT + 1] = '\0';
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", long_tok,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", long_tok,
 	    KA1), CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, "example.org", TOK1,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, "example.org", TOK1,
 	    long_ka), CERTO_EUSAGE);
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, long_id, TOK1, KA1),
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, long_id, TOK1, KA1),
 	    CERTO_EUSAGE);
 	/* At the caps: accepted. */
 	long_tok[TOKENS_MAX_TOKEN] = '\0';
 	long_ka[TOKENS_MAX_KEYAUTH] = '\0';
 	long_id[TOKENS_MAX_IDENT] = '\0';
-	assert_int_equal(tokens_add(&t, TOKEN_HTTP01, long_id, long_tok,
+	assert_int_equal(tokens_add(&t, CHALL_HTTP01, long_id, long_tok,
 	    long_ka), 0);
 	assert_int_equal(tokens_count(&t), 1);
 	free(long_tok);
@@ -246,12 +246,12 @@ work(void *arg)
 	for (int i = 0; i < 200; i++) {
 		snprintf(tok, sizeof(tok), "w%dt%d", w->id, i % 10);
 		snprintf(ka, sizeof(ka), "%s.thumb", tok);
-		if (tokens_add(w->t, TOKEN_HTTP01, "example.org", tok, ka) != 0)
+		if (tokens_add(w->t, CHALL_HTTP01, "example.org", tok, ka) != 0)
 			return (void *)1;
 		if (tokens_lookup_http(w->t, tok, out, sizeof(out)) < 0 ||
 		    strcmp(out, ka) != 0)
 			return (void *)1;
-		if (i % 3 == 0 && tokens_remove(w->t, TOKEN_HTTP01,
+		if (i % 3 == 0 && tokens_remove(w->t, CHALL_HTTP01,
 		    "example.org", tok) != 0)
 			return (void *)1;
 	}

@@ -23,24 +23,28 @@
 #           each validation as it does by default (PEBBLE_VA_NOSLEEP unset):
 #           success rate, median and worst time.
 #
-# Environment (all optional):
+# certo trusts the test CA alone here (--ca-bundle): these figures are about
+# what survives faults, not about speed.
+#
+# Environment (all optional; see also scripts/bench/lib.sh):
 #   CERTO=path            certo binary (default: a fresh Release build in build-bench/)
 #   BENCH_PARTS="faults sweep kill nonce"
 #   BENCH_FAULT_RUNS=30   BENCH_NONCE_RUNS=30
 #   BENCH_SEED=1          the proxy's seed in "faults"
 #   BENCH_CUT_MAX=3000    BENCH_DELAY_S=2   BENCH_SWEEP_STEP=250
 #   BENCH_BASEPORT=29000  Pebble ports BASEPORT..+3; proxy +20; http-01 +50
-#                         ("nonce" uses its own Pebble at BASEPORT+100)
+#                         ("nonce" uses its own Pebble at BASEPORT+100, the
+#                         kill matrix its own at BASEPORT+200)
 #   BENCH_TIMEOUT=180     per-issuance timeout (seconds)
 #   BENCH_WORKDIR=dir     work dir (default: a new /tmp/certo-bench-faults.XXXXXX)
 set -euo pipefail
-export LC_ALL=C
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PROXY="$ROOT/tests/integration/fault_proxy.py"
-KILL_MATRIX="$ROOT/tests/integration/kill_matrix.sh"
-
-. "$ROOT/scripts/bench/build-certo.sh"
+bench_init faults
+bench_build certo
+PROXY=$ROOT/tests/integration/fault_proxy.py
+KILL_MATRIX=$ROOT/tests/integration/kill_matrix.sh
 PARTS=${BENCH_PARTS:-faults sweep kill nonce}
 FAULT_RUNS=${BENCH_FAULT_RUNS:-30}
 NONCE_RUNS=${BENCH_NONCE_RUNS:-30}
@@ -51,53 +55,31 @@ STEP=${BENCH_SWEEP_STEP:-250}
 BASEPORT=${BENCH_BASEPORT:-29000}
 TIMEOUT=${BENCH_TIMEOUT:-180}
 PY=$(command -v python3)
+pebble_installed || bench_die "pebble not installed (missing: $(pebble_missing_tools))"
 
-. "$ROOT/scripts/pebble-env.sh"
-pebble_installed || {
-	echo "faults.sh: pebble not installed (missing: $(pebble_missing_tools))" >&2
-	exit 1
-}
-WORK=${BENCH_WORKDIR:-$(mktemp -d /tmp/certo-bench-faults.XXXXXX)}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-
-PEBBLES=""
 PROXY_PID=""
 stop_proxy() {
 	if [ -n "$PROXY_PID" ]; then
-		kill "$PROXY_PID" 2>/dev/null || true
-		wait "$PROXY_PID" 2>/dev/null || true
+		bench_stop_pid "$PROXY_PID"
 		PROXY_PID=""
 	fi
 }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	stop_proxy
-	for p in $PEBBLES; do
-		pebble_stop "$p" || true
-	done
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # start_proxy LISTEN TARGET LOG ARGS...: fault_proxy.py in the background.
 start_proxy() {
-	local listen=$1 target=$2 log=$3 i
+	local listen=$1 target=$2 log=$3 _
 	shift 3
 	"$PY" "$PROXY" --listen "$listen" --target "$target" --log "$log" \
 		--lifetime 3600 "$@" </dev/null >/dev/null 2>&1 &
 	PROXY_PID=$!
+	BENCH_PIDS+=("$PROXY_PID")
 	# Wait for its "listening" line: a probe connection would count as
 	# connection 1.
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -q ' listening on ' "$log" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	echo "faults.sh: the proxy did not start (see $log)" >&2
-	exit 1
+	bench_die "the proxy did not start (see $log)"
 }
 
 # issue SERVER STATE NAME HTTPPORT CABUNDLE OUTPREFIX: one timed issuance;
@@ -145,17 +127,13 @@ need_main_pebble() {
 	[ -n "${MAIN_PEBBLE:-}" ] && return 0
 	MAIN_PEBBLE="$WORK/pebble"
 	PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0 \
-		pebble_start "$MAIN_PEBBLE" "$BASEPORT" "$HTTP" "$TLS" || exit 1
-	PEBBLES="$PEBBLES $MAIN_PEBBLE"
+		bench_pebble_start "$MAIN_PEBBLE" "$BASEPORT" "$HTTP" "$TLS"
 	MAIN_CA=$PEBBLE_CA_BUNDLE
 	STATE="$WORK/state"
 	# Register the account once, untimed, without the proxy.
 	issue "$PEBBLE_DIR_URL" "$STATE" warmup.certo.test "$HTTP" "$MAIN_CA" "$WORK/warmup"
 	read -r _ rc _ <"$WORK/warmup.times"
-	[ "$rc" = 0 ] || {
-		echo "faults.sh: the warm-up issuance failed: $(cat "$WORK/warmup.warmup.certo.test.err")" >&2
-		exit 1
-	}
+	[ "$rc" = 0 ] || bench_die "the warm-up issuance failed: $(cat "$WORK/warmup.warmup.certo.test.err")"
 }
 
 echo "faults.sh: certo $CERTO, work dir $WORK"
@@ -212,7 +190,9 @@ for part in $PARTS; do
 	kill)
 		if [ -x "$KILL_MATRIX" ]; then
 			echo "kill matrix: $KILL_MATRIX --full"
-			CERTO=$CERTO "$KILL_MATRIX" --full 2>&1 | tee "$WORK/kill.log" |
+			CERTO=$CERTO CERTO_IT_BASEPORT=$((BASEPORT + 200)) \
+				CERTO_IT_HTTP_PORT=$((BASEPORT + 250)) CERTO_IT_TLS_PORT=$((BASEPORT + 251)) \
+				"$KILL_MATRIX" --full 2>&1 | tee "$WORK/kill.log" |
 				grep -E 'cells [0-9]+, failures [0-9]+' || echo "  (no 'cells N, failures M' line; see $WORK/kill.log)"
 		else
 			echo "kill matrix: $KILL_MATRIX is missing: not measured"
@@ -222,8 +202,7 @@ for part in $PARTS; do
 		NP="$WORK/pebble-nonce"
 		# PEBBLE_VA_NOSLEEP set but empty: Pebble sleeps before validating.
 		PEBBLE_VA_NOSLEEP="" PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=50 \
-			pebble_start "$NP" $((BASEPORT + 100)) $((BASEPORT + 150)) $((BASEPORT + 151)) || exit 1
-		PEBBLES="$PEBBLES $NP"
+			bench_pebble_start "$NP" $((BASEPORT + 100)) $((BASEPORT + 150)) $((BASEPORT + 151))
 		grep -q 'reject 50% of good nonces' "$NP/pebble.log" ||
 			echo "  warning: Pebble did not log the 50% nonce rejection"
 		if grep -qi 'disabling random VA sleeps' "$NP/pebble.log"; then
@@ -238,8 +217,7 @@ for part in $PARTS; do
 		failures "$WORK/nonce"
 		;;
 	*)
-		echo "faults.sh: unknown part '$part'" >&2
-		exit 1
+		bench_die "unknown part '$part'"
 		;;
 	esac
 done

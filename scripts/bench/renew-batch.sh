@@ -2,13 +2,15 @@
 # renew-batch.sh OUTDIR TIMEOUT_S parallel|sequential NAME... -- CMD [ARG...]
 # Helper of scripts/bench/renew.sh: runs CMD once per NAME, every literal
 # @NAME@ in CMD's arguments replaced by that NAME, each run under
-# scripts/bench/measure.sh (OUTDIR/NAME.txt: "wall_s maxrss_kib user_s sys_s
-# rc"; output in OUTDIR/NAME.log). "parallel" starts all runs at once and waits
-# for all; "sequential" runs them one after the other. Writes OUTDIR/batch.txt:
-# "wall_s failed_runs", wall_s from the first start to the last exit
-# (EPOCHREALTIME). Exit status: 0 if every run exited 0.
-# renew.sh execs it inside uacme's mount namespace, so the namespace set-up
-# is outside the timed batch.
+# $BENCH_MEASURE (scripts/bench/measure.c, built by lib.sh's bench_tools;
+# OUTDIR/NAME.txt holds its line, OUTDIR/NAME.log the output). "parallel"
+# starts all runs at once and waits for all; "sequential" runs them one after
+# the other. Writes OUTDIR/batch.txt: "wall_s failed_runs", wall_s from the
+# first start to the last exit (EPOCHREALTIME). Exit status: 0 if every run
+# exited 0.
+# renew.sh runs it inside uacme's mount namespace, so that the namespace
+# set-up is outside the timed batch; it is a script, not a function, for
+# that reason.
 set -u
 out=$1 limit=$2 mode=$3
 shift 3
@@ -25,7 +27,7 @@ case $mode in parallel | sequential) ;; *)
 	exit 2
 	;;
 esac
-MEASURE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/measure.sh"
+[ -x "${BENCH_MEASURE:-}" ] || { echo "renew-batch.sh: BENCH_MEASURE is not set" >&2; exit 2; }
 mkdir -p "$out"
 
 pids=()
@@ -35,7 +37,7 @@ one() { # one NAME CMD...: CMD with @NAME@ replaced, measured
 	local name=$1 a args=()
 	shift
 	for a in "$@"; do args+=("${a//@NAME@/$name}"); done
-	"$MEASURE" "$out/$name.txt" "$limit" "${args[@]}" >"$out/$name.log" 2>&1
+	"$BENCH_MEASURE" "$out/$name.txt" "$limit" "${args[@]}" >"$out/$name.log" 2>&1
 }
 
 failed=0

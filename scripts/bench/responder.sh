@@ -21,8 +21,10 @@
 #    SAN, critical acmeIdentifier = SHA-256 of the key authorization) and the
 #    negotiated parameters printed. Also one run with one connection in flight
 #    for the handshake latency. Target: certo-responder >= ualpn handshakes/s.
-# 3. Memory: VmHWM of every server after its load (summed over processes for
-#    nginx and ualpn, master + worker), and certo-responder's VmRSS while
+# 3. Memory: VmHWM (peak RSS) of every server after its load, and next to it
+#    PSS and private dirty from /proc/PID/smaps_rollup read at that moment
+#    (the servers still run), each summed over the server's processes
+#    (nginx and ualpn: master + worker); and certo-responder's VmRSS while
 #    BENCH_IDLE_CONNS idle TCP connections (responder-idle.py) are open to its
 #    HTTP port and, separately, to its TLS port, both on the instance that
 #    carried the load and on a fresh one. Target: < 16 MiB with 1000 idle
@@ -38,9 +40,9 @@
 # Rounds alternate the server order (certo first in odd rounds); figures are
 # medians over BENCH_ROUNDS.
 #
-# Environment (all optional):
-#   CERTO_RESPONDER=path  daemon binary (default: Release build in
-#                         build-rbench, built by this script)
+# Environment (all optional; see also scripts/bench/lib.sh):
+#   CERTO_RESPONDER=path  daemon binary (default: a fresh Release build in
+#                         build-bench/)
 #   BENCH_NO_BUILD=1      do not (re)build it
 #   BENCH_NO_DEPS=1       do not call scripts/deps.sh --bench
 #   BENCH_DURATION=10     seconds per timed run
@@ -61,15 +63,12 @@
 # Network: everything binds and dials 127.0.0.1 (clients use source addresses
 # 127.0.0.2-201) only.
 set -euo pipefail
-export LC_ALL=C
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BENCH_DIR="$ROOT/scripts/bench"
-
-if [ "${BENCH_NO_DEPS:-0}" != 1 ]; then
-	"$ROOT/scripts/deps.sh" --bench
-fi
-
+bench_init responder --bench
+# nginx's worker runs as nobody and must read the webroot below WORK.
+chmod 0755 "$WORK"
 DURATION=${BENCH_DURATION:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 WRK_CONNS=${BENCH_WRK_CONNS:-50}
@@ -80,8 +79,6 @@ HTTP_MODES=${BENCH_HTTP_MODES:-keepalive close}
 SCPU=${BENCH_SERVER_CPU:-0}
 CCPU=${BENCH_CLIENT_CPU:-1}
 BASEPORT=${BENCH_BASEPORT:-25300}
-BUILD_DIR="$ROOT/build-rbench"
-RESPONDER=${CERTO_RESPONDER:-$BUILD_DIR/responder/certo-responder}
 RUN_TIMEOUT=$((DURATION + 30))
 
 P_CERTO_HTTP=$BASEPORT
@@ -93,101 +90,8 @@ P_FRESH_HTTP=$((BASEPORT + 5))
 P_FRESH_TLS=$((BASEPORT + 6))
 IDENT=bench.certo.test
 RSS_LIMIT_KIB=16384
-
-WORK=${BENCH_WORKDIR:-$(mktemp -d /tmp/certo-bench-responder.XXXXXX)}
-mkdir -p "$WORK"
-WORK=$(cd "$WORK" && pwd)
-# nginx's worker runs as nobody and must read the webroot below WORK.
-chmod 0755 "$WORK"
 RESULTS=${BENCH_RESULTS:-$WORK/responder-summary.tsv}
 RUNS_TSV="${RESULTS%.tsv}-runs.tsv"
-LOGS=$WORK/logs
-mkdir -p "$LOGS"
-
-die() {
-	echo "responder.sh: $*" >&2
-	exit 1
-}
-
-# ------------------------------------------------------------ process cleanup
-PIDS=()    # servers started by this script
-JOB_PID="" # the load generator currently running
-
-# A process is named by PID:STARTTIME so that a recycled PID is never hit.
-proc_id() { # proc_id PID: PID:STARTTIME, or nothing if it is gone or a zombie
-	local f
-	f=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
-	# shellcheck disable=SC2086 # split the stat fields on purpose
-	set -- "$1" $f
-	[ "$2" = Z ] || echo "$1:${21}"
-}
-
-descendants() { # descendants PID: PID:STARTTIME of every descendant
-	local child
-	for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		proc_id "$child"
-		descendants "$child"
-	done
-}
-
-signal_ids() { # signal_ids SIG PID:STARTTIME...: signal those still the same
-	local sig=$1 id
-	shift
-	for id in "$@"; do
-		[ "$(proc_id "${id%%:*}")" = "$id" ] && kill "-$sig" "${id%%:*}" 2>/dev/null
-	done
-	return 0
-}
-
-stop_pid() { # stop_pid PID: TERM, up to 5 s, then KILL it and its descendants
-	local pid=$1 me _
-	me=$(proc_id "$pid")
-	[ -n "$me" ] || { wait "$pid" 2>/dev/null || true; return 0; }
-	local ids=("$me")
-	mapfile -t -O 1 ids < <(descendants "$pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		[ -n "$(proc_id "$pid")" ] || break
-		sleep 0.1
-	done
-	signal_ids KILL "${ids[@]}"
-	wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-	local rc=$? p
-	trap - EXIT INT TERM
-	[ -n "$JOB_PID" ] && stop_pid "$JOB_PID"
-	for p in "${PIDS[@]}"; do
-		stop_pid "$p"
-	done
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# run_job CMD...: run in the background so the trap can reach it; return its rc
-run_job() {
-	"$@" &
-	JOB_PID=$!
-	local rc=0
-	wait "$JOB_PID" || rc=$?
-	JOB_PID=""
-	return "$rc"
-}
-
-port_free() { ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-
-wait_port() { # wait_port PORT PID: until something accepts on PORT (10 s)
-	local _
-	for _ in $(seq 1 100); do
-		kill -0 "$2" 2>/dev/null || return 1
-		port_free "$1" || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # --------------------------------------------------------------- /proc reads
 CLK_TCK=$(getconf CLK_TCK)
@@ -207,11 +111,13 @@ cpu_ticks() { # cpu_ticks PID...: utime + stime summed (all threads)
 	echo "$t"
 }
 
-status_kib() { # status_kib FIELD PID...: the field (kB) summed over PIDs
-	local f=$1 p t=0 v
-	shift
+# proc_kib FILE FIELD PID...: the field (kB) of /proc/PID/FILE summed over
+# PIDs (FILE status: VmHWM, VmRSS; smaps_rollup: Pss, Private_Dirty).
+proc_kib() {
+	local file=$1 f=$2 p t=0 v
+	shift 2
 	for p in "$@"; do
-		v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null) || v=0
+		v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/$file" 2>/dev/null) || v=0
 		t=$((t + ${v:-0}))
 	done
 	echo "$t"
@@ -221,55 +127,44 @@ status_max_kib() { # status_max_kib FIELD PID...: the largest single value
 	local f=$1 p m=0 v
 	shift
 	for p in "$@"; do
-		v=$(awk -v f="$f:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null) || v=0
-		[ "${v:-0}" -gt "$m" ] && m=$v
+		v=$(proc_kib status "$f" "$p")
+		[ "$v" -gt "$m" ] && m=$v
 	done
 	echo "$m"
 }
 
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a >= b) }'; }
-verdict_ge() { if ge "$1" "$2"; then echo PASS; else echo FAIL; fi; }
-median() { # median NUMBER...
-	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-		if (NR == 0) { print 0; exit }
-		if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+# mem_of PID...: "VmHWM Pss Private_Dirty" summed over PIDs, now.
+mem_of() {
+	echo "$(proc_kib status VmHWM "$@") $(proc_kib smaps_rollup Pss "$@")" \
+		"$(proc_kib smaps_rollup Private_Dirty "$@")"
 }
 
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && a >= b) }'; }
+verdict_ge() { if ge "$1" "$2"; then echo PASS; else echo FAIL; fi; }
+
 # ------------------------------------------------------------------- checks
-[ "$(id -u)" -eq 0 ] || die "run as root (the daemons are started with --stay-root / as root)"
+[ "$(id -u)" -eq 0 ] || bench_die "run as root (the daemons are started with --stay-root / as root)"
 NCPU=$(nproc)
 { [ "$SCPU" -lt "$NCPU" ] && [ "$CCPU" -lt "$NCPU" ] && [ "$SCPU" != "$CCPU" ]; } ||
-	die "need two distinct CPUs (BENCH_SERVER_CPU=$SCPU BENCH_CLIENT_CPU=$CCPU, $NCPU online)"
+	bench_die "need two distinct CPUs (BENCH_SERVER_CPU=$SCPU BENCH_CLIENT_CPU=$CCPU, $NCPU online)"
 for c in nginx wrk /usr/bin/ualpn taskset python3 gcc pkg-config curl; do
-	command -v "$c" >/dev/null || die "$c missing (scripts/deps.sh --bench)"
+	command -v "$c" >/dev/null || bench_die "$c missing (scripts/deps.sh --bench)"
 done
-for p in $(seq "$BASEPORT" $((BASEPORT + 6))); do
-	port_free "$p" || die "port 127.0.0.1:$p is in use; set BENCH_BASEPORT"
-done
+bench_ports_free $(seq "$BASEPORT" $((BASEPORT + 6)))
 # descriptors: idle connections on both ends, with room to spare
 hard=$(ulimit -Hn)
-want=65536
-[ "$hard" != unlimited ] && [ "$hard" -lt "$want" ] && want=$hard
-ulimit -n "$want"
+nofile=65536
+[ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ] && nofile=$hard
+ulimit -n "$nofile"
 [ "$(ulimit -n)" -ge $((IDLE_CONNS + 256)) ] ||
-	die "ulimit -n is $(ulimit -n); $((IDLE_CONNS + 256)) needed"
+	bench_die "ulimit -n is $(ulimit -n); $((IDLE_CONNS + 256)) needed"
 
 # -------------------------------------------------------------------- build
-if [ -z "${CERTO_RESPONDER:-}" ] && [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	echo "Building certo-responder (Release) in $BUILD_DIR ..."
-	{
-		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DCERTO_TESTS=OFF &&
-			cmake --build "$BUILD_DIR" -j2 --target certo-responder
-	} >"$LOGS/build.log" 2>&1 || die "build failed, see $LOGS/build.log"
-fi
-[ -x "$RESPONDER" ] || die "no daemon at $RESPONDER"
-DRIVER=$WORK/responder-tlsdrive
+bench_build certo-responder
+RESPONDER=$CERTO_RESPONDER
+DRIVER=$BENCH_BUILD/bench-tools/responder-tlsdrive
 # shellcheck disable=SC2046 # pkg-config output is word-split on purpose
-gcc -O2 -Wall -Wextra -o "$DRIVER" "$BENCH_DIR/responder-tlsdrive.c" \
-	$(pkg-config --cflags --libs gnutls) >"$LOGS/driver-build.log" 2>&1 ||
-	die "cannot compile the TLS driver, see $LOGS/driver-build.log"
+bench_compile "$BENCH_DIR/responder-tlsdrive.c" "$DRIVER" $(pkg-config --cflags --libs gnutls)
 IDLE_PY=$BENCH_DIR/responder-idle.py
 
 # --------------------------------------------------------- challenge values
@@ -308,12 +203,12 @@ start_certo() {
 		--http-addr 127.0.0.1 --tls-port "$tp" --tls-addr 127.0.0.1 \
 		--stay-root >"$LOGS/$name.log" 2>&1 &
 	pid=$!
-	PIDS+=("$pid")
-	{ wait_port "$hp" "$pid" && wait_port "$tp" "$pid"; } ||
-		die "$name did not start, see $LOGS/$name.log"
+	BENCH_PIDS+=("$pid")
+	{ bench_wait_port "$hp" "$pid" && bench_wait_port "$tp" "$pid"; } ||
+		bench_die "$name did not start, see $LOGS/$name.log"
 	out=$(ctl "$sock" "auth http-01 $IDENT $TOKEN $KEYAUTH" \
 		"auth tls-alpn-01 $IDENT $TOKEN $KEYAUTH")
-	[ "$out" = $'OK\nOK' ] || die "$name: auth answered: $out"
+	[ "$out" = $'OK\nOK' ] || bench_die "$name: auth answered: $out"
 	SPID[$name]=$pid
 }
 
@@ -363,7 +258,7 @@ http_run() {
 	out=$LOGS/wrk-$mode-$server-r$round.txt
 	c0=$(cpu_ticks "$@")
 	t0=$EPOCHREALTIME
-	run_job timeout -k 5 "$RUN_TIMEOUT" taskset -c "$CCPU" wrk -t1 -c"$WRK_CONNS" \
+	bench_run_job timeout -k 5 "$RUN_TIMEOUT" taskset -c "$CCPU" wrk -t1 -c"$WRK_CONNS" \
 		-d"${DURATION}s" --latency "${hdr[@]}" "http://127.0.0.1:$port$URL_PATH" \
 		>"$out" 2>&1 || echo "    (wrk exit status $?, see $out)"
 	t1=$EPOCHREALTIME
@@ -388,7 +283,7 @@ tls_run() {
 	out=$LOGS/tls-$mode-$server-r$round.txt
 	c0=$(cpu_ticks "$@")
 	t0=$EPOCHREALTIME
-	run_job timeout -k 5 "$((RUN_TIMEOUT + 1))" taskset -c "$CCPU" "$DRIVER" 127.0.0.1 \
+	bench_run_job timeout -k 5 "$((RUN_TIMEOUT + 1))" taskset -c "$CCPU" "$DRIVER" 127.0.0.1 \
 		"$port" "$IDENT" "$DURATION" "$conc" >"$out" 2>&1 ||
 		echo "    (driver exit status $?, see $out)"
 	t1=$EPOCHREALTIME
@@ -456,19 +351,19 @@ EOF
 taskset -c "$SCPU" nginx -p "$WORK/nginx" -e "$LOGS/nginx-error.log" \
 	-c "$WORK/nginx/nginx.conf" >"$LOGS/nginx.log" 2>&1 &
 NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-wait_port "$P_NGINX" "$NGINX_PID" || die "nginx did not start, see $LOGS/nginx-error.log"
+BENCH_PIDS+=("$NGINX_PID")
+bench_wait_port "$P_NGINX" "$NGINX_PID" || bench_die "nginx did not start, see $LOGS/nginx-error.log"
 sleep 0.2
 mapfile -t NGINX_PIDS < <(procs_of "$NGINX_PID")
 
 taskset -c "$SCPU" /usr/bin/ualpn -n 1 -b "127.0.0.1@$P_UALPN" -c "127.0.0.1@$P_UALPN_BACKEND" \
 	-s "$WORK/ualpn.sock" -p "$WORK/ualpn.pid" -l "$LOGS/ualpn.log" >"$LOGS/ualpn.out" 2>&1 &
 UALPN_PID=$!
-PIDS+=("$UALPN_PID")
-wait_port "$P_UALPN" "$UALPN_PID" || die "ualpn did not start, see $LOGS/ualpn.log"
+BENCH_PIDS+=("$UALPN_PID")
+bench_wait_port "$P_UALPN" "$UALPN_PID" || bench_die "ualpn did not start, see $LOGS/ualpn.log"
 for _ in $(seq 1 50); do [ -S "$WORK/ualpn.sock" ] && break; sleep 0.1; done
 out=$(echo "auth $IDENT $UALPN_AUTH" | timeout 5 /usr/bin/ualpn -s "$WORK/ualpn.sock" 2>&1) || true
-[ "$out" = OK ] || die "ualpn auth answered: $out"
+[ "$out" = OK ] || bench_die "ualpn auth answered: $out"
 sleep 0.2
 mapfile -t UALPN_PIDS < <(procs_of "$UALPN_PID")
 
@@ -482,8 +377,8 @@ for s in certo:$P_CERTO_HTTP nginx:$P_NGINX; do
 	size=$(curl -s --max-time 5 -o /dev/null -w '%{size_header}+%{size_download}' "http://127.0.0.1:$p$URL_PATH")
 	reuse=$(curl -sv --max-time 5 -o /dev/null -o /dev/null "http://127.0.0.1:$p$URL_PATH" \
 		"http://127.0.0.1:$p$URL_PATH" 2>&1 | grep -c 'Re-using existing connection' || true)
-	[ "$body" = "$KEYAUTH" ] || die "$n: wrong body for the token"
-	[ "$ctype" = application/octet-stream ] || die "$n: Content-Type $ctype"
+	[ "$body" = "$KEYAUTH" ] || bench_die "$n: wrong body for the token"
+	[ "$ctype" = application/octet-stream ] || bench_die "$n: Content-Type $ctype"
 	ka=yes
 	[ "$reuse" -ge 1 ] || ka="NO (answers Connection: close, every request is a new TCP connection)"
 	KEEPALIVE[$n]=$ka
@@ -493,7 +388,7 @@ done
 for s in certo:$P_CERTO_TLS ualpn:$P_UALPN; do
 	n=${s%%:*} p=${s#*:}
 	line=$(timeout 10 taskset -c "$CCPU" "$DRIVER" 127.0.0.1 "$p" "$IDENT" 1 1 "$KEYAUTH" 2>&1) ||
-		die "$n: TLS-ALPN-01 check failed: $line"
+		bench_die "$n: TLS-ALPN-01 check failed: $line"
 	printf '  TLS-ALPN-01 %-6s %s\n' "$n" "$(printf '%s\n' "$line" | tr ' ' '\n' |
 		grep -E '^(cert_check|key|tls)=' | tr '\n' ' ')"
 done
@@ -518,8 +413,8 @@ for mode in $HTTP_MODES; do
 		done
 	done
 done
-HWM_CERTO_HTTP=$(status_kib VmHWM "${CERTO_PIDS[@]}")
-HWM_NGINX=$(status_kib VmHWM "${NGINX_PIDS[@]}")
+read -r HWM_CERTO_HTTP PSS_CERTO_HTTP PD_CERTO_HTTP < <(mem_of "${CERTO_PIDS[@]}")
+read -r HWM_NGINX PSS_NGINX PD_NGINX < <(mem_of "${NGINX_PIDS[@]}")
 HWM_NGINX_MAX=$(status_max_kib VmHWM "${NGINX_PIDS[@]}")
 
 # -------------------------------------------------------- TLS-ALPN-01 phase
@@ -542,24 +437,24 @@ done
 echo "  one handshake in flight (latency):"
 tls_run serial 1 certo "$P_CERTO_TLS" 1 "${CERTO_PIDS[@]}"
 tls_run serial 1 ualpn "$P_UALPN" 1 "${UALPN_PIDS[@]}"
-HWM_CERTO=$(status_kib VmHWM "${CERTO_PIDS[@]}")
-RSS_CERTO_LOADED=$(status_kib VmRSS "${CERTO_PIDS[@]}")
-HWM_UALPN=$(status_kib VmHWM "${UALPN_PIDS[@]}")
+read -r HWM_CERTO PSS_CERTO PD_CERTO < <(mem_of "${CERTO_PIDS[@]}")
+RSS_CERTO_LOADED=$(proc_kib status VmRSS "${CERTO_PIDS[@]}")
+read -r HWM_UALPN PSS_UALPN PD_UALPN < <(mem_of "${UALPN_PIDS[@]}")
 HWM_UALPN_MAX=$(status_max_kib VmHWM "${UALPN_PIDS[@]}")
 
 # ---------------------------------------------------------- idle RSS phase
 echo
 echo "Idle connections: $IDLE_CONNS TCP connections held open (nothing sent), certo-responder's VmRSS"
-stop_pid "$NGINX_PID"
-stop_pid "$UALPN_PID"
+bench_stop_pid "$NGINX_PID"
+bench_stop_pid "$UALPN_PID"
 start_certo fresh "$P_FRESH_HTTP" "$P_FRESH_TLS"
-RSS_FRESH_BASE=$(status_kib VmRSS "${SPID[fresh]}")
+RSS_FRESH_BASE=$(proc_kib status VmRSS "${SPID[fresh]}")
 declare -A IDLE_RSS IDLE_NOTE
 # idle_run LABEL PID PORT HOLD
 idle_run() {
 	local label=$1 pid=$2 port=$3 hold=$4 out s1 s2 rss fds alive alive2=""
 	out=$LOGS/idle-$label.txt
-	run_job timeout -k 5 $((hold + 60)) taskset -c "$CCPU" python3 "$IDLE_PY" "$pid" "$port" \
+	bench_run_job timeout -k 5 $((hold + 60)) taskset -c "$CCPU" python3 "$IDLE_PY" "$pid" "$port" \
 		"$IDLE_CONNS" "$hold" >"$out" 2>&1 || echo "    (idle script exit status $?, see $out)"
 	s1=$(grep '^sample' "$out" | head -n 1)
 	s2=$(grep '^sample' "$out" | sed -n 2p)
@@ -569,16 +464,16 @@ idle_run() {
 	[ -n "$s2" ] && alive2=$(kv alive "$s2")
 	IDLE_RSS[$label]=${rss:-0}
 	IDLE_NOTE[$label]="fds=${fds:-?} alive=${alive:-?}/$IDLE_CONNS at 1 s${alive2:+, $alive2/$IDLE_CONNS still open at ${hold} s}"
-	printf '  %-14s VmRSS %6s MiB  (%s kB; %s)\n' "$label" "$(mib "${rss:-0}")" "${rss:-0}" "${IDLE_NOTE[$label]}"
+	printf '  %-14s VmRSS %6s MiB  (%s kB; %s)\n' "$label" "$(bench_mib "${rss:-0}")" "${rss:-0}" "${IDLE_NOTE[$label]}"
 	[ "${alive:-0}" -eq "$IDLE_CONNS" ] || IDLE_NOTE[$label]="${IDLE_NOTE[$label]} INCOMPLETE"
 }
-printf '  loaded instance: VmRSS %s MiB before (VmHWM %s MiB)\n' "$(mib "$RSS_CERTO_LOADED")" "$(mib "$HWM_CERTO")"
+printf '  loaded instance: VmRSS %s MiB before (VmHWM %s MiB)\n' "$(bench_mib "$RSS_CERTO_LOADED")" "$(bench_mib "$HWM_CERTO")"
 idle_run loaded-http "${SPID[certo]}" "$P_CERTO_HTTP" 1
 idle_run loaded-tls "${SPID[certo]}" "$P_CERTO_TLS" 1
-printf '  fresh instance:  VmRSS %s MiB before\n' "$(mib "$RSS_FRESH_BASE")"
+printf '  fresh instance:  VmRSS %s MiB before\n' "$(bench_mib "$RSS_FRESH_BASE")"
 idle_run fresh-http "${SPID[fresh]}" "$P_FRESH_HTTP" "$IDLE_HOLD"
 idle_run fresh-tls "${SPID[fresh]}" "$P_FRESH_TLS" "$IDLE_HOLD"
-HWM_CERTO_AFTER_IDLE=$(status_kib VmHWM "${CERTO_PIDS[@]}")
+HWM_CERTO_AFTER_IDLE=$(proc_kib status VmHWM "${CERTO_PIDS[@]}")
 LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 
 # ------------------------------------------------------------------ summary
@@ -587,7 +482,7 @@ col() { # col TEST MODE SERVER COLUMN: median of a runs-TSV column
 	mapfile -t vals < <(awk -F'\t' -v t="$1" -v m="$2" -v s="$3" -v c="$4" '
 		NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
 		$1 == t && $2 == m && $4 == s { print $k }' "$RUNS_TSV")
-	median "${vals[@]}"
+	bench_median "${vals[@]}"
 }
 fmt0() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 fmt2() { awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
@@ -607,7 +502,7 @@ for mode in $HTTP_MODES; do
 	cc=$(col http "$mode" certo rate_per_cpu_s) nc=$(col http "$mode" nginx rate_per_cpu_s)
 	cp=$(col http "$mode" certo server_cpu_pct) np=$(col http "$mode" nginx server_cpu_pct)
 	c50=$(fmt2 "$(col http "$mode" certo p50_ms)") n50=$(fmt2 "$(col http "$mode" nginx p50_ms)")
-	r=$(ratio "$c" "$n") rc=$(ratio "$cc" "$nc")
+	r=$(bench_ratio "$c" "$n") rc=$(bench_ratio "$cc" "$nc")
 	if [ "$mode" = keepalive ]; then
 		t=">= 0.8x nginx" v=$(verdict_ge "$r" 0.8) vc=$(verdict_ge "$rc" 0.8)
 	else
@@ -621,30 +516,37 @@ done
 c=$(col tls conc certo rate_per_s) u=$(col tls conc ualpn rate_per_s)
 cc=$(col tls conc certo rate_per_cpu_s) uc=$(col tls conc ualpn rate_per_cpu_s)
 cp=$(col tls conc certo server_cpu_pct) up=$(col tls conc ualpn server_cpu_pct)
-r=$(ratio "$c" "$u") rc=$(ratio "$cc" "$uc")
+r=$(bench_ratio "$c" "$u") rc=$(bench_ratio "$cc" "$uc")
 row "TLS-ALPN-01 handshakes/s (c=$TLS_CONC)" "$(fmt0 "$c")" ualpn "$(fmt0 "$u")" "$r" ">= 1.0x ualpn" \
 	"$(verdict_ge "$r" 1.0)" "hs/s" "server CPU certo $(fmt0 "$cp")% ualpn $(fmt0 "$up")%"
 row "TLS-ALPN-01 handshakes per server CPU-s" "$(fmt0 "$cc")" ualpn "$(fmt0 "$uc")" "$rc" ">= 1.0x ualpn" \
 	"$(verdict_ge "$rc" 1.0)" "hs/CPU-s" "CPU-normalised"
 for q in p50 p99; do
 	c=$(fmt2 "$(col tls serial certo "${q}_ms")") u=$(fmt2 "$(col tls serial ualpn "${q}_ms")")
-	row "TLS-ALPN-01 handshake latency $q (c=1)" "$c" ualpn "$u" "$(ratio "$c" "$u")" "(info)" "-" "ms" \
+	row "TLS-ALPN-01 handshake latency $q (c=1)" "$c" ualpn "$u" "$(bench_ratio "$c" "$u")" "(info)" "-" "ms" \
 		"$(awk -F'\t' -v q="$q" '$1 == "tls" && $2 == "serial" { n[$4] = $15 } END {
 			if (q == "p99") printf "handshakes over 30 ms: certo %s, ualpn %s", n["certo"], n["ualpn"] }' "$RUNS_TSV" |
 			sed 's/over_30ms=//g')"
 done
 c=$(col tls serial certo rate_per_s) u=$(col tls serial ualpn rate_per_s)
-row "TLS-ALPN-01 handshakes/s (c=1)" "$(fmt0 "$c")" ualpn "$(fmt0 "$u")" "$(ratio "$c" "$u")" "(info)" "-" "hs/s" ""
-row "Peak RSS (VmHWM) vs nginx" "$(mib "$HWM_CERTO_HTTP")" nginx "$(mib "$HWM_NGINX")" \
-	"$(ratio "$HWM_CERTO_HTTP" "$HWM_NGINX")" "(info)" "-" "MiB" \
-	"certo after HTTP load; nginx master+worker (worker $(mib "$HWM_NGINX_MAX") MiB)"
-row "Peak RSS (VmHWM) vs ualpn" "$(mib "$HWM_CERTO")" ualpn "$(mib "$HWM_UALPN")" \
-	"$(ratio "$HWM_CERTO" "$HWM_UALPN")" "(info)" "-" "MiB" \
-	"certo after HTTP+TLS load; ualpn master+worker (largest $(mib "$HWM_UALPN_MAX") MiB)"
+row "TLS-ALPN-01 handshakes/s (c=1)" "$(fmt0 "$c")" ualpn "$(fmt0 "$u")" "$(bench_ratio "$c" "$u")" "(info)" "-" "hs/s" ""
+# mem_rows PEER WHEN CERTO_HWM CERTO_PSS CERTO_PD PEER_HWM PEER_PSS PEER_PD NOTE
+mem_rows() {
+	row "Peak RSS (VmHWM) vs $1" "$(bench_mib "$3")" "$1" "$(bench_mib "$6")" \
+		"$(bench_ratio "$3" "$6")" "(info)" "-" "MiB" "certo after $2 load; $1 $9"
+	row "  PSS, same moment" "$(bench_mib "$4")" "$1" "$(bench_mib "$7")" \
+		"$(bench_ratio "$4" "$7")" "(info)" "-" "MiB" "smaps_rollup, summed over processes"
+	row "  private dirty, same moment" "$(bench_mib "$5")" "$1" "$(bench_mib "$8")" \
+		"$(bench_ratio "$5" "$8")" "(info)" "-" "MiB" "smaps_rollup, summed over processes"
+}
+mem_rows nginx HTTP "$HWM_CERTO_HTTP" "$PSS_CERTO_HTTP" "$PD_CERTO_HTTP" "$HWM_NGINX" \
+	"$PSS_NGINX" "$PD_NGINX" "master+worker (worker $(bench_mib "$HWM_NGINX_MAX") MiB)"
+mem_rows ualpn HTTP+TLS "$HWM_CERTO" "$PSS_CERTO" "$PD_CERTO" "$HWM_UALPN" \
+	"$PSS_UALPN" "$PD_UALPN" "master+worker (largest $(bench_mib "$HWM_UALPN_MAX") MiB)"
 worst=0
 for l in loaded-http loaded-tls fresh-http fresh-tls; do
 	[ "${IDLE_RSS[$l]}" -gt "$worst" ] && worst=${IDLE_RSS[$l]}
-	row "RSS with $IDLE_CONNS idle conns, $l" "$(mib "${IDLE_RSS[$l]}")" "" "" "" "< 16 MiB" \
+	row "RSS with $IDLE_CONNS idle conns, $l" "$(bench_mib "${IDLE_RSS[$l]}")" "" "" "" "< 16 MiB" \
 		"$(awk -v v="${IDLE_RSS[$l]}" -v l=$RSS_LIMIT_KIB 'BEGIN { if (v < l) print "PASS"; else print "FAIL" }')" \
 		"MiB" "${IDLE_NOTE[$l]}"
 done
@@ -652,13 +554,13 @@ v=$(awk -v v="$worst" -v l=$RSS_LIMIT_KIB 'BEGIN { if (v < l) print "PASS"; else
 for l in loaded-http loaded-tls fresh-http fresh-tls; do
 	case ${IDLE_NOTE[$l]} in *INCOMPLETE*) v="FAIL (not all connections held)" ;; esac
 done
-row "RSS with $IDLE_CONNS idle conns, worst" "$(mib "$worst")" "" "" "" "< 16 MiB" "$v" "MiB" \
-	"fresh instance $(mib "$RSS_FRESH_BASE") MiB before; loaded $(mib "$RSS_CERTO_LOADED") MiB before"
+row "RSS with $IDLE_CONNS idle conns, worst" "$(bench_mib "$worst")" "" "" "" "< 16 MiB" "$v" "MiB" \
+	"fresh instance $(bench_mib "$RSS_FRESH_BASE") MiB before; loaded $(bench_mib "$RSS_CERTO_LOADED") MiB before"
 echo
 echo "Notes"
 echo "  certo HTTP keep-alive: ${KEEPALIVE[certo]}"
 echo "  nginx HTTP keep-alive: ${KEEPALIVE[nginx]}"
-echo "  certo VmHWM after the idle tests on the loaded instance: $(mib "$HWM_CERTO_AFTER_IDLE") MiB"
+echo "  certo VmHWM after the idle tests on the loaded instance: $(bench_mib "$HWM_CERTO_AFTER_IDLE") MiB"
 echo "  load average: $LOAD_START at start, $LOAD_END at end ($NCPU CPUs; other tenants share the cores)"
 echo
 echo "Summary TSV : $RESULTS"

@@ -57,98 +57,98 @@ abs_ms(int64_t ms, struct timespec *ts)
 }
 
 static void
-destroy(struct backend *b)
+destroy(struct backend *backend)
 {
-	pthread_cond_destroy(&b->wake);
-	pthread_cond_destroy(&b->done);
-	pthread_mutex_destroy(&b->lock);
-	free(b);
+	pthread_cond_destroy(&backend->wake);
+	pthread_cond_destroy(&backend->done);
+	pthread_mutex_destroy(&backend->lock);
+	free(backend);
 }
 
 /* One lookup, its result stored; called and returning with the lock. */
 static void
-lookup(struct backend *b)
+lookup(struct backend *backend)
 {
 	struct addrinfo hints, *ai = NULL;
 	int e;
 
-	b->want = false;
-	pthread_mutex_unlock(&b->lock);
+	backend->want = false;
+	pthread_mutex_unlock(&backend->lock);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
-	e = getaddrinfo(b->host, b->port, &hints, &ai);
-	if (e == 0 && ai->ai_addrlen > sizeof(b->sa))
+	e = getaddrinfo(backend->host, backend->port, &hints, &ai);
+	if (e == 0 && ai->ai_addrlen > sizeof(backend->sa))
 		e = EAI_FAMILY;
-	pthread_mutex_lock(&b->lock);
+	pthread_mutex_lock(&backend->lock);
 	if (e == 0) {
-		memcpy(&b->sa, ai->ai_addr, ai->ai_addrlen);
-		b->salen = ai->ai_addrlen;
-		b->have = true;
-		b->expires = now_ms() + (int64_t)BACKEND_TTL_S * 1000;
-		b->next_try = 0;
-		if (b->failing)
-			log_info("%s backend '%s' resolves again", b->what,
-			    b->spec);
-		b->failing = false;
-		b->err[0] = '\0';
+		memcpy(&backend->sa, ai->ai_addr, ai->ai_addrlen);
+		backend->salen = ai->ai_addrlen;
+		backend->have = true;
+		backend->expires = now_ms() + (int64_t)BACKEND_TTL_S * 1000;
+		backend->next_try = 0;
+		if (backend->failing)
+			log_info("%s backend '%s' resolves again", backend->what,
+			    backend->spec);
+		backend->failing = false;
+		backend->err[0] = '\0';
 	} else {
-		snprintf(b->err, sizeof(b->err), "%s", e == EAI_SYSTEM ?
+		snprintf(backend->err, sizeof(backend->err), "%s", e == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(e));
-		b->next_try = now_ms() + BACKEND_RETRY_MS;
-		if (!b->failing)
+		backend->next_try = now_ms() + BACKEND_RETRY_MS;
+		if (!backend->failing)
 			log_warn("%s backend '%s' does not resolve (%s); looking "
-			    "it up again while connections wait for it", b->what,
-			    b->spec, b->err);
-		b->failing = true;
+			    "it up again while connections wait for it", backend->what,
+			    backend->spec, backend->err);
+		backend->failing = true;
 	}
 	if (ai != NULL)
 		freeaddrinfo(ai);
-	b->gen++;
-	pthread_cond_broadcast(&b->done);
+	backend->gen++;
+	pthread_cond_broadcast(&backend->done);
 }
 
 static void *
 resolver(void *arg)
 {
-	struct backend *b = arg;
+	struct backend *backend = arg;
 	struct timespec ts;
 	void (*notify)(void *);
 	bool orphaned;
 
-	pthread_mutex_lock(&b->lock);
+	pthread_mutex_lock(&backend->lock);
 	for (;;) {
-		while (!b->stop && !(b->want && now_ms() >= b->next_try)) {
-			if (b->want) {
-				abs_ms(b->next_try, &ts);
-				pthread_cond_timedwait(&b->wake, &b->lock, &ts);
+		while (!backend->stop && !(backend->want && now_ms() >= backend->next_try)) {
+			if (backend->want) {
+				abs_ms(backend->next_try, &ts);
+				pthread_cond_timedwait(&backend->wake, &backend->lock, &ts);
 			} else
-				pthread_cond_wait(&b->wake, &b->lock);
+				pthread_cond_wait(&backend->wake, &backend->lock);
 		}
-		if (b->stop)
+		if (backend->stop)
 			break;
-		lookup(b);
-		if (b->stop)
+		lookup(backend);
+		if (backend->stop)
 			break;
-		notify = b->notify;
-		pthread_mutex_unlock(&b->lock);
+		notify = backend->notify;
+		pthread_mutex_unlock(&backend->lock);
 		if (notify != NULL)
-			notify(b->arg);
-		pthread_mutex_lock(&b->lock);
+			notify(backend->arg);
+		pthread_mutex_lock(&backend->lock);
 	}
-	b->exited = true;
-	orphaned = b->orphaned;
-	pthread_mutex_unlock(&b->lock);
+	backend->exited = true;
+	orphaned = backend->orphaned;
+	pthread_mutex_unlock(&backend->lock);
 	/* backend_free gave up waiting for us: the last one out frees. */
 	if (orphaned)
-		destroy(b);
+		destroy(backend);
 	return NULL;
 }
 
-/* "host:port" or "[v6]:port" into b->host and b->port. */
+/* "host:port" or "[v6]:port" into backend->host and ->port. */
 static int
-parse_spec(struct backend *b, const char *spec)
+parse_spec(struct backend *backend, const char *spec)
 {
 	const char *h = spec, *hend, *colon;
 	char *end;
@@ -165,91 +165,93 @@ parse_spec(struct backend *b, const char *spec)
 			return -1;
 		hend = colon;
 	}
-	if (hend == h || (size_t)(hend - h) >= sizeof(b->host) ||
+	if (hend == h || (size_t)(hend - h) >= sizeof(backend->host) ||
 	    colon[1] < '0' || colon[1] > '9')
 		return -1;
 	errno = 0;
 	port = strtoul(colon + 1, &end, 10);
 	if (errno != 0 || *end != '\0' || port == 0 || port > 65535)
 		return -1;
-	memcpy(b->host, h, (size_t)(hend - h));
-	b->host[hend - h] = '\0';
-	snprintf(b->port, sizeof(b->port), "%lu", port);
+	memcpy(backend->host, h, (size_t)(hend - h));
+	backend->host[hend - h] = '\0';
+	snprintf(backend->port, sizeof(backend->port), "%lu", port);
 	return 0;
 }
 
+/* Check spec, start the resolver thread and its first lookup. */
 int
 backend_new(const char *spec, const char *what, void (*notify)(void *),
     void *arg, struct backend **out)
 {
-	struct backend *b;
+	struct backend *backend;
 	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
 	*out = NULL;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if ((backend = calloc(1, sizeof(*backend))) == NULL)
 		return CERTO_ENOMEM;
-	snprintf(b->what, sizeof(b->what), "%s", what);
-	if (strlen(spec) >= sizeof(b->spec) || parse_spec(b, spec) != 0) {
-		free(b);
+	snprintf(backend->what, sizeof(backend->what), "%s", what);
+	if (strlen(spec) >= sizeof(backend->spec) || parse_spec(backend, spec) != 0) {
+		free(backend);
 		return certo_fail(CERTO_EUSAGE, "%s: expected HOST:PORT or "
 		    "[ADDRESS]:PORT, not '%s'", what, spec);
 	}
-	snprintf(b->spec, sizeof(b->spec), "%s", spec);
-	b->notify = notify;
-	b->arg = arg;
+	snprintf(backend->spec, sizeof(backend->spec), "%s", spec);
+	backend->notify = notify;
+	backend->arg = arg;
 	/* Look the name up at once, so the first connection need not wait. */
-	b->want = true;
-	pthread_mutex_init(&b->lock, NULL);
+	backend->want = true;
+	pthread_mutex_init(&backend->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&b->wake, &ca);
-	pthread_cond_init(&b->done, &ca);
+	pthread_cond_init(&backend->wake, &ca);
+	pthread_cond_init(&backend->done, &ca);
 	pthread_condattr_destroy(&ca);
 	/* Signals stay with the caller's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&b->thread, NULL, resolver, b);
+	e = pthread_create(&backend->thread, NULL, resolver, backend);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e != 0) {
-		destroy(b);
+		destroy(backend);
 		return certo_fail(CERTO_ENOMEM, "%s: cannot start the resolver "
 		    "thread: %s", what, strerror(e));
 	}
-	*out = b;
+	*out = backend;
 	return 0;
 }
 
+/* Stop the resolver (waiting at most a second for it); NULL is fine. */
 void
-backend_free(struct backend *b)
+backend_free(struct backend *backend)
 {
 	struct timespec ts;
 	int e;
 
-	if (b == NULL)
+	if (backend == NULL)
 		return;
-	pthread_mutex_lock(&b->lock);
-	b->stop = true;
-	pthread_cond_signal(&b->wake);
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_lock(&backend->lock);
+	backend->stop = true;
+	pthread_cond_signal(&backend->wake);
+	pthread_mutex_unlock(&backend->lock);
 	/* A getaddrinfo() in progress cannot be interrupted: wait a bit. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 1;
-	if ((e = pthread_timedjoin_np(b->thread, NULL, &ts)) == 0) {
-		destroy(b);
+	if ((e = pthread_timedjoin_np(backend->thread, NULL, &ts)) == 0) {
+		destroy(backend);
 		return;
 	}
-	pthread_mutex_lock(&b->lock);
-	if (b->exited) {
-		pthread_mutex_unlock(&b->lock);
-		pthread_join(b->thread, NULL);
-		destroy(b);
+	pthread_mutex_lock(&backend->lock);
+	if (backend->exited) {
+		pthread_mutex_unlock(&backend->lock);
+		pthread_join(backend->thread, NULL);
+		destroy(backend);
 		return;
 	}
-	b->orphaned = true;
-	pthread_detach(b->thread);
-	pthread_mutex_unlock(&b->lock);
+	backend->orphaned = true;
+	pthread_detach(backend->thread);
+	pthread_mutex_unlock(&backend->lock);
 }
 
 /*
@@ -259,62 +261,65 @@ backend_free(struct backend *b)
  * the next connection gets the new one).
  */
 static int
-take(struct backend *b, struct sockaddr_storage *sa, socklen_t *salen)
+take(struct backend *backend, struct sockaddr_storage *sa, socklen_t *salen)
 {
-	if (!b->have || now_ms() >= b->expires) {
-		if (!b->want) {
-			b->want = true;
-			pthread_cond_signal(&b->wake);
+	if (!backend->have || now_ms() >= backend->expires) {
+		if (!backend->want) {
+			backend->want = true;
+			pthread_cond_signal(&backend->wake);
 		}
-		if (!b->have)
+		if (!backend->have)
 			return 1;
 	}
-	memcpy(sa, &b->sa, b->salen);
-	*salen = b->salen;
+	memcpy(sa, &backend->sa, backend->salen);
+	*salen = backend->salen;
 	return 0;
 }
 
+/* The address if known (0), else 1 with a lookup asked for. */
 int
-backend_get(struct backend *b, struct sockaddr_storage *sa,
+backend_get(struct backend *backend, struct sockaddr_storage *sa,
     socklen_t *salen)
 {
 	int r;
 
-	pthread_mutex_lock(&b->lock);
-	r = take(b, sa, salen);
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_lock(&backend->lock);
+	r = take(backend, sa, salen);
+	pthread_mutex_unlock(&backend->lock);
 	return r;
 }
 
+/* Wait up to timeout_ms for an address; CERTO_ENET with the cause. */
 int
-backend_wait(struct backend *b, int timeout_ms, struct sockaddr_storage *sa,
-    socklen_t *salen)
+backend_wait(struct backend *backend, int timeout_ms,
+    struct sockaddr_storage *sa, socklen_t *salen)
 {
 	struct timespec ts;
 	int64_t end = now_ms() + timeout_ms;
 	unsigned gen;
 	char err[128];
 
-	pthread_mutex_lock(&b->lock);
-	while (take(b, sa, salen) != 0) {
-		gen = b->gen;
+	pthread_mutex_lock(&backend->lock);
+	while (take(backend, sa, salen) != 0) {
+		gen = backend->gen;
 		abs_ms(end, &ts);
-		while (b->gen == gen && now_ms() < end)
-			pthread_cond_timedwait(&b->done, &b->lock, &ts);
-		if (b->gen == gen || (b->failing && b->next_try >= end)) {
-			snprintf(err, sizeof(err), "%s", b->err[0] ? b->err :
+		while (backend->gen == gen && now_ms() < end)
+			pthread_cond_timedwait(&backend->done, &backend->lock, &ts);
+		if (backend->gen == gen || (backend->failing && backend->next_try >= end)) {
+			snprintf(err, sizeof(err), "%s", backend->err[0] ? backend->err :
 			    "lookup still running");
-			pthread_mutex_unlock(&b->lock);
+			pthread_mutex_unlock(&backend->lock);
 			return certo_fail(CERTO_ENET, "%s backend '%s' does not "
-			    "resolve: %s", b->what, b->spec, err);
+			    "resolve: %s", backend->what, backend->spec, err);
 		}
 	}
-	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_unlock(&backend->lock);
 	return 0;
 }
 
+/* The "host:port" given, for messages. */
 const char *
-backend_spec(const struct backend *b)
+backend_spec(const struct backend *backend)
 {
-	return b->spec;
+	return backend->spec;
 }

@@ -31,24 +31,24 @@ int backend_new(const char *spec, const char *what,
  * Stop the resolver and free.  A lookup still running is left to finish
  * on its own (at most a second is waited for it).  NULL is fine.
  */
-void backend_free(struct backend *b);
+void backend_free(struct backend *backend);
 
 /*
  * Non-blocking: copy the address into *sa and *salen and return 0, or ask
  * for a lookup and return 1 (the caller waits for notify and asks
  * again).  Never fails otherwise.
  */
-int backend_get(struct backend *b, struct sockaddr_storage *sa,
+int backend_get(struct backend *backend, struct sockaddr_storage *sa,
     socklen_t *salen);
 /*
  * Blocking: wait up to timeout_ms for an address.  Returns 0, or
  * CERTO_ENET with a message naming the backend and the resolver's
  * last error.
  */
-int backend_wait(struct backend *b, int timeout_ms,
+int backend_wait(struct backend *backend, int timeout_ms,
     struct sockaddr_storage *sa, socklen_t *salen);
 
 /* The spec as given, for messages. */
-const char *backend_spec(const struct backend *b);
+const char *backend_spec(const struct backend *backend);
 
 #endif

@@ -33,21 +33,22 @@ enum connlimit_verdict {
 int connlimit_new(unsigned max_total, unsigned max_per_addr,
     struct connlimit **out);
 /* Free; NULL is fine. */
-void connlimit_free(struct connlimit *cl);
+void connlimit_free(struct connlimit *limit);
 
 /*
  * Count a new connection from sa (as accept() filled it).  CONNLIMIT_OK
  * fills *key and the caller must connlimit_release(key) when it closes;
  * otherwise nothing was counted and the caller closes at once.
  */
-enum connlimit_verdict connlimit_acquire(struct connlimit *cl,
+enum connlimit_verdict connlimit_acquire(struct connlimit *limit,
     const struct sockaddr *sa, socklen_t salen, struct connlimit_key *key);
 /* Forget one connection counted under key. */
-void connlimit_release(struct connlimit *cl, const struct connlimit_key *key);
+void connlimit_release(struct connlimit *limit,
+    const struct connlimit_key *key);
 
 /* Open connections in total, and from the address of key. */
-unsigned connlimit_total(const struct connlimit *cl);
-unsigned connlimit_count(const struct connlimit *cl,
+unsigned connlimit_total(const struct connlimit *limit);
+unsigned connlimit_count(const struct connlimit *limit,
     const struct connlimit_key *key);
 
 /* "192.0.2.1" / "2001:db8::1" / "local" for messages. */

@@ -246,7 +246,7 @@ list_answer(struct ctl_server *srv, struct ctl_client *client)
 
 	tokens_expire(table, time(NULL));
 	pthread_mutex_lock(&table->lock);
-	n = table->n;
+	n = table->count;
 	cap = 32 + n * (12 + TOKENS_MAX_IDENT + TOKENS_MAX_TOKEN + 3);
 	if (cap > CTL_MAX_LIST) {
 		pthread_mutex_unlock(&table->lock);
@@ -260,8 +260,8 @@ list_answer(struct ctl_server *srv, struct ctl_client *client)
 	off = (size_t)w;
 	for (size_t i = 0; i < n && off < cap; i++) {
 		w = snprintf(b + off, cap - off, "%s %s %s\n",
-		    challenge_type_name(table->v[i].type), table->v[i].ident,
-		    table->v[i].token);
+		    challenge_type_name(table->entries[i].type), table->entries[i].ident,
+		    table->entries[i].token);
 		if (w < 0 || (size_t)w >= cap - off)
 			break;
 		off += (size_t)w;

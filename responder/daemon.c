@@ -59,8 +59,8 @@ struct health_client {
 
 struct health {
 	int lfd;                     /* -1: no --health */
-	struct health_client c[HEALTH_MAX_CLIENTS];
-	size_t nc;
+	struct health_client client[HEALTH_MAX_CLIENTS];
+	size_t nclients;
 	time_t paused_until;         /* out of descriptors: accept again then */
 };
 
@@ -108,15 +108,15 @@ drop_privileges(const char *user, uid_t uid, gid_t gid)
 /* ----------------------------------------------------------- /healthz */
 
 static void
-health_drop(struct health *h, size_t i)
+health_drop(struct health *health, size_t i)
 {
-	close(h->c[i].fd);
-	h->c[i] = h->c[--h->nc];
+	close(health->client[i].fd);
+	health->client[i] = health->client[--health->nclients];
 }
 
 /* Answer once the request head is complete: 200 for /healthz, else 404. */
 static bool
-health_read(struct health_client *c)
+health_read(struct health_client *client)
 {
 	static const char ok[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain"
 	    "\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
@@ -128,66 +128,67 @@ health_read(struct health_client *c)
 	size_t n;
 	ssize_t r;
 
-	r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	r = recv(client->fd, client->buf + client->len,
+	    sizeof(client->buf) - 1 - client->len, 0);
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
 	if (r <= 0)
 		return false;
-	c->len += (size_t)r;
-	c->buf[c->len] = '\0';
-	if (memchr(c->buf, '\0', c->len) == NULL &&
-	    strstr(c->buf, "\r\n\r\n") == NULL &&
-	    strstr(c->buf, "\n\n") == NULL) {
-		if (c->len < sizeof(c->buf) - 1)
+	client->len += (size_t)r;
+	client->buf[client->len] = '\0';
+	if (memchr(client->buf, '\0', client->len) == NULL &&
+	    strstr(client->buf, "\r\n\r\n") == NULL &&
+	    strstr(client->buf, "\n\n") == NULL) {
+		if (client->len < sizeof(client->buf) - 1)
 			return true;
 		ans = big;
-	} else if (strncmp(c->buf, "GET /healthz ", 13) == 0 ||
-	    strncmp(c->buf, "HEAD /healthz ", 14) == 0)
+	} else if (strncmp(client->buf, "GET /healthz ", 13) == 0 ||
+	    strncmp(client->buf, "HEAD /healthz ", 14) == 0)
 		ans = ok;
 	n = strlen(ans);
 	/* HEAD: the same head without the "ok\n" body. */
-	if (ans == ok && c->buf[0] == 'H')
+	if (ans == ok && client->buf[0] == 'H')
 		n -= 3;
-	if (send(c->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (send(client->fd, ans, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug("healthz: %s", strerror(errno));
 	return false;
 }
 
 static void
-health_accept(struct health *h, time_t now)
+health_accept(struct health *health, time_t now)
 {
 	int fd;
 
 	for (;;) {
-		if ((fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK |
+		if ((fd = accept4(health->lfd, NULL, NULL, SOCK_NONBLOCK |
 		    SOCK_CLOEXEC)) < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			/* The listener stays readable: do not poll it a while. */
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
-				h->paused_until = now + 1;
+				health->paused_until = now + 1;
 			return;
 		}
-		if (h->nc == HEALTH_MAX_CLIENTS) {
+		if (health->nclients == HEALTH_MAX_CLIENTS) {
 			close(fd);
 			continue;
 		}
-		h->c[h->nc].fd = fd;
-		h->c[h->nc].start = now;
-		h->c[h->nc].len = 0;
-		h->nc++;
+		health->client[health->nclients].fd = fd;
+		health->client[health->nclients].start = now;
+		health->client[health->nclients].len = 0;
+		health->nclients++;
 	}
 }
 
 static void
-health_close(struct health *h)
+health_close(struct health *health)
 {
-	while (h->nc > 0)
-		health_drop(h, h->nc - 1);
-	if (h->lfd >= 0)
-		close(h->lfd);
-	h->lfd = -1;
+	while (health->nclients > 0)
+		health_drop(health, health->nclients - 1);
+	if (health->lfd >= 0)
+		close(health->lfd);
+	health->lfd = -1;
 }
 
 /* --------------------------------------------------------- descriptors */
@@ -374,67 +375,112 @@ helper_finish(pid_t pid, int wfd)
 
 /* ------------------------------------------------------------- servers */
 
-/* Start every configured server; bind errors carry CERTO_EBIND & co. */
+/* Everything main() sets up; daemon_close() takes it down in reverse. */
+struct daemon_state {
+	struct daemon_cli cli;
+	bool dropping;               /* --user given and started as root */
+	bool tls_init;               /* gnutls_global_init() done */
+	bool have_tokens;
+	struct token_table tokens;
+	struct ctl_server *ctl;
+	struct http01_server *http;
+	struct tlsalpn01_server *tls;
+	struct health health;
+	int sfd;                     /* signalfd, -1 */
+	pid_t helper;                /* the socket removal helper, -1 */
+	int helper_fd;               /* our end of its pipe, -1 */
+};
+
+/* The HTTP-01 server of --http-port (and its fallback). */
 static int
-start_servers(const struct daemon_cli *cli, struct token_table *tokens,
-    struct ctl_server **ctl, struct http01_server **http,
-    struct tlsalpn01_server **tls, struct health *h)
+start_http(const struct daemon_cli *cli, struct token_table *tokens,
+    struct http01_server **http)
 {
 	struct http01_opts ho;
+	int rc;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.addr = cli->http_addr;
+	ho.port = cli->http_port;
+	ho.max_conns = cli->max_conns;
+	ho.max_per_ip = cli->max_per_ip;
+	ho.timeout_s = cli->idle_timeout;
+	/* A proxied request holds its thread until the backend answers. */
+	ho.threads = cli->http_proxy ? PROXY_THREADS : 1;
+	ho.redirect_https = cli->http_redirect;
+	ho.proxy = cli->http_proxy;
+	if ((rc = http01_start(&ho, tokens, http)) != 0)
+		return rc;
+	log_info("http-01 on %s port %u%s%s%s",
+	    cli->http_addr ? cli->http_addr : "*", http01_port(*http),
+	    cli->http_redirect ? ", redirecting other paths to https" : "",
+	    cli->http_proxy ? ", other paths to " : "",
+	    cli->http_proxy ? cli->http_proxy : "");
+	return 0;
+}
+
+/* The TLS-ALPN-01 server of --tls-port (and its proxy). */
+static int
+start_tls(const struct daemon_cli *cli, struct token_table *tokens,
+    struct tlsalpn01_server **tls)
+{
 	struct tlsalpn01_opts to;
+	int rc;
+
+	memset(&to, 0, sizeof(to));
+	to.addr = cli->tls_addr;
+	to.port = cli->tls_port;
+	to.max_conns = cli->max_conns;
+	to.max_per_ip = cli->max_per_ip;
+	to.timeout_s = cli->idle_timeout;
+	to.proxy = cli->tls_proxy;
+	if ((rc = tlsalpn01_start(&to, tokens, tls)) != 0)
+		return rc;
+	log_info("tls-alpn-01 on %s port %u%s%s",
+	    cli->tls_addr ? cli->tls_addr : "*", tlsalpn01_port(*tls),
+	    cli->tls_proxy ? ", other TLS to " : "",
+	    cli->tls_proxy ? cli->tls_proxy : "");
+	return 0;
+}
+
+/* The --health listener. */
+static int
+start_health(const struct daemon_cli *cli, struct health *health)
+{
 	unsigned short bound;
 	int rc;
 
+	if ((rc = listen_tcp(cli->health_addr, cli->health_port, "health",
+	    "--health", &health->lfd, &bound)) != 0)
+		return rc;
+	if (fcntl(health->lfd, F_SETFL, fcntl(health->lfd, F_GETFL) |
+	    O_NONBLOCK) != 0)
+		return certo_fail(CERTO_EBIND, "--health: %s", strerror(errno));
+	log_info("health on %s port %u", cli->health_addr, bound);
+	return 0;
+}
+
+/* Start every configured server; bind errors carry CERTO_EBIND & co. */
+static int
+start_servers(struct daemon_state *state)
+{
+	const struct daemon_cli *cli = &state->cli;
+	int rc;
+
 	if ((rc = ctl_server_start(cli->socket, cli->socket_mode,
-	    cli->socket_gid, tokens, ctl)) != 0)
+	    cli->socket_gid, &state->tokens, &state->ctl)) != 0)
 		return rc;
 	log_info("control socket %s (mode %04o%s%s)", cli->socket,
 	    (unsigned)cli->socket_mode, cli->socket_group ? ", group " : "",
 	    cli->socket_group ? cli->socket_group : "");
-	if (cli->http_port != 0) {
-		memset(&ho, 0, sizeof(ho));
-		ho.addr = cli->http_addr;
-		ho.port = cli->http_port;
-		ho.max_conns = cli->max_conns;
-		ho.max_per_ip = cli->max_per_ip;
-		ho.timeout_s = cli->idle_timeout;
-		/* A proxied request holds its thread until the backend answers. */
-		ho.threads = cli->http_proxy ? PROXY_THREADS : 1;
-		ho.redirect_https = cli->http_redirect;
-		ho.proxy = cli->http_proxy;
-		if ((rc = http01_start(&ho, tokens, http)) != 0)
-			return rc;
-		log_info("http-01 on %s port %u%s%s%s",
-		    cli->http_addr ? cli->http_addr : "*", http01_port(*http),
-		    cli->http_redirect ? ", redirecting other paths to https" :
-		    "", cli->http_proxy ? ", other paths to " : "",
-		    cli->http_proxy ? cli->http_proxy : "");
-	}
-	if (cli->tls_port != 0) {
-		memset(&to, 0, sizeof(to));
-		to.addr = cli->tls_addr;
-		to.port = cli->tls_port;
-		to.max_conns = cli->max_conns;
-		to.max_per_ip = cli->max_per_ip;
-		to.timeout_s = cli->idle_timeout;
-		to.proxy = cli->tls_proxy;
-		if ((rc = tlsalpn01_start(&to, tokens, tls)) != 0)
-			return rc;
-		log_info("tls-alpn-01 on %s port %u%s%s",
-		    cli->tls_addr ? cli->tls_addr : "*", tlsalpn01_port(*tls),
-		    cli->tls_proxy ? ", other TLS to " : "",
-		    cli->tls_proxy ? cli->tls_proxy : "");
-	}
-	if (cli->health) {
-		if ((rc = listen_tcp(cli->health_addr, cli->health_port,
-		    "health", "--health", &h->lfd, &bound)) != 0)
-			return rc;
-		if (fcntl(h->lfd, F_SETFL, fcntl(h->lfd, F_GETFL) |
-		    O_NONBLOCK) != 0)
-			return certo_fail(CERTO_EBIND, "--health: %s",
-			    strerror(errno));
-		log_info("health on %s port %u", cli->health_addr, bound);
-	}
+	if (cli->http_port != 0 &&
+	    (rc = start_http(cli, &state->tokens, &state->http)) != 0)
+		return rc;
+	if (cli->tls_port != 0 &&
+	    (rc = start_tls(cli, &state->tokens, &state->tls)) != 0)
+		return rc;
+	if (cli->health && (rc = start_health(cli, &state->health)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -443,7 +489,7 @@ start_servers(const struct daemon_cli *cli, struct token_table *tokens,
  * 0 on SIGTERM/SIGINT.
  */
 static int
-run(int sfd, struct health *h, struct token_table *tokens, long ttl)
+run(int sfd, struct health *health, struct token_table *tokens, long ttl)
 {
 	struct pollfd pfd[2 + HEALTH_MAX_CLIENTS];
 	struct signalfd_siginfo si;
@@ -455,15 +501,15 @@ run(int sfd, struct health *h, struct token_table *tokens, long ttl)
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		/* A negative descriptor is left out by poll(). */
-		pfd[1].fd = time(NULL) < h->paused_until ? -1 : h->lfd;
+		pfd[1].fd = time(NULL) < health->paused_until ? -1 : health->lfd;
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
-		for (i = 0; i < h->nc; i++) {
-			pfd[2 + i].fd = h->c[i].fd;
+		for (i = 0; i < health->nclients; i++) {
+			pfd[2 + i].fd = health->client[i].fd;
 			pfd[2 + i].events = POLLIN;
 			pfd[2 + i].revents = 0;
 		}
-		n = h->nc;
+		n = health->nclients;
 		if (poll(pfd, 2 + n, 1000) < 0 && errno != EINTR)
 			return certo_fail(CERTO_EIO, "poll: %s", strerror(errno));
 		now = time(NULL);
@@ -478,11 +524,12 @@ run(int sfd, struct health *h, struct token_table *tokens, long ttl)
 			}
 		}
 		for (i = n; i-- > 0;)
-			if ((pfd[2 + i].revents && !health_read(&h->c[i])) ||
-			    now - h->c[i].start >= HEALTH_TIMEOUT_S)
-				health_drop(h, i);
+			if ((pfd[2 + i].revents &&
+			    !health_read(&health->client[i])) ||
+			    now - health->client[i].start >= HEALTH_TIMEOUT_S)
+				health_drop(health, i);
 		if (pfd[1].revents & POLLIN)
-			health_accept(h, now);
+			health_accept(health, now);
 		if (now >= next_expire) {
 			size_t left = tokens_expire(tokens, now);
 			log_debug("%zu challenge(s) pending", left);
@@ -492,115 +539,159 @@ run(int sfd, struct health *h, struct token_table *tokens, long ttl)
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	struct daemon_cli cli;
-	struct token_table tokens;
-	struct ctl_server *ctl = NULL;
-	struct http01_server *http = NULL;
-	struct tlsalpn01_server *tls = NULL;
-	struct health h;
-	sigset_t set;
-	bool have_tokens = false, tls_init = false, dropping;
-	pid_t helper = -1;
-	int rc, sfd = -1, helper_fd = -1;
+/* ---------------------------------------------------------- main steps */
 
-	memset(&h, 0, sizeof(h));
-	h.lfd = -1;
-	log_set_progname("certo-responder");
-	if ((rc = daemon_cli_parse(argc, argv, &cli)) != 0)
-		goto out;
-	if (cli.help) {
-		daemon_cli_help(stdout);
-		goto out;
-	}
-	if (cli.version) {
-		print_version();
-		goto out;
-	}
-	log_set_level((enum log_level)cli.verbosity);
-	/* All logging goes to stderr (the journal, the container log). */
+/* All logging goes to stderr (the journal, the container log). */
+static int
+log_to_stderr(void)
+{
 	fflush(stdout);
-	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-		rc = certo_fail(CERTO_EIO, "dup2: %s", strerror(errno));
-		goto out;
-	}
+	if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+		return certo_fail(CERTO_EIO, "dup2: %s", strerror(errno));
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (geteuid() == 0 && cli.user == NULL && !cli.stay_root) {
-		rc = certo_fail(CERTO_ECONFIG, "started as root: pass --user USER "
-		    "to drop privileges after binding, or --stay-root to keep "
-		    "running as root");
-		goto out;
-	}
-	if (geteuid() != 0 && cli.user != NULL && (cli.uid != geteuid() ||
-	    cli.gid != getegid())) {
-		rc = certo_fail(CERTO_ECONFIG, "--user/--group need starting as "
+	return 0;
+}
+
+/* Root must choose --user or --stay-root; --user needs root. */
+static int
+check_identity(const struct daemon_cli *cli)
+{
+	if (geteuid() == 0 && cli->user == NULL && !cli->stay_root)
+		return certo_fail(CERTO_ECONFIG, "started as root: pass --user "
+		    "USER to drop privileges after binding, or --stay-root to "
+		    "keep running as root");
+	if (geteuid() != 0 && cli->user != NULL && (cli->uid != geteuid() ||
+	    cli->gid != getegid()))
+		return certo_fail(CERTO_ECONFIG, "--user/--group need starting as "
 		    "root (running as uid %ld, gid %ld)", (long)geteuid(),
 		    (long)getegid());
-		goto out;
-	}
-	dropping = cli.user != NULL && geteuid() == 0;
-	if ((rc = fit_descriptors(&cli)) != 0)
-		goto out;
-	/*
-	 * Signals are read from a signalfd by the main loop: block them
-	 * before any server thread starts, so that every thread inherits
-	 * the mask and none is interrupted.
-	 */
+	return 0;
+}
+
+/*
+ * Signals are read from a signalfd by the main loop: block them before
+ * any server thread starts, so that every thread inherits the mask and
+ * none is interrupted.
+ */
+static int
+block_signals(int *sfd)
+{
+	sigset_t set;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
-	    (sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		rc = certo_fail(CERTO_EIO, "signalfd: %s", strerror(errno));
-		goto out;
-	}
-	if (gnutls_global_init() < 0) {
-		rc = certo_fail(CERTO_ECRYPTO, "GnuTLS initialisation failed");
-		goto out;
-	}
-	tls_init = true;
-	if ((rc = tokens_init(&tokens, cli.max_tokens, cli.token_ttl)) != 0)
-		goto out;
-	have_tokens = true;
+	    (*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		return certo_fail(CERTO_EIO, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
+/* GnuTLS, the token table, the helper (forked first), the servers. */
+static int
+daemon_open(struct daemon_state *state)
+{
+	const struct daemon_cli *cli = &state->cli;
+	int rc;
+
+	if (gnutls_global_init() < 0)
+		return certo_fail(CERTO_ECRYPTO, "GnuTLS initialisation failed");
+	state->tls_init = true;
+	if ((rc = tokens_init(&state->tokens, cli->max_tokens,
+	    cli->token_ttl)) != 0)
+		return rc;
+	state->have_tokens = true;
 	/* Forked while there is one thread and no socket to inherit. */
-	if (dropping && (rc = helper_start(cli.socket, &helper,
-	    &helper_fd)) != 0)
-		goto out;
-	if ((rc = start_servers(&cli, &tokens, &ctl, &http, &tls, &h)) != 0)
-		goto out;
-	if (dropping) {
-		helper_arm(helper_fd, ctl);
-		if ((rc = drop_privileges(cli.user, cli.uid, cli.gid)) != 0)
-			goto out;
-		log_info("running as user %s (uid %ld, gid %ld)", cli.user,
-		    (long)cli.uid, (long)cli.gid);
-	} else if (geteuid() == 0)
-		log_warn("--stay-root: running as root");
-	log_info("ready (at most %zu challenges, each kept %ld s)",
-	    cli.max_tokens, cli.token_ttl);
-	rc = run(sfd, &h, &tokens, cli.token_ttl);
-out:
+	state->dropping = cli->user != NULL && geteuid() == 0;
+	if (state->dropping && (rc = helper_start(cli->socket, &state->helper,
+	    &state->helper_fd)) != 0)
+		return rc;
+	return start_servers(state);
+}
+
+/* Everything is bound: switch to --user, or say we stay root. */
+static int
+drop_to_user(struct daemon_state *state)
+{
+	const struct daemon_cli *cli = &state->cli;
+	int rc;
+
+	if (!state->dropping) {
+		if (geteuid() == 0)
+			log_warn("--stay-root: running as root");
+		return 0;
+	}
+	helper_arm(state->helper_fd, state->ctl);
+	if ((rc = drop_privileges(cli->user, cli->uid, cli->gid)) != 0)
+		return rc;
+	log_info("running as user %s (uid %ld, gid %ld)", cli->user,
+	    (long)cli->uid, (long)cli->gid);
+	return 0;
+}
+
+/*
+ * Take down what daemon_open() set up, log rc's message and return the
+ * documented exit code: 0, 1 (usage, configuration), 4 (anything else).
+ */
+static int
+daemon_close(struct daemon_state *state, int rc)
+{
 	/* Stop the servers before the table they read from goes away. */
-	tlsalpn01_stop(tls);
-	http01_stop(http);
-	ctl_server_stop(ctl);
+	tlsalpn01_stop(state->tls);
+	http01_stop(state->http);
+	ctl_server_stop(state->ctl);
 	/* The socket is closed: now the helper may remove its file. */
-	helper_finish(helper, helper_fd);
-	health_close(&h);
-	if (have_tokens)
-		tokens_free(&tokens);
-	if (tls_init)
+	helper_finish(state->helper, state->helper_fd);
+	health_close(&state->health);
+	if (state->have_tokens)
+		tokens_free(&state->tokens);
+	if (state->tls_init)
 		gnutls_global_deinit();
-	if (sfd >= 0)
-		close(sfd);
+	if (state->sfd >= 0)
+		close(state->sfd);
 	if (rc != 0)
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));
-	/* Documented: 0, 1 (usage, configuration), 4 (everything else). */
 	return rc == 0 ? 0 : certo_exitcode(rc) == CERTO_EXIT_USAGE ?
 	    CERTO_EXIT_USAGE : CERTO_EXIT_LOCAL;
+}
+
+/*
+ * certo-responder: parse the options, bind everything (as root if need
+ * be), drop to --user, then wait for a stop signal.
+ */
+int
+main(int argc, char **argv)
+{
+	struct daemon_state state;
+	int rc;
+
+	memset(&state, 0, sizeof(state));
+	state.health.lfd = state.sfd = state.helper_fd = -1;
+	state.helper = -1;
+	log_set_progname("certo-responder");
+	if ((rc = daemon_cli_parse(argc, argv, &state.cli)) != 0)
+		goto out;
+	if (state.cli.help || state.cli.version) {
+		if (state.cli.help)
+			daemon_cli_help(stdout);
+		else
+			print_version();
+		goto out;
+	}
+	log_set_level((enum log_level)state.cli.verbosity);
+	if ((rc = log_to_stderr()) != 0 ||
+	    (rc = check_identity(&state.cli)) != 0 ||
+	    (rc = fit_descriptors(&state.cli)) != 0 ||
+	    (rc = block_signals(&state.sfd)) != 0 ||
+	    (rc = daemon_open(&state)) != 0 ||
+	    (rc = drop_to_user(&state)) != 0)
+		goto out;
+	log_info("ready (at most %zu challenges, each kept %ld s)",
+	    state.cli.max_tokens, state.cli.token_ttl);
+	rc = run(state.sfd, &state.health, &state.tokens, state.cli.token_ttl);
+out:
+	return daemon_close(&state, rc);
 }

@@ -27,10 +27,10 @@ static const struct opt_info opts[] = {
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* --help: usage, every option of the table, signals and exit codes. */
 void
 daemon_cli_help(FILE *f)
 {
-
 	fprintf(f, "usage: certo-responder [options]\n\n"
 	    "Answer ACME http-01 and tls-alpn-01 challenges for clients that "
 	    "register them\non a control socket (certo issue --responder "
@@ -255,6 +255,7 @@ man_puts(FILE *f, const char *const *parts)
 		fputs(*parts, f);
 }
 
+/* docs/certo-responder.8: fixed text around the table's OPTIONS/ENVIRONMENT. */
 void
 daemon_cli_man(FILE *f)
 {
@@ -278,12 +279,12 @@ daemon_cli_man(FILE *f)
 
 /* Where a value came from, for messages: "--http-port" or the variable. */
 static const char *
-source(const struct opt_info *o, bool env, char *buf, size_t len)
+source(const struct opt_info *opt, bool env, char *buf, size_t len)
 {
 	if (env)
-		snprintf(buf, len, "%s (--%s)", o->env, o->row.name);
+		snprintf(buf, len, "%s (--%s)", opt->env, opt->row.name);
 	else
-		snprintf(buf, len, "--%s", o->row.name);
+		snprintf(buf, len, "--%s", opt->row.name);
 	return buf;
 }
 
@@ -345,151 +346,214 @@ parse_health(struct daemon_cli *cli, const char *s)
 	return 0;
 }
 
-/* Apply one option; env says whether val came from the environment. */
-static int
-apply(struct daemon_cli *cli, const struct opt_info *o, const char *val,
-    bool env)
+/* A flag (help, version, -v, -q, --http-redirect, --stay-root). */
+static void
+apply_flag(struct daemon_cli *cli, enum daemon_opt id, bool on)
 {
-	char src[96], shown[96];
-	unsigned long v;
-	bool b = true;
-
-	if (env && o->row.arg == NULL && parse_bool(val, &b) != 0)
-		return certo_fail(CERTO_EUSAGE, "%s: expected 1 or 0, not '%s'",
-		    source(o, env, src, sizeof(src)),
-		    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-	if (o->row.arg != NULL && *val == '\0')
-		return certo_fail(CERTO_EUSAGE, "%s: empty value",
-		    source(o, env, src, sizeof(src)));
-	switch (o->row.id) {
+	switch (id) {
 	case DAEMON_OPT_HELP:
-		cli->help = b;
+		cli->help = on;
 		break;
 	case DAEMON_OPT_VERSION:
-		cli->version = b;
+		cli->version = on;
 		break;
 	case DAEMON_OPT_VERBOSE:
-		if (b)
+		if (on)
 			cli->verbosity = 2;
 		break;
 	case DAEMON_OPT_QUIET:
-		if (b)
+		if (on)
 			cli->verbosity = 0;
 		break;
-	case DAEMON_OPT_SOCKET:
-		if (strlen(val) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return certo_fail(CERTO_EUSAGE, "%s: path longer than %zu "
-			    "bytes", source(o, env, src, sizeof(src)),
-			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		cli->socket = val;
-		break;
-	case DAEMON_OPT_SOCKET_MODE:
-		if (strspn(val, "01234567") != strlen(val) || strlen(val) > 4 ||
-		    (v = strtoul(val, NULL, 8)) > 0777)
-			return certo_fail(CERTO_EUSAGE, "%s: expected an octal mode "
-			    "such as 0660, not '%s'", source(o, env, src,
-			    sizeof(src)), log_sanitize(shown, sizeof(shown), val,
-			    (size_t)-1));
-		if (v & 0002)
-			return certo_fail(CERTO_ECONFIG, "%s: mode %04lo would let "
-			    "every local user answer challenges; use "
-			    "--socket-group instead", source(o, env, src,
-			    sizeof(src)), v);
-		cli->socket_mode = (mode_t)v;
-		break;
-	case DAEMON_OPT_SOCKET_GROUP:
-		cli->socket_group = val;
-		break;
-	case DAEMON_OPT_HTTP_PORT:
-	case DAEMON_OPT_TLS_PORT:
-		if (parse_ulong(val, 65535, &v) != 0)
-			return certo_fail(CERTO_EUSAGE, "%s: invalid port '%s' "
-			    "(0 disables)", source(o, env, src, sizeof(src)),
-			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-		if (o->row.id == DAEMON_OPT_HTTP_PORT)
-			cli->http_port = (unsigned short)v;
-		else
-			cli->tls_port = (unsigned short)v;
-		break;
-	case DAEMON_OPT_HTTP_ADDR:
-		cli->http_addr = val;
-		break;
-	case DAEMON_OPT_TLS_ADDR:
-		cli->tls_addr = val;
-		break;
-	case DAEMON_OPT_HTTP_PROXY:
-	case DAEMON_OPT_TLS_PROXY:
-		if (strrchr(val, ':') == NULL || parse_ulong(strrchr(val, ':') + 1,
-		    65535, &v) != 0 || v == 0 || strrchr(val, ':') == val ||
-		    strlen(val) > 255)
-			return certo_fail(CERTO_EUSAGE, "%s: expected HOST:PORT, not "
-			    "'%s'", source(o, env, src, sizeof(src)),
-			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-		if (o->row.id == DAEMON_OPT_HTTP_PROXY)
-			cli->http_proxy = val;
-		else
-			cli->tls_proxy = val;
-		break;
 	case DAEMON_OPT_HTTP_REDIRECT:
-		cli->http_redirect = b;
-		break;
-	case DAEMON_OPT_HEALTH:
-		if (parse_health(cli, val) != 0)
-			return certo_fail(CERTO_EUSAGE, "%s: expected ADDR:PORT such "
-			    "as 127.0.0.1:8081 or [::1]:8081, not '%s'",
-			    source(o, env, src, sizeof(src)),
-			    log_sanitize(shown, sizeof(shown), val, (size_t)-1));
-		break;
-	case DAEMON_OPT_USER:
-		cli->user = val;
-		break;
-	case DAEMON_OPT_GROUP:
-		cli->group = val;
+		cli->http_redirect = on;
 		break;
 	case DAEMON_OPT_STAY_ROOT:
-		cli->stay_root = b;
+		cli->stay_root = on;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The range of a numeric option and the word for its unit in messages. */
+struct num_rule {
+	enum daemon_opt id;
+	unsigned long min, max;
+	const char *unit;       /* NULL: a port (0 disables) */
+};
+
+static const struct num_rule num_rules[] = {
+	{ DAEMON_OPT_HTTP_PORT, 0, 65535, NULL },
+	{ DAEMON_OPT_TLS_PORT, 0, 65535, NULL },
+	{ DAEMON_OPT_MAX_TOKENS, 1, DAEMON_MAX_TOKENS, "a number" },
+	{ DAEMON_OPT_MAX_CONNS, 1, DAEMON_MAX_CONNS, "a number" },
+	{ DAEMON_OPT_MAX_CONNS_PER_IP, 0, DAEMON_MAX_CONNS, "a number" },
+	{ DAEMON_OPT_IDLE_TIMEOUT, 1, DAEMON_MAX_IDLE_S, "seconds" },
+	{ DAEMON_OPT_TOKEN_TTL, 10, (unsigned long)DAEMON_MAX_TTL, "seconds" },
+};
+#define NRULES (sizeof(num_rules) / sizeof(num_rules[0]))
+
+static const struct num_rule *
+num_rule_of(enum daemon_opt id)
+{
+	for (size_t i = 0; i < NRULES; i++)
+		if (num_rules[i].id == id)
+			return &num_rules[i];
+	return NULL;
+}
+
+/* A number within its rule's range into the field of that option. */
+static int
+apply_number(struct daemon_cli *cli, const struct opt_info *opt,
+    const struct num_rule *rule, const char *val, bool env)
+{
+	char src[96], shown[96];
+	unsigned long v;
+
+	if (parse_ulong(val, rule->max, &v) != 0 || v < rule->min) {
+		source(opt, env, src, sizeof(src));
+		log_str(shown, sizeof(shown), val);
+		if (rule->unit == NULL)
+			return certo_fail(CERTO_EUSAGE, "%s: invalid port '%s' "
+			    "(0 disables)", src, shown);
+		return certo_fail(CERTO_EUSAGE, "%s: expected %s from %lu to "
+		    "%lu, not '%s'", src, rule->unit, rule->min, rule->max,
+		    shown);
+	}
+	switch (rule->id) {
+	case DAEMON_OPT_HTTP_PORT:
+		cli->http_port = (unsigned short)v;
+		break;
+	case DAEMON_OPT_TLS_PORT:
+		cli->tls_port = (unsigned short)v;
 		break;
 	case DAEMON_OPT_MAX_TOKENS:
-		if (parse_ulong(val, DAEMON_MAX_TOKENS, &v) != 0 || v == 0)
-			return certo_fail(CERTO_EUSAGE, "%s: expected a number from "
-			    "1 to %d, not '%s'", source(o, env, src, sizeof(src)),
-			    DAEMON_MAX_TOKENS, log_sanitize(shown, sizeof(shown),
-			    val, (size_t)-1));
 		cli->max_tokens = v;
 		break;
 	case DAEMON_OPT_MAX_CONNS:
+		cli->max_conns = (unsigned)v;
+		break;
 	case DAEMON_OPT_MAX_CONNS_PER_IP:
-		if (parse_ulong(val, DAEMON_MAX_CONNS, &v) != 0 ||
-		    (v == 0 && o->row.id == DAEMON_OPT_MAX_CONNS))
-			return certo_fail(CERTO_EUSAGE, "%s: expected a number from "
-			    "%d to %d, not '%s'", source(o, env, src, sizeof(src)),
-			    o->row.id == DAEMON_OPT_MAX_CONNS ? 1 : 0,
-			    DAEMON_MAX_CONNS, log_sanitize(shown, sizeof(shown),
-			    val, (size_t)-1));
-		if (o->row.id == DAEMON_OPT_MAX_CONNS)
-			cli->max_conns = (unsigned)v;
-		else
-			cli->max_per_ip = (unsigned)v;
+		cli->max_per_ip = (unsigned)v;
 		break;
 	case DAEMON_OPT_IDLE_TIMEOUT:
-		if (parse_ulong(val, DAEMON_MAX_IDLE_S, &v) != 0 || v == 0)
-			return certo_fail(CERTO_EUSAGE, "%s: expected seconds from "
-			    "1 to %d, not '%s'", source(o, env, src, sizeof(src)),
-			    DAEMON_MAX_IDLE_S, log_sanitize(shown, sizeof(shown),
-			    val, (size_t)-1));
 		cli->idle_timeout = (unsigned)v;
 		break;
 	case DAEMON_OPT_TOKEN_TTL:
-		if (parse_ulong(val, (unsigned long)DAEMON_MAX_TTL, &v) != 0 ||
-		    v < 10)
-			return certo_fail(CERTO_EUSAGE, "%s: expected seconds from "
-			    "10 to %ld, not '%s'", source(o, env, src, sizeof(src)),
-			    DAEMON_MAX_TTL, log_sanitize(shown, sizeof(shown), val,
-			    (size_t)-1));
 		cli->token_ttl = (long)v;
+		break;
+	default:
 		break;
 	}
 	return 0;
+}
+
+/* --socket-mode: octal, at most 0777, never writable by others. */
+static int
+apply_socket_mode(struct daemon_cli *cli, const char *src, const char *val)
+{
+	char shown[96];
+	unsigned long v;
+
+	if (strspn(val, "01234567") != strlen(val) || strlen(val) > 4 ||
+	    (v = strtoul(val, NULL, 8)) > 0777)
+		return certo_fail(CERTO_EUSAGE, "%s: expected an octal mode such "
+		    "as 0660, not '%s'", src, log_str(shown, sizeof(shown), val));
+	if (v & 0002)
+		return certo_fail(CERTO_ECONFIG, "%s: mode %04lo would let every "
+		    "local user answer challenges; use --socket-group instead",
+		    src, v);
+	cli->socket_mode = (mode_t)v;
+	return 0;
+}
+
+/* "HOST:PORT" of --http-proxy / --tls-proxy (looked up later). */
+static bool
+proxy_spec_ok(const char *val)
+{
+	const char *colon = strrchr(val, ':');
+	unsigned long port;
+
+	return colon != NULL && colon != val && strlen(val) <= 255 &&
+	    parse_ulong(colon + 1, 65535, &port) == 0 && port != 0;
+}
+
+/* An option with a text argument. */
+static int
+apply_text(struct daemon_cli *cli, const struct opt_info *opt,
+    const char *val, bool env)
+{
+	char src[96], shown[96];
+
+	source(opt, env, src, sizeof(src));
+	switch (opt->row.id) {
+	case DAEMON_OPT_SOCKET:
+		if (strlen(val) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return certo_fail(CERTO_EUSAGE, "%s: path longer than %zu "
+			    "bytes", src,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		cli->socket = val;
+		return 0;
+	case DAEMON_OPT_SOCKET_MODE:
+		return apply_socket_mode(cli, src, val);
+	case DAEMON_OPT_HTTP_PROXY:
+	case DAEMON_OPT_TLS_PROXY:
+		if (!proxy_spec_ok(val))
+			return certo_fail(CERTO_EUSAGE, "%s: expected HOST:PORT, "
+			    "not '%s'", src, log_str(shown, sizeof(shown), val));
+		*(opt->row.id == DAEMON_OPT_HTTP_PROXY ? &cli->http_proxy :
+		    &cli->tls_proxy) = val;
+		return 0;
+	case DAEMON_OPT_HEALTH:
+		if (parse_health(cli, val) != 0)
+			return certo_fail(CERTO_EUSAGE, "%s: expected ADDR:PORT such "
+			    "as 127.0.0.1:8081 or [::1]:8081, not '%s'", src,
+			    log_str(shown, sizeof(shown), val));
+		return 0;
+	case DAEMON_OPT_SOCKET_GROUP:
+		cli->socket_group = val;
+		return 0;
+	case DAEMON_OPT_HTTP_ADDR:
+		cli->http_addr = val;
+		return 0;
+	case DAEMON_OPT_TLS_ADDR:
+		cli->tls_addr = val;
+		return 0;
+	case DAEMON_OPT_USER:
+		cli->user = val;
+		return 0;
+	case DAEMON_OPT_GROUP:
+		cli->group = val;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Apply one option; env says whether val came from the environment. */
+static int
+apply(struct daemon_cli *cli, const struct opt_info *opt, const char *val,
+    bool env)
+{
+	const struct num_rule *rule;
+	char src[96], shown[96];
+	bool on = true;
+
+	if (opt->row.arg == NULL) {
+		if (env && parse_bool(val, &on) != 0)
+			return certo_fail(CERTO_EUSAGE, "%s: expected 1 or 0, not "
+			    "'%s'", source(opt, env, src, sizeof(src)),
+			    log_str(shown, sizeof(shown), val));
+		apply_flag(cli, (enum daemon_opt)opt->row.id, on);
+		return 0;
+	}
+	if (*val == '\0')
+		return certo_fail(CERTO_EUSAGE, "%s: empty value",
+		    source(opt, env, src, sizeof(src)));
+	if ((rule = num_rule_of((enum daemon_opt)opt->row.id)) != NULL)
+		return apply_number(cli, opt, rule, val, env);
+	return apply_text(cli, opt, val, env);
 }
 
 /* A group by name or number. */
@@ -510,7 +574,7 @@ lookup_group(const char *name, const char *opt, gid_t *gid)
 		return 0;
 	}
 	return certo_fail(CERTO_ECONFIG, "--%s: no group '%s'", opt,
-	    log_sanitize(shown, sizeof(shown), name, (size_t)-1));
+	    log_str(shown, sizeof(shown), name));
 }
 
 /* Look names up and reject combinations that cannot work. */
@@ -553,12 +617,11 @@ check(struct daemon_cli *cli)
 				cli->gid = pw->pw_gid;
 		} else
 			return certo_fail(CERTO_ECONFIG, "--user: no user '%s'",
-			    log_sanitize(shown, sizeof(shown), cli->user,
-			    (size_t)-1));
+			    log_str(shown, sizeof(shown), cli->user));
 		if (cli->uid == 0)
 			return certo_fail(CERTO_ECONFIG, "--user %s is root; to keep "
-			    "root say --stay-root instead", log_sanitize(shown,
-			    sizeof(shown), cli->user, (size_t)-1));
+			    "root say --stay-root instead", log_str(shown,
+			    sizeof(shown), cli->user));
 		if (cli->group != NULL &&
 		    (rc = lookup_group(cli->group, "group", &cli->gid)) != 0)
 			return rc;
@@ -576,6 +639,10 @@ row_of(size_t i)
 	return &opts[i].row;
 }
 
+/*
+ * Defaults, then CERTO_RESPONDER_* variables, then argv, then check();
+ * see daemon_cli.h.
+ */
 int
 daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 {
@@ -619,8 +686,8 @@ daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 		return rc;
 	if (optind < argc)
 		return certo_fail(CERTO_EUSAGE, "unexpected argument '%s' "
-		    "(certo-responder takes options only)", log_sanitize(shown,
-		    sizeof(shown), argv[optind], (size_t)-1));
+		    "(certo-responder takes options only)", log_str(shown,
+		    sizeof(shown), argv[optind]));
 	if (cli->help || cli->version)
 		return 0;
 	return check(cli);

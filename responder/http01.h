@@ -35,11 +35,11 @@ struct http01_opts {
  * Bind and start serving from tokens (not owned).  CERTO_EADDRINUSE when
  * the port is taken (message suggests --http-port), CERTO_EBIND else.
  */
-int http01_start(const struct http01_opts *o, struct token_table *tokens,
+int http01_start(const struct http01_opts *opts, struct token_table *tokens,
     struct http01_server **out);
 /* The port actually bound (useful with port 0). */
-unsigned short http01_port(const struct http01_server *s);
+unsigned short http01_port(const struct http01_server *srv);
 /* Stop and free; NULL is fine. */
-void http01_stop(struct http01_server *s);
+void http01_stop(struct http01_server *srv);
 
 #endif

@@ -71,3 +71,15 @@ listen_tcp(const char *addr, unsigned short port, const char *what,
 	return 0;
 }
 
+
+/* The address of sa as inet_ntop() writes it; see listen.h. */
+void
+listen_peer_str(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, out, (socklen_t)outlen);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, out, (socklen_t)outlen);
+}

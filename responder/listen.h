@@ -1,6 +1,13 @@
-/* Listening TCP sockets for the responders, with exact error reports. */
+/*
+ * Listening TCP sockets for the responders, with exact error reports,
+ * and their peers' addresses as text.
+ */
 #ifndef CERTO_LISTEN_H
 #define CERTO_LISTEN_H
+
+#include <stddef.h>
+
+struct sockaddr;
 
 /*
  * Bind and listen on addr:port (addr NULL: all addresses, IPv6
@@ -12,5 +19,10 @@
  */
 int listen_tcp(const char *addr, unsigned short port, const char *what,
     const char *portopt, int *fd, unsigned short *bound);
+/*
+ * The IP address of an accepted peer sa (IPv4 or IPv6) as text in out;
+ * out is left as it is for NULL or another family.
+ */
+void listen_peer_str(const struct sockaddr *sa, char *out, size_t outlen);
 
 #endif

@@ -37,9 +37,9 @@ tokens_free(struct token_table *table)
 {
 	if (table == NULL || table->max == 0)
 		return;
-	for (size_t i = 0; i < table->n; i++)
-		entry_free(&table->v[i]);
-	free(table->v);
+	for (size_t i = 0; i < table->count; i++)
+		entry_free(&table->entries[i]);
+	free(table->entries);
 	pthread_mutex_destroy(&table->lock);
 	memset(table, 0, sizeof(*table));
 }
@@ -63,30 +63,30 @@ field_ok(const char *s, size_t max)
 static void
 drop(struct token_table *table, size_t i)
 {
-	entry_free(&table->v[i]);
-	table->v[i] = table->v[table->n - 1];
-	table->n--;
+	entry_free(&table->entries[i]);
+	table->entries[i] = table->entries[table->count - 1];
+	table->count--;
 }
 
 static size_t
 expire_locked(struct token_table *table, time_t now)
 {
-	for (size_t i = 0; i < table->n;)
-		if (table->v[i].expires <= now)
+	for (size_t i = 0; i < table->count;)
+		if (table->entries[i].expires <= now)
 			drop(table, i);
 		else
 			i++;
-	return table->n;
+	return table->count;
 }
 
 static long
 find(struct token_table *table, enum chall_type type, const char *ident,
     const char *token)
 {
-	for (size_t i = 0; i < table->n; i++)
-		if (table->v[i].type == type &&
-		    strcmp(table->v[i].ident, ident) == 0 &&
-		    (token == NULL || strcmp(table->v[i].token, token) == 0))
+	for (size_t i = 0; i < table->count; i++)
+		if (table->entries[i].type == type &&
+		    strcmp(table->entries[i].ident, ident) == 0 &&
+		    (token == NULL || strcmp(table->entries[i].token, token) == 0))
 			return (long)i;
 	return -1;
 }
@@ -117,23 +117,23 @@ tokens_add(struct token_table *table, enum chall_type type,
 	/* TLS-ALPN-01 answers by identifier: the newest entry wins. */
 	if ((i = find(table, type, ident, type == CHALL_TLSALPN01 ? NULL :
 	    token)) >= 0) {
-		entry_free(&table->v[i]);
-		table->v[i] = entry;
+		entry_free(&table->entries[i]);
+		table->entries[i] = entry;
 		goto out;
 	}
-	if (table->n >= table->max &&
+	if (table->count >= table->max &&
 	    expire_locked(table, time(NULL)) >= table->max) {
 		entry_free(&entry);
 		rc = CERTO_ETOOBIG;
 		goto out;
 	}
-	if ((nv = realloc(table->v, (table->n + 1) * sizeof(*nv))) == NULL) {
+	if ((nv = realloc(table->entries, (table->count + 1) * sizeof(*nv))) == NULL) {
 		entry_free(&entry);
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	table->v = nv;
-	table->v[table->n++] = entry;
+	table->entries = nv;
+	table->entries[table->count++] = entry;
 out:
 	pthread_mutex_unlock(&table->lock);
 	return rc;
@@ -177,8 +177,8 @@ lookup(struct token_table *table, enum chall_type type, const char *key,
 	long r = -1;
 
 	pthread_mutex_lock(&table->lock);
-	for (size_t i = 0; i < table->n; i++) {
-		struct token_entry *entry = &table->v[i];
+	for (size_t i = 0; i < table->count; i++) {
+		struct token_entry *entry = &table->entries[i];
 		if (entry->type == type && entry->expires > now &&
 		    strcmp(type == CHALL_HTTP01 ? entry->token : entry->ident,
 		    key) == 0) {
@@ -225,7 +225,7 @@ tokens_count(struct token_table *table)
 	size_t n;
 
 	pthread_mutex_lock(&table->lock);
-	n = table->n;
+	n = table->count;
 	pthread_mutex_unlock(&table->lock);
 	return n;
 }

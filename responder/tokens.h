@@ -40,8 +40,8 @@ struct token_entry {
 
 struct token_table {
 	pthread_mutex_t lock;
-	struct token_entry *v;
-	size_t n;
+	struct token_entry *entries;
+	size_t count;
 	size_t max;
 	long ttl;
 };

@@ -28,151 +28,190 @@
 #define V_NEWACCT (V_ISSUE | V_AUTHORIZE | V_ACCOUNT)
 
 /*
- * XX(id, long name, short char or 0, argument name or NULL, verbs, help)
+ * XX(id, long name, short char or 0, argument name or NULL, verbs,
+ *    kind, field, param, help)
+ *
+ * kind names the parse function of the row (set_<kind> in cli.c), which
+ * validates the argument and writes struct certo_cli's field; param is
+ * the kind's parameter: the upper bound of a number (seconds, jobs,
+ * resolver count), the value of a level, 1 when a key type may be
+ * ed25519 or a time must be in the future, the replacement's id of a
+ * deprecated spelling.  A row whose help is NULL is a hidden alias:
+ * accepted, never shown in --help, the man page, the completion or a
+ * suggestion.
  */
-#define CERTO_OPTIONS(XX)                                                    \
-	XX(HELP, "help", 'h', NULL, V_GLOBAL, "show help and exit")          \
-	XX(VERSION, "version", 'V', NULL, V_GLOBAL,                           \
+#define CERTO_OPTIONS(XX)                                                   \
+	XX(HELP, "help", 'h', NULL, V_GLOBAL, flag, help, 0,                 \
+	    "show help and exit")                                            \
+	XX(VERSION, "version", 'V', NULL, V_GLOBAL, flag, version, 0,        \
 	    "show the version and the linked libraries, and exit")           \
-	XX(VERBOSE, "verbose", 'v', NULL, V_GLOBAL,                           \
+	XX(VERBOSE, "verbose", 'v', NULL, V_GLOBAL, level, verbosity, 2,     \
 	    "log protocol detail to stderr (never private keys)")            \
-	XX(QUIET, "quiet", 'q', NULL, V_GLOBAL, "print errors only")          \
-	XX(JSON, "json", 0, NULL, V_GLOBAL,                                   \
-	    "machine-readable output: JSON lines, one object per event "      \
-	    "(issue, renew, authorize) or one document (list, account info)") \
-	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL,                        \
-	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for " \
-	    "root, else $XDG_DATA_HOME/certo)")                               \
-	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL,                         \
-	    "ACME directory URL or CA name: letsencrypt (default), "          \
+	XX(QUIET, "quiet", 'q', NULL, V_GLOBAL, level, verbosity, 0,         \
+	    "print errors only")                                             \
+	XX(JSON, "json", 0, NULL, V_GLOBAL, flag, json, 0,                   \
+	    "machine-readable output: JSON lines, one object per event "     \
+	    "(issue, renew, authorize) or one document (list, account info)")\
+	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL, string, state_dir, 0, \
+	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for "\
+	    "root, else $XDG_DATA_HOME/certo)")                              \
+	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL, server, server, 0,     \
+	    "ACME directory URL or CA name: letsencrypt (default), "         \
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
-	    "google-staging, sectigo")                                        \
-	XX(CA_BUNDLE, "ca-bundle", 0, "FILE", V_GLOBAL,                       \
-	    "trust only the CA certificates in FILE for HTTPS to the CA "     \
+	    "google-staging, sectigo")                                       \
+	XX(CA_BUNDLE, "ca-bundle", 0, "FILE", V_GLOBAL,                      \
+	    string, ca_bundle, 0,                                            \
+	    "trust only the CA certificates in FILE for HTTPS to the CA "    \
 	    "(a private or test CA; default: the system bundle)")            \
-	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,              \
-	    "permit a plain http:// directory URL (test CAs only)")           \
-	XX(DOMAIN, "domain", 'd', "NAME", V_CHALL,                            \
-	    "a DNS name or IP address for the certificate; repeat for more "  \
-	    "(the first names the files); non-ASCII names become punycode")   \
-	XX(STANDALONE, "standalone", 0, NULL, V_CHALL,                        \
+	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,             \
+	    flag, allow_http, 0,                                             \
+	    "permit a plain http:// directory URL (test CAs only)")          \
+	XX(DOMAIN, "domain", 'd', "NAME", V_CHALL, names, names, 0,          \
+	    "a DNS name or IP address for the certificate; repeat for more " \
+	    "(the first names the files); non-ASCII names become punycode")  \
+	XX(STANDALONE, "standalone", 0, NULL, V_CHALL, flag, standalone, 0,  \
 	    "answer challenges from built-in servers (HTTP-01 on --http-port,"\
-	    " TLS-ALPN-01 on --tls-port)")                                    \
-	XX(RESPONDER, "responder", 0, "SOCKET", V_CHALL,                      \
-	    "answer challenges through a running certo-responder's control "  \
+	    " TLS-ALPN-01 on --tls-port)")                                   \
+	XX(RESPONDER, "responder", 0, "SOCKET", V_CHALL,                     \
+	    string, responder, 0,                                            \
+	    "answer challenges through a running certo-responder's control " \
 	    "socket instead of binding ports")                               \
-	XX(CHALLENGE, "challenge", 'c', "TYPES", V_CHALL,                     \
+	XX(CHALLENGE, "challenge", 'c', "TYPES", V_CHALL,                    \
+	    challenges, challenges, 0,                                       \
 	    "challenge types to use, in order of preference, comma-separated:"\
-	    " http-01 (default), tls-alpn-01, dns-01")                        \
-	XX(MANUAL, "manual", 0, NULL, V_CHALL,                                \
-	    "print the DNS record (dns-01) or file (http-01) to publish and " \
+	    " http-01 (default), tls-alpn-01, dns-01")                       \
+	XX(MANUAL, "manual", 0, NULL, V_CHALL, flag, manual, 0,              \
+	    "print the DNS record (dns-01) or file (http-01) to publish and "\
 	    "wait until it is visible")                                      \
-	XX(DNS_HOOK, "dns-hook", 0, "PROGRAM", V_CHALL,                       \
+	XX(DNS_HOOK, "dns-hook", 0, "PROGRAM", V_CHALL, string, dns_hook, 0, \
 	    "run PROGRAM add|del dns-01 IDENT RECORD VALUE to publish DNS-01 "\
-	    "records (docs/hooks.md)")                                        \
-	XX(HTTP_HOOK, "http-hook", 0, "PROGRAM", V_CHALL,                     \
-	    "run PROGRAM add|del http-01 IDENT TOKEN KEYAUTH to publish "     \
+	    "records (docs/hooks.md)")                                       \
+	XX(HTTP_HOOK, "http-hook", 0, "PROGRAM", V_CHALL,                    \
+	    string, http_hook, 0,                                            \
+	    "run PROGRAM add|del http-01 IDENT TOKEN KEYAUTH to publish "    \
 	    "HTTP-01 files (webroot, external servers)")                     \
-	XX(DNS_TIMEOUT, "dns-timeout", 0, "SECONDS", V_CHALL,                 \
-	    "how long to wait for DNS records on every authoritative server " \
+	XX(DNS_TIMEOUT, "dns-timeout", 0, "SECONDS", V_CHALL,                \
+	    seconds1, dns_timeout_s, 86400,                                  \
+	    "how long to wait for DNS records on every authoritative server "\
 	    "(default 600 with --manual, 120 with a hook)")                  \
-	XX(DNS_INTERVAL, "dns-interval", 0, "SECONDS", V_CHALL,               \
-	    "seconds between DNS checks (default 2; shorter at first)")       \
-	XX(DNS_RESOLVER, "dns-resolver", 0, "ADDR[:PORT]", V_CHALL,           \
-	    "check these servers instead of the zone's authoritative ones "   \
-	    "(repeatable; split DNS, tests)")                                 \
-	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,           \
+	XX(DNS_INTERVAL, "dns-interval", 0, "SECONDS", V_CHALL,              \
+	    seconds1, dns_interval_s, 3600,                                  \
+	    "seconds between DNS checks (default 2; shorter at first)")      \
+	XX(DNS_RESOLVER, "dns-resolver", 0, "ADDR[:PORT]", V_CHALL,          \
+	    resolver, dns_resolvers, 16,                                     \
+	    "check these servers instead of the zone's authoritative ones "  \
+	    "(repeatable; split DNS, tests)")                                \
+	XX(DNS_WAIT_EXTRA, "dns-wait-extra", 0, "SECONDS", V_CHALL,          \
+	    seconds, dns_wait_extra_s, 3600,                                 \
 	    "wait this much longer once records are visible (anycast lag)")  \
-	XX(HTTP_TIMEOUT, "http-timeout", 0, "SECONDS", V_CHALL,               \
-	    "with --manual or --http-hook: how long to wait until the "       \
-	    "http-01 file is served (default 600 with --manual, 120 with a "  \
-	    "hook)")                                                          \
-	XX(HOOK_TIMEOUT, "hook-timeout", 0, "SECONDS", V_CHALL | V_RENEW,     \
-	    "stop a dns, http or deploy hook call after SECONDS (SIGTERM to " \
+	XX(HTTP_TIMEOUT, "http-timeout", 0, "SECONDS", V_CHALL,              \
+	    seconds1, http_timeout_s, 86400,                                 \
+	    "with --manual or --http-hook: how long to wait until the "      \
+	    "http-01 file is served (default 600 with --manual, 120 with a " \
+	    "hook)")                                                         \
+	XX(HOOK_TIMEOUT, "hook-timeout", 0, "SECONDS", V_CHALL | V_RENEW,    \
+	    seconds1, hook_timeout_s, 86400,                                 \
+	    "stop a dns, http or deploy hook call after SECONDS (SIGTERM to "\
 	    "its process group, SIGKILL 5 s later; default 120, del 30)")    \
-	XX(CA_TIMEOUT, "ca-timeout", 0, "SECONDS", V_CHALL | V_RENEW,         \
+	XX(CA_TIMEOUT, "ca-timeout", 0, "SECONDS", V_CHALL | V_RENEW,        \
+	    seconds1, ca_timeout_s, 86400,                                   \
 	    "how long to wait on the CA at each stage (validation, issuance) "\
 	    "without progress (default 300)")                                \
-	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL,                        \
+	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL, port, http_port, 0,   \
 	    "port of the built-in HTTP-01 server (default 80); with --manual "\
-	    "or --http-hook, the port the self-check fetches from")           \
-	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL,                        \
+	    "or --http-hook, the port the self-check fetches from")          \
+	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL, string, http_addr, 0, \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
-	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL,                          \
-	    "port of the built-in TLS-ALPN-01 server (default 443)")          \
-	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_CHALL,                          \
+	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL, port, tls_port, 0,      \
+	    "port of the built-in TLS-ALPN-01 server (default 443)")         \
+	XX(TLS_ADDR, "tls-addr", 0, "ADDR", V_CHALL, string, tls_addr, 0,    \
 	    "bind the TLS-ALPN-01 server to this address only (default: all)")\
-	XX(EMAIL, "email", 'm', "ADDR", V_NEWACCT | V_RENEW,                  \
-	    "contact address for the account; repeatable (renew: for an "     \
+	XX(EMAIL, "email", 'm', "ADDR", V_NEWACCT | V_RENEW,                 \
+	    email, emails, 0,                                                \
+	    "contact address for the account; repeatable (renew: for an "    \
 	    "account it must create, e.g. at the staging CA of --dry-run)")  \
-	XX(AGREE_TOS, "agree-tos", 0, NULL, V_NEWACCT | V_RENEW,              \
-	    "agree to the CA's terms of service (remembered with the "        \
+	XX(AGREE_TOS, "agree-tos", 0, NULL, V_NEWACCT | V_RENEW,             \
+	    flag, agree_tos, 0,                                              \
+	    "agree to the CA's terms of service (remembered with the "       \
 	    "account; renew --dry-run reuses it for the staging account)")   \
-	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_NEWACCT,        \
-	    "key type for a new account key: ec-256 (default), ec-384, "      \
-	    "rsa-2048, rsa-3072, rsa-4096, ed25519")                          \
-	XX(EAB_KID, "eab-kid", 0, "KID", V_NEWACCT,                           \
-	    "external account binding key ID (ZeroSSL, Sectigo, Google)")     \
-	XX(EAB_HMAC_KEY, "eab-hmac-key", 0, "KEY", V_NEWACCT,                 \
+	XX(ACCOUNT_KEY_TYPE, "account-key-type", 0, "TYPE", V_NEWACCT,       \
+	    key_type, account_key_type, 1,                                   \
+	    "key type for a new account key: ec-256 (default), ec-384, "     \
+	    "rsa-2048, rsa-3072, rsa-4096, ed25519")                         \
+	XX(EAB_KID, "eab-kid", 0, "KID", V_NEWACCT, string, eab_kid, 0,      \
+	    "external account binding key ID (ZeroSSL, Sectigo, Google)")    \
+	XX(EAB_HMAC_KEY, "eab-hmac-key", 0, "KEY", V_NEWACCT,                \
+	    string, eab_hmac_key, 0,                                         \
 	    "external account binding HMAC key, base64url")                  \
-	XX(KEY_TYPE, "key-type", 'k', "TYPE", V_ISSUE,                        \
-	    "certificate key: ec-256 (default), ec-384, rsa-2048, rsa-3072, " \
-	    "rsa-4096")                                                       \
-	XX(KEY, "key", 0, "FILE", V_ISSUE,                                    \
-	    "use this private key for the certificate instead of a new one")  \
-	XX(CSR, "csr", 0, "FILE", V_ISSUE,                                    \
-	    "send this CSR (PEM or DER); the names come from it; with --key " \
-	    "the key is stored too")                                          \
-	XX(MUST_STAPLE, "must-staple", 0, NULL, V_ISSUE,                      \
-	    "ask for the OCSP must-staple extension")                         \
-	XX(NOT_BEFORE, "not-before", 0, "TIME", V_ISSUE,                      \
-	    "requested notBefore: RFC 3339 time or +DURATION (30m, 12h, 7d)") \
-	XX(NOT_AFTER, "not-after", 0, "TIME", V_ISSUE,                        \
-	    "requested notAfter: RFC 3339 time or +DURATION")                 \
-	XX(PROFILE, "profile", 0, "NAME", V_ISSUE,                            \
-	    "certificate profile, when the CA advertises profiles")           \
-	XX(PREFERRED_CHAIN, "preferred-chain", 0, "ISSUER", V_ISSUE,          \
-	    "pick the alternate chain whose top certificate's issuer CN is "  \
-	    "ISSUER")                                                         \
-	XX(DEPLOY_HOOK, "deploy-hook", 0, "COMMAND", V_ISSUE | V_RENEW,       \
-	    "run COMMAND with /bin/sh -c after a certificate changed; "       \
-	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "             \
-	    "(RENEWED_DOMAINS) in its environment; a failure is retried by "  \
-	    "the next renew")                                                 \
-	XX(FORCE, "force", 0, NULL, V_ISSUE | V_RENEW,                        \
-	    "renew even if not due; issue even if a stored set for the same " \
-	    "names and options is not due")                                   \
-	XX(DRY_RUN, "dry-run", 0, NULL, V_RENEW,                              \
-	    "renew against the CA's staging directory and store nothing; "    \
-	    "refused for a CA without a known staging directory unless "      \
-	    "--dry-run-server is given")                                      \
-	XX(DRY_RUN_SERVER, "dry-run-server", 0, "URL", V_RENEW,               \
-	    "with --dry-run: renew every certificate against this directory " \
+	XX(KEY_TYPE, "key-type", 'k', "TYPE", V_ISSUE,                       \
+	    key_type, key_type, 0,                                           \
+	    "certificate key: ec-256 (default), ec-384, rsa-2048, rsa-3072, "\
+	    "rsa-4096")                                                      \
+	XX(KEY, "key", 0, "FILE", V_ISSUE, string, key_file, 0,              \
+	    "use this private key for the certificate instead of a new one") \
+	XX(CSR, "csr", 0, "FILE", V_ISSUE, string, csr_file, 0,              \
+	    "send this CSR (PEM or DER); the names come from it; with --key "\
+	    "the key is stored too")                                         \
+	XX(MUST_STAPLE, "must-staple", 0, NULL, V_ISSUE,                     \
+	    flag, must_staple, 0,                                            \
+	    "ask for the OCSP must-staple extension")                        \
+	XX(NOT_BEFORE, "not-before", 0, "TIME", V_ISSUE,                     \
+	    time, not_before, 0,                                             \
+	    "requested notBefore: RFC 3339 time or +DURATION (30m, 12h, 7d)")\
+	XX(NOT_AFTER, "not-after", 0, "TIME", V_ISSUE, time, not_after, 1,   \
+	    "requested notAfter: RFC 3339 time or +DURATION")                \
+	XX(PROFILE, "profile", 0, "NAME", V_ISSUE, profile, profile, 0,      \
+	    "certificate profile, when the CA advertises profiles")          \
+	XX(PREFERRED_CHAIN, "preferred-chain", 0, "ISSUER", V_ISSUE,         \
+	    string, preferred_chain, 0,                                      \
+	    "pick the alternate chain whose top certificate's issuer CN is " \
+	    "ISSUER")                                                        \
+	XX(DEPLOY_HOOK, "deploy-hook", 0, "COMMAND", V_ISSUE | V_RENEW,      \
+	    string, deploy_hook, 0,                                          \
+	    "run COMMAND with /bin/sh -c after a certificate changed; "      \
+	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "            \
+	    "(RENEWED_DOMAINS) in its environment; a failure is retried by " \
+	    "the next renew")                                                \
+	XX(FORCE, "force", 0, NULL, V_ISSUE | V_RENEW, flag, force, 0,       \
+	    "renew even if not due; issue even if a stored set for the same "\
+	    "names and options is not due")                                  \
+	XX(DRY_RUN, "dry-run", 0, NULL, V_RENEW, flag, dry_run, 0,           \
+	    "renew against the CA's staging directory and store nothing; "   \
+	    "refused for a CA without a known staging directory unless "     \
+	    "--dry-run-server is given")                                     \
+	XX(DRY_RUN_SERVER, "dry-run-server", 0, "URL", V_RENEW,              \
+	    url, dry_run_server, 0,                                          \
+	    "with --dry-run: renew every certificate against this directory "\
 	    "URL (a private CA's test instance) instead of the known staging "\
-	    "directory")                                                      \
-	XX(NAME, "name", 'n', "NAME", V_RENEW,                                \
-	    "renew only this certificate (its first name, Unicode or "        \
-	    "punycode); repeatable; a name not stored is an error (exit 1)")  \
-	XX(JOBS, "jobs", 'j', "N", V_RENEW,                                   \
-	    "renew up to N certificates at once (default 4)")                 \
-	XX(LOOP, "loop", 0, NULL, V_RENEW,                                    \
-	    "keep running: sleep until the next certificate is due, renew, "  \
-	    "repeat (SIGHUP re-reads, SIGTERM exits)")                        \
-	XX(CERT, "cert", 0, "FILE", V_REVOKE,                                 \
+	    "directory")                                                     \
+	XX(NAME, "name", 'n', "NAME", V_RENEW, only, only, 0,                \
+	    "renew only this certificate (its first name, Unicode or "       \
+	    "punycode); repeatable; a name not stored is an error (exit 1)") \
+	XX(JOBS, "jobs", 'j', "N", V_RENEW, jobs, jobs, 64,                  \
+	    "renew up to N certificates at once (default 4)")                \
+	XX(LOOP, "loop", 0, NULL, V_RENEW, flag, loop, 0,                    \
+	    "keep running: sleep until the next certificate is due, renew, " \
+	    "repeat (SIGHUP re-reads, SIGTERM exits)")                       \
+	XX(CERT, "cert", 0, "FILE", V_REVOKE, string, cert_file, 0,          \
 	    "the certificate to revoke (PEM)")                               \
-	XX(CERT_KEY, "cert-key", 0, "FILE", V_REVOKE,                         \
+	XX(CERT_KEY, "cert-key", 0, "FILE", V_REVOKE,                        \
+	    string, cert_key_file, 0,                                        \
 	    "sign the revocation with the certificate's own key (no account)")\
-	XX(REASON, "reason", 0, "REASON", V_REVOKE,                           \
-	    "unspecified, keyCompromise, affiliationChanged, superseded, "    \
+	XX(REASON, "reason", 0, "REASON", V_REVOKE, reason, reason, 0,       \
+	    "unspecified, keyCompromise, affiliationChanged, superseded, "   \
 	    "cessationOfOperation")                                          \
-	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                          \
+	XX(MANUALE_ACCOUNT, "manuale-account", 0, "FILE", V_ACCOUNT,         \
+	    string, manuale_file, 0,                                         \
 	    "account import: a manuale account.json")                        \
-	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT,                              \
+	/* The old spelling, one letter from --manual: hidden, warns. */     \
+	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                         \
+	    deprecated, manuale_file, CLI_OPT_MANUALE_ACCOUNT, NULL)         \
+	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT, flag, clear, 0,             \
 	    "forget what the CA rate-limited, so that certo asks it again")
 
 enum cli_opt {
 	CLI_OPT__FIRST = 256,
-#define XX(id, name, sh, arg, verbs, help) CLI_OPT_##id,
+#define XX(id, name, sh, arg, verbs, kind, field, param, help) CLI_OPT_##id,
 	CERTO_OPTIONS(XX)
 #undef XX
 };

@@ -1,4 +1,8 @@
-/* Option-table rows for --help and man pages. */
+/*
+ * Option tables walked for getopt_long, --help and man pages; shared by
+ * certo and certo-responder.  A row whose help is NULL is a hidden
+ * alias: accepted, never shown nor suggested.
+ */
 #include "opttab.h"
 
 #include <string.h>
@@ -6,6 +10,9 @@
 #include "errors.h"
 #include "log.h"
 
+/*
+ * getopt_long's arrays from the rows (opttab.h); getopt starts afresh.
+ */
 void
 opttab_getopt_init(opttab_rowfn row, size_t n, struct option *lo,
     char *shortopts)
@@ -14,21 +21,22 @@ opttab_getopt_init(opttab_rowfn row, size_t n, struct option *lo,
 
 	*p++ = ':'; /* report a missing argument as ':' */
 	for (size_t i = 0; i < n; i++) {
-		const struct opttab_row *r = row(i);
-		lo[i].name = r->name;
-		lo[i].has_arg = r->arg ? required_argument : no_argument;
+		const struct opttab_row *opt = row(i);
+		lo[i].name = opt->name;
+		lo[i].has_arg = opt->arg ? required_argument : no_argument;
 		lo[i].flag = NULL;
-		lo[i].val = r->id;
-		if (r->sh) {
-			*p++ = (char)r->sh;
-			if (r->arg)
+		lo[i].val = opt->id;
+		if (opt->sh) {
+			*p++ = (char)opt->sh;
+			if (opt->arg)
 				*p++ = ':';
 		}
 	}
 	*p = '\0';
 	memset(&lo[n], 0, sizeof(lo[n]));
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc forgets a word it stopped in (a second parse). */
+	optind = 0;
 }
 
 /* Edit distance of a and b (at most 64 bytes each, else large). */
@@ -81,7 +89,10 @@ suggest(const char *word, opttab_rowfn row, size_t n, char *out,
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const char *r = row(i)->name;
-		size_t d = distance(name, len, r);
+		size_t d;
+		if (row(i)->help == NULL)
+			continue;
+		d = distance(name, len, r);
 		if (strncmp(r, name, len) == 0)
 			nprefix++;
 		if (d < bestd) {
@@ -94,7 +105,7 @@ suggest(const char *word, opttab_rowfn row, size_t n, char *out,
 		k = (size_t)snprintf(out, outlen, " (ambiguous: ");
 		for (size_t i = 0, shown = 0; i < n && k < outlen; i++) {
 			const char *r = row(i)->name;
-			if (strncmp(r, name, len) != 0)
+			if (row(i)->help == NULL || strncmp(r, name, len) != 0)
 				continue;
 			if (shown++ == 4) {
 				k += (size_t)snprintf(out + k, outlen - k, ", ...");
@@ -115,6 +126,9 @@ suggest(const char *word, opttab_rowfn row, size_t n, char *out,
 		snprintf(out, outlen, " (did you mean --%s?)", best);
 }
 
+/*
+ * The next option of argv, or a one-line usage error (opttab.h).
+ */
 int
 opttab_next(int argc, char **argv, const char *shortopts,
     const struct option *lo, opttab_rowfn row, size_t n, const char *prog,
@@ -136,12 +150,10 @@ opttab_next(int argc, char **argv, const char *shortopts,
 			if (word[0] == '-' && word[1] == optopt) {
 				suggest(word, row, n, hint, sizeof(hint));
 				if (*hint != '\0')
-					log_sanitize(shown, sizeof(shown), word,
-					    (size_t)-1);
+					log_str(shown, sizeof(shown), word);
 			}
 		} else {
-			log_sanitize(shown, sizeof(shown), argv[optind - 1],
-			    (size_t)-1);
+			log_str(shown, sizeof(shown), argv[optind - 1]);
 			if (c == '?')
 				suggest(argv[optind - 1], row, n, hint, sizeof(hint));
 		}
@@ -155,8 +167,8 @@ opttab_next(int argc, char **argv, const char *shortopts,
 		    shown);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct opttab_row *r = row(i);
-		if (r->id == c || (r->sh && r->sh == c)) {
+		const struct opttab_row *opt = row(i);
+		if (opt->id == c || (opt->sh && opt->sh == c)) {
 			*idx = i;
 			return 1;
 		}
@@ -164,13 +176,18 @@ opttab_next(int argc, char **argv, const char *shortopts,
 	return certo_fail(CERTO_EUSAGE, "unknown option");
 }
 
+/*
+ * One --help line for opt; nothing for a hidden row.
+ */
 void
-opttab_help(FILE *f, int width, const struct opttab_row *r)
+opttab_help(FILE *f, int width, const struct opttab_row *opt)
 {
-	const char *name = r->name, *arg = r->arg, *help = r->help;
-	int sh = r->sh;
+	const char *name = opt->name, *arg = opt->arg, *help = opt->help;
+	int sh = opt->sh;
 	char left[80];
 
+	if (help == NULL)
+		return;
 	if (sh)
 		snprintf(left, sizeof(left), "-%c, --%s%s%s", sh, name,
 		    arg ? " " : "", arg ? arg : "");
@@ -180,6 +197,9 @@ opttab_help(FILE *f, int width, const struct opttab_row *r)
 	fprintf(f, "  %-*s %s\n", width, left, help);
 }
 
+/*
+ * s as roff text (opttab.h).
+ */
 void
 opttab_roff(FILE *f, const char *s)
 {
@@ -195,12 +215,17 @@ opttab_roff(FILE *f, const char *s)
 	}
 }
 
+/*
+ * One man-page entry for opt; nothing for a hidden row.
+ */
 void
-opttab_man(FILE *f, const struct opttab_row *r)
+opttab_man(FILE *f, const struct opttab_row *opt)
 {
-	const char *name = r->name, *arg = r->arg, *help = r->help;
-	int sh = r->sh;
+	const char *name = opt->name, *arg = opt->arg, *help = opt->help;
+	int sh = opt->sh;
 
+	if (help == NULL)
+		return;
 	fputs(".TP\n", f);
 	if (sh)
 		fprintf(f, "\\fB\\-%c\\fR, ", sh);

@@ -11,7 +11,7 @@ _certo()
 		esac
 	done
 	case "$prev" in
-	--state-dir|--ca-bundle|--responder|--dns-hook|--http-hook|--key|--csr|--deploy-hook|--cert|--cert-key|--manuale)
+	--state-dir|--ca-bundle|--responder|--dns-hook|--http-hook|--key|--csr|--deploy-hook|--cert|--cert-key|--manuale-account)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--key-type|-k)
 		COMPREPLY=($(compgen -W "ec-256 ec-384 rsa-2048 rsa-3072 rsa-4096" -- "$cur")); return ;;
@@ -29,7 +29,7 @@ _certo()
 	renew) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --hook-timeout --ca-timeout --email --agree-tos --deploy-hook --force --dry-run --dry-run-server --name --jobs --loop" ;;
 	authorize) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --domain --standalone --responder --challenge --manual --dns-hook --http-hook --dns-timeout --dns-interval --dns-resolver --dns-wait-extra --http-timeout --hook-timeout --ca-timeout --http-port --http-addr --tls-port --tls-addr --email --agree-tos --account-key-type --eab-kid --eab-hmac-key" ;;
 	revoke) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --cert --cert-key --reason" ;;
-	account) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --email --agree-tos --account-key-type --eab-kid --eab-hmac-key --manuale register info update deactivate rollover import" ;;
+	account) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http --email --agree-tos --account-key-type --eab-kid --eab-hmac-key --manuale-account register info update deactivate rollover import" ;;
 	list) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
 	delete) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;
 	deactivate-authz) opts="--help --version --verbose --quiet --json --state-dir --server --ca-bundle --allow-insecure-http" ;;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# habits_import: certo account import --manuale FILE checks the account
+# habits_import: certo account import --manuale-account FILE checks the account
 # with the CA before anything is written (issue 14):
 #  - a real account (registered in another state dir): imported, the CA
 #    confirmed it (onlyReturnExisting), account info and issue use it;
@@ -37,7 +37,7 @@ KEY="$(acct_dir "$SA")/account.key"
 
 # -- a real account
 manuale "$IT_TMP/good.json" "$URL" "$KEY"
-it_certo_ca account import --manuale "$IT_TMP/good.json"
+it_certo_ca account import --manuale-account "$IT_TMP/good.json"
 it_expect_rc 0 "import of a real account"
 it_expect_out_contains "CA confirmed" "import of a real account"
 [ "$(it_json_get "$IT_ACCOUNT_DIR/account.json" 'd["url"]')" = "$URL" ] ||
@@ -61,7 +61,7 @@ for uri in https://acme-v01.api.letsencrypt.org/acme/reg/123 \
 	"https://localhost:$IT_BASEPORT/acme/reg/7"; do
 	manuale "$IT_TMP/v1.json" "$uri" "$IT_TMP/v1.key"
 	it_certo account import --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-		--state-dir "$SC" --manuale "$IT_TMP/v1.json"
+		--state-dir "$SC" --manuale-account "$IT_TMP/v1.json"
 	it_expect_rc 1 "import of the ACME v1 URI $uri"
 	it_expect_err_one_line "import of $uri"
 	it_expect_err_contains "ACME v1" "import of $uri"
@@ -72,7 +72,7 @@ done
 # -- a key the CA does not know
 manuale "$IT_TMP/unknown.json" "https://localhost:$IT_BASEPORT/my-account/none" "$IT_TMP/v1.key"
 it_certo account import --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-	--state-dir "$SC" --manuale "$IT_TMP/unknown.json"
+	--state-dir "$SC" --manuale-account "$IT_TMP/unknown.json"
 it_expect_rc 2 "import of a key the CA does not know"
 it_expect_err_contains "knows no account" "import of an unknown key"
 [ "$(newacct)" -gt "$before" ] || fail "the CA was not asked about the unknown key"
@@ -82,7 +82,7 @@ it_expect_err_contains "knows no account" "import of an unknown key"
 SD="$IT_TMP/stateD"
 manuale "$IT_TMP/wrong.json" "${URL}0" "$KEY"
 it_certo account import --server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-	--state-dir "$SD" --manuale "$IT_TMP/wrong.json"
+	--state-dir "$SD" --manuale-account "$IT_TMP/wrong.json"
 it_expect_rc 0 "import with a wrong URI"
 it_expect_err_contains "$URL" "import with a wrong URI warns"
 [ "$(it_json_get "$(acct_dir "$SD")/account.json" 'd["url"]')" = "$URL" ] ||

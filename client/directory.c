@@ -1,14 +1,17 @@
 /* Directory: known CAs and the directory document. */
 #include "directory.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "cache.h"
 #include "errors.h"
 #include "json.h"
 #include "log.h"
 #include "request.h"
+#include "sha256.h"
 
 #define URL_MAX 2048
 
@@ -62,88 +65,152 @@ directory_names(void)
 }
 
 void
-directory_free(struct certo_directory *d)
+directory_free(struct certo_directory *dir)
 {
-	if (d == NULL)
+	if (dir == NULL)
 		return;
-	free(d->new_nonce);
-	free(d->new_account);
-	free(d->new_order);
-	free(d->new_authz);
-	free(d->revoke_cert);
-	free(d->key_change);
-	free(d->renewal_info);
-	free(d->terms_of_service);
-	free(d->website);
-	for (size_t i = 0; i < d->nprofiles; i++)
-		free(d->profiles[i]);
-	free(d->profiles);
-	memset(d, 0, sizeof(*d));
+	free(dir->new_nonce);
+	free(dir->new_account);
+	free(dir->new_order);
+	free(dir->new_authz);
+	free(dir->revoke_cert);
+	free(dir->key_change);
+	free(dir->renewal_info);
+	free(dir->terms_of_service);
+	free(dir->website);
+	for (size_t i = 0; i < dir->nprofiles; i++)
+		free(dir->profiles[i]);
+	free(dir->profiles);
+	memset(dir, 0, sizeof(*dir));
+}
+
+/* meta.profiles: the names of the profiles offered (at most 64). */
+static int
+parse_profiles(struct json_object *meta, struct certo_directory *dir)
+{
+	struct json_object *prof = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = json_get_object(meta, "directory meta", "profiles", false,
+	    &prof)) != 0 || prof == NULL)
+		return rc;
+	if ((n = (size_t)json_object_object_length(prof)) > 64)
+		n = 64;
+	if (n > 0 && (dir->profiles = calloc(n, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	json_object_object_foreach(prof, k, v) {
+		(void)v;
+		if (dir->nprofiles == n)
+			break;
+		if (strlen(k) > 64 ||
+		    (dir->profiles[dir->nprofiles] = strdup(k)) == NULL)
+			continue;
+		dir->nprofiles++;
+	}
+	return 0;
 }
 
 int
-directory_parse(const char *json, size_t len, struct certo_directory *d)
+directory_parse(const char *json, size_t len, struct certo_directory *dir)
 {
-	struct json_object *o, *meta = NULL;
+	struct json_object *obj, *meta = NULL;
 	const char *w = "directory";
 	int rc;
 
-	directory_free(d);
-	if ((rc = json_parse_object(json, len, w, &o)) != 0)
+	directory_free(dir);
+	if ((rc = json_parse_object(json, len, w, &obj)) != 0)
 		return rc;
-	if ((rc = json_get_url(o, w, "newNonce", true, &d->new_nonce)) ||
-	    (rc = json_get_url(o, w, "newAccount", true, &d->new_account)) ||
-	    (rc = json_get_url(o, w, "newOrder", true, &d->new_order)) ||
-	    (rc = json_get_url(o, w, "newAuthz", false, &d->new_authz)) ||
-	    (rc = json_get_url(o, w, "revokeCert", true, &d->revoke_cert)) ||
-	    (rc = json_get_url(o, w, "keyChange", true, &d->key_change)) ||
-	    (rc = json_get_url(o, w, "renewalInfo", false, &d->renewal_info)) ||
-	    (rc = json_get_object(o, w, "meta", false, &meta)))
+	if ((rc = json_get_url(obj, w, "newNonce", true, &dir->new_nonce)) ||
+	    (rc = json_get_url(obj, w, "newAccount", true, &dir->new_account)) ||
+	    (rc = json_get_url(obj, w, "newOrder", true, &dir->new_order)) ||
+	    (rc = json_get_url(obj, w, "newAuthz", false, &dir->new_authz)) ||
+	    (rc = json_get_url(obj, w, "revokeCert", true, &dir->revoke_cert)) ||
+	    (rc = json_get_url(obj, w, "keyChange", true, &dir->key_change)) ||
+	    (rc = json_get_url(obj, w, "renewalInfo", false,
+	    &dir->renewal_info)) ||
+	    (rc = json_get_object(obj, w, "meta", false, &meta)))
 		goto out;
 	if (meta != NULL && ((rc = json_get_str(meta, "directory meta",
-	    "termsOfService", false, URL_MAX, &d->terms_of_service)) ||
+	    "termsOfService", false, URL_MAX, &dir->terms_of_service)) ||
 	    (rc = json_get_str(meta, "directory meta", "website", false,
-	    URL_MAX, &d->website)) ||
+	    URL_MAX, &dir->website)) ||
 	    (rc = json_get_bool(meta, "directory meta",
-	    "externalAccountRequired", false, &d->eab_required))))
+	    "externalAccountRequired", false, &dir->eab_required)) ||
+	    (rc = parse_profiles(meta, dir))))
 		goto out;
-	if (meta != NULL) {
-		struct json_object *prof = NULL;
-		if ((rc = json_get_object(meta, "directory meta", "profiles",
-		    false, &prof)) != 0)
-			goto out;
-		if (prof != NULL) {
-			size_t n = (size_t)json_object_object_length(prof);
-			if (n > 64)
-				n = 64;
-			if (n > 0 && (d->profiles = calloc(n, sizeof(char *))) ==
-			    NULL) {
-				rc = CERTO_ENOMEM;
-				goto out;
-			}
-			json_object_object_foreach(prof, k, v) {
-				(void)v;
-				if (d->nprofiles == n)
-					break;
-				if (strlen(k) > 64 ||
-				    (d->profiles[d->nprofiles] = strdup(k)) == NULL)
-					continue;
-				d->nprofiles++;
-			}
-		}
-	}
 out:
-	json_object_put(o);
+	json_object_put(obj);
 	if (rc != 0)
-		directory_free(d);
+		directory_free(dir);
 	return rc;
+}
+
+/* Where the copy of url's directory is kept (malloc'd), or NULL. */
+static char *
+cache_entry(const struct certo_req *req, const char *url)
+{
+	char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 8];
+
+	if (req->http.opts.cache_dir == NULL ||
+	    sha256_hex(url, strlen(url), hex) != 0)
+		return NULL;
+	snprintf(name, sizeof(name), "%s.json", hex);
+	return cache_path(req->http.opts.cache_dir, "directories", name);
+}
+
+/* Remove path when a request to the host of url fails. */
+static void
+forget_on_error(const char *url, const char *path)
+{
+	char *hp;
+
+	if (url != NULL && (hp = http_host_port(url)) != NULL) {
+		cache_forget_on_error(hp, path);
+		free(hp);
+	}
+}
+
+/*
+ * dir from the copy at path when it is fresh and parses; a copy that
+ * does not parse is removed.  Returns true when dir was filled.
+ */
+static bool
+directory_load_cached(const char *path, const char *url,
+    struct certo_directory *dir)
+{
+	bool had_message = certo_errmsg() != NULL;
+	char *text = NULL, shown[256];
+	size_t len;
+
+	if (path == NULL ||
+	    cache_read(path, DIRECTORY_CACHE_TTL, &text, &len, NULL) != 0)
+		return false;
+	if (directory_parse(text, len, dir) != 0) {
+		if (!had_message)
+			certo_errclear(); /* a bad copy is no failure */
+		cache_remove(path);
+		free(text);
+		return false;
+	}
+	free(text);
+	dir->cached = true;
+	/* Any failure of what it led to: ask the CA next time. */
+	forget_on_error(url, path);
+	forget_on_error(dir->new_nonce, path);
+	forget_on_error(dir->new_account, path);
+	forget_on_error(dir->new_order, path);
+	log_debug("directory %s: the copy in %s", log_str(shown,
+	    sizeof(shown), url), path);
+	return true;
 }
 
 int
 directory_fetch(struct certo_req *req, const char *url,
-    struct certo_directory *d)
+    struct certo_directory *dir)
 {
-	struct http_resp r;
+	struct http_resp resp;
+	char *path = NULL;
 	int rc;
 
 	/* The user's URL: a wrong one is a usage error, not the CA's. */
@@ -152,12 +219,31 @@ directory_fetch(struct certo_req *req, const char *url,
 		char shown[256];
 		return certo_fail(CERTO_ECONFIG, "--server %s: only https:// "
 		    "directory URLs are allowed (--allow-insecure-http for a test "
-		    "CA)", log_sanitize(shown, sizeof(shown), url, (size_t)-1));
+		    "CA)", log_str(shown, sizeof(shown), url));
 	}
-	memset(&r, 0, sizeof(r));
-	if ((rc = request_get(req, url, REQUEST_MAX_BODY, &r)) == 0 &&
-	    (rc = directory_parse(r.body.data, r.body.len, d)) == 0)
-		rc = request_set_new_nonce_url(req, d->new_nonce);
-	http_resp_free(&r);
+	memset(&resp, 0, sizeof(resp));
+	path = cache_entry(req, url);
+	if (directory_load_cached(path, url, dir)) {
+		rc = request_set_new_nonce_url(req, dir->new_nonce);
+		goto out;
+	}
+	if ((rc = request_get(req, url, REQUEST_MAX_BODY, &resp)) == 0 &&
+	    (rc = directory_parse(resp.body.data, resp.body.len, dir)) == 0)
+		rc = request_set_new_nonce_url(req, dir->new_nonce);
+	if (rc == 0 && path != NULL)
+		cache_write(path, resp.body.data, resp.body.len);
+out:
+	http_resp_free(&resp);
+	free(path);
 	return rc;
+}
+
+void
+directory_forget(const struct certo_req *req, const char *url)
+{
+	char *path = cache_entry(req, url);
+
+	if (path != NULL)
+		cache_remove(path);
+	free(path);
 }

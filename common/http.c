@@ -3,12 +3,14 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "errors.h"
 #include "log.h"
 #include "sig.h"
@@ -23,43 +25,68 @@ static const char *const system_bundles[] = {
 	NULL
 };
 
-int
-http_init(struct certo_http *h, const struct http_opts *o)
+/*
+ * Debian's libcurl-gnutls links libssh2, whose libssh2_init() (run by
+ * curl_global_init) sets up OpenSSL's libcrypto for SSH: engines and
+ * configuration, about 1.5 MiB of pages that an https-only client never
+ * uses.  libssh2 sets up its crypto on its first libssh2_init() only,
+ * so certo makes that first call, without crypto
+ * (LIBSSH2_INIT_NO_CRYPTO), before main().  The function is looked up
+ * in the libraries already loaded: certo does not link libssh2, and
+ * with a libcurl built without it nothing happens.
+ */
+__attribute__((constructor)) static void
+ssh_init_without_crypto(void)
 {
-	memset(h, 0, sizeof(*h));
-	h->opts = *o;
-	if (h->opts.connect_timeout_ms <= 0)
-		h->opts.connect_timeout_ms = 10000;
-	if (h->opts.total_timeout_ms <= 0)
-		h->opts.total_timeout_ms = 60000;
-	if (h->opts.low_speed_time_ms <= 0)
-		h->opts.low_speed_time_ms = 30000;
-	if ((h->curl = curl_easy_init()) == NULL)
+	int (*init)(int);
+
+	*(void **)&init = dlsym(RTLD_DEFAULT, "libssh2_init");
+	if (init != NULL)
+		init(0x0001); /* LIBSSH2_INIT_NO_CRYPTO */
+}
+
+int
+http_init(struct certo_http *http, const struct http_opts *opts)
+{
+	const char *env = getenv("CERTO_SYSTEM_BUNDLE");
+
+	memset(http, 0, sizeof(*http));
+	http->opts = *opts;
+	if (http->opts.connect_timeout_ms <= 0)
+		http->opts.connect_timeout_ms = 10000;
+	if (http->opts.total_timeout_ms <= 0)
+		http->opts.total_timeout_ms = 60000;
+	if (http->opts.low_speed_time_ms <= 0)
+		http->opts.low_speed_time_ms = 30000;
+	if ((http->curl = curl_easy_init()) == NULL)
 		return CERTO_ENOMEM;
+	if (env != NULL && *env != '\0') {
+		http->system_bundle = env;
+		return 0;
+	}
 	for (size_t i = 0; system_bundles[i] != NULL; i++)
 		if (access(system_bundles[i], R_OK) == 0) {
-			h->system_bundle = system_bundles[i];
+			http->system_bundle = system_bundles[i];
 			break;
 		}
 	return 0;
 }
 
 void
-http_free(struct certo_http *h)
+http_free(struct certo_http *http)
 {
-	if (h && h->curl) {
-		curl_easy_cleanup(h->curl);
-		h->curl = NULL;
+	if (http == NULL)
+		return;
+	if (http->curl) {
+		curl_easy_cleanup(http->curl);
+		http->curl = NULL;
 	}
-	if (h) {
-		free(h->first_host);
-		h->first_host = NULL;
-	}
+	free(http->first_host);
+	http->first_host = NULL;
 }
 
-/* "host:port" of an https URL, or NULL. */
-static char *
-host_port(const char *url)
+char *
+http_host_port(const char *url)
 {
 	CURLU *u = curl_url();
 	char *host = NULL, *port = NULL, *out = NULL;
@@ -77,36 +104,42 @@ host_port(const char *url)
 
 /*
  * Which trust file this request uses: a handle keeps its first choice
- * for its first host; a new handle uses the pinned root when an earlier
- * connection of this run has learned it (trustpin.c).
+ * for its first host; a new handle uses the pinned root when one is
+ * known (learned earlier in this run, or remembered in the state
+ * directory for the system bundle: trustpin.c), else the bundle, and
+ * then learns the root (*learn).
  */
 static const char *
-choose_cainfo(struct certo_http *h, const char *bundle, const char *hp,
+choose_cainfo(struct certo_http *http, const char *bundle, const char *hp,
     bool *learn)
 {
-	const char *pin;
+	const char *pin, *state = NULL;
 
 	*learn = false;
 	if (hp == NULL)
 		return bundle;
-	if (h->first_host != NULL)
-		return strcmp(h->first_host, hp) == 0 ? h->first_cainfo : bundle;
-	h->first_host = strdup(hp);
-	pin = trustpin_lookup(bundle, hp);
-	h->first_cainfo = pin != NULL ? pin : bundle;
+	if (http->first_host != NULL)
+		return strcmp(http->first_host, hp) == 0 ? http->first_cainfo :
+		    bundle;
+	if ((http->first_host = strdup(hp)) == NULL)
+		return bundle;
+	if (http->opts.ca_bundle == NULL)
+		state = http->opts.cache_dir;
+	pin = trustpin_lookup(bundle, hp, state);
+	http->first_cainfo = pin != NULL ? pin : bundle;
 	*learn = pin == NULL;
-	return h->first_cainfo;
+	return http->first_cainfo;
 }
 
 /* After a verified connection with the whole bundle: pin its root. */
 static void
-learn_root(CURL *c, const char *bundle, const char *hp)
+learn_root(struct certo_http *http, const char *bundle, const char *hp)
 {
 	struct curl_certinfo *ci = NULL;
 	const char *pems[16];
 	size_t n = 0;
 
-	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	if (curl_easy_getinfo(http->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL)
 		return;
 	for (int i = 0; i < ci->num_of_certs && n < 16; i++)
@@ -115,32 +148,33 @@ learn_root(CURL *c, const char *bundle, const char *hp)
 				pems[n++] = s->data + 5;
 				break;
 			}
-	trustpin_learn(bundle, hp, pems, n);
+	trustpin_learn(bundle, hp, http->opts.ca_bundle == NULL ?
+	    http->opts.cache_dir : NULL, pems, n);
 }
 
 void
-http_resp_free(struct http_resp *r)
+http_resp_free(struct http_resp *resp)
 {
-	if (r == NULL)
+	if (resp == NULL)
 		return;
-	buf_free(&r->body);
-	free(r->content_type);
-	free(r->location);
-	free(r->replay_nonce);
-	free(r->retry_after);
-	for (size_t i = 0; i < r->nlinks; i++) {
-		free(r->links[i].url);
-		free(r->links[i].rel);
+	buf_free(&resp->body);
+	free(resp->content_type);
+	free(resp->location);
+	free(resp->replay_nonce);
+	free(resp->retry_after);
+	for (size_t i = 0; i < resp->nlinks; i++) {
+		free(resp->links[i].url);
+		free(resp->links[i].rel);
 	}
-	memset(r, 0, sizeof(*r));
+	memset(resp, 0, sizeof(*resp));
 }
 
 const char *
-http_resp_link(const struct http_resp *r, const char *rel)
+http_resp_link(const struct http_resp *resp, const char *rel)
 {
-	for (size_t i = 0; i < r->nlinks; i++)
-		if (strcmp(r->links[i].rel, rel) == 0)
-			return r->links[i].url;
+	for (size_t i = 0; i < resp->nlinks; i++)
+		if (strcmp(resp->links[i].rel, rel) == 0)
+			return resp->links[i].url;
 	return NULL;
 }
 
@@ -160,13 +194,13 @@ on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 static size_t
 on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct http_resp *r = arg;
+	struct http_resp *resp = arg;
 	size_t n = size * nmemb;
 
 	int rc;
 
-	if ((rc = buf_add(&r->body, p, n)) != 0) {
-		r->nomem = rc == CERTO_ENOMEM;
+	if ((rc = buf_add(&resp->body, p, n)) != 0) {
+		resp->nomem = rc == CERTO_ENOMEM;
 		return 0; /* aborts the transfer: cap hit or no memory */
 	}
 	return n;
@@ -187,11 +221,11 @@ header_value(const char *p, size_t n)
 
 /* Parse one Link header value: <url>; rel="x", <url2>; rel=y */
 static void
-parse_link(struct http_resp *r, const char *v)
+parse_link(struct http_resp *resp, const char *v)
 {
 	const char *p = v, *ue, *end, *rel;
 
-	while ((p = strchr(p, '<')) != NULL && r->nlinks < HTTP_MAX_LINKS) {
+	while ((p = strchr(p, '<')) != NULL && resp->nlinks < HTTP_MAX_LINKS) {
 		if ((ue = strchr(p, '>')) == NULL)
 			return;
 		end = strchr(ue, ',');
@@ -205,15 +239,15 @@ parse_link(struct http_resp *r, const char *v)
 			re = rs;
 			while (re < end && *re != '"' && *re != ';' && *re != ' ')
 				re++;
-			r->links[r->nlinks].url = strndup(p + 1,
+			resp->links[resp->nlinks].url = strndup(p + 1,
 			    (size_t)(ue - p - 1));
-			r->links[r->nlinks].rel = strndup(rs, (size_t)(re - rs));
-			if (r->links[r->nlinks].url && r->links[r->nlinks].rel)
-				r->nlinks++;
+			resp->links[resp->nlinks].rel = strndup(rs, (size_t)(re - rs));
+			if (resp->links[resp->nlinks].url && resp->links[resp->nlinks].rel)
+				resp->nlinks++;
 			else {
-				free(r->links[r->nlinks].url);
-				free(r->links[r->nlinks].rel);
-				r->nomem = true;
+				free(resp->links[resp->nlinks].url);
+				free(resp->links[resp->nlinks].rel);
+				resp->nomem = true;
 				return;
 			}
 		}
@@ -224,22 +258,22 @@ parse_link(struct http_resp *r, const char *v)
 static size_t
 on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct http_resp *r = arg;
+	struct http_resp *resp = arg;
 	size_t n = size * nmemb;
 	const char *colon;
 	char **slot = NULL;
 
-	r->header_bytes += n;
-	if (r->header_bytes > HTTP_MAX_HEADERS)
+	resp->header_bytes += n;
+	if (resp->header_bytes > HTTP_MAX_HEADERS)
 		return 0;
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		/* A new response (e.g. after 100-continue): start over. */
-		free(r->content_type);
-		free(r->location);
-		free(r->replay_nonce);
-		free(r->retry_after);
-		r->content_type = r->location = NULL;
-		r->replay_nonce = r->retry_after = NULL;
+		free(resp->content_type);
+		free(resp->location);
+		free(resp->replay_nonce);
+		free(resp->retry_after);
+		resp->content_type = resp->location = NULL;
+		resp->replay_nonce = resp->retry_after = NULL;
 		return n;
 	}
 	if ((colon = memchr(p, ':', n)) == NULL)
@@ -247,28 +281,28 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 #define IS(name) ((size_t)(colon - p) == sizeof(name) - 1 && \
 	strncasecmp(p, name, sizeof(name) - 1) == 0)
 	if (IS("content-type"))
-		slot = &r->content_type;
+		slot = &resp->content_type;
 	else if (IS("location"))
-		slot = &r->location;
+		slot = &resp->location;
 	else if (IS("replay-nonce"))
-		slot = &r->replay_nonce;
+		slot = &resp->replay_nonce;
 	else if (IS("retry-after"))
-		slot = &r->retry_after;
+		slot = &resp->retry_after;
 	else if (IS("link")) {
 		char *v = header_value(colon + 1, n - (size_t)(colon + 1 - p));
 		if (v)
-			parse_link(r, v);
+			parse_link(resp, v);
 		else
-			r->nomem = true;
+			resp->nomem = true;
 		free(v);
-		return r->nomem ? 0 : n;
+		return resp->nomem ? 0 : n;
 	}
 #undef IS
 	if (slot != NULL) {
 		free(*slot);
 		if ((*slot = header_value(colon + 1,
 		    n - (size_t)(colon + 1 - p))) == NULL) {
-			r->nomem = true;
+			resp->nomem = true;
 			return 0; /* aborts the transfer */
 		}
 	}
@@ -303,153 +337,213 @@ is_transient(CURLcode cc)
 	}
 }
 
-int
-http_request(struct certo_http *h, const char *method, const char *url,
-    const char *content_type, const char *body, size_t max_body,
-    struct http_resp *r)
+/*
+ * The options of every request: URL, protocols, timeouts, callbacks
+ * into resp, no redirects.  Memory: no compressed encoding (ACME
+ * answers are small; the brotli and zstd decoders cost memory), HTTP/1.1
+ * (one request at a time gains nothing from HTTP/2, whose session and
+ * buffers cost about 100 KiB per connection), and the smallest upload
+ * buffer (16 KiB, not 64: JWS bodies are a few KiB).
+ */
+static void
+set_common(CURL *curl, const struct http_opts *opts, const char *url,
+    struct http_resp *resp, char *ebuf)
 {
-	CURL *c = h->curl;
-	struct curl_slist *hdrs = NULL;
-	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *ct = NULL, *hp = NULL;
-	const char *bundle;
-	bool learn = false;
-	CURLcode cc;
-	int rc = 0;
-
-	memset(r, 0, sizeof(*r));
-	buf_init(&r->body, max_body);
-	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
-	    h->opts.allow_http ? "https,http" : "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    h->opts.connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->opts.total_timeout_ms);
+	curl_easy_reset(curl);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+	    opts->allow_http ? "https,http" : "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    opts->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, opts->total_timeout_ms);
 	/* A stalled connection (no byte for a while) fails before that. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
-	    (h->opts.low_speed_time_ms + 999) / 1000);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "certo/" CERTO_VERSION);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	/*
-	 * Trust one bundle file, never a hashed directory: Debian's libcurl
-	 * defaults to CApath /etc/ssl/certs, which loads every root twice
-	 * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
-	 * --cacert.
-	 */
-	bundle = h->opts.ca_bundle ? h->opts.ca_bundle : h->system_bundle;
-	if (bundle != NULL && strncmp(url, "https://", 8) == 0) {
-		hp = host_port(url);
-		curl_easy_setopt(c, CURLOPT_CAINFO, choose_cainfo(h, bundle, hp,
-		    &learn));
-		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-		if (learn)
-			curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
-	} else if (bundle != NULL) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, bundle);
-		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
-	}
-	if (strcmp(method, "HEAD") == 0) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
-		    (long)(body ? strlen(body) : 0));
-		if (content_type != NULL) {
-			if (asprintf(&ct, "Content-Type: %s", content_type) < 0) {
-				ct = NULL;
-				rc = certo_fail(CERTO_ENOMEM, "out of memory");
-				goto out;
-			}
-			if ((hdrs = curl_slist_append(NULL, ct)) == NULL) {
-				rc = certo_fail(CERTO_ENOMEM, "out of memory");
-				goto out;
-			}
-		}
-		{
-			struct curl_slist *h2 = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+	    (opts->low_speed_time_ms + 999) / 1000);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "certo/" CERTO_VERSION);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+}
 
-			if (h2 == NULL) {
-				rc = certo_fail(CERTO_ENOMEM, "out of memory");
-				goto out;
-			}
-			hdrs = h2;
-		}
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+/*
+ * Trust one bundle file, never a hashed directory: Debian's libcurl
+ * defaults to CApath /etc/ssl/certs, which loads every root twice
+ * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
+ * --cacert.  For https, the pinned root of the host when known
+ * (*pinned), else the bundle, asking for the peer's chain to learn the
+ * root from (*learn).  Returns the bundle, or NULL when there is none.
+ */
+static const char *
+set_trust(struct certo_http *http, const char *url, const char *hp,
+    bool *learn, bool *pinned)
+{
+	const char *bundle = http->opts.ca_bundle ? http->opts.ca_bundle :
+	    http->system_bundle, *cainfo = bundle;
+
+	*learn = *pinned = false;
+	if (bundle == NULL)
+		return NULL;
+	if (strncmp(url, "https://", 8) == 0)
+		cainfo = choose_cainfo(http, bundle, hp, learn);
+	*pinned = cainfo != bundle;
+	curl_easy_setopt(http->curl, CURLOPT_CAINFO, cainfo);
+	curl_easy_setopt(http->curl, CURLOPT_CAPATH, NULL);
+	if (*learn)
+		curl_easy_setopt(http->curl, CURLOPT_CERTINFO, 1L);
+	return bundle;
+}
+
+/* The method, and for POST the body and headers (*hdrs, freed by the
+ * caller).  Returns 0 or CERTO_ENOMEM. */
+static int
+set_method(CURL *curl, const char *method, const char *content_type,
+    const char *body, struct curl_slist **hdrs)
+{
+	struct curl_slist *more;
+	char *ct = NULL;
+
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		return 0;
 	}
-	log_debug("%s %s", method, shown);
-	cc = curl_easy_perform(c);
-	if (cc == CURLE_OK) {
-		if (learn)
-			learn_root(c, bundle, hp);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-		log_debug("-> %ld, %zu bytes", r->status, r->body.len);
-		goto out;
+	if (strcmp(method, "POST") != 0)
+		return 0;
+	curl_easy_setopt(curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+	    (long)(body ? strlen(body) : 0));
+	if (content_type != NULL) {
+		if (asprintf(&ct, "Content-Type: %s", content_type) < 0)
+			return certo_fail(CERTO_ENOMEM, "out of memory");
+		more = curl_slist_append(*hdrs, ct);
+		free(ct);
+		if (more == NULL)
+			return certo_fail(CERTO_ENOMEM, "out of memory");
+		*hdrs = more;
 	}
-	r->transient = is_transient(cc);
-	if (r->nomem) {
-		/* A callback could not keep a header or the body. */
-		rc = certo_fail(CERTO_ENOMEM, "out of memory");
-		r->transient = false;
-		goto out;
-	}
-	if (r->header_bytes > HTTP_MAX_HEADERS) {
-		/* on_header refused them: not the body's fault. */
-		rc = certo_fail(CERTO_ETOOBIG, "%s: response headers larger than "
-		    "%d bytes", shown, HTTP_MAX_HEADERS);
-		r->transient = false;
-		goto out;
-	}
+	if ((more = curl_slist_append(*hdrs, "Expect:")) == NULL)
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	*hdrs = more;
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *hdrs);
+	return 0;
+}
+
+/* The error of a failed transfer, with its message naming shown. */
+static int
+transfer_error(CURLcode cc, struct http_resp *resp, const char *shown,
+    const char *ebuf, size_t max_body)
+{
+	const char *why = ebuf[0] ? ebuf : curl_easy_strerror(cc);
+
+	resp->transient = is_transient(cc);
+	if (resp->nomem || resp->header_bytes > HTTP_MAX_HEADERS)
+		resp->transient = false;
+	if (resp->nomem) /* a callback could not keep a header or the body */
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	if (resp->header_bytes > HTTP_MAX_HEADERS) /* not the body's fault */
+		return certo_fail(CERTO_ETOOBIG, "%s: response headers larger "
+		    "than %d bytes", shown, HTTP_MAX_HEADERS);
 	switch (cc) {
 	case CURLE_WRITE_ERROR:
-		rc = certo_fail(CERTO_ETOOBIG, "%s: response body larger than "
+		return certo_fail(CERTO_ETOOBIG, "%s: response body larger than "
 		    "%zu bytes", shown, max_body);
-		break;
 	case CURLE_OUT_OF_MEMORY:
-		rc = certo_fail(CERTO_ENOMEM, "out of memory");
-		break;
+		return certo_fail(CERTO_ENOMEM, "out of memory");
 	case CURLE_ABORTED_BY_CALLBACK:
-		rc = certo_fail(CERTO_EINTR, "interrupted by signal %d",
+		return certo_fail(CERTO_EINTR, "interrupted by signal %d",
 		    sig_pending());
-		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		rc = certo_fail(CERTO_ETIMEDOUT, "%s: timed out (%s)", shown,
-		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		break;
+		return certo_fail(CERTO_ETIMEDOUT, "%s: timed out (%s)", shown,
+		    why);
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		/* The user's own URLs are checked before (directory_fetch):
 		 * a refused URL here came from the CA. */
-		rc = certo_fail(CERTO_EPROTO, "%s: refused: only https:// URLs "
+		return certo_fail(CERTO_EPROTO, "%s: refused: only https:// URLs "
 		    "are allowed", shown);
-		break;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
-		rc = certo_fail(CERTO_ETLS, "%s: TLS error: %s", shown,
-		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		break;
+		return certo_fail(CERTO_ETLS, "%s: TLS error: %s", shown, why);
 	default:
-		rc = certo_fail(CERTO_ENET, "%s: %s", shown,
-		    ebuf[0] ? ebuf : curl_easy_strerror(cc));
-		break;
+		return certo_fail(CERTO_ENET, "%s: %s", shown, why);
 	}
+}
+
+/*
+ * The pinned root did not verify the host (or its file is gone): drop
+ * the pin and set the handle up to verify with the whole bundle and
+ * learn again.  The response is started afresh.
+ */
+static void
+unpin(struct certo_http *http, const char *bundle, const char *hp,
+    const char *shown, struct http_resp *resp, size_t max_body)
+{
+	log_debug("trust: %s: the remembered root did not verify it; "
+	    "verifying with the whole bundle", shown);
+	trustpin_forget(bundle, hp, http->opts.ca_bundle == NULL ?
+	    http->opts.cache_dir : NULL);
+	http->first_cainfo = bundle;
+	http_resp_free(resp);
+	buf_init(&resp->body, max_body);
+	curl_easy_setopt(http->curl, CURLOPT_CAINFO, bundle);
+	curl_easy_setopt(http->curl, CURLOPT_CERTINFO, 1L);
+}
+
+int
+http_request(struct certo_http *http, const char *method, const char *url,
+    const char *content_type, const char *body, size_t max_body,
+    struct http_resp *resp)
+{
+	struct curl_slist *hdrs = NULL;
+	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *hp;
+	const char *bundle;
+	bool learn, pinned;
+	CURLcode cc;
+	int rc;
+
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, max_body);
+	log_str(shown, sizeof(shown), url);
+	hp = http_host_port(url);
+	set_common(http->curl, &http->opts, url, resp, ebuf);
+	bundle = set_trust(http, url, hp, &learn, &pinned);
+	if ((rc = set_method(http->curl, method, content_type, body,
+	    &hdrs)) != 0)
+		goto out;
+	log_debug("%s %s", method, shown);
+	cc = curl_easy_perform(http->curl);
+	if (pinned && (cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CACERT_BADFILE)) {
+		unpin(http, bundle, hp, shown, resp, max_body);
+		learn = true;
+		ebuf[0] = '\0';
+		cc = curl_easy_perform(http->curl);
+	}
+	if (cc != CURLE_OK) {
+		rc = transfer_error(cc, resp, shown, ebuf, max_body);
+		goto out;
+	}
+	if (learn)
+		learn_root(http, bundle, hp);
+	curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	log_debug("-> %ld, %zu bytes", resp->status, resp->body.len);
 out:
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	/* What a cache led to failed: the next run asks afresh. */
+	if (hp != NULL && (rc != 0 || resp->status >= 400))
+		cache_request_failed(hp);
+	curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(http->curl, CURLOPT_ERRORBUFFER, NULL);
 	curl_slist_free_all(hdrs);
-	free(ct);
 	free(hp);
 	return rc;
 }

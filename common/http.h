@@ -17,6 +17,10 @@
 
 struct http_opts {
 	const char *ca_bundle;     /* trust only this bundle file, or NULL */
+	const char *cache_dir;     /* certo's state directory: the root that
+	                            * verified the CA with the system bundle
+	                            * is kept in its trust/ for later runs
+	                            * (trustpin.h); NULL: not kept */
 	bool allow_http;           /* permit http:// URLs (test CAs) */
 	long connect_timeout_ms;   /* 0: 10 s (TCP and TLS handshake) */
 	long total_timeout_ms;     /* 0: 60 s */
@@ -53,30 +57,43 @@ struct certo_http {
 	                            * connection stays reusable) */
 };
 
-/* Set up a session handle.  Returns 0 or CERTO_ENOMEM. */
-int http_init(struct certo_http *h, const struct http_opts *o);
+/*
+ * Set up a session handle.  The system trust bundle is the first of the
+ * distributions' bundle files that exists, or $CERTO_SYSTEM_BUNDLE when
+ * set (tests and benchmarks stand in their own).  Returns 0 or
+ * CERTO_ENOMEM.
+ */
+int http_init(struct certo_http *http, const struct http_opts *opts);
 /* Release the handle; safe on a zeroed struct. */
-void http_free(struct certo_http *h);
+void http_free(struct certo_http *http);
 
 /*
  * Perform method ("GET", "HEAD", "POST") on url.  For POST, body of
  * content_type is sent.  The response body is capped at max_body bytes
- * (CERTO_ETOOBIG beyond).  r is initialised here; free it with
+ * (CERTO_ETOOBIG beyond).  resp is initialised here; free it with
  * http_resp_free() whatever the result.  Network failures return
  * CERTO_ENET / CERTO_ETIMEDOUT / CERTO_ETLS with a message naming url,
- * and set r->transient when another attempt may succeed (request.c
+ * and set resp->transient when another attempt may succeed (request.c
  * decides whether to make one); headers beyond HTTP_MAX_HEADERS are
  * CERTO_ETOOBIG naming the headers.  Any HTTP status is a success at
  * this level.  Nothing is retried here (libcurl itself only resends a
- * request on a kept-alive connection it finds closed).
+ * request on a kept-alive connection it finds closed), except one
+ * handshake: a pinned root (trustpin.h) that does not verify the host
+ * is dropped and the whole bundle is tried at once.  A failure or an
+ * HTTP status of 400 or more also drops the cache entries registered
+ * for the host (cache_forget_on_error).
  */
-int http_request(struct certo_http *h, const char *method, const char *url,
-    const char *content_type, const char *body, size_t max_body,
-    struct http_resp *r);
-void http_resp_free(struct http_resp *r);
+int http_request(struct certo_http *http, const char *method,
+    const char *url, const char *content_type, const char *body,
+    size_t max_body, struct http_resp *resp);
+/* Free what a response holds; safe on a zeroed or NULL one. */
+void http_resp_free(struct http_resp *resp);
 
 /* The URL of the first link with relation rel, or NULL. */
-const char *http_resp_link(const struct http_resp *r, const char *rel);
+const char *http_resp_link(const struct http_resp *resp, const char *rel);
+
+/* "host:port" of url (the default port filled in), malloc'd, or NULL. */
+char *http_host_port(const char *url);
 
 /*
  * Parse a Retry-After value (delta-seconds or an HTTP-date) relative to

@@ -1,46 +1,85 @@
-/* Pinning the verified root for later connections of the same run. */
+/* Pinning the verified root: within a run, and across runs. */
 #include "trustpin.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/x509.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "file.h"
+#include "cache.h"
+#include "log.h"
+#include "sha256.h"
 
 #define PIN_MAX 8
+#define CHAIN_MAX 16
+#define BUNDLE_MAX (8 * 1024 * 1024)
+#define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END "-----END CERTIFICATE-----"
+#define TRUST_DIR "trust"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
+static struct pin {
 	char *bundle;
 	char *hostport;
-	char *path;     /* /proc/self/fd/<fd>: the file has no name */
-	int fd;
+	char *path;     /* the state dir's entry, or /proc/self/fd/<fd> */
+	int fd;         /* the file without a name, or -1 */
+	bool dead;      /* did not verify: kept (callers hold path) unused */
 } pins[PIN_MAX];
 static size_t npins;
 static bool registered;
 
-const char *
-trustpin_lookup(const char *bundle, const char *hostport)
-{
-	const char *p = NULL;
+/* What identifies one version of the bundle file. */
+struct bundle_id {
+	char stat[160];                    /* dev ino size mtime ctime */
+	char sha[SHA256_HEX_LEN + 1];      /* of the contents */
+};
 
-	pthread_mutex_lock(&lock);
+/* A live pin for (bundle, hostport), or NULL.  Call with lock held. */
+static struct pin *
+live_pin(const char *bundle, const char *hostport)
+{
 	for (size_t i = 0; i < npins; i++)
-		if (strcmp(pins[i].bundle, bundle) == 0 &&
-		    strcmp(pins[i].hostport, hostport) == 0) {
-			p = pins[i].path;
-			break;
-		}
-	pthread_mutex_unlock(&lock);
-	return p;
+		if (!pins[i].dead && strcmp(pins[i].bundle, bundle) == 0 &&
+		    strcmp(pins[i].hostport, hostport) == 0)
+			return &pins[i];
+	return NULL;
+}
+
+/*
+ * Add a pin unless a live one exists (lock held).  Takes path and fd on
+ * success (returns true); else the caller keeps them.
+ */
+static bool
+add_pin(const char *bundle, const char *hostport, char *path, int fd)
+{
+	struct pin *p = &pins[npins];
+
+	if (live_pin(bundle, hostport) != NULL || npins == PIN_MAX)
+		return false;
+	p->bundle = strdup(bundle);
+	p->hostport = strdup(hostport);
+	if (p->bundle == NULL || p->hostport == NULL) {
+		free(p->bundle);
+		free(p->hostport);
+		return false;
+	}
+	p->path = path;
+	p->fd = fd;
+	p->dead = false;
+	npins++;
+	if (!registered) {
+		atexit(trustpin_cleanup);
+		registered = true;
+	}
+	return true;
 }
 
 void
@@ -48,13 +87,62 @@ trustpin_cleanup(void)
 {
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < npins; i++) {
-		close(pins[i].fd);
+		if (pins[i].fd >= 0)
+			close(pins[i].fd);
 		free(pins[i].bundle);
 		free(pins[i].hostport);
 		free(pins[i].path);
 	}
 	npins = 0;
 	pthread_mutex_unlock(&lock);
+}
+
+static void
+stat_id(const struct stat *st, char *out, size_t len)
+{
+	snprintf(out, len, "%ju %ju %jd %jd.%09ld %jd.%09ld",
+	    (uintmax_t)st->st_dev, (uintmax_t)st->st_ino, (intmax_t)st->st_size,
+	    (intmax_t)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+	    (intmax_t)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+/*
+ * Read the bundle and identify it: its stat and its SHA-256 taken from
+ * the same open file.  *data is malloc'd.  Returns 0 or -1.
+ */
+static int
+read_bundle(const char *bundle, char **data, struct bundle_id *id)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t n;
+	int fd, rc = -1;
+
+	*data = NULL;
+	if ((fd = open(bundle, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > BUNDLE_MAX ||
+	    (*data = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	while (got < (size_t)st.st_size) {
+		if ((n = read(fd, *data + got, (size_t)st.st_size - got)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	(*data)[got] = '\0';
+	stat_id(&st, id->stat, sizeof(id->stat));
+	rc = sha256_hex(*data, got, id->sha) == 0 ? 0 : -1;
+out:
+	close(fd);
+	if (rc != 0) {
+		free(*data);
+		*data = NULL;
+	}
+	return rc;
 }
 
 static int
@@ -71,52 +159,67 @@ import_pem(const char *pem, size_t len, gnutls_x509_crt_t *crt)
 	return 0;
 }
 
+/* Did root issue crt (name and signature), or is it crt? */
+static bool
+anchors(gnutls_x509_crt_t crt, gnutls_x509_crt_t root)
+{
+	unsigned status;
+
+	if (gnutls_x509_crt_equals(crt, root))
+		return true;
+	return gnutls_x509_crt_check_issuer(crt, root) &&
+	    gnutls_x509_crt_verify(crt, &root, 1, 0, &status) >= 0 &&
+	    status == 0;
+}
+
 /*
  * Walk the bundle one PEM block at a time (never all of it parsed at
- * once) for the certificate that issued top; copy its PEM to *out.
+ * once) for the certificate that anchors the lowest certificate of the
+ * chain (the leaf first); copy its PEM to *out.
  */
 static bool
-find_root(const char *data, gnutls_x509_crt_t top, char **out)
+find_root(const char *data, gnutls_x509_crt_t *chain, size_t n, char **out)
 {
 	const char *p = data, *end;
 	gnutls_x509_crt_t c;
-	unsigned status;
-	bool found = false;
+	size_t best = n;
 
-	while (!found && (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
+	*out = NULL;
+	while (best > 0 && (p = strstr(p, PEM_BEGIN)) != NULL) {
 		if ((end = strstr(p, PEM_END)) == NULL)
 			break;
 		end += strlen(PEM_END);
 		if (import_pem(p, (size_t)(end - p), &c) == 0) {
-			if (gnutls_x509_crt_check_issuer(top, c) &&
-			    gnutls_x509_crt_verify(top, &c, 1, 0, &status) >= 0 &&
-			    status == 0) {
-				*out = strndup(p, (size_t)(end - p));
-				found = *out != NULL;
-			} else if (gnutls_x509_crt_equals(top, c)) {
-				*out = strndup(p, (size_t)(end - p));
-				found = *out != NULL;
-			}
+			for (size_t i = 0; i < best; i++)
+				if (anchors(chain[i], c)) {
+					free(*out);
+					*out = strndup(p, (size_t)(end - p));
+					best = *out != NULL ? i : n;
+					break;
+				}
 			gnutls_x509_crt_deinit(c);
 		}
 		p = end;
 	}
-	return found;
+	return *out != NULL;
 }
 
 /*
- * A file without a name in dir holding data, 0600: O_TMPFILE, else a
- * mkostemp name unlinked at once.  Nothing is left behind if the
- * process dies.  Returns the descriptor or -1.
+ * A file without a name in $TMPDIR (or /tmp) holding data, 0600:
+ * O_TMPFILE, else a mkostemp name unlinked at once.  Nothing is left
+ * behind if the process dies.  Returns the descriptor or -1.
  */
 static int
-unnamed_file(const char *dir, const char *data)
+unnamed_file(const char *data)
 {
+	const char *dir = getenv("TMPDIR");
 	char *path = NULL;
 	size_t len = strlen(data), off = 0;
 	ssize_t n;
 	int fd;
 
+	if (dir == NULL || *dir != '/')
+		dir = "/tmp";
 	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
 		if (asprintf(&path, "%s/certo-trust.XXXXXX", dir) < 0)
 			return -1;
@@ -138,70 +241,218 @@ unnamed_file(const char *dir, const char *data)
 	return fd;
 }
 
-void
-trustpin_learn(const char *bundle, const char *hostport,
-    const char *const *chain_pem, size_t n)
+/* "<state>/trust/<host_port>.pem", malloc'd, or NULL. */
+static char *
+entry_path(const char *state, const char *hostport)
 {
-	gnutls_x509_crt_t top = NULL;
-	char *data = NULL, *root = NULL, *path = NULL, *pem = NULL, *dir;
-	const char *tmp = getenv("TMPDIR");
+	char *name = cache_name(hostport, ".pem"), *p;
+
+	if (name == NULL)
+		return NULL;
+	p = cache_path(state, TRUST_DIR, name);
+	free(name);
+	return p;
+}
+
+/* The text of a state dir entry: header lines, then the root's PEM. */
+static char *
+entry_text(const char *bundle, const char *hostport,
+    const struct bundle_id *id, const char *root_pem)
+{
+	char *text;
+
+	if (asprintf(&text, "# certo: the root of the trust bundle below that "
+	    "verified this host;\n# trusted alone only while the bundle is "
+	    "unchanged (docs/design.md, Trust).\n# host %s\n# bundle %s\n"
+	    "# stat %s\n# sha256 %s\n%s\n", hostport, bundle, id->stat, id->sha,
+	    root_pem) < 0)
+		return NULL;
+	return text;
+}
+
+/*
+ * The value of header line "# key value" (before the PEM) into out.
+ * Returns 0, or -1 when absent or too long.
+ */
+static int
+header_get(const char *text, const char *key, char *out, size_t len)
+{
+	const char *pem = strstr(text, PEM_BEGIN), *p = text, *eol;
+	size_t klen = strlen(key);
+
+	while (p != NULL && *p == '#' && (pem == NULL || p < pem)) {
+		eol = strchr(p, '\n');
+		if (eol == NULL)
+			return -1;
+		if (strncmp(p, "# ", 2) == 0 && strncmp(p + 2, key, klen) == 0 &&
+		    p[2 + klen] == ' ') {
+			p += 3 + klen;
+			if ((size_t)(eol - p) >= len)
+				return -1;
+			memcpy(out, p, (size_t)(eol - p));
+			out[eol - p] = '\0';
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return -1;
+}
+
+/* Is the field key of text equal to want? */
+static bool
+header_is(const char *text, const char *key, const char *want)
+{
+	char v[4096];
+
+	return header_get(text, key, v, sizeof(v)) == 0 && strcmp(v, want) == 0;
+}
+
+/*
+ * Is the entry text (for hostport) still good for bundle?  Its stat
+ * matches, or the contents hash the same (then the entry is rewritten
+ * with the new stat, so later runs need no hash).
+ */
+static bool
+entry_valid(const char *path, const char *text, const char *bundle,
+    const char *hostport)
+{
+	struct bundle_id now;
+	struct stat st;
+	char *data = NULL, *pem = strstr(text, PEM_BEGIN), *fresh;
+	bool ok;
+
+	if (pem == NULL || !header_is(text, "host", hostport) ||
+	    !header_is(text, "bundle", bundle) || stat(bundle, &st) != 0)
+		return false;
+	stat_id(&st, now.stat, sizeof(now.stat));
+	if (header_is(text, "stat", now.stat))
+		return true;
+	if (read_bundle(bundle, &data, &now) != 0)
+		return false;
+	free(data);
+	if (!(ok = header_is(text, "sha256", now.sha)))
+		return false;
+	if ((fresh = entry_text(bundle, hostport, &now, pem)) != NULL)
+		cache_write(path, fresh, strlen(fresh));
+	free(fresh);
+	return ok;
+}
+
+const char *
+trustpin_lookup(const char *bundle, const char *hostport, const char *state)
+{
+	struct pin *pin;
+	const char *p = NULL;
+	char *path = NULL, *text = NULL, shown[256];
 	size_t len;
+
+	pthread_mutex_lock(&lock);
+	if ((pin = live_pin(bundle, hostport)) != NULL) {
+		p = pin->path;
+		goto out;
+	}
+	if (state == NULL || (path = entry_path(state, hostport)) == NULL ||
+	    cache_read(path, 0, &text, &len, NULL) != 0)
+		goto out;
+	log_str(shown, sizeof(shown), hostport);
+	if (!entry_valid(path, text, bundle, hostport)) {
+		log_debug("trust: %s: %s changed since its root was remembered; "
+		    "verifying with the whole bundle", shown, bundle);
+		goto out;
+	}
+	if (add_pin(bundle, hostport, path, -1)) {
+		log_debug("trust: %s: using the root remembered in %s", shown,
+		    path);
+		p = path;
+		path = NULL;
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	free(path);
+	free(text);
+	return p;
+}
+
+/* Keep root_pem for (bundle, hostport): state dir entry, else unnamed. */
+static void
+pin_root(const char *bundle, const char *hostport, const char *state,
+    const struct bundle_id *id, const char *root_pem)
+{
+	char *path = NULL, *text = NULL, shown[256];
 	int fd = -1;
 
-	if (n == 0 || trustpin_lookup(bundle, hostport) != NULL)
-		return;
-	if (import_pem(chain_pem[n - 1], strlen(chain_pem[n - 1]), &top) != 0)
-		return;
-	if (file_read(bundle, 4 * 1024 * 1024, false, &data, &len, NULL) != 0)
-		goto out;
-	if (!find_root(data, top, &root))
-		goto out;
-	dir = tmp != NULL && *tmp == '/' ? (char *)(uintptr_t)tmp :
-	    (char *)(uintptr_t)"/tmp";
-	/*
-	 * A file with no name (a public root is no secret, but nobody else
-	 * may swap it), reached by libcurl through /proc/self/fd.  Without
-	 * /proc the full bundle stays in use.
-	 */
-	if (asprintf(&pem, "%s\n", root) < 0) {
-		pem = NULL;
-		goto out;
-	}
-	if ((fd = unnamed_file(dir, pem)) < 0)
-		goto out;
-	if (asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
+	if (state != NULL && (path = entry_path(state, hostport)) != NULL &&
+	    (text = entry_text(bundle, hostport, id, root_pem)) != NULL &&
+	    cache_write(path, text, strlen(text)) == 0) {
+		log_debug("trust: %s: remembered the root that verified it in %s",
+		    log_str(shown, sizeof(shown), hostport), path);
+	} else {
+		/*
+		 * A file with no name (a public root is no secret, but nobody
+		 * else may swap it), reached by libcurl through /proc/self/fd.
+		 * Without /proc the full bundle stays in use.
+		 */
+		free(path);
+		free(text);
 		path = NULL;
-		goto out;
+		if (asprintf(&text, "%s\n", root_pem) < 0 ||
+		    (fd = unnamed_file(text)) < 0 ||
+		    asprintf(&path, "/proc/self/fd/%d", fd) < 0 ||
+		    access(path, R_OK) != 0)
+			goto out;
 	}
-	if (access(path, R_OK) != 0)
-		goto out;
 	pthread_mutex_lock(&lock);
-	if (npins < PIN_MAX) {
-		pins[npins].bundle = strdup(bundle);
-		pins[npins].hostport = strdup(hostport);
-		pins[npins].path = path;
-		pins[npins].fd = fd;
-		if (pins[npins].bundle && pins[npins].hostport) {
-			npins++;
-			path = NULL;
-			fd = -1;
-		} else {
-			free(pins[npins].bundle);
-			free(pins[npins].hostport);
-		}
-		if (!registered) {
-			atexit(trustpin_cleanup);
-			registered = true;
-		}
+	if (add_pin(bundle, hostport, path, fd)) {
+		path = NULL;
+		fd = -1;
 	}
 	pthread_mutex_unlock(&lock);
 out:
 	if (fd >= 0)
 		close(fd);
 	free(path);
-	free(pem);
+	free(text);
+}
+
+void
+trustpin_learn(const char *bundle, const char *hostport, const char *state,
+    const char *const *chain_pem, size_t n)
+{
+	gnutls_x509_crt_t chain[CHAIN_MAX];
+	struct bundle_id id;
+	char *data = NULL, *root = NULL;
+	size_t nc = 0;
+	bool known;
+
+	pthread_mutex_lock(&lock);
+	known = live_pin(bundle, hostport) != NULL;
+	pthread_mutex_unlock(&lock);
+	if (known || n == 0)
+		return;
+	for (size_t i = 0; i < n && nc < CHAIN_MAX; i++)
+		if (import_pem(chain_pem[i], strlen(chain_pem[i]), &chain[nc]) == 0)
+			nc++;
+	if (nc > 0 && read_bundle(bundle, &data, &id) == 0 &&
+	    find_root(data, chain, nc, &root))
+		pin_root(bundle, hostport, state, &id, root);
+	for (size_t i = 0; i < nc; i++)
+		gnutls_x509_crt_deinit(chain[i]);
 	free(root);
 	free(data);
-	if (top)
-		gnutls_x509_crt_deinit(top);
+}
+
+void
+trustpin_forget(const char *bundle, const char *hostport, const char *state)
+{
+	struct pin *pin;
+	char *path;
+
+	pthread_mutex_lock(&lock);
+	if ((pin = live_pin(bundle, hostport)) != NULL)
+		pin->dead = true;
+	pthread_mutex_unlock(&lock);
+	if (state != NULL && (path = entry_path(state, hostport)) != NULL) {
+		cache_remove(path);
+		free(path);
+	}
 }

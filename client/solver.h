@@ -4,8 +4,10 @@
  * visible, and withdraws it on every exit path.  The driver holds one
  * solver per challenge type it may use, in the user's order of
  * preference, and picks per authorization the first type the CA offers.
- * Implementations: in-process responders (solver_standalone.c) and the
- * certo-responder control socket (solver_socket.c).
+ * Implementations: in-process responders (solver_standalone.c), the
+ * certo-responder control socket (solver_socket.c), and the user or
+ * hook programs (solver_external.c); the http-01 self-check fetch of the
+ * first and last is solver_http01.c.
  */
 #ifndef CERTO_SOLVER_H
 #define CERTO_SOLVER_H
@@ -24,6 +26,7 @@ struct solver_item {
 	const char *keyauth;
 };
 
+/* What a solver does; ctx is its own state. */
 struct solver_ops {
 	const char *name;
 	/* Make keyauth visible for (ident, token). */
@@ -42,6 +45,7 @@ struct solver_ops {
 	void (*stop)(void *ctx);
 };
 
+/* A started solver. */
 struct solver {
 	const struct solver_ops *ops;
 	void *ctx;
@@ -49,6 +53,7 @@ struct solver {
 	size_t ntypes;
 };
 
+/* What solver_standalone_start() starts, and where. */
 struct solver_standalone_opts {
 	const enum chall_type *types;   /* which servers to start */
 	size_t ntypes;
@@ -63,16 +68,17 @@ struct solver_standalone_opts {
  * TLS-ALPN-01 on GnuTLS) over one token table: binds every port now, so
  * a busy port fails before anything is asked of the CA.
  */
-int solver_standalone_start(const struct solver_standalone_opts *o,
-    struct solver *s);
+int solver_standalone_start(const struct solver_standalone_opts *opts,
+    struct solver *out);
 
 /*
  * Publish through a running certo-responder's control socket at path
  * (docs/responder-protocol.md).  The socket is checked now (list).
  */
 int solver_socket_start(const char *path, const enum chall_type *types,
-    size_t ntypes, struct solver *s);
+    size_t ntypes, struct solver *out);
 
+/* How solver_external_start() publishes and checks. */
 struct solver_external_opts {
 	const enum chall_type *types;   /* dns-01 and/or http-01 */
 	size_t ntypes;
@@ -93,7 +99,7 @@ struct solver_external_opts {
  * (dns01_propagation.c) before the CA is told; HTTP-01 by fetching
  * http://<name>/.well-known/acme-challenge/<token> from this host.
  */
-int solver_external_start(const struct solver_external_opts *o,
-    struct solver *s);
+int solver_external_start(const struct solver_external_opts *opts,
+    struct solver *out);
 
 #endif

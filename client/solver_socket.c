@@ -4,6 +4,7 @@
  */
 #include "solver.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +13,23 @@
 #include "errors.h"
 #include "log.h"
 
+/* The solver's context. */
 struct socket_solver {
 	char *path;
 };
 
 static int
-publish(void *ctx, enum chall_type t, const char *ident, const char *token,
-    const char *keyauth)
+publish(void *ctx, enum chall_type type, const char *ident,
+    const char *token, const char *keyauth)
 {
-	struct socket_solver *s = ctx;
+	struct socket_solver *sock = ctx;
 	char line[CTL_MAX_LINE], reply[256];
 
 	if ((size_t)snprintf(line, sizeof(line), "auth %s %s %s %s",
-	    challenge_type_name(t), ident, token, keyauth) >= sizeof(line))
-		return certo_fail(CERTO_ETOOBIG, "challenge for %s too long for "
-		    "the control protocol", ident);
-	return ctl_client_request(s->path, line, reply, sizeof(reply));
+	    challenge_type_name(type), ident, token, keyauth) >= sizeof(line))
+		return certo_fail(CERTO_ETOOBIG, "challenge for %s too long "
+		    "for the control protocol", ident);
+	return ctl_client_request(sock->path, line, reply, sizeof(reply));
 }
 
 /*
@@ -37,11 +39,11 @@ publish(void *ctx, enum chall_type t, const char *ident, const char *token,
 static int
 selfcheck(void *ctx, const struct solver_item *items, size_t n)
 {
-	struct socket_solver *s = ctx;
+	struct socket_solver *sock = ctx;
 	char reply[64 * 1024], want[600];
 	int rc;
 
-	if ((rc = ctl_client_request(s->path, "list", reply,
+	if ((rc = ctl_client_request(sock->path, "list", reply,
 	    sizeof(reply) - 1)) != 0)
 		return rc;
 	/* The last entry has no newline after it: add one to match. */
@@ -51,40 +53,49 @@ selfcheck(void *ctx, const struct solver_item *items, size_t n)
 		    challenge_type_name(items[i].type), items[i].ident,
 		    items[i].token);
 		if (strstr(reply, want) == NULL)
-			return certo_fail(CERTO_ESELFCHECK, "self-check of the %s "
-			    "challenge for %s failed: the responder at %s does not "
-			    "list it; the CA was not asked",
+			return certo_fail(CERTO_ESELFCHECK, "self-check of the "
+			    "%s challenge for %s failed: the responder at %s "
+			    "does not list it; the CA was not asked",
 			    challenge_type_name(items[i].type), items[i].ident,
-			    s->path);
+			    sock->path);
 	}
 	return 0;
 }
 
+/*
+ * Best effort: the entry expires in the responder anyway.  An error
+ * recorded before (the reason for withdrawing, first error wins) is
+ * kept; else the failure's own message is shown and forgotten.
+ */
 static void
-withdraw(void *ctx, enum chall_type t, const char *ident, const char *token)
+withdraw(void *ctx, enum chall_type type, const char *ident,
+    const char *token)
 {
-	struct socket_solver *s = ctx;
+	struct socket_solver *sock = ctx;
 	char line[CTL_MAX_LINE], reply[256];
+	bool earlier = certo_errmsg() != NULL;
 
-	snprintf(line, sizeof(line), "unauth %s %s %s", challenge_type_name(t),
-	    ident, token);
-	if (ctl_client_request(s->path, line, reply, sizeof(reply)) != 0) {
-		log_warn("could not withdraw the %s challenge for %s from %s "
-		    "(it expires there on its own)", challenge_type_name(t),
-		    ident, s->path);
+	snprintf(line, sizeof(line), "unauth %s %s %s",
+	    challenge_type_name(type), ident, token);
+	if (ctl_client_request(sock->path, line, reply, sizeof(reply)) == 0)
+		return;
+	log_warn("could not withdraw the %s challenge for %s from %s%s%s "
+	    "(it expires there on its own)", challenge_type_name(type), ident,
+	    sock->path, earlier || certo_errmsg() == NULL ? "" : ": ",
+	    earlier || certo_errmsg() == NULL ? "" : certo_errmsg());
+	if (!earlier)
 		certo_errclear();
-	}
 }
 
 static void
 stop(void *ctx)
 {
-	struct socket_solver *s = ctx;
+	struct socket_solver *sock = ctx;
 
-	if (s == NULL)
+	if (sock == NULL)
 		return;
-	free(s->path);
-	free(s);
+	free(sock->path);
+	free(sock);
 }
 
 static const struct solver_ops socket_ops = {
@@ -95,30 +106,32 @@ static const struct solver_ops socket_ops = {
 	.stop = stop,
 };
 
+/* Start the control-socket solver (see solver.h). */
 int
 solver_socket_start(const char *path, const enum chall_type *types,
     size_t ntypes, struct solver *out)
 {
-	struct socket_solver *s;
+	struct socket_solver *sock;
 	char reply[64 * 1024];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < ntypes && i < 3; i++) {
 		if (types[i] != CHALL_HTTP01 && types[i] != CHALL_TLSALPN01)
-			return certo_fail(CERTO_EUSAGE, "certo-responder cannot "
-			    "answer %s challenges", challenge_type_name(types[i]));
+			return certo_fail(CERTO_EUSAGE, "certo-responder "
+			    "cannot answer %s challenges",
+			    challenge_type_name(types[i]));
 		out->types[out->ntypes++] = types[i];
 	}
 	/* Reachable and speaking the protocol? */
 	if ((rc = ctl_client_request(path, "list", reply, sizeof(reply))) != 0)
 		return rc;
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->path = strdup(path)) == NULL) {
-		free(s);
+	if ((sock = calloc(1, sizeof(*sock))) == NULL ||
+	    (sock->path = strdup(path)) == NULL) {
+		free(sock);
 		return CERTO_ENOMEM;
 	}
 	out->ops = &socket_ops;
-	out->ctx = s;
+	out->ctx = sock;
 	return 0;
 }

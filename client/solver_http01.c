@@ -1,0 +1,154 @@
+/* The http-01 self-check fetch (see solver_http01.h). */
+#include "solver_http01.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "log.h"
+
+#define PROBE_TIMEOUT_MS 3000
+
+/*
+ * Does body show keyauth as the CA sees it?  RFC 8555 section 8.3: the
+ * server compares the body with trailing whitespace removed (Boulder and
+ * Pebble do), so a file written with echo is fine.
+ */
+static bool
+keyauth_matches(const char *body, size_t len, const char *keyauth)
+{
+	while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\t' ||
+	    body[len - 1] == '\r' || body[len - 1] == '\n' ||
+	    body[len - 1] == '\v' || body[len - 1] == '\f'))
+		len--;
+	return len == strlen(keyauth) && memcmp(body, keyauth, len) == 0;
+}
+
+/* errno of one non-blocking TCP connect to ai, PROBE_TIMEOUT_MS at most. */
+static int
+tcp_connect_errno(const struct addrinfo *ai)
+{
+	struct pollfd pfd;
+	socklen_t sl;
+	int err = 0, fd;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd < 0)
+		return errno;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		err = 0;
+	else if (errno != EINPROGRESS)
+		err = errno;
+	else {
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		sl = sizeof(err);
+		if (poll(&pfd, 1, PROBE_TIMEOUT_MS) != 1)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0)
+			err = errno;
+	}
+	close(fd);
+	return err;
+}
+
+/*
+ * Why a TCP connection to host:port fails, in the system's words
+ * ("Connection refused", "No route to host"), into out; "" when it
+ * connects.  libcurl only says "Couldn't connect to server".
+ */
+static void
+tcp_probe(const char *host, unsigned short port, char *out, size_t len)
+{
+	struct addrinfo hints, *res = NULL;
+	char ps[8], shown[256];
+	int err = 0, g;
+
+	out[0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(ps, sizeof(ps), "%u", port != 0 ? port : 80);
+	log_str(shown, sizeof(shown), host);
+	if ((g = getaddrinfo(host, ps, &hints, &res)) != 0) {
+		snprintf(out, len, "%s does not resolve here (%s)", shown,
+		    gai_strerror(g));
+		return;
+	}
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+		if ((err = tcp_connect_errno(ai)) == 0)
+			break;
+	freeaddrinfo(res);
+	if (err != 0)
+		snprintf(out, len, "cannot connect to %s port %s: %s", shown,
+		    ps, strerror(err));
+}
+
+/* Why the fetch of url failed with rc, without the URL (callers name it). */
+static void
+fetch_error(int rc, const char *url, const char *host, unsigned short port,
+    char *why, size_t whylen)
+{
+	char shown[160];
+	const char *msg = certo_errmsg();
+	size_t ul = strlen(url);
+
+	if (msg == NULL)
+		msg = certo_strerror(rc);
+	/* http.c starts with the URL: "URL: Failed to connect..." */
+	if (strncmp(msg, url, ul) == 0 && msg[ul] == ':' && msg[ul + 1] == ' ')
+		msg += ul + 2;
+	log_str(shown, sizeof(shown), msg);
+	why[0] = '\0';
+	if (rc == CERTO_ENET)
+		tcp_probe(host, port, why, whylen);
+	if (why[0] == '\0')
+		snprintf(why, whylen, "%s", shown);
+}
+
+/* Fetch a challenge URL once (see solver_http01.h). */
+int
+solver_http01_fetch(struct certo_http *client, const char *url,
+    const char *host, unsigned short port, const char *keyauth, char *why,
+    size_t whylen)
+{
+	struct http_resp resp;
+	char shown[160];
+	int rc;
+
+	why[0] = '\0';
+	rc = http_request(client, "GET", url, NULL, NULL,
+	    SOLVER_HTTP01_MAX_BODY, &resp);
+	if (rc == CERTO_EINTR || rc == CERTO_ENOMEM) {
+		http_resp_free(&resp);
+		return rc;
+	}
+	if (rc != 0) {
+		fetch_error(rc, url, host, port, why, whylen);
+		/* The cause is in why now: the caller's message carries it. */
+		certo_errclear();
+		rc = SOLVER_HTTP01_UNREACHABLE;
+	} else if (resp.status != 200) {
+		snprintf(why, whylen, "the server answers HTTP %ld, not 200 "
+		    "with the key authorization", resp.status);
+		rc = SOLVER_HTTP01_WRONG;
+	} else if (!keyauth_matches(resp.body.data != NULL ? resp.body.data :
+	    "", resp.body.len, keyauth)) {
+		log_sanitize(shown, sizeof(shown), resp.body.data != NULL ?
+		    resp.body.data : "", resp.body.len > 64 ? 64 :
+		    resp.body.len);
+		snprintf(why, whylen, "wrong content (%zu bytes): \"%s%s\"",
+		    resp.body.len, shown, resp.body.len > 64 ? "..." : "");
+		rc = SOLVER_HTTP01_WRONG;
+	} else
+		rc = SOLVER_HTTP01_SERVED;
+	http_resp_free(&resp);
+	return rc;
+}

@@ -14,73 +14,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "alpn_check.h"
 #include "alpncert.h"
 #include "errors.h"
 
-#define OID "1.3.6.1.5.5.7.1.31"
 #define KEYAUTH "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0." \
 	"9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
 
 static gnutls_x509_crt_t
-import(const struct alpn_cert *c)
+import(const struct alpn_cert *cert)
 {
-	gnutls_x509_crt_t crt;
-
-	assert_non_null(c->cred);
-	assert_non_null(c->der.data);
-	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
-	assert_int_equal(gnutls_x509_crt_import(crt, &c->der,
-	    GNUTLS_X509_FMT_DER), 0);
-	return crt;
-}
-
-/* Exactly one SAN, of type type, with these bytes. */
-static void
-check_san(gnutls_x509_crt_t crt, int type, const void *want, size_t wlen)
-{
-	char buf[300];
-	size_t n = sizeof(buf);
-	unsigned crit = 99;
-
-	assert_int_equal(gnutls_x509_crt_get_subject_alt_name(crt, 0, buf, &n,
-	    &crit), type);
-	assert_int_equal(n, wlen);
-	assert_memory_equal(buf, want, wlen);
-	n = sizeof(buf);
-	assert_int_equal(gnutls_x509_crt_get_subject_alt_name(crt, 1, buf, &n,
-	    NULL), GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE);
-}
-
-/* The extension is critical and holds 04 20 SHA-256(keyauth). */
-static void
-check_ext(gnutls_x509_crt_t crt, const char *keyauth)
-{
-	unsigned char want[34];
-	gnutls_datum_t v = { NULL, 0 };
-	unsigned crit = 0, idx;
-	char oid[128];
-	size_t on;
-	int found = 0;
-
-	want[0] = 0x04;
-	want[1] = 0x20;
-	assert_int_equal(gnutls_hash_fast(GNUTLS_DIG_SHA256, keyauth,
-	    strlen(keyauth), want + 2), 0);
-	assert_int_equal(gnutls_x509_crt_get_extension_by_oid2(crt, OID, 0, &v,
-	    &crit), 0);
-	assert_int_equal(crit, 1);
-	assert_int_equal(v.size, sizeof(want));
-	assert_memory_equal(v.data, want, sizeof(want));
-	gnutls_free(v.data);
-	/* Once only. */
-	for (idx = 0;; idx++) {
-		on = sizeof(oid);
-		if (gnutls_x509_crt_get_extension_info(crt, idx, oid, &on,
-		    NULL) < 0)
-			break;
-		found += strcmp(oid, OID) == 0;
-	}
-	assert_int_equal(found, 1);
+	assert_non_null(cert->cred);
+	return alpn_check_import(&cert->der);
 }
 
 /* Length of the DER TLV at p (at most n bytes), header included. */
@@ -171,103 +116,103 @@ check_self_signed(gnutls_x509_crt_t crt, const gnutls_datum_t *der)
 static void
 test_dns(void **state)
 {
-	struct alpn_cert c;
+	struct alpn_cert cert;
 	gnutls_x509_crt_t crt;
 	unsigned bits = 0;
 
 	(void)state;
-	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &c), 0);
-	crt = import(&c);
-	check_san(crt, GNUTLS_SAN_DNSNAME, "example.com", 11);
-	check_ext(crt, KEYAUTH);
-	check_self_signed(crt, &c.der);
+	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &cert), 0);
+	crt = import(&cert);
+	alpn_check_san(crt, GNUTLS_SAN_DNSNAME, "example.com", 11);
+	alpn_check_ext(crt, KEYAUTH);
+	check_self_signed(crt, &cert.der);
 	assert_int_equal(gnutls_x509_crt_get_pk_algorithm(crt, &bits),
 	    GNUTLS_PK_ECDSA);
 	assert_int_equal(bits, 256);
 	gnutls_x509_crt_deinit(crt);
-	alpncert_free(&c);
+	alpncert_free(&cert);
 }
 
 static void
 test_ipv4(void **state)
 {
-	struct alpn_cert c;
+	struct alpn_cert cert;
 	gnutls_x509_crt_t crt;
 	unsigned char ip[4];
 
 	(void)state;
 	assert_int_equal(inet_pton(AF_INET, "192.0.2.7", ip), 1);
-	assert_int_equal(alpncert_make("192.0.2.7", KEYAUTH, 0, &c), 0);
-	crt = import(&c);
-	check_san(crt, GNUTLS_SAN_IPADDRESS, ip, 4);
-	check_ext(crt, KEYAUTH);
-	check_self_signed(crt, &c.der);
+	assert_int_equal(alpncert_make("192.0.2.7", KEYAUTH, 0, &cert), 0);
+	crt = import(&cert);
+	alpn_check_san(crt, GNUTLS_SAN_IPADDRESS, ip, 4);
+	alpn_check_ext(crt, KEYAUTH);
+	check_self_signed(crt, &cert.der);
 	gnutls_x509_crt_deinit(crt);
-	alpncert_free(&c);
+	alpncert_free(&cert);
 }
 
 static void
 test_ipv6(void **state)
 {
-	struct alpn_cert c;
+	struct alpn_cert cert;
 	gnutls_x509_crt_t crt;
 	unsigned char ip[16];
 
 	(void)state;
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", ip), 1);
-	assert_int_equal(alpncert_make("2001:db8::1", "x.y", 0, &c), 0);
-	crt = import(&c);
-	check_san(crt, GNUTLS_SAN_IPADDRESS, ip, 16);
-	check_ext(crt, "x.y");
+	assert_int_equal(alpncert_make("2001:db8::1", "x.y", 0, &cert), 0);
+	crt = import(&cert);
+	alpn_check_san(crt, GNUTLS_SAN_IPADDRESS, ip, 16);
+	alpn_check_ext(crt, "x.y");
 	gnutls_x509_crt_deinit(crt);
-	alpncert_free(&c);
+	alpncert_free(&cert);
 }
 
 static void
 test_rsa(void **state)
 {
-	struct alpn_cert c;
+	struct alpn_cert cert;
 	gnutls_x509_crt_t crt;
 	unsigned bits = 0;
 
 	(void)state;
-	assert_int_equal(alpncert_make("www.example.org", KEYAUTH, 1, &c), 0);
-	crt = import(&c);
-	check_san(crt, GNUTLS_SAN_DNSNAME, "www.example.org", 15);
-	check_ext(crt, KEYAUTH);
-	check_self_signed(crt, &c.der);
+	assert_int_equal(alpncert_make("www.example.org", KEYAUTH, 1, &cert), 0);
+	crt = import(&cert);
+	alpn_check_san(crt, GNUTLS_SAN_DNSNAME, "www.example.org", 15);
+	alpn_check_ext(crt, KEYAUTH);
+	check_self_signed(crt, &cert.der);
 	assert_int_equal(gnutls_x509_crt_get_pk_algorithm(crt, &bits),
 	    GNUTLS_PK_RSA);
 	assert_int_equal(bits, 2048);
 	gnutls_x509_crt_deinit(crt);
-	alpncert_free(&c);
+	alpncert_free(&cert);
 }
 
 /* Two certificates for the same input: fresh keys, fresh serials. */
 static void
 test_fresh(void **state)
 {
-	struct alpn_cert a, b;
-	gnutls_x509_crt_t ca, cb;
+	struct alpn_cert first, second;
+	gnutls_x509_crt_t crt_first, crt_second;
 	unsigned char sa[32], sb[32];
 	size_t na = sizeof(sa), nb = sizeof(sb);
 
 	(void)state;
-	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &a), 0);
-	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &b), 0);
-	ca = import(&a);
-	cb = import(&b);
-	assert_int_equal(gnutls_x509_crt_get_serial(ca, sa, &na), 0);
-	assert_int_equal(gnutls_x509_crt_get_serial(cb, sb, &nb), 0);
+	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &first), 0);
+	assert_int_equal(alpncert_make("example.com", KEYAUTH, 0, &second), 0);
+	crt_first = import(&first);
+	crt_second = import(&second);
+	assert_int_equal(gnutls_x509_crt_get_serial(crt_first, sa, &na), 0);
+	assert_int_equal(gnutls_x509_crt_get_serial(crt_second, sb, &nb), 0);
 	assert_true(na >= 8 && na <= 20);
 	assert_true(sa[0] < 0x80);  /* positive */
 	assert_false(na == nb && memcmp(sa, sb, na) == 0);
-	assert_false(a.der.size == b.der.size &&
-	    memcmp(a.der.data, b.der.data, a.der.size) == 0);
-	gnutls_x509_crt_deinit(ca);
-	gnutls_x509_crt_deinit(cb);
-	alpncert_free(&a);
-	alpncert_free(&b);
+	assert_false(first.der.size == second.der.size &&
+	    memcmp(first.der.data, second.der.data, first.der.size) == 0);
+	gnutls_x509_crt_deinit(crt_first);
+	gnutls_x509_crt_deinit(crt_second);
+	alpncert_free(&first);
+	alpncert_free(&second);
 }
 
 static void
@@ -275,15 +220,15 @@ test_bad_ident(void **state)
 {
 	static const char *bad[] = { "", "*.example.com", "exa mple.com",
 		"a/b", "1.2.3.4:80", "example.com\n" };
-	struct alpn_cert c;
+	struct alpn_cert cert;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(alpncert_make(bad[i], KEYAUTH, 0, &c),
+		assert_int_equal(alpncert_make(bad[i], KEYAUTH, 0, &cert),
 		    CERTO_EIDENT);
-		assert_null(c.cred);
-		assert_null(c.der.data);
-		alpncert_free(&c);
+		assert_null(cert.cred);
+		assert_null(cert.der.data);
+		alpncert_free(&cert);
 		certo_errclear();
 	}
 	alpncert_free(NULL);

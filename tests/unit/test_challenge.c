@@ -11,43 +11,44 @@
 #define FIX "rfc8555-challenge-http01.json"
 
 static int
-parse(const char *s, struct certo_challenge *c)
+parse(const char *s, struct certo_challenge *chall)
 {
-	int rc = challenge_parse(s, strlen(s), c);
+	int rc = challenge_parse(s, strlen(s), chall);
 
 	certo_errclear();
 	return rc;
 }
 
 static void
-assert_empty(const struct certo_challenge *c)
+assert_empty(const struct certo_challenge *chall)
 {
-	assert_null(c->url);
-	assert_null(c->token);
-	assert_null(c->error);
+	assert_null(chall->url);
+	assert_null(chall->token);
+	assert_null(chall->error);
 }
 
 /* RFC 8555 section 8.3. */
 static void
 test_rfc_http01(void **state)
 {
-	struct certo_challenge c = { 0 };
+	struct certo_challenge chall = { 0 };
 	size_t len;
 	char *text = tu_fixture(FIX, &len);
 
 	(void)state;
-	assert_int_equal(challenge_parse(text, len, &c), 0);
-	assert_int_equal(c.type, CHALL_HTTP01);
-	assert_int_equal(c.status, CHALL_PENDING);
-	assert_string_equal(c.url, "https://example.com/acme/chall/prV_B7yEyA4");
-	assert_string_equal(c.token,
+	assert_int_equal(challenge_parse(text, len, &chall), 0);
+	assert_int_equal(chall.type, CHALL_HTTP01);
+	assert_int_equal(chall.status, CHALL_PENDING);
+	assert_string_equal(chall.url,
+	    "https://example.com/acme/chall/prV_B7yEyA4");
+	assert_string_equal(chall.token,
 	    "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0");
-	assert_null(c.error);
+	assert_null(chall.error);
 	/* Parsing again into the same struct replaces it. */
-	assert_int_equal(challenge_parse(text, len, &c), 0);
-	challenge_free(&c);
-	assert_empty(&c);
-	challenge_free(&c);
+	assert_int_equal(challenge_parse(text, len, &chall), 0);
+	challenge_free(&chall);
+	assert_empty(&chall);
+	challenge_free(&chall);
 	challenge_free(NULL);
 	free(text);
 }
@@ -65,8 +66,13 @@ test_names(void **state)
 	assert_int_equal(challenge_type_parse("unknown"), CHALL_UNKNOWN);
 	assert_string_equal(challenge_type_name(CHALL_HTTP01), "http-01");
 	assert_string_equal(challenge_type_name(CHALL_DNS01), "dns-01");
-	assert_string_equal(challenge_type_name(CHALL_TLSALPN01), "tls-alpn-01");
-	assert_non_null(challenge_type_name(CHALL_UNKNOWN));
+	assert_string_equal(challenge_type_name(CHALL_TLSALPN01),
+	    "tls-alpn-01");
+	assert_string_equal(challenge_type_name(CHALL_UNKNOWN), "unknown");
+	/* common/challenge_type.c: NULL and values outside the enum. */
+	assert_int_equal(challenge_type_parse(NULL), CHALL_UNKNOWN);
+	assert_string_equal(challenge_type_name((enum chall_type)99),
+	    "unknown");
 	assert_string_equal(challenge_status_name(CHALL_PENDING), "pending");
 	assert_string_equal(challenge_status_name(CHALL_PROCESSING),
 	    "processing");
@@ -92,27 +98,27 @@ test_statuses(void **state)
 	(void)state;
 	/* RFC 8555 7.5's example omits "status": read as pending. */
 	{
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "status", NULL);
-		assert_int_equal(parse(s, &c), 0);
-		assert_int_equal(c.status, CHALL_PENDING);
-		challenge_free(&c);
+		assert_int_equal(parse(s, &chall), 0);
+		assert_int_equal(chall.status, CHALL_PENDING);
+		challenge_free(&chall);
 		free(s);
 	}
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "status", v[i].json);
-		assert_int_equal(parse(s, &c), 0);
-		assert_int_equal(c.status, v[i].st);
-		challenge_free(&c);
+		assert_int_equal(parse(s, &chall), 0);
+		assert_int_equal(chall.status, v[i].st);
+		challenge_free(&chall);
 		free(s);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "status", bad[i]);
-		if (parse(s, &c) != CERTO_EPROTO)
+		if (parse(s, &chall) != CERTO_EPROTO)
 			fail_msg("status %s accepted", bad[i]);
-		assert_empty(&c);
+		assert_empty(&chall);
 		free(s);
 	}
 }
@@ -130,12 +136,12 @@ test_other_types(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "type", v[i].json);
-		assert_int_equal(parse(s, &c), 0);
-		assert_int_equal(c.type, v[i].t);
-		assert_non_null(c.token);
-		challenge_free(&c);
+		assert_int_equal(parse(s, &chall), 0);
+		assert_int_equal(chall.type, v[i].t);
+		assert_non_null(chall.token);
+		challenge_free(&chall);
 		free(s);
 	}
 }
@@ -144,27 +150,27 @@ test_other_types(void **state)
 static void
 test_unknown_type(void **state)
 {
-	struct certo_challenge c = { 0 };
+	struct certo_challenge chall = { 0 };
 	char *s;
 
 	(void)state;
 	assert_int_equal(parse("{\"type\":\"onion-csr-01\",\"url\":"
-	    "\"https://example.com/acme/chall/x\",\"status\":\"pending\"}", &c),
-	    0);
-	assert_int_equal(c.type, CHALL_UNKNOWN);
-	assert_null(c.token);
-	assert_string_equal(c.url, "https://example.com/acme/chall/x");
-	challenge_free(&c);
+	    "\"https://example.com/acme/chall/x\",\"status\":\"pending\"}",
+	    &chall), 0);
+	assert_int_equal(chall.type, CHALL_UNKNOWN);
+	assert_null(chall.token);
+	assert_string_equal(chall.url, "https://example.com/acme/chall/x");
+	challenge_free(&chall);
 	/* Its token is not looked at, even one we would refuse. */
 	{
 		char *t = tu_json_edit(FIX, "type", "\"x-future-01\"");
 		s = tu_json_edit_text(t, "token", "\"../../etc/passwd\"");
 		free(t);
 	}
-	assert_int_equal(parse(s, &c), 0);
-	assert_int_equal(c.type, CHALL_UNKNOWN);
-	assert_null(c.token);
-	challenge_free(&c);
+	assert_int_equal(parse(s, &chall), 0);
+	assert_int_equal(chall.type, CHALL_UNKNOWN);
+	assert_null(chall.token);
+	challenge_free(&chall);
 	free(s);
 }
 
@@ -189,20 +195,20 @@ test_bad_tokens(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "token", bad[i]);
-		int rc = parse(s, &c);
+		int rc = parse(s, &chall);
 		if (rc != CERTO_EPROTO && rc != CERTO_ETOOBIG)
 			fail_msg("token %s: %s", bad[i], certo_errname(rc));
-		assert_empty(&c);
+		assert_empty(&chall);
 		free(s);
 	}
 	/* Missing altogether. */
 	{
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, "token", NULL);
-		assert_int_equal(parse(s, &c), CERTO_EPROTO);
-		assert_empty(&c);
+		assert_int_equal(parse(s, &chall), CERTO_EPROTO);
+		assert_empty(&chall);
 		free(s);
 	}
 }
@@ -210,25 +216,25 @@ test_bad_tokens(void **state)
 static void
 test_token_length(void **state)
 {
-	struct certo_challenge c = { 0 };
+	struct certo_challenge chall = { 0 };
 	char *tok = tu_repeat('A', CHALLENGE_MAX_TOKEN), *val, *s;
 	int rc;
 
 	(void)state;
 	assert_int_equal(asprintf(&val, "\"%s\"", tok) > 0, 1);
 	s = tu_json_edit(FIX, "token", val);
-	assert_int_equal(parse(s, &c), 0);
-	assert_int_equal(strlen(c.token), CHALLENGE_MAX_TOKEN);
-	challenge_free(&c);
+	assert_int_equal(parse(s, &chall), 0);
+	assert_int_equal(strlen(chall.token), CHALLENGE_MAX_TOKEN);
+	challenge_free(&chall);
 	free(s);
 	free(val);
 	free(tok);
 	tok = tu_repeat('A', CHALLENGE_MAX_TOKEN + 1);
 	assert_int_equal(asprintf(&val, "\"%s\"", tok) > 0, 1);
 	s = tu_json_edit(FIX, "token", val);
-	rc = parse(s, &c);
+	rc = parse(s, &chall);
 	assert_true(rc == CERTO_ETOOBIG || rc == CERTO_EPROTO);
-	assert_empty(&c);
+	assert_empty(&chall);
 	free(s);
 	free(val);
 	free(tok);
@@ -249,19 +255,19 @@ test_missing_and_wrong(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, req[i], NULL);
-		if (parse(s, &c) != CERTO_EPROTO)
+		if (parse(s, &chall) != CERTO_EPROTO)
 			fail_msg("without %s: accepted", req[i]);
-		assert_empty(&c);
+		assert_empty(&chall);
 		free(s);
 	}
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct certo_challenge c = { 0 };
+		struct certo_challenge chall = { 0 };
 		char *s = tu_json_edit(FIX, v[i].path, v[i].value);
-		if (parse(s, &c) != CERTO_EPROTO)
+		if (parse(s, &chall) != CERTO_EPROTO)
 			fail_msg("%s = %s accepted", v[i].path, v[i].value);
-		assert_empty(&c);
+		assert_empty(&chall);
 		free(s);
 	}
 }
@@ -269,7 +275,7 @@ test_missing_and_wrong(void **state)
 static void
 test_huge_url(void **state)
 {
-	struct certo_challenge c = { 0 };
+	struct certo_challenge chall = { 0 };
 	char *big = tu_repeat('a', 100000), *val, *s;
 	int rc;
 
@@ -277,9 +283,9 @@ test_huge_url(void **state)
 	assert_int_equal(asprintf(&val, "\"https://example.com/%s\"", big) > 0,
 	    1);
 	s = tu_json_edit(FIX, "url", val);
-	rc = parse(s, &c);
+	rc = parse(s, &chall);
 	assert_true(rc == CERTO_ETOOBIG || rc == CERTO_EPROTO);
-	assert_empty(&c);
+	assert_empty(&chall);
 	free(s);
 	free(val);
 	free(big);
@@ -289,7 +295,7 @@ test_huge_url(void **state)
 static void
 test_error_member(void **state)
 {
-	struct certo_challenge c = { 0 };
+	struct certo_challenge chall = { 0 };
 	char *s;
 
 	(void)state;
@@ -300,14 +306,14 @@ test_error_member(void **state)
 		    "\"status\":400}");
 		free(t);
 	}
-	assert_int_equal(parse(s, &c), 0);
-	assert_int_equal(c.status, CHALL_INVALID);
-	assert_non_null(c.error);
-	assert_true(problem_is(c.error, "connection"));
-	assert_string_equal(c.error->detail, "Connection refused");
-	assert_int_equal(c.error->status, 400);
-	challenge_free(&c);
-	assert_empty(&c);
+	assert_int_equal(parse(s, &chall), 0);
+	assert_int_equal(chall.status, CHALL_INVALID);
+	assert_non_null(chall.error);
+	assert_true(problem_is(chall.error, "connection"));
+	assert_string_equal(chall.error->detail, "Connection refused");
+	assert_int_equal(chall.error->status, 400);
+	challenge_free(&chall);
+	assert_empty(&chall);
 	free(s);
 }
 

@@ -250,38 +250,38 @@ struct srv {
 	char *dir;
 	char *path;
 	struct token_table tokens;
-	struct ctl_server *s;
+	struct ctl_server *server;
 };
 
 static int
 srv_setup(void **state)
 {
-	struct srv *t = calloc(1, sizeof(*t));
+	struct srv *fix = calloc(1, sizeof(*fix));
 
-	assert_non_null(t);
-	t->dir = tu_tmpdir();
-	t->path = tu_path(t->dir, "ctl.sock");
-	assert_int_equal(tokens_init(&t->tokens, 4, 0), 0);
-	assert_int_equal(ctl_server_start(t->path, 0600, (gid_t)-1, &t->tokens,
-	    &t->s), 0);
-	*state = t;
+	assert_non_null(fix);
+	fix->dir = tu_tmpdir();
+	fix->path = tu_path(fix->dir, "ctl.sock");
+	assert_int_equal(tokens_init(&fix->tokens, 4, 0), 0);
+	assert_int_equal(ctl_server_start(fix->path, 0600, (gid_t)-1, &fix->tokens,
+	    &fix->server), 0);
+	*state = fix;
 	return 0;
 }
 
 static int
 srv_teardown(void **state)
 {
-	struct srv *t = *state;
+	struct srv *fix = *state;
 	struct stat st;
 
-	ctl_server_stop(t->s);
+	ctl_server_stop(fix->server);
 	/* Stopping removes the socket file. */
-	assert_int_not_equal(lstat(t->path, &st), 0);
-	tokens_free(&t->tokens);
-	tu_rmtree(t->dir);
-	free(t->dir);
-	free(t->path);
-	free(t);
+	assert_int_not_equal(lstat(fix->path, &st), 0);
+	tokens_free(&fix->tokens);
+	tu_rmtree(fix->dir);
+	free(fix->dir);
+	free(fix->path);
+	free(fix);
 	return 0;
 }
 
@@ -305,10 +305,10 @@ raw_read(int fd, int lines)
 {
 	static char buf[8192];
 	size_t off = 0;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t r;
 
-	while (off < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
+	while (off < sizeof(buf) - 1 && poll(&pfd, 1, 2000) == 1) {
 		if ((r = read(fd, buf + off, sizeof(buf) - 1 - off)) <= 0)
 			break;
 		for (ssize_t i = 0; i < r; i++)
@@ -325,43 +325,43 @@ raw_read(int fd, int lines)
 static void
 test_server_roundtrip(void **state)
 {
-	struct srv *t = *state;
+	struct srv *fix = *state;
 	char reply[1024], ka[TOKENS_MAX_KEYAUTH + 1];
 	struct stat st;
 
-	assert_int_equal(lstat(t->path, &st), 0);
+	assert_int_equal(lstat(fix->path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(ctl_client_request(t->path, "auth http-01 a.example "
+	assert_int_equal(ctl_client_request(fix->path, "auth http-01 a.example "
 	    TOK " " KA, reply, sizeof(reply)), 0);
 	assert_string_equal(reply, "OK");
-	assert_int_equal(tokens_lookup_http(&t->tokens, TOK, ka, sizeof(ka)),
+	assert_int_equal(tokens_lookup_http(&fix->tokens, TOK, ka, sizeof(ka)),
 	    (long)strlen(KA));
 	assert_string_equal(ka, KA);
-	assert_int_equal(ctl_client_request(t->path, "auth tls-alpn-01 ::1 "
+	assert_int_equal(ctl_client_request(fix->path, "auth tls-alpn-01 ::1 "
 	    TOK " " KA, reply, sizeof(reply)), 0);
-	assert_int_equal(ctl_client_request(t->path, "list", reply,
+	assert_int_equal(ctl_client_request(fix->path, "list", reply,
 	    sizeof(reply)), 0);
 	assert_non_null(strstr(reply, "OK 2\n"));
 	assert_non_null(strstr(reply, "http-01 a.example " TOK));
 	assert_non_null(strstr(reply, "tls-alpn-01 ::1 " TOK));
 	assert_null(strstr(reply, THUMB));
-	assert_int_equal(ctl_client_request(t->path, "unauth http-01 a.example "
+	assert_int_equal(ctl_client_request(fix->path, "unauth http-01 a.example "
 	    TOK, reply, sizeof(reply)), 0);
-	assert_int_equal(tokens_lookup_http(&t->tokens, TOK, ka, sizeof(ka)),
+	assert_int_equal(tokens_lookup_http(&fix->tokens, TOK, ka, sizeof(ka)),
 	    -1);
 	certo_errclear();
-	assert_int_equal(ctl_client_request(t->path, "unauth http-01 a.example "
+	assert_int_equal(ctl_client_request(fix->path, "unauth http-01 a.example "
 	    TOK, reply, sizeof(reply)), CERTO_EPROTO);
 	assert_string_equal(reply, "ERR not found");
 	assert_non_null(strstr(certo_errmsg(), "not found"));
 	certo_errclear();
-	assert_int_equal(ctl_client_request(t->path, "auth http-01 a.example "
+	assert_int_equal(ctl_client_request(fix->path, "auth http-01 a.example "
 	    "../x ../x.y", reply, sizeof(reply)), CERTO_EPROTO);
 	assert_string_equal(reply, "ERR bad token");
 	certo_errclear();
 	/* A list answer that does not fit is an error, not a cut answer. */
-	assert_int_equal(ctl_client_request(t->path, "list", reply, 8),
+	assert_int_equal(ctl_client_request(fix->path, "list", reply, 8),
 	    CERTO_ETOOBIG);
 	certo_errclear();
 }
@@ -369,13 +369,13 @@ test_server_roundtrip(void **state)
 static void
 test_server_table_full(void **state)
 {
-	struct srv *t = *state;
+	struct srv *fix = *state;
 	char reply[256], line[256];
 
 	for (int i = 0; i < 5; i++) {
 		snprintf(line, sizeof(line), "auth http-01 h%d.example t%d t%d.x",
 		    i, i, i);
-		assert_int_equal(ctl_client_request(t->path, line, reply,
+		assert_int_equal(ctl_client_request(fix->path, line, reply,
 		    sizeof(reply)), i < 4 ? 0 : CERTO_EPROTO);
 	}
 	assert_string_equal(reply, "ERR table full");
@@ -385,12 +385,12 @@ test_server_table_full(void **state)
 static void
 test_server_abuse(void **state)
 {
-	struct srv *t = *state;
+	struct srv *fix = *state;
 	static const char two[] = "list\nbogus\nlist\n";
 	char big[4096], *ans;
 	int fd;
 
-	fd = raw_connect(t->path);
+	fd = raw_connect(fix->path);
 	assert_int_equal(write(fd, two, sizeof(two) - 1), sizeof(two) - 1);
 	ans = raw_read(fd, 3);
 	assert_string_equal(ans, "OK 0\nERR unknown command\nOK 0\n");
@@ -403,7 +403,7 @@ test_server_abuse(void **state)
 	assert_string_equal(raw_read(fd, 99), "ERR line too long\n");
 	close(fd);
 	/* The server still answers others. */
-	fd = raw_connect(t->path);
+	fd = raw_connect(fix->path);
 	assert_int_equal(write(fd, "list\n", 5), 5);
 	assert_string_equal(raw_read(fd, 1), "OK 0\n");
 	close(fd);
@@ -413,12 +413,12 @@ test_server_abuse(void **state)
 static void
 test_server_busy(void **state)
 {
-	struct srv *t = *state;
+	struct srv *fix = *state;
 	int fds[70], extra;
 	char reply[64];
 
 	for (size_t i = 0; i < 70; i++)
-		fds[i] = raw_connect(t->path);
+		fds[i] = raw_connect(fix->path);
 	/* The first 64 are served; the rest were told and dropped. */
 	assert_int_equal(write(fds[0], "list\n", 5), 5);
 	assert_string_equal(raw_read(fds[0], 1), "OK 0\n");
@@ -431,7 +431,7 @@ test_server_busy(void **state)
 	 */
 	for (int tries = 0;; tries++) {
 		char *got;
-		extra = raw_connect(t->path);
+		extra = raw_connect(fix->path);
 		assert_int_equal(write(extra, "list\n", 5), 5);
 		got = raw_read(extra, 1);
 		close(extra);
@@ -441,7 +441,7 @@ test_server_busy(void **state)
 		assert_true(tries < 200);
 		usleep(10000);
 	}
-	assert_int_equal(ctl_client_request(t->path, "list", reply,
+	assert_int_equal(ctl_client_request(fix->path, "list", reply,
 	    sizeof(reply)), 0);
 }
 
@@ -459,42 +459,42 @@ file_exists_here(const char *path)
 static void
 test_good(void **state)
 {
-	struct ctl_request r;
+	struct ctl_request req;
 	const char *err = "x";
 
 	(void)state;
 	assert_int_equal(parse("auth http-01 example.org " TOK " " TOK "." TP,
-	    &r, &err), 0);
+	    &req, &err), 0);
 	assert_null(err);
-	assert_int_equal(r.cmd, CTL_AUTH);
-	assert_int_equal(r.type, CHALL_HTTP01);
-	assert_string_equal(r.ident, "example.org");
-	assert_string_equal(r.token, TOK);
-	assert_string_equal(r.keyauth, TOK "." TP);
-	assert_int_equal(parse("unauth tls-alpn-01 www.example.org " TOK, &r,
+	assert_int_equal(req.cmd, CTL_AUTH);
+	assert_int_equal(req.type, CHALL_HTTP01);
+	assert_string_equal(req.ident, "example.org");
+	assert_string_equal(req.token, TOK);
+	assert_string_equal(req.keyauth, TOK "." TP);
+	assert_int_equal(parse("unauth tls-alpn-01 www.example.org " TOK, &req,
 	    &err), 0);
-	assert_int_equal(r.cmd, CTL_UNAUTH);
-	assert_int_equal(r.type, CHALL_TLSALPN01);
-	assert_string_equal(r.ident, "www.example.org");
-	assert_string_equal(r.token, TOK);
-	assert_int_equal(parse("list", &r, &err), 0);
-	assert_int_equal(r.cmd, CTL_LIST);
+	assert_int_equal(req.cmd, CTL_UNAUTH);
+	assert_int_equal(req.type, CHALL_TLSALPN01);
+	assert_string_equal(req.ident, "www.example.org");
+	assert_string_equal(req.token, TOK);
+	assert_int_equal(parse("list", &req, &err), 0);
+	assert_int_equal(req.cmd, CTL_LIST);
 	/* err may be NULL. */
-	assert_int_equal(parse("list", &r, NULL), 0);
+	assert_int_equal(parse("list", &req, NULL), 0);
 }
 
 /* IP identifiers are kept in their canonical text form. */
 static void
 test_ip_idents(void **state)
 {
-	struct ctl_request r;
+	struct ctl_request req;
 
 	(void)state;
-	assert_int_equal(parse("unauth tls-alpn-01 2001:DB8:0::1 " TOK, &r,
+	assert_int_equal(parse("unauth tls-alpn-01 2001:DB8:0::1 " TOK, &req,
 	    NULL), 0);
-	assert_string_equal(r.ident, "2001:db8::1");
-	assert_int_equal(parse("unauth http-01 192.0.2.1 " TOK, &r, NULL), 0);
-	assert_string_equal(r.ident, "192.0.2.1");
+	assert_string_equal(req.ident, "2001:db8::1");
+	assert_int_equal(parse("unauth http-01 192.0.2.1 " TOK, &req, NULL), 0);
+	assert_string_equal(req.ident, "192.0.2.1");
 }
 
 static void
@@ -533,12 +533,12 @@ test_bad_table(void **state)
 		"auth http-01 example.org " TOK " " TOK "." TP "\x7f",
 		"auth http-01 ex\xc3\xa4mple.org " TOK " " TOK "." TP,
 	};
-	struct ctl_request r;
+	struct ctl_request req;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *err = NULL;
-		if (parse(bad[i], &r, &err) != CERTO_EUSAGE)
+		if (parse(bad[i], &req, &err) != CERTO_EUSAGE)
 			fail_msg("accepted \"%s\"", bad[i]);
 		assert_non_null(err);
 		assert_true(tu_printable(err));
@@ -550,34 +550,34 @@ static void
 test_lengths(void **state)
 {
 	static const char nul[] = "list\0junk";
-	struct ctl_request r;
+	struct ctl_request req;
 	const char *err;
 	char *line, *tok;
 	size_t n;
 
 	(void)state;
-	assert_int_equal(ctl_parse_line(nul, sizeof(nul) - 1, &r, &err),
+	assert_int_equal(ctl_parse_line(nul, sizeof(nul) - 1, &req, &err),
 	    CERTO_EUSAGE);
-	assert_int_equal(ctl_parse_line(nul, 4, &r, &err), 0);
+	assert_int_equal(ctl_parse_line(nul, 4, &req, &err), 0);
 	/* Token at the cap and just over it. */
 	tok = tu_repeat('A', TOKENS_MAX_TOKEN);
 	assert_int_equal(asprintf(&line, "unauth http-01 example.org %s", tok) >
 	    0, 1);
-	assert_int_equal(parse(line, &r, &err), 0);
-	assert_int_equal(strlen(r.token), TOKENS_MAX_TOKEN);
+	assert_int_equal(parse(line, &req, &err), 0);
+	assert_int_equal(strlen(req.token), TOKENS_MAX_TOKEN);
 	free(line);
 	free(tok);
 	tok = tu_repeat('A', TOKENS_MAX_TOKEN + 1);
 	assert_int_equal(asprintf(&line, "unauth http-01 example.org %s", tok) >
 	    0, 1);
-	assert_int_equal(parse(line, &r, &err), CERTO_EUSAGE);
+	assert_int_equal(parse(line, &req, &err), CERTO_EUSAGE);
 	free(line);
 	free(tok);
 	/* A line of CTL_MAX_LINE bytes or more. */
 	n = CTL_MAX_LINE + 10;
 	line = tu_repeat('a', n);
 	memcpy(line, "list ", 5);
-	assert_int_equal(ctl_parse_line(line, n, &r, &err), CERTO_EUSAGE);
+	assert_int_equal(ctl_parse_line(line, n, &req, &err), CERTO_EUSAGE);
 	free(line);
 }
 
@@ -605,16 +605,17 @@ group_teardown(void **state)
 static void
 test_server_round_trip(void **state)
 {
-	struct token_table t;
-	struct ctl_server *s, *s2;
+	struct token_table table;
+	struct ctl_server *server, *server2;
 	char *path = tu_path(tmp, "ctl.sock"), reply[4096],
 	    out[TOKENS_MAX_KEYAUTH + 1];
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(tokens_init(&t, 0, 0), 0);
-	assert_int_equal(ctl_server_start(path, 0660, (gid_t)-1, &t, &s), 0);
-	assert_non_null(s);
+	assert_int_equal(tokens_init(&table, 0, 0), 0);
+	assert_int_equal(ctl_server_start(path, 0660, (gid_t)-1, &table,
+	    &server), 0);
+	assert_non_null(server);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0660);
@@ -622,7 +623,7 @@ test_server_round_trip(void **state)
 	assert_int_equal(ctl_client_request(path, "auth http-01 example.org "
 	    TOK " " TOK "." TP, reply, sizeof(reply)), 0);
 	assert_string_equal(reply, "OK");
-	assert_int_equal(tokens_lookup_http(&t, TOK, out, sizeof(out)),
+	assert_int_equal(tokens_lookup_http(&table, TOK, out, sizeof(out)),
 	    (long)strlen(TOK "." TP));
 	assert_string_equal(out, TOK "." TP);
 
@@ -641,7 +642,7 @@ test_server_round_trip(void **state)
 
 	assert_int_equal(ctl_client_request(path, "unauth http-01 example.org "
 	    TOK, reply, sizeof(reply)), 0);
-	assert_int_equal(tokens_lookup_http(&t, TOK, out, sizeof(out)), -1);
+	assert_int_equal(tokens_lookup_http(&table, TOK, out, sizeof(out)), -1);
 	assert_int_equal(ctl_client_request(path, "unauth http-01 example.org "
 	    TOK, reply, sizeof(reply)), CERTO_EPROTO);
 	certo_errclear();
@@ -650,18 +651,18 @@ test_server_round_trip(void **state)
 	assert_string_equal(reply, "OK 0");
 
 	/* A second server on a live socket is refused. */
-	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s2),
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &table, &server2),
 	    CERTO_EADDRINUSE);
-	assert_null(s2);
+	assert_null(server2);
 	certo_errclear();
 
-	ctl_server_stop(s);
+	ctl_server_stop(server);
 	assert_false(file_exists_here(path));
 	/* Nobody listening now. */
 	assert_int_equal(ctl_client_request(path, "list", reply, sizeof(reply)),
 	    CERTO_ENET);
 	certo_errclear();
-	tokens_free(&t);
+	tokens_free(&table);
 	free(path);
 }
 
@@ -669,8 +670,8 @@ test_server_round_trip(void **state)
 static void
 test_server_pipelined(void **state)
 {
-	struct token_table t;
-	struct ctl_server *s;
+	struct token_table table;
+	struct ctl_server *server;
 	struct sockaddr_un sa;
 	char *path = tu_path(tmp, "pipe.sock"), buf[256];
 	static const char req[] = "list\nbogus\nauth http-01 example.org "
@@ -679,8 +680,9 @@ test_server_pipelined(void **state)
 	int fd;
 
 	(void)state;
-	assert_int_equal(tokens_init(&t, 0, 0), 0);
-	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s), 0);
+	assert_int_equal(tokens_init(&table, 0, 0), 0);
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &table,
+	    &server), 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	strcpy(sa.sun_path, path);
@@ -703,28 +705,28 @@ test_server_pipelined(void **state)
 	assert_string_equal(buf, "OK 0\nERR unknown command\nOK\nOK 1\n"
 	    "http-01 example.org " TOK "\n");
 	close(fd);
-	ctl_server_stop(s);
-	tokens_free(&t);
+	ctl_server_stop(server);
+	tokens_free(&table);
 	free(path);
 }
 
 static void
 test_server_paths(void **state)
 {
-	struct token_table t;
-	struct ctl_server *s;
+	struct token_table table;
+	struct ctl_server *server;
 	char *file = tu_path(tmp, "regular"), *stale = tu_path(tmp, "stale.sock");
 	char *longp, reply[64];
 	struct sockaddr_un sa;
 	int fd;
 
 	(void)state;
-	assert_int_equal(tokens_init(&t, 0, 0), 0);
+	assert_int_equal(tokens_init(&table, 0, 0), 0);
 	/* A regular file is never replaced. */
 	tu_write(file, "keep", 4, 0600);
-	assert_int_equal(ctl_server_start(file, 0600, (gid_t)-1, &t, &s),
+	assert_int_equal(ctl_server_start(file, 0600, (gid_t)-1, &table, &server),
 	    CERTO_EBIND);
-	assert_null(s);
+	assert_null(server);
 	certo_errclear();
 	assert_true(file_exists_here(file));
 	/* A stale socket (nobody listening) is. */
@@ -734,14 +736,15 @@ test_server_paths(void **state)
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
-	assert_int_equal(ctl_server_start(stale, 0600, (gid_t)-1, &t, &s), 0);
+	assert_int_equal(ctl_server_start(stale, 0600, (gid_t)-1, &table,
+	    &server), 0);
 	assert_int_equal(ctl_client_request(stale, "list", reply,
 	    sizeof(reply)), 0);
-	ctl_server_stop(s);
+	ctl_server_stop(server);
 	/* Longer than sun_path. */
 	longp = tu_repeat('x', sizeof(sa.sun_path) + 10);
 	longp[0] = '/';
-	assert_int_equal(ctl_server_start(longp, 0600, (gid_t)-1, &t, &s),
+	assert_int_equal(ctl_server_start(longp, 0600, (gid_t)-1, &table, &server),
 	    CERTO_ECONFIG);
 	certo_errclear();
 	assert_int_not_equal(ctl_client_request(longp, "list", reply,
@@ -754,7 +757,7 @@ test_server_paths(void **state)
 	free(longp);
 	free(file);
 	free(stale);
-	tokens_free(&t);
+	tokens_free(&table);
 }
 
 /*
@@ -766,8 +769,8 @@ test_server_paths(void **state)
 static void
 test_server_placement(void **state)
 {
-	struct token_table t;
-	struct ctl_server *s;
+	struct token_table table;
+	struct ctl_server *server;
 	struct stat st;
 	char *dir, *path, *sub, reply[64];
 	dev_t dev;
@@ -779,11 +782,11 @@ test_server_placement(void **state)
 	/* As root, a group we are not in: the chown must really happen. */
 	if (geteuid() == 0)
 		gid = 65534;
-	assert_int_equal(tokens_init(&t, 0, 0), 0);
+	assert_int_equal(tokens_init(&table, 0, 0), 0);
 	dir = tu_path(tmp, "place");
 	assert_int_equal(mkdir(dir, 0700), 0);
 	path = tu_path(dir, "ctl.sock");
-	assert_int_equal(ctl_server_start(path, 0640, gid, &t, &s), 0);
+	assert_int_equal(ctl_server_start(path, 0640, gid, &table, &server), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISSOCK(st.st_mode));
 	assert_int_equal(st.st_mode & 07777, 0640);
@@ -793,9 +796,9 @@ test_server_placement(void **state)
 	assert_int_equal(ctl_client_request(path, "list", reply, sizeof(reply)),
 	    0);
 	/* Disowned: stop leaves the file to whoever took it over. */
-	ctl_server_disown(s, &dev, &ino);
+	ctl_server_disown(server, &dev, &ino);
 	assert_true(dev == st.st_dev && ino == st.st_ino);
-	ctl_server_stop(s);
+	ctl_server_stop(server);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_int_equal(unlink(path), 0);
 	free(path);
@@ -813,17 +816,18 @@ test_server_placement(void **state)
 	assert_int_equal(mkdir(path, 0700), 0);
 	strcat(path, "/s.sock");
 	assert_true(strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path));
-	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s), 0);
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &table,
+	    &server), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(ctl_client_request(path, "list", reply, sizeof(reply)),
 	    0);
-	ctl_server_stop(s);
+	ctl_server_stop(server);
 	assert_int_not_equal(lstat(path, &st), 0);
 	free(sub);
 	free(path);
 	free(dir);
-	tokens_free(&t);
+	tokens_free(&table);
 }
 
 static double
@@ -844,17 +848,18 @@ cpu_seconds(void)
 static void
 test_server_emfile(void **state)
 {
-	struct token_table t;
-	struct ctl_server *s;
+	struct token_table table;
+	struct ctl_server *server;
 	struct rlimit old, low;
 	int fds[512], nfds = 0, fd, client;
 	char *path;
 	double cpu;
 
 	(void)state;
-	assert_int_equal(tokens_init(&t, 0, 0), 0);
+	assert_int_equal(tokens_init(&table, 0, 0), 0);
 	path = tu_path(tmp, "emfile.sock");
-	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &t, &s), 0);
+	assert_int_equal(ctl_server_start(path, 0600, (gid_t)-1, &table,
+	    &server), 0);
 	client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(client >= 0);
 	/* Few descriptors, then all of them taken. */
@@ -887,9 +892,9 @@ test_server_emfile(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	assert_string_equal(raw_read(client, 1), "OK 0\n");
 	close(client);
-	ctl_server_stop(s);
+	ctl_server_stop(server);
 	free(path);
-	tokens_free(&t);
+	tokens_free(&table);
 }
 
 int

@@ -62,4 +62,11 @@ int hook_resolve_program(const char *opt, const char *arg, char **out);
  */
 int hook_resolve_command(const char *opt, const char *arg, char **out);
 
+/*
+ * name (no '/') looked up in PATH (empty or unset: /usr/local/bin,
+ * /usr/bin, /bin; an empty entry is the working directory): the first
+ * executable regular file, as an absolute path, malloc'd; NULL if none.
+ */
+char *hook_in_path(const char *name);
+
 #endif

@@ -262,9 +262,9 @@ test_domain_commas(void **state)
 	REFUSED("bad..name", "issue", "--standalone", "-d", "a.example,bad..name");
 }
 
-/* Each value validator: message and exit code 1. */
+/* The validators of numbers: message and exit code 1. */
 static void
-test_validators(void **state)
+test_validators_numbers(void **state)
 {
 	(void)state;
 	/* seconds / seconds1 */
@@ -306,6 +306,13 @@ test_validators(void **state)
 	    "11", "--dns-resolver", "12", "--dns-resolver", "13",
 	    "--dns-resolver", "14", "--dns-resolver", "15", "--dns-resolver",
 	    "16", "--dns-resolver", "17");
+}
+
+/* The validators of strings and lists: message and exit code 1. */
+static void
+test_validators_values(void **state)
+{
+	(void)state;
 	/* email */
 	REFUSED("invalid e-mail address 'me'", "account", "register", "-m",
 	    "me");
@@ -606,7 +613,8 @@ main(void)
 		cmocka_unit_test_teardown(test_issue_fields, teardown),
 		cmocka_unit_test_teardown(test_other_verbs, teardown),
 		cmocka_unit_test_teardown(test_domain_commas, teardown),
-		cmocka_unit_test_teardown(test_validators, teardown),
+		cmocka_unit_test_teardown(test_validators_numbers, teardown),
+		cmocka_unit_test_teardown(test_validators_values, teardown),
 		cmocka_unit_test_teardown(test_combinations, teardown),
 		cmocka_unit_test_teardown(test_suggestions, teardown),
 		cmocka_unit_test_teardown(test_manuale_alias, teardown),

@@ -6,6 +6,7 @@
 
 #include "daemon_cli.h"
 
+/* Print the page on stdout; 1 if writing failed. */
 int
 main(void)
 {

@@ -15,9 +15,9 @@
 #include "jws.h"
 #include "log.h"
 #include "request.h"
+#include "session.h"
 #include "store.h"
 #include "cli.h"
-#include "log.h"
 
 #define ACCOUNT_JSON_MAX (64 * 1024)
 
@@ -424,14 +424,13 @@ acme_v1_url(const char *url)
  * refused: its URL is not an RFC 8555 account URL.
  */
 static int
-import_manuale(const struct certo_cli *cli, const char *acct_dir)
+import_manuale(const struct certo_cli *cli, struct session *sess)
 {
+	const char *acct_dir = sess->acct_dir;
 	struct json_object *o = NULL;
 	struct certo_key *k = NULL;
-	struct certo_directory dir;
-	struct certo_req req;
+	struct session_needs needs = { 0 };
 	struct account_opts ao = { 0 };
-	struct http_opts ho = { 0 };
 	const char *file = cli->manuale_file;
 	char *data = NULL, *uri = NULL, *pem = NULL, *kp = NULL, *jp = NULL;
 	char *url = NULL, shown[512], shown2[512];
@@ -439,8 +438,6 @@ import_manuale(const struct certo_cli *cli, const char *acct_dir)
 	bool missing = false;
 	int rc;
 
-	memset(&dir, 0, sizeof(dir));
-	memset(&req, 0, sizeof(req));
 	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0)
 		goto out;
 	if (json_parse_object(data, len, file, &o) != 0 ||
@@ -485,13 +482,12 @@ import_manuale(const struct certo_cli *cli, const char *acct_dir)
 		goto out;
 	}
 	/* Ask the CA which account this key has (RFC 8555 7.3.1). */
-	ho.ca_bundle = cli->ca_bundle;
-	ho.allow_http = cli->allow_http;
-	if ((rc = request_init(&req, &ho)) != 0 ||
-	    (rc = directory_fetch(&req, cli->server, &dir)) != 0)
+	if ((rc = session_connect(sess, &needs)) != 0)
 		goto out;
-	req.key = k;
-	if ((rc = new_account(&req, &dir, &ao, true, &url, &missing)) != 0)
+	sess->req.key = k;
+	rc = new_account(&sess->req, &sess->dir, &ao, true, &url, &missing);
+	sess->req.key = NULL;
+	if (rc != 0)
 		goto out;
 	if (missing) {
 		rc = certo_fail(CERTO_ENOACCOUNT, "the CA at %s knows no account "
@@ -523,9 +519,6 @@ out:
 		memset(data, 0, len);
 		free(data);
 	}
-	req.key = NULL;
-	request_free(&req);
-	directory_free(&dir);
 	key_free(k);
 	json_object_put(o);
 	free(uri);
@@ -630,55 +623,30 @@ remember_contacts(const char *state, const struct certo_cli *cli,
 int
 account_cmd(const struct certo_cli *cli)
 {
-	struct certo_directory dir;
-	struct account_opts ao = { 0 };
-	struct certo_account acct;
-	struct certo_req req;
-	struct http_opts ho = { 0 };
-	struct store_lock lock = STORE_LOCK_INIT;
-	char *state = NULL, *ca_id = NULL, *adir = NULL, *payload = NULL;
+	struct session sess;
+	struct session_opts so;
+	struct session_needs needs = { 0 };
+	struct account_opts ao;
+	char *payload = NULL;
 	const char *cmd = cli->arg;
 	int rc;
 
-	memset(&dir, 0, sizeof(dir));
-	memset(&acct, 0, sizeof(acct));
-	memset(&req, 0, sizeof(req));
-	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (rc = store_prepare(state)) != 0 ||
-	    (rc = account_ca_id(cli->server, &ca_id)) != 0)
+	session_opts_cli(cli, &so);
+	session_account_cli(cli, &ao);
+	if ((rc = session_open(&so, &sess)) != 0)
 		goto out;
-	if (asprintf(&adir, "%s/accounts/%s", state, ca_id) < 0) {
-		adir = NULL;
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
 	if (strcmp(cmd, "import") == 0) {
-		rc = import_manuale(cli, adir);
-		goto out;
-	}
-	ho.ca_bundle = cli->ca_bundle;
-	ho.allow_http = cli->allow_http;
-	if ((rc = request_init(&req, &ho)) != 0 ||
-	    (rc = directory_fetch(&req, cli->server, &dir)) != 0)
-		goto out;
-	ao.dir = adir;
-	ao.emails = cli->emails;
-	ao.nemails = cli->nemails;
-	ao.agree_tos = cli->agree_tos;
-	ao.key_type = cli->account_key_type;
-	ao.eab_kid = cli->eab_kid;
-	ao.eab_hmac_key = cli->eab_hmac_key;
-	if (strcmp(cmd, "register") != 0 && !file_exists(adir)) {
-		rc = certo_fail(CERTO_EUSAGE, "no account for this CA in %s (certo "
-		    "account register first)", adir);
+		rc = import_manuale(cli, &sess);
 		goto out;
 	}
 	/* Not while another run creates or rolls over this account. */
-	if ((rc = store_lock_account(state, ca_id, &lock)) != 0 ||
-	    (rc = account_ensure(&req, &dir, &ao, &acct)) != 0)
+	needs.account = strcmp(cmd, "register") == 0 ? SESSION_ACCOUNT_MANAGE :
+	    SESSION_ACCOUNT_MANAGE_EXISTING;
+	needs.account_opts = &ao;
+	if ((rc = session_connect(&sess, &needs)) != 0)
 		goto out;
 	if (strcmp(cmd, "register") == 0 || strcmp(cmd, "info") == 0) {
-		rc = account_post(&req, acct.url, NULL, acct.created ?
+		rc = account_post(&sess.req, sess.acct.url, NULL, sess.acct.created ?
 		    "account_created" : "account_info");
 	} else if (strcmp(cmd, "update") == 0) {
 		if (cli->nemails == 0) {
@@ -690,23 +658,20 @@ account_cmd(const struct certo_cli *cli)
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
-		rc = account_post(&req, acct.url, payload, "account_updated");
+		rc = account_post(&sess.req, sess.acct.url, payload,
+		    "account_updated");
 		if (rc == 0)
-			rc = remember_contacts(state, cli, adir, acct.url);
+			rc = remember_contacts(sess.state, cli, sess.acct_dir,
+			    sess.acct.url);
 	} else if (strcmp(cmd, "deactivate") == 0) {
-		rc = account_post(&req, acct.url, "{\"status\":\"deactivated\"}",
-		    "account_deactivated");
+		rc = account_post(&sess.req, sess.acct.url,
+		    "{\"status\":\"deactivated\"}", "account_deactivated");
 	} else if (strcmp(cmd, "rollover") == 0) {
-		rc = rollover(&req, &dir, adir, &acct, cli->account_key_type);
+		rc = rollover(&sess.req, &sess.dir, sess.acct_dir, &sess.acct,
+		    cli->account_key_type);
 	}
 out:
-	store_unlock(&lock);
-	account_free(&acct);
-	directory_free(&dir);
-	request_free(&req);
-	free(state);
-	free(ca_id);
-	free(adir);
+	session_close(&sess);
 	free(payload);
 	return rc;
 }

@@ -27,6 +27,7 @@
 #include "ratelimit.h"
 #include "renew.h"
 #include "request.h"
+#include "session.h"
 #include "sig.h"
 #include "store.h"
 
@@ -50,7 +51,7 @@ struct published {
 
 /* One order in flight. */
 struct issue {
-	struct issue_env *env;
+	struct session *sess;
 	struct issue_job *job;
 	const struct certo_cli *cli;
 	struct certo_req req;
@@ -68,8 +69,8 @@ static void
 withdraw_all(struct issue *is)
 {
 	for (size_t i = 0; i < is->npub; i++) {
-		if (is->env->solver.ops != NULL)
-			is->env->solver.ops->withdraw(is->env->solver.ctx, is->pub[i].type,
+		if (is->sess->solver.ops != NULL)
+			is->sess->solver.ops->withdraw(is->sess->solver.ctx, is->pub[i].type,
 			    is->pub[i].ident, is->pub[i].token);
 		free(is->pub[i].ident);
 		free(is->pub[i].token);
@@ -109,7 +110,7 @@ publish(struct issue *is, enum chall_type t, const char *ident,
 	}
 	/* Recorded before publishing: withdraw runs even if this fails. */
 	is->npub++;
-	return is->env->solver.ops->publish(is->env->solver.ctx, t, ident, p->token,
+	return is->sess->solver.ops->publish(is->sess->solver.ctx, t, ident, p->token,
 	    keyauth);
 }
 
@@ -219,7 +220,7 @@ authz_wait(struct issue *is, struct certo_authz *a, enum chall_type t)
 	long ra = -1;
 	int rc;
 
-	polling_start(&ps, "authorization", is->env->ca_timeout_s);
+	polling_start(&ps, "authorization", is->sess->ca_timeout_s);
 	for (;;) {
 		c = t != CHALL_UNKNOWN ? authz_find_challenge(a, t) : NULL;
 		if (a->status != AUTHZ_PENDING)
@@ -289,8 +290,8 @@ stage_authorize(struct issue *is)
 			goto out;
 		}
 		/* The first type in the user's order that the CA offers. */
-		for (size_t t = 0; c == NULL && t < is->env->solver.ntypes; t++) {
-			want = is->env->solver.types[t];
+		for (size_t t = 0; c == NULL && t < is->sess->solver.ntypes; t++) {
+			want = is->sess->solver.types[t];
 			c = authz_find_challenge(a, want);
 		}
 		if (c == NULL) {
@@ -308,7 +309,7 @@ stage_authorize(struct issue *is)
 		}
 		if (c->status == CHALL_VALID)
 			continue; /* the authorization follows; just poll */
-		if ((rc = jws_key_authorization(is->env->acct.key, c->token,
+		if ((rc = jws_key_authorization(is->sess->acct.key, c->token,
 		    &keyauth)) != 0)
 			goto out;
 		/* publish() owns keyauth now, also when it fails. */
@@ -331,7 +332,7 @@ stage_authorize(struct issue *is)
 			items[i].token = is->pub[first + i].token;
 			items[i].keyauth = is->pub[first + i].keyauth;
 		}
-		rc = is->env->solver.ops->selfcheck(is->env->solver.ctx, items, n);
+		rc = is->sess->solver.ops->selfcheck(is->sess->solver.ctx, items, n);
 		free(items);
 		if (rc != 0)
 			goto out;
@@ -424,7 +425,7 @@ drive_order(struct issue *is)
 	long ra = -1;
 	int rc = 0;
 
-	polling_start(&ps, "order", is->env->ca_timeout_s);
+	polling_start(&ps, "order", is->sess->ca_timeout_s);
 	while (o->status != ORDER_VALID && o->status != ORDER_INVALID) {
 		if (o->status != last) {
 			last = o->status;
@@ -569,7 +570,7 @@ resume_order(struct issue *is)
 	long ra;
 	int rc;
 
-	if ((rc = store_order_load(is->order_dir, is->env->server, &url,
+	if ((rc = store_order_load(is->order_dir, is->sess->server, &url,
 	    &is->cert_key)) != 0) {
 		/* Out of memory says nothing about the order: keep it. */
 		if (rc == CERTO_ENOMEM)
@@ -622,7 +623,7 @@ new_order(struct issue *is)
 		if (rc != 0)
 			return rc;
 		/* Never the account key (RFC 8555 11.1). */
-		if (key_same_public(is->cert_key, is->env->acct.key))
+		if (key_same_public(is->cert_key, is->sess->acct.key))
 			return certo_fail(CERTO_EUSAGE, "the certificate key must "
 			    "not be the account key");
 	}
@@ -630,13 +631,13 @@ new_order(struct issue *is)
 	oo.not_after = cli->not_after;
 	oo.profile = cli->profile;
 	oo.replaces = is->job->replaces;
-	rc = order_new(&is->req, &is->env->dir, &oo, &is->order);
+	rc = order_new(&is->req, &is->sess->dir, &oo, &is->order);
 	if (rc != 0)
 		return rc;
 	log_sanitize(shown, sizeof(shown), is->order.url, (size_t)-1);
 	if (is->cert_key != NULL && !is->job->authorize_only &&
 	    (rc = store_order_save(is->order_dir, cli->names, cli->nnames,
-	    is->order.url, is->env->server, is->cert_key)) != 0)
+	    is->order.url, is->sess->server, is->cert_key)) != 0)
 		return rc;
 	log_event("order_created", fields_url(shown), "order: %s (%s, "
 	    "%zu authorization%s)", shown, order_status_name(is->order.status),
@@ -736,7 +737,7 @@ restart_order(struct issue *is, const char *why)
 }
 
 int
-issue_job_run(struct issue_env *env, struct issue_job *job)
+issue_job_run(struct session *sess, struct issue_job *job)
 {
 	struct issue is;
 	struct store_lock lock = STORE_LOCK_INIT;
@@ -745,13 +746,10 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	int rc;
 
 	memset(&is, 0, sizeof(is));
-	is.env = env;
+	is.sess = sess;
 	is.job = job;
 	is.cli = cli;
-	if ((rc = request_init(&is.req, &env->http)) != 0 ||
-	    (rc = request_set_new_nonce_url(&is.req, env->dir.new_nonce)) != 0 ||
-	    (rc = request_set_account(&is.req, env->acct.key, env->acct.url)) !=
-	    0)
+	if ((rc = session_request(sess, &is.req)) != 0)
 		goto out;
 	if (cli->csr_file != NULL) {
 		char **n = NULL;
@@ -766,23 +764,24 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 			goto out;
 	}
 	/* A rate limit the CA set on these names is honoured (--force: not). */
-	if (!env->force && (rc = ratelimit_check(env->state, env->ca_id,
+	if (!sess->force && (rc = ratelimit_check(sess->state, sess->ca_id,
 	    RATELIMIT_ORDER, cli->names, cli->nnames, NULL)) != 0)
 		goto out;
 	is.order.names = cli->names; /* borrowed: cleared before order_free */
 	is.order.nnames = cli->nnames;
-	if ((rc = store_order_dir(env->state, cli->names, cli->nnames,
+	if ((rc = store_order_dir(sess->state, cli->names, cli->nnames,
 	    &is.order_dir)) != 0)
 		goto out;
 	/* One run at a time per certificate (others wait: store.h). */
-	if ((rc = store_lock_cert(env->state, cli->names[0], cli->names,
+	if ((rc = store_lock_cert(sess->state, cli->names[0], cli->names,
 	    cli->nnames, &lock)) != 0)
 		goto out;
 	/* The run we waited for may have stored these very names. */
-	if (lock.waited && cli->verb == VERB_ISSUE && !cli->force &&
+	if (lock.waited && cli->verb == VERB_ISSUE && !sess->force &&
 	    !job->authorize_only && !job->dry_run) {
 		bool fresh = false;
-		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh)
+		if ((rc = renew_issue_fresh(sess, &is.req, cli, &fresh)) != 0 ||
+		    fresh)
 			goto out;
 	}
 
@@ -813,7 +812,7 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 				continue;
 			if ((rc = authz_check_ident(&a->ident, a->wildcard,
 			    cli->names, cli->nnames, &k)) != 0 ||
-			    (rc = store_authz_save(env->state, env->ca_id,
+			    (rc = store_authz_save(sess->state, sess->ca_id,
 			    cli->names[k], a->url)) != 0)
 				goto out;
 		}
@@ -851,7 +850,7 @@ issue_job_run(struct issue_env *env, struct issue_job *job)
 	job->not_after = is.chain.not_after;
 	if (!job->dry_run) {
 		if ((rc = config_serialize(cli, &config)) != 0 ||
-		    (rc = store_commit(env->state, cli->names[0], is.cert_key,
+		    (rc = store_commit(sess->state, cli->names[0], is.cert_key,
 		    &is.chain, config, &job->live)) != 0)
 			goto out;
 	}
@@ -865,7 +864,7 @@ out:
 	if (is.req.rate_limited_until != 0) {
 		/* Remembered for these names only (ratelimit.h). */
 		job->rate_limited = true;
-		ratelimit_add(env->state, env->ca_id, RATELIMIT_ORDER, cli->names,
+		ratelimit_add(sess->state, sess->ca_id, RATELIMIT_ORDER, cli->names,
 		    cli->nnames, is.req.rate_limited_until, certo_errmsg());
 	}
 	log_debug("%u requests to the CA", is.req.requests);
@@ -889,173 +888,6 @@ issue_job_free(struct issue_job *job)
 		return;
 	free(job->live);
 	job->live = NULL;
-}
-
-/* Manual mode or hooks: the DNS-01 check settings come from the CLI. */
-static int
-start_external(const struct certo_cli *cli, struct issue_env *env)
-{
-	struct solver_external_opts xo;
-	int rc;
-
-	memset(&xo, 0, sizeof(xo));
-	xo.types = cli->challenges;
-	xo.ntypes = cli->nchallenges;
-	xo.manual = cli->manual;
-	xo.dns_hook = cli->dns_hook;
-	xo.http_hook = cli->http_hook;
-	xo.dns.timeout_ms = (cli->dns_timeout_s >= 0 ? cli->dns_timeout_s :
-	    cli->manual ? 600 : 120) * 1000;
-	xo.dns.interval_ms = cli->dns_interval_s * 1000;
-	xo.dns.wait_extra_ms = cli->dns_wait_extra_s * 1000;
-	xo.http_timeout_ms = cli->http_timeout_s > 0 ? cli->http_timeout_s *
-	    1000 : (cli->manual ? 600 : 120) * 1000;
-	xo.hook_timeout_ms = cli->hook_timeout_s > 0 ? cli->hook_timeout_s *
-	    1000 : HOOK_TIMEOUT_MS;
-	xo.hook_del_timeout_ms = cli->hook_timeout_s > 0 ?
-	    cli->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
-	xo.http_port = cli->http_port;
-	if (cli->ndns_resolvers > 0) {
-		if ((env->resolvers = calloc(cli->ndns_resolvers,
-		    sizeof(*env->resolvers))) == NULL)
-			return CERTO_ENOMEM;
-		for (size_t i = 0; i < cli->ndns_resolvers; i++) {
-			if ((rc = dns01_server_parse(cli->dns_resolvers[i],
-			    &env->resolvers[i])) != 0)
-				return rc;
-			env->nresolvers++;
-		}
-		xo.dns.resolvers = env->resolvers;
-		xo.dns.nresolvers = env->nresolvers;
-	}
-	return solver_external_start(&xo, &env->solver);
-}
-
-/* Is there an account (its key) in acct_dir already? */
-static bool
-account_exists(const char *acct_dir)
-{
-	char *p = file_join(acct_dir, "account.key");
-	bool yes = p != NULL && file_exists(p);
-
-	free(p);
-	return yes;
-}
-
-int
-issue_env_open(const struct certo_cli *cli, bool need_account,
-    struct issue_env *env)
-{
-	struct solver_standalone_opts so = { 0 };
-	struct account_opts ao = { 0 };
-	struct store_lock lock = STORE_LOCK_INIT;
-	struct certo_req req;
-	char *acct_dir = NULL, shown[512];
-	int rc;
-
-	memset(env, 0, sizeof(*env));
-	memset(&req, 0, sizeof(req));
-	env->server = cli->server;
-	env->ca_timeout_s = cli->ca_timeout_s;
-	env->force = cli->force;
-	env->http.ca_bundle = cli->ca_bundle;
-	env->http.allow_http = cli->allow_http;
-	/* Local checks first: nothing is asked of the CA if these fail. */
-	if ((rc = store_state_dir(cli->state_dir, &env->state)) != 0 ||
-	    (rc = store_prepare(env->state)) != 0 ||
-	    (rc = account_ca_id(cli->server, &env->ca_id)) != 0)
-		goto out;
-	if (asprintf(&acct_dir, "%s/accounts/%s", env->state, env->ca_id) < 0) {
-		acct_dir = NULL;
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	/* A CA that rate-limited new accounts is not asked for one again
-	 * before its deadline (an existing account is still used). */
-	if (need_account && !cli->force && !account_exists(acct_dir) &&
-	    (rc = ratelimit_check(env->state, env->ca_id, RATELIMIT_ACCOUNT,
-	    NULL, 0, NULL)) != 0)
-		goto out;
-	/* Bind ports / reach the responder before anything goes to the CA. */
-	if (cli->verb == VERB_ISSUE || cli->verb == VERB_AUTHORIZE) {
-		if (cli->responder != NULL) {
-			rc = solver_socket_start(cli->responder, cli->challenges,
-			    cli->nchallenges, &env->solver);
-		} else if (cli->manual || cli->dns_hook || cli->http_hook) {
-			rc = start_external(cli, env);
-		} else {
-			so.types = cli->challenges;
-			so.ntypes = cli->nchallenges;
-			so.http_addr = cli->http_addr;
-			so.http_port = cli->http_port;
-			so.tls_addr = cli->tls_addr;
-			so.tls_port = cli->tls_port;
-			rc = solver_standalone_start(&so, &env->solver);
-		}
-		if (rc != 0)
-			goto out;
-	}
-	/* Directory, then the account: reuse, look up or register. */
-	if ((rc = request_init(&req, &env->http)) != 0 ||
-	    (rc = directory_fetch(&req, cli->server, &env->dir)) != 0)
-		goto out;
-	/* Profiles are checked before an account is made for nothing. */
-	if (cli->profile != NULL) {
-		size_t i;
-		for (i = 0; i < env->dir.nprofiles; i++)
-			if (strcmp(env->dir.profiles[i], cli->profile) == 0)
-				break;
-		if (i == env->dir.nprofiles) {
-			rc = certo_fail(CERTO_EUSAGE, "the CA does not offer profile "
-			    "'%s'%s", cli->profile, env->dir.nprofiles ? "" :
-			    " (it advertises no profiles)");
-			goto out;
-		}
-	}
-	if (!need_account)
-		goto out;
-	ao.dir = acct_dir;
-	ao.emails = cli->emails;
-	ao.nemails = cli->nemails;
-	ao.agree_tos = cli->agree_tos;
-	ao.key_type = cli->account_key_type;
-	ao.eab_kid = cli->eab_kid;
-	ao.eab_hmac_key = cli->eab_hmac_key;
-	/* Concurrent runs on a new state dir: one creates the account. */
-	if ((rc = store_lock_account(env->state, env->ca_id, &lock)) != 0)
-		goto out;
-	rc = account_ensure(&req, &env->dir, &ao, &env->acct);
-	store_unlock(&lock);
-	if (rc != 0) {
-		if (req.rate_limited_until != 0)
-			ratelimit_add(env->state, env->ca_id, RATELIMIT_ACCOUNT, NULL,
-			    0, req.rate_limited_until, certo_errmsg());
-		goto out;
-	}
-	log_event(env->acct.created ? "account_created" : "account_reused",
-	    fields_url(log_sanitize(shown, sizeof(shown), env->acct.url,
-	    (size_t)-1)), "account: %s %s", env->acct.created ?
-	    "created" : "using existing", shown);
-out:
-	request_free(&req);
-	free(acct_dir);
-	return rc;
-}
-
-void
-issue_env_close(struct issue_env *env)
-{
-	if (env->solver.ops)
-		env->solver.ops->stop(env->solver.ctx);
-	memset(&env->solver, 0, sizeof(env->solver));
-	for (size_t i = 0; i < env->nresolvers; i++)
-		dns01_server_free(&env->resolvers[i]);
-	free(env->resolvers);
-	account_free(&env->acct);
-	directory_free(&env->dir);
-	free(env->state);
-	free(env->ca_id);
-	memset(env, 0, sizeof(*env));
 }
 
 /* --csr: the names come from the CSR. */
@@ -1087,37 +919,48 @@ names_from_csr(struct certo_cli *cli)
 	return rc;
 }
 
-/*
- * Nothing to issue: still sweep what interrupted runs left, and the
- * saved order of a run killed after it stored these names.
- */
-static void
-tidy_fresh(const struct certo_cli *cli)
-{
-	char *state = NULL;
-
-	if (store_state_dir(cli->state_dir, &state) == 0 &&
-	    store_prepare(state) == 0)
-		store_order_forget(state, cli->names, cli->nnames);
-	certo_errclear();
-	free(state);
-}
-
-/* One job through a fresh environment: issue and authorize. */
+/* One job through a fresh session: issue and authorize. */
 static int
 run_one(struct certo_cli *cli, bool authorize_only)
 {
-	struct issue_env env;
+	struct session sess;
+	struct session_opts so;
+	struct session_needs needs = { 0 };
+	struct account_opts ao;
 	struct issue_job job;
+	bool fresh = false;
 	int rc;
 
 	memset(&job, 0, sizeof(job));
 	job.authorize_only = authorize_only;
-	if ((rc = issue_env_open(cli, true, &env)) == 0) {
-		job.cli = cli;
-		rc = issue_job_run(&env, &job);
+	job.cli = cli;
+	session_opts_cli(cli, &so);
+	session_account_cli(cli, &ao);
+	needs.account = SESSION_ACCOUNT_USE;
+	needs.account_opts = &ao;
+	needs.profile = cli->profile;
+	needs.solve = cli;
+	if ((rc = session_open(&so, &sess)) != 0)
+		goto out;
+	/* A valid set for the same names and options: nothing to do. */
+	if (!authorize_only && !cli->force) {
+		if ((rc = renew_issue_fresh(&sess, NULL, cli, &fresh)) != 0)
+			goto out;
+		if (fresh) {
+			/*
+			 * Still sweep what interrupted runs left, and the saved
+			 * order of a run killed after it stored these names.
+			 */
+			if (store_prepare(sess.state) == 0)
+				store_order_forget(sess.state, cli->names, cli->nnames);
+			certo_errclear();
+			goto out;
+		}
 	}
-	issue_env_close(&env);
+	if ((rc = session_connect(&sess, &needs)) == 0)
+		rc = issue_job_run(&sess, &job);
+out:
+	session_close(&sess);
 	issue_job_free(&job);
 	return rc;
 }
@@ -1129,15 +972,6 @@ issue_run(struct certo_cli *cli)
 
 	if (cli->csr_file != NULL && (rc = names_from_csr(cli)) != 0)
 		return rc;
-	/* A valid set for the same names and options: nothing to do. */
-	if (!cli->force) {
-		bool fresh = false;
-		if ((rc = renew_issue_fresh(cli, &fresh)) != 0 || fresh) {
-			if (rc == 0)
-				tidy_fresh(cli);
-			return rc;
-		}
-	}
 	return run_one(cli, false);
 }
 
@@ -1150,52 +984,46 @@ authorize_run(struct certo_cli *cli)
 int
 deactivate_authz_run(const struct certo_cli *cli)
 {
-	struct issue_env env;
-	struct certo_req req;
+	struct session sess;
+	struct session_opts so;
+	struct session_needs needs = { 0 };
+	struct account_opts ao;
 	struct certo_authz a;
 	struct http_resp r;
 	char *url = NULL, shown[512];
 	int rc;
 
-	memset(&req, 0, sizeof(req));
 	memset(&a, 0, sizeof(a));
-	memset(&env, 0, sizeof(env));
+	session_opts_cli(cli, &so);
+	session_account_cli(cli, &ao);
+	needs.account = SESSION_ACCOUNT_USE;
+	needs.account_opts = &ao;
+	if ((rc = session_open(&so, &sess)) != 0)
+		goto out;
 	/* Find the authorization first: a bad name needs no account. */
 	if (strncmp(cli->arg, "https://", 8) == 0 ||
-	    strncmp(cli->arg, "http://", 7) == 0) {
+	    strncmp(cli->arg, "http://", 7) == 0)
 		url = strdup(cli->arg);
-	} else {
-		char *state = NULL, *ca_id = NULL;
-		if ((rc = store_state_dir(cli->state_dir, &state)) == 0 &&
-		    (rc = account_ca_id(cli->server, &ca_id)) == 0)
-			rc = store_authz_load(state, ca_id, cli->arg, &url);
-		free(state);
-		free(ca_id);
-		if (rc != 0)
-			goto out;
-	}
+	else if ((rc = store_authz_load(sess.state, sess.ca_id, cli->arg,
+	    &url)) != 0)
+		goto out;
 	if (url == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	if ((rc = issue_env_open(cli, true, &env)) != 0)
-		goto out;
-	if ((rc = request_init(&req, &env.http)) != 0 ||
-	    (rc = request_set_new_nonce_url(&req, env.dir.new_nonce)) != 0 ||
-	    (rc = request_set_account(&req, env.acct.key, env.acct.url)) != 0)
+	if ((rc = session_connect(&sess, &needs)) != 0)
 		goto out;
 	/* RFC 8555 7.5.2: POST {"status": "deactivated"}. */
-	if ((rc = request_post(&req, url, "{\"status\":\"deactivated\"}",
+	if ((rc = request_post(&sess.req, url, "{\"status\":\"deactivated\"}",
 	    REQUEST_MAX_BODY, &r, NULL)) == 0 &&
 	    (rc = authz_parse(r.body.data, r.body.len, &a)) == 0)
-		log_event("authorization_deactivated", fields_url(log_sanitize(
-		    shown, sizeof(shown), url, (size_t)-1)),
-		    "authorization %s: %s", shown, authz_status_name(a.status));
+		log_event("authorization_deactivated", fields_url(log_str(shown,
+		    sizeof(shown), url)), "authorization %s: %s", shown,
+		    authz_status_name(a.status));
 	http_resp_free(&r);
 out:
 	authz_free(&a);
-	request_free(&req);
-	issue_env_close(&env);
+	session_close(&sess);
 	free(url);
 	return rc;
 }

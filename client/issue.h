@@ -9,27 +9,8 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "account.h"
 #include "cli.h"
-#include "directory.h"
-#include "dns01_propagation.h"
-#include "http.h"
-#include "solver.h"
-
-/* What the orders of one run share: state, CA, account, solver. */
-struct issue_env {
-	char *state;
-	char *ca_id;
-	const char *server;
-	struct http_opts http;
-	struct certo_directory dir;
-	struct certo_account acct;
-	struct solver solver;          /* thread-safe: renew shares it */
-	struct dns01_server *resolvers;
-	size_t nresolvers;
-	long ca_timeout_s;             /* each wait on the CA (polling.h); 0: default */
-	bool force;                    /* --force: ignore rate-limit memory */
-};
+#include "session.h"
 
 /* One certificate to get. */
 struct issue_job {
@@ -45,20 +26,12 @@ struct issue_job {
 };
 
 /*
- * Open the environment for cli: state directory, solver (binding ports
- * now), directory, account.  A saved rate limit on new accounts is
- * honoured when an account must be created (CERTO_EPROBLEM without
- * contacting the CA); limits on orders are checked per job.
+ * Get one certificate (or, with authorize_only, its authorizations)
+ * through sess (connected: directory, account, solver): resumes a saved
+ * order for the same names, else opens a new one.  Thread-safe with
+ * respect to other jobs on the same session.
  */
-int issue_env_open(const struct certo_cli *cli, bool need_account,
-    struct issue_env *env);
-void issue_env_close(struct issue_env *env);
-/*
- * Get one certificate (or, with authorize_only, its authorizations):
- * resumes a saved order for the same names, else opens a new one.
- * Thread-safe with respect to other jobs on the same env.
- */
-int issue_job_run(struct issue_env *env, struct issue_job *job);
+int issue_job_run(struct session *sess, struct issue_job *job);
 void issue_job_free(struct issue_job *job);
 /*
  * Run cli's deploy hook (sh -c, hook.h) for the set stored in live: a

@@ -21,6 +21,7 @@
 #include "ratelimit.h"
 #include "renewalinfo.h"
 #include "request.h"
+#include "session.h"
 #include "sig.h"
 #include "store.h"
 
@@ -40,7 +41,7 @@ struct stored {
 	char *errmsg;               /* why it failed, for renew_failed */
 	char **mails;               /* remembered account addresses, owned */
 	size_t nmails;
-	struct issue_env *env;      /* the group it renews in */
+	struct session *sess;       /* the session it renews in */
 };
 
 static void
@@ -103,67 +104,38 @@ out:
 	return rc;
 }
 
-/* The directories of the CAs in use, fetched once per run. */
-struct dircache {
-	char *url[16];
-	struct certo_directory dir[16];
-	bool ok[16];
-	size_t n;
-};
-
-static const struct certo_directory *
-dir_for(struct dircache *dc, const struct certo_cli *cfg)
-{
-	struct certo_req req;
-	struct http_opts ho = { 0 };
-	size_t i;
-
-	for (i = 0; i < dc->n; i++)
-		if (strcmp(dc->url[i], cfg->server) == 0)
-			return dc->ok[i] ? &dc->dir[i] : NULL;
-	if (dc->n == 16)
-		return NULL;
-	i = dc->n++;
-	dc->url[i] = strdup(cfg->server);
-	ho.ca_bundle = cfg->ca_bundle;
-	ho.allow_http = cfg->allow_http;
-	if (request_init(&req, &ho) == 0 &&
-	    directory_fetch(&req, cfg->server, &dc->dir[i]) == 0)
-		dc->ok[i] = true;
-	else
-		certo_errclear(); /* falls back to the lifetime rule */
-	request_free(&req);
-	return dc->ok[i] ? &dc->dir[i] : NULL;
-}
-
+/* The session options for the CA of a stored configuration. */
 static void
-dircache_free(struct dircache *dc)
+session_opts_for(const struct certo_cli *cli, const struct certo_cli *cfg,
+    struct session_opts *o)
 {
-	for (size_t i = 0; i < dc->n; i++) {
-		free(dc->url[i]);
-		directory_free(&dc->dir[i]);
-	}
+	session_opts_cli(cfg, o);
+	/* This run's settings, not the stored ones. */
+	o->state_dir = cli->state_dir;
+	o->force = cli->force;
+	o->ca_timeout_s = cli->ca_timeout_s;
 }
 
 /*
- * When is s due?  The ARI window when the CA has renewalInfo, else
- * when a third of the lifetime is left.
+ * When is s due?  The ARI window when the CA has renewalInfo (asked
+ * over the network, through sess), else when a third of the lifetime is
+ * left.  req: the request to ask with, NULL: the session's own.
  */
 static void
-decide(struct stored *s, struct dircache *dc, bool force)
+fetch_due(struct stored *s, struct session *sess, struct certo_req *req,
+    bool force)
 {
-	const struct certo_directory *d = dir_for(dc, &s->cfg.cli);
+	const struct certo_directory *d = NULL;
 	time_t life = s->chain.not_after - s->chain.not_before;
-	struct certo_req req;
-	struct http_opts ho = { 0 };
 
 	s->due = s->chain.not_after - life / 3;
+	if (sess != NULL && session_fetch_directory(sess, &d) != 0)
+		d = NULL; /* falls back to the lifetime rule */
+	certo_errclear();
 	if (d != NULL && d->renewal_info != NULL &&
 	    certificate_ari_id(&s->chain, &s->ari_id) == 0) {
-		ho.ca_bundle = s->cfg.cli.ca_bundle;
-		ho.allow_http = s->cfg.cli.allow_http;
-		if (request_init(&req, &ho) == 0 && renewalinfo_fetch(&req,
-		    d->renewal_info, s->ari_id, &s->ari) == 0) {
+		if (renewalinfo_fetch(req ? req : &sess->req, d->renewal_info,
+		    s->ari_id, &s->ari) == 0) {
 			s->has_ari = true;
 			s->due = renewalinfo_pick(&s->ari, s->ari_id);
 			if (s->ari.retry_after > 0)
@@ -173,11 +145,23 @@ decide(struct stored *s, struct dircache *dc, bool force)
 			    "lifetime rule", s->name, certo_errmsg() ?
 			    certo_errmsg() : "error");
 		}
-		certo_errclear();
-		request_free(&req);
 	}
 	certo_errclear();
 	s->is_due = force || time(NULL) >= s->due;
+}
+
+/* The session (from set) of the CA s was issued by, or NULL. */
+static struct session *
+session_for(struct session_set *set, const struct certo_cli *cli,
+    struct stored *s)
+{
+	struct session_opts o;
+	struct session *sess = NULL;
+
+	session_opts_for(cli, &s->cfg.cli, &o);
+	if (session_set_get(set, &o, &sess) != 0)
+		certo_errclear(); /* falls back to the lifetime rule */
+	return sess;
 }
 
 static void
@@ -235,16 +219,16 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		if (s == NULL || sig_pending())
 			return NULL;
-		s->rc = issue_job_run(s->env, &s->job);
+		s->rc = issue_job_run(s->sess, &s->job);
 		if (s->rc != 0)
 			stored_failed(s, s->rc);
 	}
 }
 
-/* Renew the due certificates of one group through one environment. */
+/* Renew the due certificates of one group through one session. */
 static void
 renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
-    struct issue_env *env)
+    struct session *sess)
 {
 	struct pool p = { .jobs = g, .n = n };
 	pthread_t th[64];
@@ -252,7 +236,7 @@ renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
 
 	pthread_mutex_init(&p.lock, NULL);
 	for (size_t i = 0; i < n; i++) {
-		g[i]->env = env;
+		g[i]->sess = sess;
 		g[i]->job.cli = &g[i]->cfg.cli;
 		g[i]->job.replaces = g[i]->has_ari ? g[i]->ari_id : NULL;
 		g[i]->job.dry_run = cli->dry_run;
@@ -272,6 +256,47 @@ renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
 			pthread_join(th[i], NULL);
 	}
 	pthread_mutex_destroy(&p.lock);
+}
+
+/*
+ * Renew one group (same CA and solver settings): its session connected
+ * with the group's solver and the first one's account options, the
+ * certificates renewed, the solver stopped.  A group that cannot start
+ * fails as a whole.
+ */
+static void
+renew_due_group(const struct certo_cli *cli, struct session_set *sessions,
+    struct stored **g, size_t n)
+{
+	struct session_opts o;
+	struct session_needs needs = { 0 };
+	struct account_opts ao;
+	struct session *sess = NULL;
+	const struct certo_cli *lead = &g[0]->cfg.cli;
+	char *m;
+	int rc;
+
+	session_opts_for(cli, lead, &o);
+	session_account_cli(lead, &ao);
+	needs.account = SESSION_ACCOUNT_USE;
+	needs.account_opts = &ao;
+	needs.profile = lead->profile;
+	needs.solve = lead;
+	if ((rc = session_set_get(sessions, &o, &sess)) == 0 &&
+	    (rc = session_connect(sess, &needs)) == 0) {
+		renew_group(cli, g, n, sess);
+		session_stop_solver(sess);
+		return;
+	}
+	if (sess != NULL)
+		session_stop_solver(sess);
+	m = strdup(certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
+	for (size_t k = 0; k < n; k++) {
+		certo_errclear();
+		certo_fail(rc, "%s", m ? m : certo_strerror(rc));
+		stored_failed(g[k], rc);
+	}
+	free(m);
 }
 
 /* Is url the directory of a CA's known staging environment? */
@@ -387,14 +412,13 @@ deploy_retry(const char *state, struct stored *s)
 static int
 renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 {
-	struct dircache dc;
+	struct session_set sessions = { 0 };
 	struct stored *v = NULL, **due = NULL;
 	char **names = NULL, *state = NULL, t[32];
 	size_t n = 0, ndue = 0, failed = 0, renewed = 0, notdue = 0;
 	size_t deploy_failed = 0;
 	int rc, code;
 
-	memset(&dc, 0, sizeof(dc));
 	*next = time(NULL) + 12 * 3600;
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
 	    (rc = store_list(state, &names, &n)) != 0) {
@@ -429,7 +453,8 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 			v[i].cfg.cli.deploy_hook = cli->deploy_hook;
 		if (cli->hook_timeout_s > 0)
 			v[i].cfg.cli.hook_timeout_s = cli->hook_timeout_s;
-		decide(&v[i], &dc, cli->force || cli->dry_run);
+		fetch_due(&v[i], session_for(&sessions, cli, &v[i]), NULL,
+		    cli->force || cli->dry_run);
 		when(v[i].due, t, sizeof(t));
 		if (!v[i].is_due) {
 			struct json_object *f = json_object_new_object();
@@ -450,7 +475,6 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 	/* Renew the due ones, grouped by shared CA and solver settings. */
 	for (size_t i = 0; i < ndue; i++) {
 		struct stored **g;
-		struct issue_env env;
 		size_t gn = 0;
 
 		if (due[i]->handled)
@@ -461,29 +485,10 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 			if (!due[k]->handled &&
 			    same_env(&due[i]->cfg.cli, &due[k]->cfg.cli))
 				g[gn++] = due[k];
-		due[i]->cfg.cli.state_dir = cli->state_dir;
-		due[i]->cfg.cli.verbosity = cli->verbosity;
-		/* This run's settings, not the stored ones. */
-		due[i]->cfg.cli.force = cli->force;
-		due[i]->cfg.cli.ca_timeout_s = cli->ca_timeout_s;
-		rc = issue_env_open(&due[i]->cfg.cli, true, &env);
-		if (rc != 0) {
-			/* A group that cannot start fails as a whole. */
-			char *m = strdup(certo_errmsg() ? certo_errmsg() :
-			    certo_strerror(rc));
-			for (size_t k = 0; k < gn; k++) {
-				certo_errclear();
-				certo_fail(rc, "%s", m ? m : certo_strerror(rc));
-				stored_failed(g[k], rc);
-			}
-			free(m);
-		} else {
-			renew_group(cli, g, gn, &env);
-		}
-		issue_env_close(&env);
+		renew_due_group(cli, &sessions, g, gn);
 		for (size_t k = 0; k < gn; k++) {
 			g[k]->handled = true;
-			g[k]->env = NULL;
+			g[k]->sess = NULL;
 		}
 		free(g);
 	}
@@ -552,7 +557,7 @@ out:
 	free(v);
 	free(due);
 	free(state);
-	dircache_free(&dc);
+	session_set_free(&sessions);
 	return code;
 }
 
@@ -721,13 +726,12 @@ out:
 int
 list_run(const struct certo_cli *cli)
 {
-	struct dircache dc;
+	struct session_set sessions = { 0 };
 	struct json_object *arr = json_object_new_array();
 	char **names = NULL, *state = NULL, t[32], w1[32], w2[32];
 	size_t n = 0;
 	int rc;
 
-	memset(&dc, 0, sizeof(dc));
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
 	    (rc = store_list(state, &names, &n)) != 0)
 		goto out;
@@ -754,7 +758,7 @@ list_run(const struct certo_cli *cli)
 			stored_free(&s);
 			continue;
 		}
-		decide(&s, &dc, false);
+		fetch_due(&s, session_for(&sessions, cli, &s), NULL, false);
 		a = json_object_new_array();
 		for (size_t j = 0; j < s.chain.nsans; j++) {
 			json_object_array_add(a, json_object_new_string(
@@ -811,7 +815,7 @@ out:
 	free(names);
 	free(state);
 	json_object_put(arr);
-	dircache_free(&dc);
+	session_set_free(&sessions);
 	return rc;
 }
 
@@ -830,25 +834,25 @@ delete_run(const struct certo_cli *cli)
 }
 
 int
-renew_issue_fresh(const struct certo_cli *cli, bool *fresh)
+renew_issue_fresh(struct session *sess, struct certo_req *req,
+    const struct certo_cli *cli, bool *fresh)
 {
-	struct dircache dc;
 	struct stored s;
 	struct certo_key *key = NULL;
 	struct json_object *f;
-	char *state = NULL, t[32], e[32];
+	const char *state;
+	char t[32], e[32];
 	int rc = 0;
 
 	*fresh = false;
-	memset(&dc, 0, sizeof(dc));
 	memset(&s, 0, sizeof(s));
 	/* --csr and explicit validity dates always ask the CA. */
 	if (cli->nnames == 0 || cli->csr_file != NULL || cli->not_before != 0 ||
 	    cli->not_after != 0)
 		return 0;
-	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (s.name = strdup(cli->names[0])) == NULL) {
-		rc = rc ? rc : CERTO_ENOMEM;
+	state = sess->state;
+	if ((s.name = strdup(cli->names[0])) == NULL) {
+		rc = CERTO_ENOMEM;
 		goto out;
 	}
 	/* Nothing stored (or unreadable): issue.  Out of memory: stop. */
@@ -867,7 +871,7 @@ renew_issue_fresh(const struct certo_cli *cli, bool *fresh)
 	if ((cli->key_file != NULL && key_load(cli->key_file, &key) != 0) ||
 	    certificate_check(&s.chain, key, cli->names, cli->nnames) != 0)
 		goto quiet;
-	decide(&s, &dc, false);
+	fetch_due(&s, sess, req, false);
 	if (s.is_due) {
 		log_info("issue: %s/live/%s is due for renewal; issuing", state,
 		    s.name);
@@ -890,7 +894,5 @@ quiet:
 out:
 	key_free(key);
 	stored_free(&s);
-	dircache_free(&dc);
-	free(state);
 	return rc;
 }

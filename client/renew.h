@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "session.h"
 
 /* Exit codes of renew (certo(1)). */
 #define RENEW_EXIT_RENEWED 0
@@ -23,10 +24,13 @@ int renew_run(const struct certo_cli *cli);
  * event said why) when live/<first name> holds a set stored with the
  * same certo.json options (names, CA, key type...), still for exactly
  * these names (and --key's key), and not due by renew's rule (ARI
- * window, else a third of the lifetime left).  --csr, --not-before and
- * --not-after always issue.  Returns 0 or CERTO_ENOMEM/ECONFIG.
+ * window, asked through sess's directory with req, or sess's own
+ * request when NULL; else a third of the lifetime left).  --csr,
+ * --not-before and --not-after always issue.  Returns 0 or
+ * CERTO_ENOMEM/ECONFIG.
  */
-int renew_issue_fresh(const struct certo_cli *cli, bool *fresh);
+int renew_issue_fresh(struct session *sess, struct certo_req *req,
+    const struct certo_cli *cli, bool *fresh);
 /* certo list: 0 or a CERTO_E* code. */
 int list_run(const struct certo_cli *cli);
 /* certo delete NAME. */

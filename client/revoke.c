@@ -10,17 +10,19 @@
 #include "directory.h"
 #include "errors.h"
 #include "file.h"
-#include "issue.h"
 #include "key.h"
 #include "log.h"
 #include "request.h"
+#include "session.h"
 
 int
 revoke_run(const struct certo_cli *cli)
 {
-	struct issue_env env;
+	struct session sess;
+	struct session_opts so;
+	struct session_needs needs = { 0 };
+	struct account_opts ao;
 	struct certo_chain chain;
-	struct certo_req req;
 	struct certo_key *ck = NULL;
 	struct http_resp r;
 	char *pem = NULL, *der = NULL, *payload = NULL;
@@ -28,8 +30,7 @@ revoke_run(const struct certo_cli *cli)
 	int rc;
 
 	memset(&chain, 0, sizeof(chain));
-	memset(&req, 0, sizeof(req));
-	memset(&env, 0, sizeof(env));
+	memset(&sess, 0, sizeof(sess));
 	if ((rc = file_read(cli->cert_file, 512 * 1024, false, &pem, &len,
 	    NULL)) != 0)
 		goto out;
@@ -53,15 +54,15 @@ revoke_run(const struct certo_cli *cli)
 			goto out;
 		}
 	}
-	if ((rc = issue_env_open(cli, ck == NULL, &env)) != 0 ||
-	    (rc = request_init(&req, &env.http)) != 0 ||
-	    (rc = request_set_new_nonce_url(&req, env.dir.new_nonce)) != 0)
-		goto out;
-	if (ck != NULL)
-		rc = request_set_account(&req, ck, NULL);
-	else
-		rc = request_set_account(&req, env.acct.key, env.acct.url);
-	if (rc != 0)
+	session_opts_cli(cli, &so);
+	session_account_cli(cli, &ao);
+	/* With the certificate's own key, no account is needed. */
+	needs.account = ck == NULL ? SESSION_ACCOUNT_USE :
+	    SESSION_ACCOUNT_NONE;
+	needs.account_opts = &ao;
+	if ((rc = session_open(&so, &sess)) != 0 ||
+	    (rc = session_connect(&sess, &needs)) != 0 ||
+	    (ck != NULL && (rc = request_set_account(&sess.req, ck, NULL)) != 0))
 		goto out;
 	if ((cli->reason >= 0 ? asprintf(&payload, "{\"certificate\":\"%s\","
 	    "\"reason\":%d}", der, cli->reason) : asprintf(&payload,
@@ -70,15 +71,14 @@ revoke_run(const struct certo_cli *cli)
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	if ((rc = request_post(&req, env.dir.revoke_cert, payload,
+	if ((rc = request_post(&sess.req, sess.dir.revoke_cert, payload,
 	    REQUEST_MAX_BODY, &r, NULL)) == 0)
 		log_event("revoked", NULL, "revoke: %s revoked (signed with %s)",
 		    cli->cert_file, ck ? "the certificate key" :
 		    "the account key");
 	http_resp_free(&r);
 out:
-	request_free(&req);
-	issue_env_close(&env);
+	session_close(&sess);
 	certificate_free(&chain);
 	key_free(ck);
 	free(pem);

@@ -1,4 +1,4 @@
-/* Retry-After parsing (common/http.h). */
+/* common/http.h: Retry-After parsing, host:port keys, the system bundle. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -115,6 +115,51 @@ test_huge(void **state)
 	certo_errclear();
 }
 
+/* host:port keys (trust pins, cache registrations): default ports kept. */
+static void
+test_host_port(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "https://ca.test/dir", "ca.test:443" },
+		{ "https://ca.test:14000/dir", "ca.test:14000" },
+		{ "http://127.0.0.1/x", "127.0.0.1:80" },
+		{ "https://[::1]:8443/", "[::1]:8443" },
+	};
+	char *hp;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hp = http_host_port(cases[i][0]);
+		assert_non_null(hp);
+		assert_string_equal(hp, cases[i][1]);
+		free(hp);
+	}
+	assert_null(http_host_port("not a url"));
+}
+
+/* $CERTO_SYSTEM_BUNDLE stands in the system bundle; --ca-bundle stays. */
+static void
+test_system_bundle(void **state)
+{
+	struct http_opts opts = { 0 };
+	struct certo_http http;
+
+	(void)state;
+	assert_int_equal(setenv("CERTO_SYSTEM_BUNDLE", "/x/bundle.pem", 1), 0);
+	assert_int_equal(http_init(&http, &opts), 0);
+	assert_string_equal(http.system_bundle, "/x/bundle.pem");
+	assert_null(http.opts.cache_dir);
+	assert_int_equal(http.opts.connect_timeout_ms, 10000);
+	http_free(&http);
+	assert_int_equal(setenv("CERTO_SYSTEM_BUNDLE", "", 1), 0);
+	assert_int_equal(http_init(&http, &opts), 0);
+	if (http.system_bundle != NULL)
+		assert_int_equal(strncmp(http.system_bundle, "/etc/", 5), 0);
+	http_free(&http);
+	http_free(&http);
+	unsetenv("CERTO_SYSTEM_BUNDLE");
+}
+
 int
 main(void)
 {
@@ -123,6 +168,8 @@ main(void)
 		cmocka_unit_test(test_http_date),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_host_port),
+		cmocka_unit_test(test_system_bundle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -477,7 +477,7 @@ judge_target(struct target *target, const struct dns01_record *rec,
 
 /* One round: TXT from every pair at once, then judge each pair. */
 static int
-round_run(struct wait_state *state)
+query_txt_round(struct wait_state *state)
 {
 	struct dns_query *qs = NULL;
 	ares_channel *chans = NULL;
@@ -707,7 +707,7 @@ dns01_wait(const struct dns01_record *recs, size_t nrecs,
 			if (!state.rstates[r].ready &&
 			    (rc = discover_record(&state, r)) != 0)
 				goto out;
-		if ((rc = round_run(&state)) != 0 ||
+		if ((rc = query_txt_round(&state)) != 0 ||
 		    (rc = report(&state)) != 0)
 			goto out;
 		if (all_visible(&state))

@@ -1,15 +1,17 @@
 /*
- * The only writer of certificates: <state>/live/<name>/{privkey.pem,
- * cert.pem,chain.pem,fullchain.pem}, built in a staging directory and
- * swapped in with one atomic rename; the previous set moves to
- * <state>/archive/<name>/<UTC timestamp>/.
+ * The state directory and what certo keeps in it.  The only writer of
+ * certificates: <state>/live/<name>/{privkey.pem,cert.pem,chain.pem,
+ * fullchain.pem}, built in a staging directory and swapped in with one
+ * atomic rename; the previous set moves to
+ * <state>/archive/<name>/<UTC timestamp>/ (store.c).  Also saved orders
+ * (store_order.c), locks between runs (store_lock.c), the sweep of what
+ * killed runs left (store_sweep.c) and small records (store_record.c).
  */
 #ifndef CERTO_STORE_H
 #define CERTO_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
 struct certo_key;
 struct certo_chain;
@@ -99,20 +101,15 @@ struct store_lock {
 #define STORE_LOCK_INIT { { -1, -1 }, false }
 /* The account of a CA, while it is loaded or created. */
 int store_lock_account(const char *state, const char *ca_id,
-    struct store_lock *lk);
+    struct store_lock *lock);
 /*
  * One certificate: live/<live_name> and the order of these names, held
  * from resume/new order to store_commit.
  */
 int store_lock_cert(const char *state, const char *live_name,
-    char *const *names, size_t n, struct store_lock *lk);
+    char *const *names, size_t n, struct store_lock *lock);
 /* Release (a STORE_LOCK_INIT or released lock is fine). */
-void store_unlock(struct store_lock *lk);
-
-/* Rate limits: a CA's Retry-After deadline, kept across runs. */
-int store_ratelimit_get(const char *state, const char *ca_id,
-    time_t *until);
-int store_ratelimit_set(const char *state, const char *ca_id, time_t until);
+void store_unlock(struct store_lock *lock);
 
 /* Valid authorizations kept by `certo authorize`, by CA and name. */
 int store_authz_save(const char *state, const char *ca_id,

@@ -22,14 +22,23 @@ int json_parse_object(const char *s, size_t len, const char *what,
     struct json_object **out);
 
 /*
+ * Read the JSON object in the file at path (at most max bytes) into *out
+ * (caller json_object_put()s it); path names it in error messages.  A
+ * missing file is CERTO_EIO with *missing set when missing is not NULL
+ * (as file_read says).
+ */
+int json_load_file(const char *path, size_t max, struct json_object **out,
+    bool *missing);
+
+/*
  * Typed getters.  For required fields a missing or mistyped key is
  * CERTO_EPROTO with a message naming what.key; for optional ones a
  * missing key leaves *out untouched and returns 0.  Strings are
  * strdup'd (caller frees) and capped at maxlen bytes.
  */
-int json_get_str(struct json_object *o, const char *what, const char *key,
+int json_get_str(struct json_object *obj, const char *what, const char *key,
     bool required, size_t maxlen, char **out);
-int json_get_bool(struct json_object *o, const char *what, const char *key,
+int json_get_bool(struct json_object *obj, const char *what, const char *key,
     bool required, bool *out);
 /*
  * True if s is an absolute http:// or https:// URL (scheme in any case)
@@ -42,18 +51,18 @@ bool json_url_ok(const char *s);
  * CERTO_EPROTO naming what.key and the (sanitised) value.
  */
 #define JSON_URL_MAX 2048
-int json_get_url(struct json_object *o, const char *what, const char *key,
+int json_get_url(struct json_object *obj, const char *what, const char *key,
     bool required, char **out);
-int json_get_array(struct json_object *o, const char *what, const char *key,
+int json_get_array(struct json_object *obj, const char *what, const char *key,
     bool required, struct json_object **out);
-int json_get_object(struct json_object *o, const char *what, const char *key,
+int json_get_object(struct json_object *obj, const char *what, const char *key,
     bool required, struct json_object **out);
 /*
  * A string member that must be one of names[0..n) (at most 32 bytes):
  * *out gets its index.  CERTO_EPROTO "what: unknown key \"value\"" for
  * any other string; a missing optional key leaves *out untouched.
  */
-int json_get_enum(struct json_object *o, const char *what, const char *key,
+int json_get_enum(struct json_object *obj, const char *what, const char *key,
     bool required, const char *const *names, size_t n, int *out);
 
 #endif

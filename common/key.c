@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "file.h"
+#include "sha256.h"
 
 static const struct {
 	const char *name;
@@ -23,6 +24,7 @@ static const struct {
 	[KEY_ED25519] = { "ed25519", GNUTLS_PK_EDDSA_ED25519, 256 },
 };
 
+/* The key type named "ec-256", "rsa-2048"... into *out. */
 int
 key_type_parse(const char *s, enum key_type *out)
 {
@@ -34,22 +36,25 @@ key_type_parse(const char *s, enum key_type *out)
 	return CERTO_EUSAGE;
 }
 
+/* The option spelling of a type ("ec-256"). */
 const char *
 key_type_name(enum key_type t)
 {
 	return types[t].name;
 }
 
+/* The key's type. */
 enum key_type
-key_get_type(const struct certo_key *k)
+key_get_type(const struct certo_key *key)
 {
-	return k->type;
+	return key->type;
 }
 
+/* Size in bytes of one EC coordinate / signature half, 0 for RSA. */
 unsigned
-key_ec_size(const struct certo_key *k)
+key_ec_size(const struct certo_key *key)
 {
-	switch (k->type) {
+	switch (key->type) {
 	case KEY_EC256:
 		return 32;
 	case KEY_EC384:
@@ -59,115 +64,119 @@ key_ec_size(const struct certo_key *k)
 	}
 }
 
+/* Free a key. */
 void
-key_free(struct certo_key *k)
+key_free(struct certo_key *key)
 {
-	if (k == NULL)
+	if (key == NULL)
 		return;
-	if (k->pub)
-		gnutls_pubkey_deinit(k->pub);
-	if (k->priv)
-		gnutls_privkey_deinit(k->priv);
-	if (k->x509)
-		gnutls_x509_privkey_deinit(k->x509);
-	free(k);
+	if (key->pub)
+		gnutls_pubkey_deinit(key->pub);
+	if (key->priv)
+		gnutls_privkey_deinit(key->priv);
+	if (key->x509)
+		gnutls_x509_privkey_deinit(key->x509);
+	free(key);
 }
 
 /* Wrap k->x509 in the abstract types; classify the key. */
 static int
-key_finish(struct certo_key *k, const char *what)
+key_finish(struct certo_key *key, const char *what)
 {
 	int alg, ret;
 	unsigned bits = 0;
 	gnutls_ecc_curve_t curve;
 
-	alg = gnutls_x509_privkey_get_pk_algorithm2(k->x509, &bits);
+	alg = gnutls_x509_privkey_get_pk_algorithm2(key->x509, &bits);
 	if (alg == GNUTLS_PK_ECDSA) {
-		if ((ret = gnutls_x509_privkey_export_ecc_raw(k->x509, &curve,
+		if ((ret = gnutls_x509_privkey_export_ecc_raw(key->x509, &curve,
 		    NULL, NULL, NULL)) < 0)
 			return certo_fail(CERTO_ECRYPTO, "%s: %s", what,
 			    gnutls_strerror(ret));
 		if (curve == GNUTLS_ECC_CURVE_SECP256R1)
-			k->type = KEY_EC256;
+			key->type = KEY_EC256;
 		else if (curve == GNUTLS_ECC_CURVE_SECP384R1)
-			k->type = KEY_EC384;
+			key->type = KEY_EC384;
 		else
 			return certo_fail(CERTO_ECRYPTO, "%s: unsupported curve %s",
 			    what, gnutls_ecc_curve_get_name(curve));
 	} else if (alg == GNUTLS_PK_EDDSA_ED25519) {
-		k->type = KEY_ED25519;
+		key->type = KEY_ED25519;
 	} else if (alg == GNUTLS_PK_RSA) {
 		if (bits < 2048 || bits > 8192)
 			return certo_fail(CERTO_ECRYPTO, "%s: unsupported RSA key "
 			    "size %u", what, bits);
-		k->type = bits <= 2048 ? KEY_RSA2048 : bits <= 3072 ?
+		key->type = bits <= 2048 ? KEY_RSA2048 : bits <= 3072 ?
 		    KEY_RSA3072 : KEY_RSA4096;
 	} else {
 		return certo_fail(CERTO_ECRYPTO, "%s: unsupported key algorithm",
 		    what);
 	}
-	if ((ret = gnutls_privkey_init(&k->priv)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(k->priv, k->x509, 0)) < 0 ||
-	    (ret = gnutls_pubkey_init(&k->pub)) < 0 ||
-	    (ret = gnutls_pubkey_import_privkey(k->pub, k->priv, 0, 0)) < 0)
+	if ((ret = gnutls_privkey_init(&key->priv)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(key->priv, key->x509, 0)) < 0 ||
+	    (ret = gnutls_pubkey_init(&key->pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_privkey(key->pub, key->priv, 0, 0)) < 0)
 		return certo_fail(CERTO_ECRYPTO, "%s: %s", what,
 		    gnutls_strerror(ret));
 	return 0;
 }
 
+/* Generate a fresh key. */
 int
 key_generate(enum key_type t, struct certo_key **out)
 {
-	struct certo_key *k;
+	struct certo_key *key;
 	int ret, rc;
 
 	*out = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return CERTO_ENOMEM;
-	if ((ret = gnutls_x509_privkey_init(&k->x509)) < 0 ||
-	    (ret = gnutls_x509_privkey_generate2(k->x509, types[t].pk,
+	if ((ret = gnutls_x509_privkey_init(&key->x509)) < 0 ||
+	    (ret = gnutls_x509_privkey_generate2(key->x509, types[t].pk,
 	    types[t].bits, 0, NULL, 0)) < 0) {
-		key_free(k);
+		key_free(key);
 		return certo_fail(CERTO_ECRYPTO, "generating %s key: %s",
 		    types[t].name, gnutls_strerror(ret));
 	}
-	if ((rc = key_finish(k, "generated key")) != 0) {
-		key_free(k);
+	if ((rc = key_finish(key, "generated key")) != 0) {
+		key_free(key);
 		return rc;
 	}
-	*out = k;
+	*out = key;
 	return 0;
 }
 
+/* Parse a PEM key from memory (what names it in errors). */
 int
 key_parse(const char *pem, size_t len, const char *what,
     struct certo_key **out)
 {
-	struct certo_key *k;
-	gnutls_datum_t d;
+	struct certo_key *key;
+	gnutls_datum_t in;
 	int ret, rc;
 
 	*out = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	if ((key = calloc(1, sizeof(*key))) == NULL)
 		return CERTO_ENOMEM;
-	d.data = (unsigned char *)(uintptr_t)pem;
-	d.size = (unsigned)len;
-	if ((ret = gnutls_x509_privkey_init(&k->x509)) < 0 ||
-	    (ret = gnutls_x509_privkey_import2(k->x509, &d,
+	in.data = (unsigned char *)(uintptr_t)pem;
+	in.size = (unsigned)len;
+	if ((ret = gnutls_x509_privkey_init(&key->x509)) < 0 ||
+	    (ret = gnutls_x509_privkey_import2(key->x509, &in,
 	    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN)) < 0) {
 		rc = certo_fail(CERTO_ECRYPTO, "%s: not a usable private key: %s",
 		    what, gnutls_strerror(ret));
-		key_free(k);
+		key_free(key);
 		return rc;
 	}
-	if ((rc = key_finish(k, what)) != 0) {
-		key_free(k);
+	if ((rc = key_finish(key, what)) != 0) {
+		key_free(key);
 		return rc;
 	}
-	*out = k;
+	*out = key;
 	return 0;
 }
 
+/* Load a PEM key (PKCS#8 or traditional). */
 int
 key_load(const char *path, struct certo_key **out)
 {
@@ -257,7 +266,7 @@ der_hdr(size_t n)
  * *len bytes; the caller wipes it.
  */
 static int
-key_ec_pkcs8(const struct certo_key *k, unsigned char *der, size_t cap,
+key_ec_pkcs8(const struct certo_key *key, unsigned char *der, size_t cap,
     size_t *len)
 {
 	static const unsigned char oid_ecpub[] = { 0x2a, 0x86, 0x48, 0xce,
@@ -272,13 +281,13 @@ key_ec_pkcs8(const struct certo_key *k, unsigned char *der, size_t cap,
 	unsigned char scalar[48], point[2 + 2 * 48];
 	unsigned char ec[256];
 	const unsigned char *oid;
-	size_t n = key_ec_size(k), oidlen, eclen = 0, ptlen, seq, alg;
+	size_t n = key_ec_size(key), oidlen, eclen = 0, ptlen, seq, alg;
 	int ret, rc = CERTO_ECRYPTO;
 
 	*len = 0;
 	oid = n == 32 ? oid_p256 : oid_p384;
 	oidlen = n == 32 ? sizeof(oid_p256) : sizeof(oid_p384);
-	if ((ret = gnutls_x509_privkey_export_ecc_raw(k->x509, &curve, &x, &y,
+	if ((ret = gnutls_x509_privkey_export_ecc_raw(key->x509, &curve, &x, &y,
 	    &d)) < 0) {
 		rc = certo_fail(ret == GNUTLS_E_MEMORY_ERROR ? CERTO_ENOMEM :
 		    CERTO_ECRYPTO, "exporting key: %s", gnutls_strerror(ret));
@@ -337,42 +346,44 @@ out:
 	return rc;
 }
 
+/* Write the key as PKCS#8 PEM to path, mode 0600, atomically. */
 int
-key_save(const struct certo_key *k, const char *path, bool exclusive)
+key_save(const struct certo_key *key, const char *path, bool exclusive)
 {
-	gnutls_datum_t d = { NULL, 0 };
+	gnutls_datum_t pem = { NULL, 0 };
 	unsigned char der[512];
 	size_t derlen = 0;
 	int ret, rc;
 
-	if (key_ec_size(k) != 0) {
+	if (key_ec_size(key) != 0) {
 		/* EC: our own fixed-length encoding (RFC 5915). */
 		gnutls_datum_t in;
 
-		if ((rc = key_ec_pkcs8(k, der, sizeof(der), &derlen)) != 0)
+		if ((rc = key_ec_pkcs8(key, der, sizeof(der), &derlen)) != 0)
 			goto out;
 		in.data = der;
 		in.size = (unsigned)derlen;
-		ret = gnutls_pem_base64_encode2("PRIVATE KEY", &in, &d);
+		ret = gnutls_pem_base64_encode2("PRIVATE KEY", &in, &pem);
 	} else {
-		ret = gnutls_x509_privkey_export2_pkcs8(k->x509,
-		    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &d);
+		ret = gnutls_x509_privkey_export2_pkcs8(key->x509,
+		    GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &pem);
 	}
 	if (ret < 0) {
 		rc = certo_fail(ret == GNUTLS_E_MEMORY_ERROR ? CERTO_ENOMEM :
 		    CERTO_ECRYPTO, "exporting key: %s", gnutls_strerror(ret));
 		goto out;
 	}
-	rc = file_write_atomic(path, d.data, d.size, 0600, exclusive);
+	rc = file_write_atomic(path, pem.data, pem.size, 0600, exclusive);
 out:
 	gnutls_memset(der, 0, sizeof(der));
-	if (d.data != NULL) {
-		gnutls_memset(d.data, 0, d.size);
-		gnutls_free(d.data);
+	if (pem.data != NULL) {
+		gnutls_memset(pem.data, 0, pem.size);
+		gnutls_free(pem.data);
 	}
 	return rc;
 }
 
+/* True if a and b have the same public key (their key IDs are equal). */
 bool
 key_same_public(const struct certo_key *a, const struct certo_key *b)
 {
@@ -386,14 +397,31 @@ key_same_public(const struct certo_key *a, const struct certo_key *b)
 	return la == lb && memcmp(ida, idb, la) == 0;
 }
 
+/* The SHA-256 key ID of key's public key into id (*len bytes). */
 int
-key_public_id(const struct certo_key *k, unsigned char *id, size_t *len)
+key_public_id(const struct certo_key *key, unsigned char *id, size_t *len)
 {
 	int ret;
 
-	if ((ret = gnutls_pubkey_get_key_id(k->pub, GNUTLS_KEYID_USE_SHA256, id,
-	    len)) < 0)
+	if ((ret = gnutls_pubkey_get_key_id(key->pub, GNUTLS_KEYID_USE_SHA256,
+	    id, len)) < 0)
 		return certo_fail(CERTO_ECRYPTO, "key id: %s",
 		    gnutls_strerror(ret));
 	return 0;
+}
+
+/* The key ID as hex: SHA-256 of the public key's DER SPKI. */
+int
+key_id_hex(const struct certo_key *key, char out[SHA256_HEX_LEN + 1])
+{
+	gnutls_datum_t der = { NULL, 0 };
+	int ret, rc;
+
+	if ((ret = gnutls_pubkey_export2(key->pub, GNUTLS_X509_FMT_DER,
+	    &der)) < 0)
+		return certo_fail(ret == GNUTLS_E_MEMORY_ERROR ? CERTO_ENOMEM :
+		    CERTO_ECRYPTO, "key id: %s", gnutls_strerror(ret));
+	rc = sha256_hex(der.data, der.size, out);
+	gnutls_free(der.data);
+	return rc;
 }

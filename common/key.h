@@ -40,18 +40,24 @@ int key_parse(const char *pem, size_t len, const char *what,
  * Write the key as PKCS#8 PEM to path, mode 0600, atomically; with
  * exclusive, fail if path exists.
  */
-int key_save(const struct certo_key *k, const char *path, bool exclusive);
+int key_save(const struct certo_key *key, const char *path, bool exclusive);
 /* The key's type. */
-enum key_type key_get_type(const struct certo_key *k);
+enum key_type key_get_type(const struct certo_key *key);
 /*
  * SHA-256 key ID of the public key (GnuTLS key ID) into id (at least
  * 32 bytes); *len gets its length.  For matching certificates to keys.
  */
-int key_public_id(const struct certo_key *k, unsigned char *id,
+int key_public_id(const struct certo_key *key, unsigned char *id,
     size_t *len);
+/*
+ * The same key ID as lower-case hex (SHA-256 of the DER
+ * SubjectPublicKeyInfo: what key_public_id gives) into out (65 bytes
+ * with the NUL).  Returns 0, CERTO_ENOMEM or CERTO_ECRYPTO.
+ */
+int key_id_hex(const struct certo_key *key, char out[65]);
 /* True if the two keys have the same public key. */
 bool key_same_public(const struct certo_key *a, const struct certo_key *b);
 /* Free a key; NULL is fine. */
-void key_free(struct certo_key *k);
+void key_free(struct certo_key *key);
 
 #endif

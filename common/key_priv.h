@@ -15,6 +15,6 @@ struct certo_key {
 };
 
 /* Size in bytes of one EC coordinate / signature half, 0 for RSA. */
-unsigned key_ec_size(const struct certo_key *k);
+unsigned key_ec_size(const struct certo_key *key);
 
 #endif

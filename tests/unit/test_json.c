@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "json.h"
@@ -218,6 +219,40 @@ test_null_member(void **state)
 	json_object_put(o);
 }
 
+/* json_load_file: a file's object; missing, malformed, too large. */
+static void
+test_load_file(void **state)
+{
+	struct json_object *doc = NULL, *v;
+	char *dir = tu_tmpdir(), *path = tu_path(dir, "x.json");
+	bool missing = false;
+
+	(void)state;
+	assert_int_equal(json_load_file(path, 1024, &doc, &missing),
+	    CERTO_EIO);
+	assert_true(missing);
+	assert_null(doc);
+	certo_errclear();
+	tu_write(path, "{\"a\": 1}\n", 9, 0600);
+	assert_int_equal(json_load_file(path, 1024, &doc, &missing), 0);
+	assert_false(missing);
+	assert_true(json_object_object_get_ex(doc, "a", &v));
+	json_object_put(doc);
+	assert_int_equal(json_load_file(path, 4, &doc, NULL), CERTO_EIO);
+	assert_null(doc);
+	certo_errclear();
+	unlink(path);
+	tu_write(path, "[1]", 3, 0600);
+	assert_int_equal(json_load_file(path, 1024, &doc, &missing),
+	    CERTO_EPROTO);
+	assert_false(missing);
+	assert_non_null(strstr(certo_errmsg(), path));
+	certo_errclear();
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -229,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_length_respected),
 		cmocka_unit_test(test_embedded_nul),
 		cmocka_unit_test(test_null_member),
+		cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

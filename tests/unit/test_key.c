@@ -445,6 +445,38 @@ test_ec_old_lengths(void **state)
 	}
 }
 
+/*
+ * key_id_hex is the hex of key_public_id (GnuTLS's SHA-256 key ID): the
+ * key_id of order.json files saved by earlier versions must still match.
+ */
+static void
+test_key_id_hex(void **state)
+{
+	static const enum key_type types[] = { KEY_EC256, KEY_EC384,
+		KEY_RSA2048, KEY_ED25519 };
+	struct certo_key *k, *other;
+	unsigned char id[64];
+	char hex[65], want[129];
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		assert_int_equal(key_generate(types[i], &k), 0);
+		len = sizeof(id);
+		assert_int_equal(key_public_id(k, id, &len), 0);
+		assert_int_equal(len, 32);
+		for (size_t j = 0; j < len; j++)
+			snprintf(want + 2 * j, 3, "%02x", id[j]);
+		assert_int_equal(key_id_hex(k, hex), 0);
+		assert_string_equal(hex, want);
+		assert_true(key_same_public(k, k));
+		assert_int_equal(key_generate(types[i], &other), 0);
+		assert_false(key_same_public(k, other));
+		key_free(other);
+		key_free(k);
+	}
+}
+
 int
 main(void)
 {
@@ -458,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_load_fixtures),
 		cmocka_unit_test(test_ec_fixed_length),
 		cmocka_unit_test(test_ec_old_lengths),
+		cmocka_unit_test(test_key_id_hex),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

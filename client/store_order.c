@@ -1,0 +1,384 @@
+/*
+ * Saved orders, for resume: <state>/orders/<sha256 of the sorted names>/
+ * holds order.json (URL, CA, names, the key's ID) and privkey.pem,
+ * written and replaced as one unit (see store.h).
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "errors.h"
+#include "file.h"
+#include "json.h"
+#include "key.h"
+#include "store_priv.h"
+
+#define ORDER_JSON_MAX (64 * 1024)
+#define NAMES_JSON_MAX (256 * 1024)
+#define NAMES_MAX 1000
+
+/* Hash of the sorted names, each with its NUL (store_priv.h). */
+int
+store_names_hash(char *const *names, size_t n, char hex[SHA256_HEX_LEN + 1])
+{
+	char **sorted, *buf = NULL;
+	size_t len = 0, off = 0, one;
+	int rc;
+
+	if ((sorted = calloc(n ? n : 1, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		sorted[i] = names[i];
+		len += strlen(names[i]) + 1;
+	}
+	qsort(sorted, n, sizeof(char *), store_cmp_str);
+	if ((buf = malloc(len ? len : 1)) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		one = strlen(sorted[i]) + 1;
+		memcpy(buf + off, sorted[i], one);
+		off += one;
+	}
+	rc = sha256_hex(buf, off, hex);
+out:
+	free(buf);
+	free(sorted);
+	return rc;
+}
+
+/* Free n strings and the array (store_priv.h). */
+void
+store_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The "names" array of a JSON file (store_priv.h). */
+int
+store_read_names(const char *path, char ***names, size_t *n)
+{
+	struct json_object *doc = NULL, *arr;
+	size_t cnt;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if ((rc = json_load_file(path, NAMES_JSON_MAX, &doc, NULL)) != 0)
+		goto out;
+	if (!json_object_object_get_ex(doc, "names", &arr) ||
+	    !json_object_is_type(arr, json_type_array) ||
+	    (cnt = json_object_array_length(arr)) == 0 || cnt > NAMES_MAX) {
+		rc = certo_fail(CERTO_EIO, "%s: no \"names\" array", path);
+		goto out;
+	}
+	if ((*names = calloc(cnt, sizeof(char *))) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		const char *v = json_object_get_string(
+		    json_object_array_get_idx(arr, i));
+		if (v == NULL || ((*names)[i] = strdup(v)) == NULL) {
+			rc = v == NULL ? certo_fail(CERTO_EIO, "%s: bad \"names\"",
+			    path) : CERTO_ENOMEM;
+			break;
+		}
+		(*n)++;
+	}
+out:
+	json_object_put(doc);
+	return rc;
+}
+
+/*
+ * Does the saved order in dir store into live/<dname>?  Its order.json's
+ * first name decides; an unreadable one does not.
+ */
+static bool
+order_for_set(const char *dir, const char *dname)
+{
+	char *jp, **names = NULL, *first = NULL;
+	size_t n = 0;
+	bool yes;
+
+	if ((jp = file_join(dir, "order.json")) == NULL ||
+	    store_read_names(jp, &names, &n) != 0) {
+		certo_errclear();
+		free(jp);
+		return false;
+	}
+	yes = (first = store_set_name(names[0])) != NULL &&
+	    strcmp(first, dname) == 0;
+	free(first);
+	store_free_names(names, n);
+	free(jp);
+	return yes;
+}
+
+/* Remove the saved orders that would store into live/<dname>. */
+void
+store_orders_remove_for(const char *state, const char *dname,
+    const char *hash)
+{
+	char *orders, *path = NULL;
+	struct dirent *ent;
+	DIR *dirp;
+
+	if ((orders = file_join(state, "orders")) == NULL)
+		return;
+	if ((dirp = opendir(orders)) == NULL)
+		goto out;
+	while ((ent = readdir(dirp)) != NULL) {
+		if (ent->d_name[0] == '.')
+			continue;
+		free(path);
+		if ((path = file_join(orders, ent->d_name)) == NULL)
+			break;
+		if ((hash != NULL && strcmp(ent->d_name, hash) == 0) ||
+		    order_for_set(path, dname))
+			store_remove_atomic(orders, ent->d_name, path);
+	}
+	closedir(dirp);
+out:
+	free(path);
+	free(orders);
+}
+
+/* <state>/orders/<hash of the names> into *out (malloc'd). */
+int
+store_order_dir(const char *state, char *const *names, size_t n, char **out)
+{
+	char hex[SHA256_HEX_LEN + 1];
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_names_hash(names, n, hex)) != 0)
+		return rc;
+	if (asprintf(out, "%s/orders/%s", state, hex) < 0) {
+		*out = NULL;
+		return CERTO_ENOMEM;
+	}
+	return 0;
+}
+
+/* Split dir into its parent and last component (both malloc'd). */
+static int
+split_path(const char *dir, char **parent, char **base)
+{
+	const char *sl = strrchr(dir, '/');
+
+	*parent = *base = NULL;
+	if (sl == NULL || sl == dir || sl[1] == '\0')
+		return certo_fail(CERTO_EIO, "bad directory %s", dir);
+	if ((*parent = strndup(dir, (size_t)(sl - dir))) == NULL ||
+	    (*base = strdup(sl + 1)) == NULL) {
+		free(*parent);
+		*parent = NULL;
+		return CERTO_ENOMEM;
+	}
+	return 0;
+}
+
+/* order.json's text for url, server, names and the key ID (malloc'd). */
+static int
+order_json(const char *url, const char *server, char *const *names,
+    size_t n, const char *kid, char **out)
+{
+	struct json_object *doc, *arr;
+	const char *text;
+
+	*out = NULL;
+	if ((doc = json_object_new_object()) == NULL)
+		return CERTO_ENOMEM;
+	if ((arr = json_object_new_array()) == NULL) {
+		json_object_put(doc);
+		return CERTO_ENOMEM;
+	}
+	json_object_object_add(doc, "url", json_object_new_string(url));
+	json_object_object_add(doc, "server", json_object_new_string(server));
+	json_object_object_add(doc, "key_id", json_object_new_string(kid));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(names[i]));
+	json_object_object_add(doc, "names", arr);
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text == NULL || (*out = strdup(text)) == NULL) {
+		json_object_put(doc);
+		return CERTO_ENOMEM;
+	}
+	json_object_put(doc);
+	return 0;
+}
+
+/* Save the order and its key as one unit in dir (see store.h). */
+int
+store_order_save(const char *dir, char *const *names, size_t n,
+    const char *url, const char *server, const struct certo_key *key)
+{
+	char *parent = NULL, *base = NULL, *stg = NULL, *kp = NULL, *jp = NULL;
+	char kid[SHA256_HEX_LEN + 1], *text = NULL;
+	bool exchanged;
+	int rc, fd = -1;
+
+	if ((rc = split_path(dir, &parent, &base)) != 0 ||
+	    (rc = key_id_hex(key, kid)) != 0 ||
+	    (rc = order_json(url, server, names, n, kid, &text)) != 0 ||
+	    (rc = file_mkdirs(parent)) != 0)
+		goto out;
+	/*
+	 * Key and URL are one unit: both are written into a new locked
+	 * directory orders/.<hash>.new.<pid>.XXXXXX, which then replaces
+	 * orders/<hash> in one rename.  A SIGKILL or a full disk leaves the
+	 * previous unit or the new one, never a key of one order with the
+	 * URL of another.
+	 */
+	if ((rc = file_staging_dir(parent, base, "new", &stg, &fd)) != 0)
+		goto out;
+	if ((kp = file_join(stg, "privkey.pem")) == NULL ||
+	    (jp = file_join(stg, "order.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = key_save(key, kp, true)) != 0 ||
+	    (rc = file_write_atomic(jp, text, strlen(text), 0600, true)) != 0 ||
+	    (rc = store_swap_in(parent, stg, dir, &exchanged)) != 0)
+		goto out;
+	/* An older unit for these names, now at stg: drop it. */
+	if (exchanged)
+		store_remove_tree(stg);
+	free(stg);
+	stg = NULL;
+out:
+	if (stg != NULL)
+		store_remove_tree(stg);
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(stg);
+	free(kp);
+	free(jp);
+	free(parent);
+	free(base);
+	return rc;
+}
+
+/*
+ * The key in kp, checked against order.json's key ID (when it has one:
+ * older certo versions saved none).  CERTO_EIO when it is another key.
+ */
+static int
+order_key_load(const char *dir, const char *kp, struct json_object *doc,
+    struct certo_key **key)
+{
+	struct json_object *saved;
+	char kid[SHA256_HEX_LEN + 1];
+	int rc;
+
+	if ((rc = key_load(kp, key)) != 0)
+		return rc;
+	if (!json_object_object_get_ex(doc, "key_id", &saved))
+		return 0;
+	if ((rc = key_id_hex(*key, kid)) != 0)
+		return rc;
+	if (strcmp(json_object_get_string(saved), kid) != 0)
+		return certo_fail(CERTO_EIO, "%s: privkey.pem is not the key "
+		    "this order was created with", dir);
+	return 0;
+}
+
+/* Load the unit in dir when it was saved for server (see store.h). */
+int
+store_order_load(const char *dir, const char *server, char **url,
+    struct certo_key **key)
+{
+	struct json_object *doc = NULL;
+	char *kp = NULL, *jp = NULL, *srv = NULL;
+	bool missing;
+	int rc;
+
+	*url = NULL;
+	*key = NULL;
+	if ((kp = file_join(dir, "privkey.pem")) == NULL ||
+	    (jp = file_join(dir, "order.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = json_load_file(jp, ORDER_JSON_MAX, &doc, &missing)) != 0) {
+		if (missing) {
+			certo_errclear(); /* no saved order */
+			rc = 0;
+		}
+		goto out;
+	}
+	if ((rc = json_get_str(doc, jp, "url", true, JSON_URL_MAX, url)) != 0 ||
+	    (rc = json_get_str(doc, jp, "server", true, JSON_URL_MAX,
+	    &srv)) != 0)
+		goto out;
+	if (strcmp(srv, server) != 0) {
+		free(*url);
+		*url = NULL;
+		goto out;
+	}
+	rc = order_key_load(dir, kp, doc, key);
+out:
+	if (rc != 0) {
+		free(*url);
+		*url = NULL;
+		key_free(*key);
+		*key = NULL;
+	}
+	json_object_put(doc);
+	free(srv);
+	free(kp);
+	free(jp);
+	return rc;
+}
+
+/* Forget the saved order in dir (renamed away first, then removed). */
+void
+store_order_remove(const char *dir)
+{
+	char *parent = NULL, *base = NULL;
+
+	if (split_path(dir, &parent, &base) == 0)
+		store_remove_atomic(parent, base, dir);
+	free(parent);
+	free(base);
+}
+
+/*
+ * The live set for names is fresh: remove a saved order for them left
+ * by a run killed after it stored the set, unless a run holds its lock.
+ */
+int
+store_order_forget(const char *state, char *const *names, size_t n)
+{
+	char *dir = NULL, hash[SHA256_HEX_LEN + 1];
+	int rc, fd = -1;
+
+	if ((rc = store_names_hash(names, n, hash)) != 0 ||
+	    (rc = store_order_dir(state, names, n, &dir)) != 0)
+		goto out;
+	if (!file_exists(dir))
+		goto out;
+	/* Only when no run holds it (one that does may be resuming it). */
+	if ((rc = store_lock_try(state, "order", hash, &fd)) == 1)
+		store_order_remove(dir);
+	if (rc > 0)
+		rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}

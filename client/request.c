@@ -1,6 +1,7 @@
 /* ACME transport: nonces, JWS, POST-as-GET, retries. */
 #include "request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,21 +23,21 @@ struct netretry {
 };
 
 static void
-netretry_start(struct netretry *nr)
+netretry_start(struct netretry *retry)
 {
-	nr->n = 0;
-	clock_gettime(CLOCK_MONOTONIC, &nr->t0);
+	retry->n = 0;
+	clock_gettime(CLOCK_MONOTONIC, &retry->t0);
 }
 
 /* Milliseconds since the first try. */
 static long
-netretry_elapsed_ms(const struct netretry *nr)
+netretry_elapsed_ms(const struct netretry *retry)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - nr->t0.tv_sec) * 1000 +
-	    (now.tv_nsec - nr->t0.tv_nsec) / 1000000;
+	return (long)(now.tv_sec - retry->t0.tv_sec) * 1000 +
+	    (now.tv_nsec - retry->t0.tv_nsec) / 1000000;
 }
 
 /*
@@ -47,24 +48,24 @@ netretry_elapsed_ms(const struct netretry *nr)
  * at MAX ("equal jitter"), so parallel renewals do not retry in step.
  */
 static int
-netretry_wait(struct netretry *nr, int rc)
+netretry_wait(struct netretry *retry, int rc)
 {
 	long d, ms;
 	unsigned rnd;
 
-	if (nr->n >= REQUEST_NET_RETRIES ||
-	    netretry_elapsed_ms(nr) >= REQUEST_NET_BUDGET_S * 1000L ||
+	if (retry->n >= REQUEST_NET_RETRIES ||
+	    netretry_elapsed_ms(retry) >= REQUEST_NET_BUDGET_S * 1000L ||
 	    sig_pending())
 		return rc;
-	d = (long)REQUEST_BACKOFF_MIN_MS << (nr->n + 1);
+	d = (long)REQUEST_BACKOFF_MIN_MS << (retry->n + 1);
 	if (d > REQUEST_BACKOFF_MAX_MS)
 		d = REQUEST_BACKOFF_MAX_MS;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (unsigned)netretry_elapsed_ms(nr) * 2654435761u;
+		rnd = (unsigned)netretry_elapsed_ms(retry) * 2654435761u;
 	ms = d / 2 + (long)(rnd % (unsigned)(d / 2 + 1));
-	nr->n++;
+	retry->n++;
 	log_info("%s; retry %u of %d in %.1f s",
-	    certo_errmsg() ? certo_errmsg() : certo_strerror(rc), nr->n,
+	    certo_errmsg() ? certo_errmsg() : certo_strerror(rc), retry->n,
 	    REQUEST_NET_RETRIES, (double)ms / 1000.0);
 	certo_errclear();
 	return sig_sleep_ms(ms);
@@ -72,18 +73,20 @@ netretry_wait(struct netretry *nr, int rc)
 
 /* An answer worth asking again: 5xx without a usable problem document. */
 static bool
-server_fault(const struct http_resp *r, int rc)
+server_fault(const struct http_resp *resp, int rc)
 {
-	return r->status >= 500 && r->status <= 599 && rc == CERTO_EHTTP;
+	return resp->status >= 500 && resp->status <= 599 && rc == CERTO_EHTTP;
 }
 
+/* Set up a session; the http handle is reused for all of it. */
 int
-request_init(struct certo_req *req, const struct http_opts *o)
+request_init(struct certo_req *req, const struct http_opts *opts)
 {
 	memset(req, 0, sizeof(*req));
-	return http_init(&req->http, o);
+	return http_init(&req->http, opts);
 }
 
+/* Free the session (NULL is fine). */
 void
 request_free(struct certo_req *req)
 {
@@ -96,6 +99,7 @@ request_free(struct certo_req *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* Use newNonce at url when no nonce is cached. */
 int
 request_set_new_nonce_url(struct certo_req *req, const char *url)
 {
@@ -104,6 +108,7 @@ request_set_new_nonce_url(struct certo_req *req, const char *url)
 	return req->new_nonce_url ? 0 : CERTO_ENOMEM;
 }
 
+/* Sign later requests with key, by kid when kid is not NULL. */
 int
 request_set_account(struct certo_req *req, const struct certo_key *key,
     const char *kid)
@@ -118,77 +123,79 @@ request_set_account(struct certo_req *req, const struct certo_key *key,
 
 /* Remember the Replay-Nonce of any response (RFC 8555 section 6.5). */
 static void
-take_nonce(struct certo_req *req, struct http_resp *r)
+take_nonce(struct certo_req *req, struct http_resp *resp)
 {
-	if (r->replay_nonce == NULL)
+	if (resp->replay_nonce == NULL)
 		return;
 	/* A nonce is base64url and short; ignore anything else. */
-	size_t n = strlen(r->replay_nonce);
+	size_t n = strlen(resp->replay_nonce);
 	if (n == 0 || n > NONCE_MAX ||
-	    strspn(r->replay_nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    strspn(resp->replay_nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != n)
 		return;
 	free(req->nonce);
-	req->nonce = r->replay_nonce;
-	r->replay_nonce = NULL; /* ownership moves to req */
+	req->nonce = resp->replay_nonce;
+	resp->replay_nonce = NULL; /* ownership moves to req */
 }
 
+/* Seconds the CA asked us to wait in resp (Retry-After), or -1. */
 long
-request_retry_after(const struct http_resp *r, long cap)
+request_retry_after(const struct http_resp *resp, long cap)
 {
 	long s;
 
-	if (r->retry_after == NULL ||
-	    http_parse_retry_after(r->retry_after, time(NULL), &s) != 0)
+	if (resp->retry_after == NULL ||
+	    http_parse_retry_after(resp->retry_after, time(NULL), &s) != 0)
 		return -1;
 	return s > cap ? cap : s;
 }
 
 static bool
-is_json(const struct http_resp *r, const char *type)
+is_json(const struct http_resp *resp, const char *type)
 {
 	size_t n = strlen(type);
 
-	return r->content_type != NULL &&
-	    strncasecmp(r->content_type, type, n) == 0 &&
-	    (r->content_type[n] == '\0' || r->content_type[n] == ';');
+	return resp->content_type != NULL &&
+	    strncasecmp(resp->content_type, type, n) == 0 &&
+	    (resp->content_type[n] == '\0' || resp->content_type[n] == ';');
 }
 
+/* Plain GET (the directory, renewalInfo). */
 int
 request_get(struct certo_req *req, const char *url, size_t max,
-    struct http_resp *r)
+    struct http_resp *resp)
 {
-	struct netretry nr;
+	struct netretry retry;
 	char shown[256];
 	int rc;
 
-	netretry_start(&nr);
+	netretry_start(&retry);
 	for (;;) {
 		req->requests++;
-		rc = http_request(&req->http, "GET", url, NULL, NULL, max, r);
+		rc = http_request(&req->http, "GET", url, NULL, NULL, max, resp);
 		if (rc == 0) {
-			take_nonce(req, r);
-			if (r->status >= 200 && r->status <= 299)
+			take_nonce(req, resp);
+			if (resp->status >= 200 && resp->status <= 299)
 				return 0;
 			rc = certo_fail(CERTO_EHTTP, "GET %s: HTTP status %ld",
-			    log_sanitize(shown, sizeof(shown), url, (size_t)-1),
-			    r->status);
-			if (!server_fault(r, rc))
+			    log_str(shown, sizeof(shown), url),
+			    resp->status);
+			if (!server_fault(resp, rc))
 				return rc;
-		} else if (!r->transient) {
+		} else if (!resp->transient) {
 			return rc;
 		}
-		if ((rc = netretry_wait(&nr, rc)) != 0)
+		if ((rc = netretry_wait(&retry, rc)) != 0)
 			return rc;
-		http_resp_free(r);
+		http_resp_free(resp);
 	}
 }
 
 /* Get a fresh nonce from newNonce (HEAD), retrying within nr. */
 static int
-fetch_nonce(struct certo_req *req, struct netretry *nr)
+fetch_nonce(struct certo_req *req, struct netretry *retry)
 {
-	struct http_resp r;
+	struct http_resp resp;
 	int rc;
 
 	if (req->new_nonce_url == NULL)
@@ -196,49 +203,60 @@ fetch_nonce(struct certo_req *req, struct netretry *nr)
 	for (;;) {
 		req->requests++;
 		rc = http_request(&req->http, "HEAD", req->new_nonce_url, NULL,
-		    NULL, 1024, &r);
+		    NULL, 1024, &resp);
 		if (rc == 0) {
-			take_nonce(req, &r);
+			take_nonce(req, &resp);
 			if (req->nonce != NULL)
 				break;
 			rc = certo_fail(CERTO_EPROTO, "newNonce: the CA sent no "
-			    "usable Replay-Nonce (HTTP %ld)", r.status);
-			if (r.status < 500 || r.status > 599)
+			    "usable Replay-Nonce (HTTP %ld)", resp.status);
+			if (resp.status < 500 || resp.status > 599)
 				break;
-		} else if (!r.transient) {
+		} else if (!resp.transient) {
 			break;
 		}
-		http_resp_free(&r);
-		if ((rc = netretry_wait(nr, rc)) != 0)
+		http_resp_free(&resp);
+		if ((rc = netretry_wait(retry, rc)) != 0)
 			return rc;
 	}
-	http_resp_free(&r);
+	http_resp_free(&resp);
 	return rc;
 }
 
-/* Turn an error response into a problem and a message. */
+/*
+ * Turn an error response into a problem and a message: CERTO_EPROBLEM
+ * with the CA's problem, CERTO_EHTTP when it sent none or a malformed
+ * one (the message says what was wrong with it), CERTO_ENOMEM.
+ */
 static int
-error_response(const char *url, struct http_resp *r,
+error_response(const char *url, struct http_resp *resp,
     struct certo_problem *prob)
 {
 	struct certo_buf msg;
-	char shown[256];
+	char shown[256], why[512];
 	int rc;
 
-	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
-	if (!is_json(r, "application/problem+json") &&
-	    !is_json(r, "application/json"))
+	log_str(shown, sizeof(shown), url);
+	if (!is_json(resp, "application/problem+json") &&
+	    !is_json(resp, "application/json"))
 		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld without a "
-		    "problem document", shown, r->status);
-	if (problem_parse(r->body.data, r->body.len, prob) != 0) {
+		    "problem document", shown, resp->status);
+	if ((rc = problem_parse(resp->body.data, resp->body.len, prob)) != 0) {
+		/* Out of memory says nothing about the CA's document. */
+		if (rc == CERTO_ENOMEM)
+			return rc;
+		/* Say what was wrong with it, after the status. */
+		snprintf(why, sizeof(why), "%s", certo_errmsg() ?
+		    certo_errmsg() : certo_strerror(rc));
 		certo_errclear();
 		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld with a "
-		    "malformed problem document", shown, r->status);
+		    "malformed problem document (%s)", shown, resp->status, why);
 	}
 	buf_init(&msg, 8192);
-	problem_format(prob, &msg);
-	rc = certo_fail(CERTO_EPROBLEM, "the CA refused: %s",
-	    msg.data ? msg.data : "");
+	/* A rendering cut at the cap is still shown. */
+	if ((rc = problem_format(prob, &msg)) != CERTO_ENOMEM)
+		rc = certo_fail(CERTO_EPROBLEM, "the CA refused: %s",
+		    msg.data ? msg.data : "");
 	buf_free(&msg);
 	return rc;
 }
@@ -258,8 +276,7 @@ account_refused(const struct certo_problem *prob, int rc)
 
 	if (!gone && !deact)
 		return rc;
-	log_sanitize(shown, sizeof(shown), prob->detail ? prob->detail : "",
-	    (size_t)-1);
+	log_str(shown, sizeof(shown), prob->detail ? prob->detail : "");
 	certo_errclear();
 	return certo_fail(CERTO_ENOACCOUNT, "the CA %s the stored account "
 	    "(\"%s\"): a %s account cannot be used again; move "
@@ -269,26 +286,27 @@ account_refused(const struct certo_problem *prob, int rc)
 	    deact ? "deactivated" : "lost");
 }
 
+/* Signed POST of payload (JSON text), or POST-as-GET when payload is NULL. */
 int
 request_post(struct certo_req *req, const char *url, const char *payload,
-    size_t max, struct http_resp *r, struct certo_problem *prob)
+    size_t max, struct http_resp *resp, struct certo_problem *prob)
 {
 	struct certo_problem local = { 0 };
-	struct netretry nr;
+	struct netretry retry;
 	char *jws = NULL;
 	int rc, badnonce = 0, busy = 0;
 	long wait;
 
 	if (prob == NULL)
 		prob = &local;
-	memset(r, 0, sizeof(*r));
-	netretry_start(&nr);
+	memset(resp, 0, sizeof(*resp));
+	netretry_start(&retry);
 	for (;;) {
 		if (sig_pending()) {
 			rc = certo_fail(CERTO_EINTR, "interrupted");
 			goto out;
 		}
-		if (req->nonce == NULL && (rc = fetch_nonce(req, &nr)) != 0)
+		if (req->nonce == NULL && (rc = fetch_nonce(req, &retry)) != 0)
 			goto out;
 		free(jws);
 		jws = NULL;
@@ -299,28 +317,28 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 		req->nonce = NULL;
 		if (rc != 0)
 			goto out;
-		http_resp_free(r);
+		http_resp_free(resp);
 		req->requests++;
 		if ((rc = http_request(&req->http, "POST", url,
-		    "application/jose+json", jws, max, r)) != 0) {
+		    "application/jose+json", jws, max, resp)) != 0) {
 			/* Signed again, with a fresh nonce, at the top. */
 			problem_free(prob);
-			if (!r->transient || (rc = netretry_wait(&nr, rc)) != 0)
+			if (!resp->transient || (rc = netretry_wait(&retry, rc)) != 0)
 				goto out;
 			continue;
 		}
-		take_nonce(req, r);
-		if (r->status >= 200 && r->status <= 299) {
+		take_nonce(req, resp);
+		if (resp->status >= 200 && resp->status <= 299) {
 			rc = 0;
 			goto out;
 		}
 		problem_free(prob);
 		certo_errclear();
-		rc = error_response(url, r, prob);
+		rc = error_response(url, resp, prob);
 		if (req->kid != NULL)
 			rc = account_refused(prob, rc);
 		if (problem_is(prob, "rateLimited") &&
-		    (wait = request_retry_after(r, 30L * 86400)) >= 0)
+		    (wait = request_retry_after(resp, 30L * 86400)) >= 0)
 			req->rate_limited_until = time(NULL) + wait;
 		if (problem_is(prob, "badNonce") &&
 		    badnonce++ < REQUEST_BADNONCE_RETRIES) {
@@ -328,9 +346,9 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 			certo_errclear();
 			continue;
 		}
-		if ((r->status == 429 || r->status == 503) &&
+		if ((resp->status == 429 || resp->status == 503) &&
 		    busy++ < REQUEST_BUSY_RETRIES &&
-		    (wait = request_retry_after(r, 24 * 3600)) >= 0 &&
+		    (wait = request_retry_after(resp, 24 * 3600)) >= 0 &&
 		    wait <= REQUEST_RETRY_AFTER_CAP) {
 			log_info("the CA asks to retry in %ld s", wait);
 			certo_errclear();
@@ -339,7 +357,7 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 			continue;
 		}
 		/* A proxy's or load balancer's error page, not the CA's. */
-		if (server_fault(r, rc) && (rc = netretry_wait(&nr, rc)) == 0)
+		if (server_fault(resp, rc) && (rc = netretry_wait(&retry, rc)) == 0)
 			continue;
 		goto out;
 	}

@@ -53,7 +53,7 @@ struct certo_req {
 };
 
 /* Set up; the http handle is reused for the whole session. */
-int request_init(struct certo_req *req, const struct http_opts *o);
+int request_init(struct certo_req *req, const struct http_opts *opts);
 void request_free(struct certo_req *req);
 /* Use newNonce at url when no nonce is cached. */
 int request_set_new_nonce_url(struct certo_req *req, const char *url);
@@ -62,16 +62,16 @@ int request_set_account(struct certo_req *req, const struct certo_key *key,
     const char *kid);
 
 /*
- * Plain GET (the directory, renewalInfo).  r must be freed by the caller
- * with http_resp_free().  Non-2xx is CERTO_EHTTP.  Transient faults and
- * 5xx answers are retried (see above).
+ * Plain GET (the directory, renewalInfo).  resp must be freed by the
+ * caller with http_resp_free().  Non-2xx is CERTO_EHTTP.  Transient
+ * faults and 5xx answers are retried (see above).
  */
 int request_get(struct certo_req *req, const char *url, size_t max,
-    struct http_resp *r);
+    struct http_resp *resp);
 
 /*
  * Signed POST of payload (JSON text), or POST-as-GET when payload is
- * NULL.  On a 2xx answer returns 0 with r filled.  On an error answer
+ * NULL.  On a 2xx answer returns 0 with resp filled.  On an error answer
  * with a problem document, returns CERTO_EPROBLEM with the problem in
  * *prob (when prob is not NULL; free with problem_free) and a message
  * recorded; badNonce is retried up to REQUEST_BADNONCE_RETRIES times,
@@ -81,12 +81,12 @@ int request_get(struct certo_req *req, const char *url, size_t max,
  * at the top, each time with a fresh nonce.
  */
 int request_post(struct certo_req *req, const char *url, const char *payload,
-    size_t max, struct http_resp *r, struct certo_problem *prob);
+    size_t max, struct http_resp *resp, struct certo_problem *prob);
 
 /*
- * Seconds the CA asked us to wait in r (Retry-After), or -1 if it did
- * not say; capped at cap.
+ * Seconds the CA asked us to wait in resp (Retry-After), or -1 if it
+ * did not say; capped at cap.
  */
-long request_retry_after(const struct http_resp *r, long cap);
+long request_retry_after(const struct http_resp *resp, long cap);
 
 #endif

@@ -12,7 +12,7 @@ static const struct {
 	const char *name;
 	const char *msg;
 	int exitcode;
-} table[] = { CERTO_ERRNO_MAP(XX) };
+} table[] = { CERTO_ERROR_MAP(XX) };
 #undef XX
 
 static int
@@ -23,6 +23,7 @@ index_of(int err)
 	return err - CERTO_E__FIRST - 1;
 }
 
+/* Symbolic name ("ENOMEM") of a code. */
 const char *
 certo_errname(int err)
 {
@@ -33,6 +34,7 @@ certo_errname(int err)
 	return i < 0 ? "UNKNOWN" : table[i].name;
 }
 
+/* Generic message of a code. */
 const char *
 certo_strerror(int err)
 {
@@ -43,6 +45,7 @@ certo_strerror(int err)
 	return i < 0 ? "unknown error" : table[i].msg;
 }
 
+/* Exit code (CERTO_EXIT_*) for a code. */
 int
 certo_exitcode(int err)
 {
@@ -53,6 +56,10 @@ certo_exitcode(int err)
 	return i < 0 ? CERTO_EXIT_LOCAL : table[i].exitcode;
 }
 
+/*
+ * Record the message of a failure unless one is recorded already (the
+ * first, innermost message wins).
+ */
 int
 certo_fail(int err, const char *fmt, ...)
 {
@@ -67,18 +74,21 @@ certo_fail(int err, const char *fmt, ...)
 	return err;
 }
 
+/* The recorded message, or NULL. */
 const char *
 certo_errmsg(void)
 {
 	return errcode != 0 ? errbuf : NULL;
 }
 
+/* The code passed with the recorded message, or 0. */
 int
 certo_errcode(void)
 {
 	return errcode;
 }
 
+/* Forget the recorded message (after a handled failure). */
 void
 certo_errclear(void)
 {

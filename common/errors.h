@@ -1,7 +1,8 @@
 /*
- * certo error codes: one X-macro table generates the enum, the names,
- * the messages and the process exit code of every error, so they never
- * drift apart (libuv's UV_ERRNO_MAP).  Functions return 0 or a negative
+ * certo error codes: one X-macro table, CERTO_ERROR_MAP, generates the
+ * enum, the names, the messages and the process exit code of every
+ * error, so they never drift apart (as libuv's UV_ERRNO_MAP does; these
+ * are certo's own codes, not errno values).  Functions return 0 or a negative
  * CERTO_E* code; the first, most specific message of a failure is kept
  * by certo_fail() (curl's failf()).
  */
@@ -22,7 +23,7 @@
 #define CERTO_EXIT_INTR 130   /* interrupted by a signal */
 
 /* XX(NAME, exit code, message) */
-#define CERTO_ERRNO_MAP(XX)                                                  \
+#define CERTO_ERROR_MAP(XX)                                                  \
 	XX(ENOMEM, CERTO_EXIT_LOCAL, "out of memory")                        \
 	XX(EUSAGE, CERTO_EXIT_USAGE, "invalid usage")                        \
 	XX(ECONFIG, CERTO_EXIT_USAGE, "invalid configuration")               \
@@ -40,7 +41,6 @@
 	XX(EPROTO, CERTO_EXIT_CA, "malformed response from the CA")          \
 	XX(EHTTP, CERTO_EXIT_CA, "unexpected HTTP status from the CA")       \
 	XX(EPROBLEM, CERTO_EXIT_CA, "the CA returned an error")              \
-	XX(EBADNONCE, CERTO_EXIT_CA, "the CA kept rejecting nonces")         \
 	XX(EINVALID, CERTO_EXIT_CA, "the order or authorization is invalid") \
 	XX(ENOCHALLENGE, CERTO_EXIT_CA, "no usable challenge offered")       \
 	XX(ENOACCOUNT, CERTO_EXIT_CA, "no account exists for this key")      \
@@ -54,7 +54,7 @@ enum certo_err {
 	CERTO_OK = 0,
 	CERTO_E__FIRST = -1000,
 #define XX(name, code, msg) CERTO_##name,
-	CERTO_ERRNO_MAP(XX)
+	CERTO_ERROR_MAP(XX)
 #undef XX
 	CERTO_E__LAST
 };

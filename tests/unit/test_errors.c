@@ -8,7 +8,7 @@
 
 static const int all[] = {
 #define XX(name, code, msg) CERTO_##name,
-	CERTO_ERRNO_MAP(XX)
+	CERTO_ERROR_MAP(XX)
 #undef XX
 };
 #define NALL (sizeof(all) / sizeof(all[0]))

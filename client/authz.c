@@ -22,12 +22,14 @@ static const char *const status_names[] = {
 	[AUTHZ_REVOKED] = "revoked",
 };
 
+/* The status as the CA spells it ("pending"...). */
 const char *
 authz_status_name(enum authz_status s)
 {
 	return status_names[s];
 }
 
+/* Free an identifier's members (NULL is fine). */
 void
 authz_identifier_free(struct certo_identifier *id)
 {
@@ -38,121 +40,135 @@ authz_identifier_free(struct certo_identifier *id)
 	id->type = id->value = NULL;
 }
 
+/* Parse an identifier object {"type","value"} into id. */
 int
-authz_parse_identifier(struct json_object *o, const char *what,
+authz_parse_identifier(struct json_object *obj, const char *what,
     struct certo_identifier *id)
 {
 	int rc;
 
 	authz_identifier_free(id);
-	if (!json_object_is_type(o, json_type_object))
-		return certo_fail(CERTO_EPROTO, "%s: identifier is not an object",
-		    what);
-	if ((rc = json_get_str(o, what, "type", true, 16, &id->type)) ||
-	    (rc = json_get_str(o, what, "value", true, 255, &id->value)))
+	if (!json_object_is_type(obj, json_type_object))
+		return certo_fail(CERTO_EPROTO, "%s: identifier is not an "
+		    "object", what);
+	if ((rc = json_get_str(obj, what, "type", true, 16, &id->type)) ||
+	    (rc = json_get_str(obj, what, "value", true, 255, &id->value)))
 		authz_identifier_free(id);
 	return rc;
 }
 
 /* Free everything but the URL. */
 static void
-authz_clear(struct certo_authz *a)
+authz_clear(struct certo_authz *authz)
 {
-	authz_identifier_free(&a->ident);
-	free(a->expires);
-	a->expires = NULL;
-	for (size_t i = 0; i < a->nchalls; i++)
-		challenge_free(&a->challs[i]);
-	free(a->challs);
-	a->challs = NULL;
-	a->nchalls = 0;
-	a->wildcard = false;
-	a->status = AUTHZ_PENDING;
+	authz_identifier_free(&authz->ident);
+	free(authz->expires);
+	authz->expires = NULL;
+	for (size_t i = 0; i < authz->nchalls; i++)
+		challenge_free(&authz->challs[i]);
+	free(authz->challs);
+	authz->challs = NULL;
+	authz->nchalls = 0;
+	authz->wildcard = false;
+	authz->status = AUTHZ_PENDING;
 }
 
+/* Free the members of authz, its URL too (NULL is fine). */
 void
-authz_free(struct certo_authz *a)
+authz_free(struct certo_authz *authz)
 {
-	if (a == NULL)
+	if (authz == NULL)
 		return;
-	authz_clear(a);
-	free(a->url);
-	a->url = NULL;
+	authz_clear(authz);
+	free(authz->url);
+	authz->url = NULL;
 }
 
+/* Parse an authorization document into authz (its URL is kept). */
 int
-authz_parse(const char *json, size_t len, struct certo_authz *a)
+authz_parse(const char *json, size_t len, struct certo_authz *authz)
 {
-	struct json_object *o, *id = NULL, *ch = NULL;
+	struct json_object *doc, *id = NULL, *arr = NULL, *chall;
 	int st;
-	const char *w = "authorization";
+	const char *what = "authorization";
 	size_t i, n;
 	int rc;
 
-	authz_clear(a);
-	if ((rc = json_parse_object(json, len, w, &o)) != 0)
+	authz_clear(authz);
+	if ((rc = json_parse_object(json, len, what, &doc)) != 0)
 		return rc;
-	if ((rc = json_get_object(o, w, "identifier", true, &id)) ||
-	    (rc = authz_parse_identifier(id, w, &a->ident)) ||
-	    (rc = json_get_enum(o, w, "status", true, status_names,
+	if ((rc = json_get_object(doc, what, "identifier", true, &id)) ||
+	    (rc = authz_parse_identifier(id, what, &authz->ident)) ||
+	    (rc = json_get_enum(doc, what, "status", true, status_names,
 	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||
-	    (rc = json_get_str(o, w, "expires", false, 64, &a->expires)) ||
-	    (rc = json_get_bool(o, w, "wildcard", false, &a->wildcard)) ||
-	    (rc = json_get_array(o, w, "challenges", true, &ch)))
+	    (rc = json_get_str(doc, what, "expires", false, 64,
+	    &authz->expires)) ||
+	    (rc = json_get_bool(doc, what, "wildcard", false,
+	    &authz->wildcard)) ||
+	    (rc = json_get_array(doc, what, "challenges", true, &arr)))
 		goto out;
-	a->status = (enum authz_status)st;
-	n = json_object_array_length(ch);
+	authz->status = (enum authz_status)st;
+	n = json_object_array_length(arr);
 	if (n > AUTHZ_MAX_CHALLENGES) {
 		rc = certo_fail(CERTO_ETOOBIG, "authorization: %zu challenges, "
 		    "more than %d", n, AUTHZ_MAX_CHALLENGES);
 		goto out;
 	}
-	if (n > 0 && (a->challs = calloc(n, sizeof(*a->challs))) == NULL) {
+	if (n > 0 &&
+	    (authz->challs = calloc(n, sizeof(*authz->challs))) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		struct json_object *c = json_object_array_get_idx(ch, i);
-		if (!json_object_is_type(c, json_type_object)) {
-			rc = certo_fail(CERTO_EPROTO, "authorization: challenge is "
-			    "not an object");
+		chall = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(chall, json_type_object)) {
+			rc = certo_fail(CERTO_EPROTO, "authorization: "
+			    "challenge is not an object");
 			goto out;
 		}
-		if ((rc = challenge_parse_obj(c, &a->challs[i])) != 0)
+		if ((rc = challenge_parse_obj(chall,
+		    &authz->challs[i])) != 0)
 			goto out;
-		a->nchalls = i + 1;
+		authz->nchalls = i + 1;
 	}
 out:
-	json_object_put(o);
+	json_object_put(doc);
 	if (rc != 0)
-		authz_clear(a);
+		authz_clear(authz);
 	return rc;
 }
 
+/* POST-as-GET authz->url and parse the answer into authz. */
 int
-authz_fetch(struct certo_req *req, struct certo_authz *a, long *retry_after)
+authz_fetch(struct certo_req *req, struct certo_authz *authz,
+    long *retry_after)
 {
-	struct http_resp r;
+	struct http_resp resp;
 	int rc;
 
 	*retry_after = -1;
-	if ((rc = request_post(req, a->url, NULL, REQUEST_MAX_BODY, &r,
-	    NULL)) == 0 &&
-	    (rc = authz_parse(r.body.data, r.body.len, a)) == 0)
-		*retry_after = request_retry_after(&r, 3600);
-	http_resp_free(&r);
+	if ((rc = request_post(req, authz->url, NULL, REQUEST_MAX_BODY,
+	    &resp, NULL)) == 0 &&
+	    (rc = authz_parse(resp.body.data, resp.body.len, authz)) == 0)
+		*retry_after = request_retry_after(&resp, 3600);
+	http_resp_free(&resp);
 	return rc;
 }
 
+/* The challenge of type t that authz offers, or NULL. */
 struct certo_challenge *
-authz_find_challenge(struct certo_authz *a, enum chall_type t)
+authz_find_challenge(struct certo_authz *authz, enum chall_type t)
 {
-	for (size_t i = 0; i < a->nchalls; i++)
-		if (a->challs[i].type == t)
-			return &a->challs[i];
+	for (size_t i = 0; i < authz->nchalls; i++)
+		if (authz->challs[i].type == t)
+			return &authz->challs[i];
 	return NULL;
 }
 
+/*
+ * Type the CA's identifier: a valid DNS name or IP literal equal to one
+ * of the ordered names (see authz.h).
+ */
 int
 authz_check_ident(const struct certo_identifier *id, bool wildcard,
     char *const *names, size_t n, size_t *match)
@@ -164,8 +180,7 @@ authz_check_ident(const struct certo_identifier *id, bool wildcard,
 		return certo_fail(CERTO_EPROTO, "the CA sent an authorization "
 		    "without an identifier");
 	if (strcmp(id->type, "ip") == 0) {
-		if (wildcard || (ident_classify(v, false, NULL, NULL) != IDENT_IPV4 &&
-		    ident_classify(v, false, NULL, NULL) != IDENT_IPV6)) {
+		if (wildcard || !ident_is_ip(v)) {
 			why = "not an IP address";
 			goto bad;
 		}
@@ -195,9 +210,7 @@ authz_check_ident(const struct certo_identifier *id, bool wildcard,
 	if (!domain_valid(want + (wildcard ? 2 : 0), !wildcard, &why))
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		enum ident_kind k = ident_classify(names[i], true, NULL, NULL);
-		if (k != IDENT_IPV4 && k != IDENT_IPV6 &&
-		    strcasecmp(names[i], want) == 0) {
+		if (!ident_is_ip(names[i]) && strcasecmp(names[i], want) == 0) {
 			if (match != NULL)
 				*match = i;
 			return 0;
@@ -206,7 +219,7 @@ authz_check_ident(const struct certo_identifier *id, bool wildcard,
 	why = "not ordered";
 bad:
 	return certo_fail(CERTO_EPROTO, "the CA sent an authorization for %s "
-	    "identifier \"%s%s\": %s", log_sanitize(shown, 32, id->type,
-	    (size_t)-1), wildcard ? "*." : "", log_sanitize(shown + 32,
-	    sizeof(shown) - 32, v, (size_t)-1), why);
+	    "identifier \"%s%s\": %s", log_str(shown, 32, id->type),
+	    wildcard ? "*." : "", log_str(shown + 32, sizeof(shown) - 32, v),
+	    why);
 }

@@ -37,19 +37,19 @@ struct certo_authz {
 
 const char *authz_status_name(enum authz_status s);
 /* Parse an identifier object {"type","value"}; id is reset first. */
-int authz_parse_identifier(struct json_object *o, const char *what,
+int authz_parse_identifier(struct json_object *obj, const char *what,
     struct certo_identifier *id);
 void authz_identifier_free(struct certo_identifier *id);
 /* Parse an authorization document; the url member is kept. */
-int authz_parse(const char *json, size_t len, struct certo_authz *a);
+int authz_parse(const char *json, size_t len, struct certo_authz *authz);
 /*
- * POST-as-GET a->url and parse it into a.  *retry_after gets the CA's
- * Retry-After in seconds, or -1.
+ * POST-as-GET authz->url and parse it into authz.  *retry_after gets
+ * the CA's Retry-After in seconds, or -1.
  */
-int authz_fetch(struct certo_req *req, struct certo_authz *a,
+int authz_fetch(struct certo_req *req, struct certo_authz *authz,
     long *retry_after);
 /* The challenge of type t, or NULL. */
-struct certo_challenge *authz_find_challenge(struct certo_authz *a,
+struct certo_challenge *authz_find_challenge(struct certo_authz *authz,
     enum chall_type t);
 /*
  * Type the CA's identifier at the edge: it must be a valid DNS name (type
@@ -61,6 +61,6 @@ struct certo_challenge *authz_find_challenge(struct certo_authz *a,
 int authz_check_ident(const struct certo_identifier *id, bool wildcard,
     char *const *names, size_t n, size_t *match);
 /* Free the members (url too). */
-void authz_free(struct certo_authz *a);
+void authz_free(struct certo_authz *authz);
 
 #endif

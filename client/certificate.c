@@ -18,29 +18,30 @@
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define PEM_END "-----END CERTIFICATE-----"
 
+/* Free what chain holds (NULL is fine). */
 void
-certificate_free(struct certo_chain *c)
+certificate_free(struct certo_chain *chain)
 {
-	if (c == NULL)
+	if (chain == NULL)
 		return;
-	free(c->fullchain);
-	free(c->leaf);
-	free(c->issuers);
-	free(c->top_issuer);
-	for (size_t i = 0; i < c->nalternates; i++)
-		free(c->alternates[i]);
-	free(c->alternates);
-	for (size_t i = 0; i < c->nsans; i++)
-		free(c->sans[i]);
-	free(c->sans);
-	memset(c, 0, sizeof(*c));
+	free(chain->fullchain);
+	free(chain->leaf);
+	free(chain->issuers);
+	free(chain->top_issuer);
+	for (size_t i = 0; i < chain->nalternates; i++)
+		free(chain->alternates[i]);
+	free(chain->alternates);
+	for (size_t i = 0; i < chain->nsans; i++)
+		free(chain->sans[i]);
+	free(chain->sans);
+	memset(chain, 0, sizeof(*chain));
 }
 
 /* Collect the DNS SANs of crt. */
 static int
-get_sans(gnutls_x509_crt_t crt, struct certo_chain *c)
+get_sans(gnutls_x509_crt_t crt, struct certo_chain *chain)
 {
-	char name[256];
+	char name[256], **sans;
 	size_t size;
 	unsigned type, i;
 	int ret;
@@ -66,28 +67,75 @@ get_sans(gnutls_x509_crt_t crt, struct certo_chain *c)
 		} else {
 			continue;
 		}
-		char **n = realloc(c->sans, (c->nsans + 1) * sizeof(char *));
-		if (n == NULL)
+		if ((sans = realloc(chain->sans, (chain->nsans + 1) *
+		    sizeof(char *))) == NULL)
 			return CERTO_ENOMEM;
-		c->sans = n;
-		if ((c->sans[c->nsans] = strdup(name)) == NULL)
+		chain->sans = sans;
+		if ((chain->sans[chain->nsans] = strdup(name)) == NULL)
 			return CERTO_ENOMEM;
-		c->nsans++;
+		chain->nsans++;
 	}
 	return 0;
 }
 
+/* The leaf's key as "ec-256", "rsa-2048"... into chain->key_desc. */
+static void
+describe_key(gnutls_x509_crt_t leaf, struct certo_chain *chain)
+{
+	unsigned bits = 0;
+	int alg = gnutls_x509_crt_get_pk_algorithm(leaf, &bits);
+	char *desc = chain->key_desc;
+	size_t size = sizeof(chain->key_desc);
+
+	if (alg == GNUTLS_PK_ECDSA)
+		snprintf(desc, size, "ec-%u", bits <= 256 ? 256 : bits <= 384 ?
+		    384 : 521);
+	else if (alg == GNUTLS_PK_RSA)
+		snprintf(desc, size, "rsa-%u", bits);
+	else
+		snprintf(desc, size, "%s",
+		    gnutls_pk_get_name((gnutls_pk_algorithm_t)alg));
+}
+
+/*
+ * Split the NUL-terminated chain pem (len bytes) at the end of its first
+ * PEM block: chain->leaf, ->issuers and ->fullchain.
+ */
+static int
+split_pem(const char *pem, size_t len, struct certo_chain *chain)
+{
+	const char *first_end, *rest;
+	size_t leaf_len;
+
+	if ((first_end = strstr(pem, PEM_END)) == NULL)
+		return certo_fail(CERTO_EPROTO, "certificate: truncated PEM");
+	first_end += strlen(PEM_END);
+	rest = first_end;
+	while (*rest == '\r' || *rest == '\n')
+		rest++;
+	leaf_len = (size_t)(first_end - pem);
+	if ((chain->fullchain = strndup(pem, len)) == NULL ||
+	    (chain->leaf = malloc(leaf_len + 2)) == NULL ||
+	    (chain->issuers = strdup(rest)) == NULL)
+		return CERTO_ENOMEM;
+	memcpy(chain->leaf, pem, leaf_len);
+	chain->leaf[leaf_len] = '\n';
+	chain->leaf[leaf_len + 1] = '\0';
+	return 0;
+}
+
+/* Split and inspect a PEM chain (see certificate.h). */
 int
-certificate_parse(const char *pem, size_t len, struct certo_chain *c)
+certificate_parse(const char *pem, size_t len, struct certo_chain *chain)
 {
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned ncrts = 0;
-	gnutls_datum_t d;
-	const char *first_end, *rest;
-	char *copy = NULL;
+	gnutls_datum_t in;
+	char *copy = NULL, cn[256];
+	size_t cnlen = sizeof(cn);
 	int ret, rc = 0;
 
-	memset(c, 0, sizeof(*c));
+	memset(chain, 0, sizeof(*chain));
 	/* Work on a NUL-terminated copy of exactly len bytes. */
 	if (len != 0 && memchr(pem, '\0', len) == NULL &&
 	    (copy = strndup(pem, len)) == NULL)
@@ -97,10 +145,9 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *c)
 		return certo_fail(CERTO_EPROTO, "certificate: not a PEM "
 		    "certificate chain");
 	}
-	pem = copy;
-	d.data = (unsigned char *)copy;
-	d.size = (unsigned)len;
-	ret = gnutls_x509_crt_list_import2(&crts, &ncrts, &d,
+	in.data = (unsigned char *)copy;
+	in.size = (unsigned)len;
+	ret = gnutls_x509_crt_list_import2(&crts, &ncrts, &in,
 	    GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
 	if (ret < 0) {
 		free(copy);
@@ -112,160 +159,38 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *c)
 		    "certificates", ncrts);
 		goto out;
 	}
-	c->ncerts = ncrts;
-	c->not_after = gnutls_x509_crt_get_expiration_time(crts[0]);
-	c->not_before = gnutls_x509_crt_get_activation_time(crts[0]);
-	{
-		/* The issuer of the last certificate: the root's name. */
-		char cn[256];
-		size_t cnlen = sizeof(cn);
-		if (gnutls_x509_crt_get_issuer_dn_by_oid(crts[ncrts - 1],
-		    GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen) == 0)
-			c->top_issuer = strdup(cn);
-	}
-	if ((rc = get_sans(crts[0], c)) != 0)
-		goto out;
-	{
-		unsigned bits = 0;
-		int alg = gnutls_x509_crt_get_pk_algorithm(crts[0], &bits);
-		if (alg == GNUTLS_PK_ECDSA)
-			snprintf(c->key_desc, sizeof(c->key_desc), "ec-%u",
-			    bits <= 256 ? 256 : bits <= 384 ? 384 : 521);
-		else if (alg == GNUTLS_PK_RSA)
-			snprintf(c->key_desc, sizeof(c->key_desc), "rsa-%u", bits);
-		else
-			snprintf(c->key_desc, sizeof(c->key_desc), "%s",
-			    gnutls_pk_get_name((gnutls_pk_algorithm_t)alg));
-	}
-	/* Split at the end of the first PEM block. */
-	first_end = strstr(pem, PEM_END);
-	if (first_end == NULL) {
-		rc = certo_fail(CERTO_EPROTO, "certificate: truncated PEM");
-		goto out;
-	}
-	first_end += strlen(PEM_END);
-	rest = first_end;
-	while (*rest == '\r' || *rest == '\n')
-		rest++;
-	size_t leaf_len = (size_t)(first_end - pem);
-	if ((c->fullchain = strndup(pem, len)) == NULL ||
-	    (c->leaf = malloc(leaf_len + 2)) == NULL ||
-	    (c->issuers = strdup(rest)) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	memcpy(c->leaf, pem, leaf_len);
-	c->leaf[leaf_len] = '\n';
-	c->leaf[leaf_len + 1] = '\0';
+	chain->ncerts = ncrts;
+	chain->not_after = gnutls_x509_crt_get_expiration_time(crts[0]);
+	chain->not_before = gnutls_x509_crt_get_activation_time(crts[0]);
+	/* The issuer of the last certificate: the root's name (optional). */
+	if (gnutls_x509_crt_get_issuer_dn_by_oid(crts[ncrts - 1],
+	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen) == 0)
+		chain->top_issuer = strdup(cn);
+	describe_key(crts[0], chain);
+	if ((rc = get_sans(crts[0], chain)) == 0)
+		rc = split_pem(copy, len, chain);
 out:
 	for (unsigned i = 0; i < ncrts; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	gnutls_free(crts);
 	free(copy);
 	if (rc != 0)
-		certificate_free(c);
+		certificate_free(chain);
 	return rc;
 }
 
-int
-certificate_check(const struct certo_chain *c, const struct certo_key *key,
-    char *const *names, size_t n)
-{
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_pubkey_t pub = NULL;
-	gnutls_datum_t d = { (unsigned char *)c->leaf,
-		(unsigned)strlen(c->leaf) };
-	unsigned char a[64], b[64];
-	size_t la = sizeof(a), lb = sizeof(b);
-	int ret, rc = 0;
-
-	/* A set that is never valid must not become live. */
-	if (c->not_after <= c->not_before)
-		return certo_fail(CERTO_EPROTO, "certificate: the issued "
-		    "certificate is never valid (its notAfter does not come after "
-		    "its notBefore)");
-	if (key == NULL)
-		goto names; /* --csr without --key: only the names */
-
-	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
-	    (ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM)) < 0 ||
-	    (ret = gnutls_pubkey_init(&pub)) < 0 ||
-	    (ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
-	    (ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256, a,
-	    &la)) < 0 ||
-	    (ret = key_public_id(key, b, &lb)) < 0) {
-		rc = certo_fail(CERTO_EPROTO, "certificate: %s",
-		    gnutls_strerror(ret));
-		goto out;
-	}
-	if (la != lb || memcmp(a, b, la) != 0) {
-		rc = certo_fail(CERTO_EPROTO, "certificate: the issued "
-		    "certificate is not for our key");
-		goto out;
-	}
-names:
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < c->nsans; j++)
-			if (strcmp(names[i], c->sans[j]) == 0)
-				break;
-		if (j == c->nsans) {
-			rc = certo_fail(CERTO_EPROTO, "certificate: the issued "
-			    "certificate lacks %s", names[i]);
-			goto out;
-		}
-	}
-	if (c->nsans != n)
-		rc = certo_fail(CERTO_EPROTO, "certificate: the issued "
-		    "certificate has %zu names, %zu were asked for", c->nsans, n);
-out:
-	if (pub)
-		gnutls_pubkey_deinit(pub);
-	if (crt)
-		gnutls_x509_crt_deinit(crt);
-	return rc;
-}
-
-int
-certificate_download(struct certo_req *req, const char *url,
-    struct certo_chain *c)
-{
-	struct http_resp r;
-	int rc;
-
-	if ((rc = request_post(req, url, NULL, REQUEST_MAX_CERT, &r, NULL)) == 0)
-		rc = certificate_parse(r.body.data, r.body.len, c);
-	/* Alternate chains (RFC 8555 7.4.2), for --preferred-chain. */
-	for (size_t i = 0; rc == 0 && i < r.nlinks; i++) {
-		char **nv;
-		if (strcmp(r.links[i].rel, "alternate") != 0)
-			continue;
-		if ((nv = realloc(c->alternates, (c->nalternates + 1) *
-		    sizeof(char *))) == NULL ||
-		    (nv[c->nalternates] = strdup(r.links[i].url)) == NULL) {
-			if (nv)
-				c->alternates = nv;
-			rc = CERTO_ENOMEM;
-			break;
-		}
-		c->alternates = nv;
-		c->nalternates++;
-	}
-	http_resp_free(&r);
-	return rc;
-}
-
-/* Import the leaf certificate of c. */
+/* Import the leaf certificate of chain into *crt (caller deinits). */
 static int
-leaf_crt(const struct certo_chain *c, gnutls_x509_crt_t *crt)
+leaf_crt(const struct certo_chain *chain, gnutls_x509_crt_t *crt)
 {
-	gnutls_datum_t d = { (unsigned char *)c->leaf,
-		(unsigned)strlen(c->leaf) };
+	gnutls_datum_t pem_in = { (unsigned char *)chain->leaf,
+		(unsigned)strlen(chain->leaf) };
 	int ret;
 
 	if ((ret = gnutls_x509_crt_init(crt)) < 0)
 		return certo_fail(CERTO_ENOMEM, "%s", gnutls_strerror(ret));
-	if ((ret = gnutls_x509_crt_import(*crt, &d, GNUTLS_X509_FMT_PEM)) < 0) {
+	if ((ret = gnutls_x509_crt_import(*crt, &pem_in,
+	    GNUTLS_X509_FMT_PEM)) < 0) {
 		gnutls_x509_crt_deinit(*crt);
 		return certo_fail(CERTO_EPROTO, "certificate: %s",
 		    gnutls_strerror(ret));
@@ -273,8 +198,107 @@ leaf_crt(const struct certo_chain *c, gnutls_x509_crt_t *crt)
 	return 0;
 }
 
+/* Is the leaf's public key key's?  CERTO_EPROTO when not. */
+static int
+check_key(const struct certo_chain *chain, const struct certo_key *key)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_pubkey_t pub = NULL;
+	unsigned char leaf_id[64], key_id[64];
+	size_t leaf_len = sizeof(leaf_id), key_len = sizeof(key_id);
+	int ret, rc;
+
+	if ((rc = leaf_crt(chain, &crt)) != 0)
+		return rc;
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
+	    (ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
+	    leaf_id, &leaf_len)) < 0)
+		rc = certo_fail(CERTO_EPROTO, "certificate: %s",
+		    gnutls_strerror(ret));
+	else if ((rc = key_public_id(key, key_id, &key_len)) == 0 &&
+	    (leaf_len != key_len || memcmp(leaf_id, key_id, leaf_len) != 0))
+		rc = certo_fail(CERTO_EPROTO, "certificate: the issued "
+		    "certificate is not for our key");
+	if (pub)
+		gnutls_pubkey_deinit(pub);
+	gnutls_x509_crt_deinit(crt);
+	return rc;
+}
+
+/* Are the leaf's SANs exactly names?  CERTO_EPROTO when not. */
+static int
+check_names(const struct certo_chain *chain, char *const *names, size_t n)
+{
+	size_t j;
+
+	for (size_t i = 0; i < n; i++) {
+		for (j = 0; j < chain->nsans; j++)
+			if (strcmp(names[i], chain->sans[j]) == 0)
+				break;
+		if (j == chain->nsans)
+			return certo_fail(CERTO_EPROTO, "certificate: the issued "
+			    "certificate lacks %s", names[i]);
+	}
+	if (chain->nsans != n)
+		return certo_fail(CERTO_EPROTO, "certificate: the issued "
+		    "certificate has %zu names, %zu were asked for",
+		    chain->nsans, n);
+	return 0;
+}
+
+/* Check the leaf: valid some time, for key (unless NULL), for names. */
 int
-certificate_ari_id(const struct certo_chain *c, char **out)
+certificate_check(const struct certo_chain *chain,
+    const struct certo_key *key, char *const *names, size_t n)
+{
+	int rc;
+
+	/* A set that is never valid must not become live. */
+	if (chain->not_after <= chain->not_before)
+		return certo_fail(CERTO_EPROTO, "certificate: the issued "
+		    "certificate is never valid (its notAfter does not come "
+		    "after its notBefore)");
+	/* --csr without --key: only the names. */
+	if (key != NULL && (rc = check_key(chain, key)) != 0)
+		return rc;
+	return check_names(chain, names, n);
+}
+
+/* POST-as-GET url (application/pem-certificate-chain) and parse it. */
+int
+certificate_download(struct certo_req *req, const char *url,
+    struct certo_chain *chain)
+{
+	struct http_resp resp;
+	int rc;
+
+	if ((rc = request_post(req, url, NULL, REQUEST_MAX_CERT, &resp,
+	    NULL)) == 0)
+		rc = certificate_parse(resp.body.data, resp.body.len, chain);
+	/* Alternate chains (RFC 8555 7.4.2), for --preferred-chain. */
+	for (size_t i = 0; rc == 0 && i < resp.nlinks; i++) {
+		char **nv;
+		if (strcmp(resp.links[i].rel, "alternate") != 0)
+			continue;
+		if ((nv = realloc(chain->alternates, (chain->nalternates + 1) *
+		    sizeof(char *))) == NULL || (nv[chain->nalternates] =
+		    strdup(resp.links[i].url)) == NULL) {
+			if (nv)
+				chain->alternates = nv;
+			rc = CERTO_ENOMEM;
+			break;
+		}
+		chain->alternates = nv;
+		chain->nalternates++;
+	}
+	http_resp_free(&resp);
+	return rc;
+}
+
+/* The ARI certificate identifier (RFC 9773 section 4.1). */
+int
+certificate_ari_id(const struct certo_chain *chain, char **out)
 {
 	gnutls_x509_crt_t crt;
 	unsigned char aki[128], serial[64];
@@ -284,7 +308,7 @@ certificate_ari_id(const struct certo_chain *c, char **out)
 	int rc;
 
 	*out = NULL;
-	if ((rc = leaf_crt(c, &crt)) != 0)
+	if ((rc = leaf_crt(chain, &crt)) != 0)
 		return rc;
 	if (gnutls_x509_crt_get_authority_key_id(crt, aki, &akilen,
 	    &critical) < 0 || gnutls_x509_crt_get_serial(crt, serial,
@@ -313,15 +337,16 @@ out:
 	return rc;
 }
 
+/* The DER of the leaf as base64url (revokeCert's "certificate"). */
 int
-certificate_leaf_der_b64(const struct certo_chain *c, char **out)
+certificate_leaf_der_b64(const struct certo_chain *chain, char **out)
 {
 	gnutls_x509_crt_t crt;
 	gnutls_datum_t der = { NULL, 0 };
 	int rc, ret;
 
 	*out = NULL;
-	if ((rc = leaf_crt(c, &crt)) != 0)
+	if ((rc = leaf_crt(chain, &crt)) != 0)
 		return rc;
 	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der)) < 0)
 		rc = certo_fail(CERTO_EPROTO, "certificate: %s",
@@ -333,15 +358,16 @@ certificate_leaf_der_b64(const struct certo_chain *c, char **out)
 	return rc;
 }
 
+/* True if the leaf carries the TLS Feature extension (OCSP must-staple). */
 bool
-certificate_must_staple(const struct certo_chain *c)
+certificate_must_staple(const struct certo_chain *chain)
 {
 	gnutls_x509_crt_t crt;
 	unsigned char buf[64];
 	size_t len = sizeof(buf);
 	bool yes;
 
-	if (leaf_crt(c, &crt) != 0) {
+	if (leaf_crt(chain, &crt) != 0) {
 		certo_errclear();
 		return false;
 	}

@@ -28,32 +28,32 @@ struct certo_chain {
  * Split and inspect a PEM chain: at least one certificate, all of them
  * parse; the leaf's SANs and expiry are extracted.
  */
-int certificate_parse(const char *pem, size_t len, struct certo_chain *c);
+int certificate_parse(const char *pem, size_t len, struct certo_chain *chain);
 /*
  * Check the leaf: its notAfter comes after its notBefore, its public
  * key is key's (unless key is NULL) and its SANs are exactly names (any
  * order).  CERTO_EPROTO otherwise.
  */
-int certificate_check(const struct certo_chain *c,
+int certificate_check(const struct certo_chain *chain,
     const struct certo_key *key, char *const *names, size_t n);
 /*
  * POST-as-GET url (application/pem-certificate-chain) and parse it;
- * the alternate chain URLs the CA links to are kept in c.
+ * the alternate chain URLs the CA links to are kept in chain.
  */
 int certificate_download(struct certo_req *req, const char *url,
-    struct certo_chain *c);
-void certificate_free(struct certo_chain *c);
+    struct certo_chain *chain);
+void certificate_free(struct certo_chain *chain);
 
 /*
  * The ARI certificate identifier (RFC 9773 section 4.1):
  * base64url(authorityKeyIdentifier) "." base64url(serial number).
  */
-int certificate_ari_id(const struct certo_chain *c, char **out);
+int certificate_ari_id(const struct certo_chain *chain, char **out);
 
 /* The DER of the leaf as base64url (revokeCert's "certificate"). */
-int certificate_leaf_der_b64(const struct certo_chain *c, char **out);
+int certificate_leaf_der_b64(const struct certo_chain *chain, char **out);
 
 /* True if the leaf carries the TLS Feature extension (OCSP must-staple). */
-bool certificate_must_staple(const struct certo_chain *c);
+bool certificate_must_staple(const struct certo_chain *chain);
 
 #endif

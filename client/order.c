@@ -1,19 +1,17 @@
-/* Orders. */
+/* Orders: parse at the edge, newOrder, fetch. */
 #include "order.h"
 
-#include <arpa/inet.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "directory.h"
+#include "domain.h"
 #include "errors.h"
 #include "json.h"
 #include "log.h"
 #include "request.h"
-
-#define URL_MAX 2048
 
 static const char *const status_names[] = {
 	[ORDER_PENDING] = "pending",
@@ -23,247 +21,291 @@ static const char *const status_names[] = {
 	[ORDER_INVALID] = "invalid",
 };
 
+/* The status as the CA spells it ("pending"...). */
 const char *
 order_status_name(enum order_status s)
 {
 	return status_names[s];
 }
 
+/* Free n fetched authorizations and the array. */
+static void
+authzs_free(struct certo_authz *authzs, size_t n)
+{
+	if (authzs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		authz_free(&authzs[i]);
+	free(authzs);
+}
+
 /* Free the CA fields (not names, url or authzs). */
 static void
-order_clear(struct certo_order *o)
+order_clear(struct certo_order *order)
 {
-	free(o->expires);
-	o->expires = NULL;
-	for (size_t i = 0; i < o->nidents; i++)
-		authz_identifier_free(&o->idents[i]);
-	free(o->idents);
-	o->idents = NULL;
-	o->nidents = 0;
-	for (size_t i = 0; i < o->nauthz; i++)
-		free(o->authz_urls[i]);
-	free(o->authz_urls);
-	o->authz_urls = NULL;
-	o->nauthz = 0;
-	free(o->finalize);
-	free(o->certificate);
-	o->finalize = o->certificate = NULL;
-	if (o->error) {
-		problem_free(o->error);
-		free(o->error);
-		o->error = NULL;
+	free(order->expires);
+	order->expires = NULL;
+	for (size_t i = 0; i < order->nidents; i++)
+		authz_identifier_free(&order->idents[i]);
+	free(order->idents);
+	order->idents = NULL;
+	order->nidents = 0;
+	for (size_t i = 0; i < order->nauthz; i++)
+		free(order->authz_urls[i]);
+	free(order->authz_urls);
+	order->authz_urls = NULL;
+	order->nauthz = 0;
+	free(order->finalize);
+	free(order->certificate);
+	order->finalize = order->certificate = NULL;
+	if (order->error) {
+		problem_free(order->error);
+		free(order->error);
+		order->error = NULL;
 	}
 }
 
+/* Free everything the order holds; NULL is fine. */
 void
-order_free(struct certo_order *o)
+order_free(struct certo_order *order)
 {
-	if (o == NULL)
+	if (order == NULL)
 		return;
-	if (o->authzs != NULL)
-		for (size_t i = 0; i < o->nauthz; i++)
-			authz_free(&o->authzs[i]);
-	free(o->authzs);
-	o->authzs = NULL;
-	order_clear(o);
-	for (size_t i = 0; i < o->nnames; i++)
-		free(o->names[i]);
-	free(o->names);
-	free(o->url);
-	memset(o, 0, sizeof(*o));
+	authzs_free(order->authzs, order->nauthz);
+	order->authzs = NULL;
+	order_clear(order);
+	for (size_t i = 0; i < order->nnames; i++)
+		free(order->names[i]);
+	free(order->names);
+	free(order->url);
+	memset(order, 0, sizeof(*order));
 }
 
-int
-order_parse(const char *json, size_t len, struct certo_order *o)
+/*
+ * The fetched authorizations of order, taken out of it when the new
+ * document lists the same URLs in the same order (they stay valid),
+ * else freed; NULL when there were none or they were freed.
+ */
+static struct certo_authz *
+take_authzs_if_same(struct json_object *doc, struct certo_order *order)
 {
-	struct json_object *obj, *ids = NULL, *az = NULL, *err = NULL;
-	struct certo_authz *kept = NULL;
-	int st;
-	const char *w = "order";
-	size_t i, n, old_nauthz = o->nauthz;
+	struct certo_authz *kept = order->authzs;
+	struct json_object *urls, *url;
+	bool same;
+
+	if (kept == NULL)
+		return NULL;
+	order->authzs = NULL;
+	same = json_object_object_get_ex(doc, "authorizations", &urls) &&
+	    json_object_is_type(urls, json_type_array) &&
+	    json_object_array_length(urls) == order->nauthz;
+	for (size_t i = 0; same && i < order->nauthz; i++) {
+		url = json_object_array_get_idx(urls, i);
+		same = json_object_is_type(url, json_type_string) &&
+		    strcmp(json_object_get_string(url),
+		    order->authz_urls[i]) == 0;
+	}
+	if (same)
+		return kept;
+	authzs_free(kept, order->nauthz);
+	return NULL;
+}
+
+/* The "identifiers" array into order->idents. */
+static int
+parse_idents(struct json_object *ids, struct certo_order *order)
+{
+	size_t n = json_object_array_length(ids);
 	int rc;
 
-	if ((rc = json_parse_object(json, len, w, &obj)) != 0)
-		return rc;
-	/* Keep fetched authorizations only if the list is unchanged. */
-	if (o->authzs != NULL) {
-		struct json_object *na;
-		bool same = json_object_object_get_ex(obj, "authorizations",
-		    &na) && json_object_is_type(na, json_type_array) &&
-		    json_object_array_length(na) == old_nauthz;
-		for (i = 0; same && i < old_nauthz; i++) {
-			struct json_object *u = json_object_array_get_idx(na, i);
-			same = json_object_is_type(u, json_type_string) &&
-			    strcmp(json_object_get_string(u),
-			    o->authz_urls[i]) == 0;
-		}
-		if (same) {
-			kept = o->authzs;
-			o->authzs = NULL;
-		} else {
-			for (i = 0; i < old_nauthz; i++)
-				authz_free(&o->authzs[i]);
-			free(o->authzs);
-			o->authzs = NULL;
-		}
-	}
-	order_clear(o);
-	if ((rc = json_get_enum(obj, w, "status", true, status_names,
-	    sizeof(status_names) / sizeof(status_names[0]), &st)) ||
-	    (rc = json_get_str(obj, w, "expires", false, 64, &o->expires)) ||
-	    (rc = json_get_array(obj, w, "identifiers", true, &ids)) ||
-	    (rc = json_get_array(obj, w, "authorizations", true, &az)) ||
-	    (rc = json_get_url(obj, w, "finalize", true, &o->finalize)) ||
-	    (rc = json_get_url(obj, w, "certificate", false,
-	    &o->certificate)) ||
-	    (rc = json_get_object(obj, w, "error", false, &err)))
-		goto out;
-	o->status = (enum order_status)st;
-	n = json_object_array_length(ids);
-	if (n > ORDER_MAX_IDENTIFIERS) {
-		rc = certo_fail(CERTO_ETOOBIG, "order: too many identifiers");
-		goto out;
-	}
-	if (n > 0 && (o->idents = calloc(n, sizeof(*o->idents))) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
+	if (n > ORDER_MAX_IDENTIFIERS)
+		return certo_fail(CERTO_ETOOBIG, "order: too many identifiers");
+	if (n > 0 && (order->idents = calloc(n, sizeof(*order->idents))) ==
+	    NULL)
+		return CERTO_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
 		if ((rc = authz_parse_identifier(json_object_array_get_idx(ids,
-		    i), w, &o->idents[i])) != 0)
-			goto out;
-		o->nidents = i + 1;
+		    i), "order", &order->idents[i])) != 0)
+			return rc;
+		order->nidents = i + 1;
 	}
-	n = json_object_array_length(az);
-	if (n > ORDER_MAX_IDENTIFIERS) {
-		rc = certo_fail(CERTO_ETOOBIG, "order: too many authorizations");
+	return 0;
+}
+
+/* The "authorizations" array (http(s) URLs) into order->authz_urls. */
+static int
+parse_authz_urls(struct json_object *urls, struct certo_order *order)
+{
+	size_t n = json_object_array_length(urls);
+	struct json_object *url;
+	char shown[256];
+
+	if (n > ORDER_MAX_IDENTIFIERS)
+		return certo_fail(CERTO_ETOOBIG, "order: too many "
+		    "authorizations");
+	if (n > 0 && (order->authz_urls = calloc(n, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		url = json_object_array_get_idx(urls, i);
+		if (!json_object_is_type(url, json_type_string) ||
+		    json_object_get_string_len(url) > JSON_URL_MAX ||
+		    !json_url_ok(json_object_get_string(url)))
+			return certo_fail(CERTO_EPROTO, "order: authorization URL "
+			    "\"%s\" is not an http(s) URL", log_str(shown,
+			    sizeof(shown), json_object_get_string(url)));
+		if ((order->authz_urls[i] = strdup(json_object_get_string(url)))
+		    == NULL)
+			return CERTO_ENOMEM;
+		order->nauthz = i + 1;
+	}
+	return 0;
+}
+
+/* Parse an order document into the CA fields of order (see order.h). */
+int
+order_parse(const char *json, size_t len, struct certo_order *order)
+{
+	struct json_object *doc, *ids = NULL, *urls = NULL, *err = NULL;
+	struct certo_authz *kept;
+	size_t old_nauthz = order->nauthz;
+	const char *what = "order";
+	int rc, status;
+
+	if ((rc = json_parse_object(json, len, what, &doc)) != 0)
+		return rc;
+	kept = take_authzs_if_same(doc, order);
+	order_clear(order);
+	if ((rc = json_get_enum(doc, what, "status", true, status_names,
+	    sizeof(status_names) / sizeof(status_names[0]), &status)) ||
+	    (rc = json_get_str(doc, what, "expires", false, 64,
+	    &order->expires)) ||
+	    (rc = json_get_array(doc, what, "identifiers", true, &ids)) ||
+	    (rc = json_get_array(doc, what, "authorizations", true, &urls)) ||
+	    (rc = json_get_url(doc, what, "finalize", true,
+	    &order->finalize)) ||
+	    (rc = json_get_url(doc, what, "certificate", false,
+	    &order->certificate)) ||
+	    (rc = json_get_object(doc, what, "error", false, &err)))
 		goto out;
-	}
-	if (n > 0 && (o->authz_urls = calloc(n, sizeof(char *))) == NULL) {
-		rc = CERTO_ENOMEM;
+	order->status = (enum order_status)status;
+	if ((rc = parse_idents(ids, order)) != 0 ||
+	    (rc = parse_authz_urls(urls, order)) != 0)
 		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		struct json_object *u = json_object_array_get_idx(az, i);
-		if (!json_object_is_type(u, json_type_string) ||
-		    json_object_get_string_len(u) > URL_MAX ||
-		    !json_url_ok(json_object_get_string(u))) {
-			char shown[256];
-			rc = certo_fail(CERTO_EPROTO, "order: authorization URL "
-			    "\"%s\" is not an http(s) URL", log_sanitize(shown,
-			    sizeof(shown), json_object_get_string(u), (size_t)-1));
-			goto out;
-		}
-		if ((o->authz_urls[i] = strdup(json_object_get_string(u))) ==
-		    NULL) {
-			rc = CERTO_ENOMEM;
-			goto out;
-		}
-		o->nauthz = i + 1;
-	}
 	if (err != NULL) {
-		if ((o->error = calloc(1, sizeof(*o->error))) == NULL) {
+		if ((order->error = calloc(1, sizeof(*order->error))) == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
-		rc = problem_parse_obj(err, o->error);
+		rc = problem_parse_obj(err, order->error);
 	}
 out:
-	json_object_put(obj);
+	json_object_put(doc);
 	if (rc != 0) {
-		order_clear(o);
-		if (kept != NULL) {
-			for (i = 0; i < old_nauthz; i++)
-				authz_free(&kept[i]);
-			free(kept);
-		}
+		order_clear(order);
+		authzs_free(kept, old_nauthz);
 	} else {
-		o->authzs = kept; /* same list: the fetched ones stay valid */
+		order->authzs = kept; /* same list: the fetched ones stay valid */
 	}
 	return rc;
 }
 
+/* Add member k: t as an RFC 3339 UTC time. */
 static void
-add_time(struct json_object *p, const char *k, time_t t)
+add_time(struct json_object *payload, const char *k, time_t t)
 {
 	char buf[32];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_object_add(p, k, json_object_new_string(buf));
+	json_object_object_add(payload, k, json_object_new_string(buf));
 }
 
-int
-order_new(struct certo_req *req, const struct certo_directory *dir,
-    const struct order_opts *oo, struct certo_order *o)
+/* The newOrder payload for order->names and opts (may be NULL). */
+static struct json_object *
+new_order_payload(const struct certo_order *order,
+    const struct order_opts *opts)
 {
-	struct json_object *p, *ids;
-	struct http_resp r;
-	int rc;
+	struct json_object *payload, *ids, *id;
 
-	if ((p = json_object_new_object()) == NULL ||
-	    (ids = json_object_new_array()) == NULL) {
-		json_object_put(p);
-		return CERTO_ENOMEM;
+	if ((payload = json_object_new_object()) == NULL)
+		return NULL;
+	if ((ids = json_object_new_array()) == NULL) {
+		json_object_put(payload);
+		return NULL;
 	}
-	json_object_object_add(p, "identifiers", ids);
-	for (size_t i = 0; i < o->nnames; i++) {
-		struct json_object *id = json_object_new_object();
-		unsigned char ip[16];
-		bool is_ip = inet_pton(AF_INET, o->names[i], ip) == 1 ||
-		    inet_pton(AF_INET6, o->names[i], ip) == 1;
-		json_object_object_add(id, "type", json_object_new_string(is_ip ?
-		    "ip" : "dns"));
+	json_object_object_add(payload, "identifiers", ids);
+	for (size_t i = 0; i < order->nnames; i++) {
+		id = json_object_new_object();
+		json_object_object_add(id, "type", json_object_new_string(
+		    ident_is_ip(order->names[i]) ? "ip" : "dns"));
 		json_object_object_add(id, "value",
-		    json_object_new_string(o->names[i]));
+		    json_object_new_string(order->names[i]));
 		json_object_array_add(ids, id);
 	}
-	if (oo != NULL && oo->not_before)
-		add_time(p, "notBefore", oo->not_before);
-	if (oo != NULL && oo->not_after)
-		add_time(p, "notAfter", oo->not_after);
-	if (oo != NULL && oo->profile)
-		json_object_object_add(p, "profile",
-		    json_object_new_string(oo->profile));
-	if (oo != NULL && oo->replaces)
-		json_object_object_add(p, "replaces",
-		    json_object_new_string(oo->replaces));
-	rc = request_post(req, dir->new_order, json_object_to_json_string_ext(p,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-	    REQUEST_MAX_BODY, &r, NULL);
-	json_object_put(p);
+	if (opts == NULL)
+		return payload;
+	if (opts->not_before)
+		add_time(payload, "notBefore", opts->not_before);
+	if (opts->not_after)
+		add_time(payload, "notAfter", opts->not_after);
+	if (opts->profile)
+		json_object_object_add(payload, "profile",
+		    json_object_new_string(opts->profile));
+	if (opts->replaces)
+		json_object_object_add(payload, "replaces",
+		    json_object_new_string(opts->replaces));
+	return payload;
+}
+
+/* POST newOrder for order->names; sets its URL and CA fields. */
+int
+order_new(struct certo_req *req, const struct certo_directory *dir,
+    const struct order_opts *opts, struct certo_order *order)
+{
+	struct json_object *payload;
+	struct http_resp resp;
+	char shown[256];
+	int rc;
+
+	if ((payload = new_order_payload(order, opts)) == NULL)
+		return CERTO_ENOMEM;
+	rc = request_post(req, dir->new_order, json_object_to_json_string_ext(
+	    payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    REQUEST_MAX_BODY, &resp, NULL);
+	json_object_put(payload);
 	if (rc != 0)
 		goto out;
-	if (r.location == NULL || !json_url_ok(r.location)) {
-		char shown[256];
+	if (resp.location == NULL || !json_url_ok(resp.location)) {
 		rc = certo_fail(CERTO_EPROTO, "newOrder: the CA sent no usable "
-		    "Location for the order (\"%s\")", r.location ? log_sanitize(
-		    shown, sizeof(shown), r.location, (size_t)-1) : "");
+		    "Location for the order (\"%s\")", resp.location ?
+		    log_str(shown, sizeof(shown), resp.location) : "");
 		goto out;
 	}
-	free(o->url);
-	if ((o->url = strdup(r.location)) == NULL) {
+	free(order->url);
+	if ((order->url = strdup(resp.location)) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	rc = order_parse(r.body.data, r.body.len, o);
+	rc = order_parse(resp.body.data, resp.body.len, order);
 out:
-	http_resp_free(&r);
+	http_resp_free(&resp);
 	return rc;
 }
 
+/* POST-as-GET order->url and parse it (see order.h). */
 int
-order_fetch(struct certo_req *req, struct certo_order *o, long *retry_after)
+order_fetch(struct certo_req *req, struct certo_order *order,
+    long *retry_after)
 {
-	struct http_resp r;
+	struct http_resp resp;
 	int rc;
 
 	*retry_after = -1;
-	if ((rc = request_post(req, o->url, NULL, REQUEST_MAX_BODY, &r,
+	if ((rc = request_post(req, order->url, NULL, REQUEST_MAX_BODY, &resp,
 	    NULL)) == 0 &&
-	    (rc = order_parse(r.body.data, r.body.len, o)) == 0)
-		*retry_after = request_retry_after(&r, 3600);
-	http_resp_free(&r);
+	    (rc = order_parse(resp.body.data, resp.body.len, order)) == 0)
+		*retry_after = request_retry_after(&resp, 3600);
+	http_resp_free(&resp);
 	return rc;
 }

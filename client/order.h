@@ -39,12 +39,14 @@ struct certo_order {
 	struct certo_authz *authzs;
 };
 
+/* The status as the CA spells it ("pending"...). */
 const char *order_status_name(enum order_status s);
 /*
- * Parse an order document into o's CA fields (names, url and authzs
- * are left alone).
+ * Parse an order document into order's CA fields (names and url are
+ * left alone; the fetched authzs are kept when the document lists the
+ * same authorization URLs, else freed).
  */
-int order_parse(const char *json, size_t len, struct certo_order *o);
+int order_parse(const char *json, size_t len, struct certo_order *order);
 #include <time.h>
 
 /* Optional newOrder fields. */
@@ -56,15 +58,15 @@ struct order_opts {
 };
 
 /*
- * POST newOrder for o->names (IP literals as "ip" identifiers, RFC
- * 8738); sets url and the CA fields.  oo may be NULL.
+ * POST newOrder for order->names (IP literals as "ip" identifiers, RFC
+ * 8738); sets url and the CA fields.  opts may be NULL.
  */
 int order_new(struct certo_req *req, const struct certo_directory *dir,
-    const struct order_opts *oo, struct certo_order *o);
-/* POST-as-GET o->url; *retry_after as in authz_fetch(). */
-int order_fetch(struct certo_req *req, struct certo_order *o,
+    const struct order_opts *opts, struct certo_order *order);
+/* POST-as-GET order->url; *retry_after as in authz_fetch(). */
+int order_fetch(struct certo_req *req, struct certo_order *order,
     long *retry_after);
-/* Free everything o holds. */
-void order_free(struct certo_order *o);
+/* Free everything order holds (NULL is fine). */
+void order_free(struct certo_order *order);
 
 #endif

@@ -4,38 +4,43 @@
 #include "errors.h"
 #include "sig.h"
 
+/* Start a wait on what (borrowed) with timeout_s (<= 0: the default). */
 void
-polling_start(struct polling *p, const char *what, long timeout_s)
+polling_start(struct polling *polling, const char *what, long timeout_s)
 {
-	p->what = what;
-	p->timeout_s = timeout_s > 0 ? timeout_s : POLL_DEFAULT_TIMEOUT_S;
-	p->started = time(NULL);
-	p->attempt = 0;
+	polling->what = what;
+	polling->timeout_s = timeout_s > 0 ? timeout_s : POLL_DEFAULT_TIMEOUT_S;
+	polling->started = time(NULL);
+	polling->attempt = 0;
 }
 
+/* The polled object moved on: the wait starts anew. */
 void
-polling_progress(struct polling *p)
+polling_progress(struct polling *polling)
 {
-	p->started = time(NULL);
-	p->attempt = 0;
+	polling->started = time(NULL);
+	polling->attempt = 0;
 }
 
+/* Sleep before the next poll, or fail when the wait is used up. */
 int
-polling_wait(struct polling *p, long retry_after)
+polling_wait(struct polling *polling, long retry_after)
 {
-	time_t now = time(NULL), deadline = p->started + p->timeout_s;
+	time_t now = time(NULL);
+	time_t deadline = polling->started + polling->timeout_s;
 	long ms;
 
-	if (now >= deadline || p->attempt >= POLL_MAX_REQUESTS)
+	if (now >= deadline || polling->attempt >= POLL_MAX_REQUESTS)
 		return certo_fail(CERTO_ETIMEDOUT, "%s: still not done after "
-		    "%ld s and %u polls without progress (--ca-timeout)", p->what,
-		    (long)(now - p->started), p->attempt);
+		    "%ld s and %u polls without progress (--ca-timeout)",
+		    polling->what, (long)(now - polling->started),
+		    polling->attempt);
 	if (retry_after >= 0) {
 		if (retry_after > POLL_MAX_RETRY_AFTER_S)
 			retry_after = POLL_MAX_RETRY_AFTER_S;
 		ms = retry_after * 1000;
 	} else {
-		ms = 10L << (p->attempt < 10 ? p->attempt : 10);
+		ms = 10L << (polling->attempt < 10 ? polling->attempt : 10);
 		if (ms > POLL_MAX_BACKOFF_MS)
 			ms = POLL_MAX_BACKOFF_MS;
 	}
@@ -43,6 +48,6 @@ polling_wait(struct polling *p, long retry_after)
 		ms = (long)(deadline - now) * 1000;
 	if (ms < 10)
 		ms = 10;
-	p->attempt++;
+	polling->attempt++;
 	return sig_sleep_ms(ms);
 }

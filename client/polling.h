@@ -28,9 +28,9 @@ struct polling {
 };
 
 /* Start a wait on what (a borrowed string) with timeout_s (<= 0: default). */
-void polling_start(struct polling *p, const char *what, long timeout_s);
+void polling_start(struct polling *polling, const char *what, long timeout_s);
 /* The polled object moved on (a status changed): the wait starts anew. */
-void polling_progress(struct polling *p);
+void polling_progress(struct polling *polling);
 /*
  * Sleep before the next poll: retry_after seconds when the CA gave one
  * (>= 0), else a backoff from 10 ms doubling to POLL_MAX_BACKOFF_MS.
@@ -38,6 +38,6 @@ void polling_progress(struct polling *p);
  * the number of polls) when the wait has taken timeout_s or
  * POLL_MAX_REQUESTS polls without progress, or CERTO_EINTR.
  */
-int polling_wait(struct polling *p, long retry_after);
+int polling_wait(struct polling *polling, long retry_after);
 
 #endif

@@ -25,21 +25,21 @@ struct certo_problem {
 	size_t nsubs;
 };
 
-/* Parse a problem document (JSON text).  p is reset first. */
-int problem_parse(const char *json, size_t len, struct certo_problem *p);
+/* Parse a problem document (JSON text).  prob is reset first. */
+int problem_parse(const char *json, size_t len, struct certo_problem *prob);
 /* The same from a parsed object (e.g. an "error" member). */
-int problem_parse_obj(struct json_object *o, struct certo_problem *p);
+int problem_parse_obj(struct json_object *obj, struct certo_problem *prob);
 /*
  * True if the type is the ACME error named short_type ("badNonce"),
  * i.e. "urn:ietf:params:acme:error:" short_type.
  */
-bool problem_is(const struct certo_problem *p, const char *short_type);
+bool problem_is(const struct certo_problem *prob, const char *short_type);
 /*
  * Append a sanitised, human-readable rendering to out: "detail (type)"
  * then "; identifier: detail (type)" for each subproblem.
  */
-int problem_format(const struct certo_problem *p, struct certo_buf *out);
-/* Free the members; p itself is not freed; NULL is fine. */
-void problem_free(struct certo_problem *p);
+int problem_format(const struct certo_problem *prob, struct certo_buf *out);
+/* Free the members; prob itself is not freed; NULL is fine. */
+void problem_free(struct certo_problem *prob);
 
 #endif

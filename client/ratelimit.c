@@ -45,55 +45,99 @@ paths(const char *state, const char *ca_id, char **dir, char **path)
 	return 0;
 }
 
-void
-ratelimit_free_all(struct ratelimit *r, size_t n)
+/* Free what one entry holds and zero it. */
+static void
+entry_clear(struct ratelimit *entry)
 {
-	if (r == NULL)
+	for (size_t j = 0; j < entry->nnames; j++)
+		free(entry->names[j]);
+	free(entry->names);
+	free(entry->why);
+	memset(entry, 0, sizeof(*entry));
+}
+
+/* Free n entries and the array. */
+void
+ratelimit_free_all(struct ratelimit *entries, size_t n)
+{
+	if (entries == NULL)
 		return;
+	for (size_t i = 0; i < n; i++)
+		entry_clear(&entries[i]);
+	free(entries);
+}
+
+/* The strings of the "names" array into entry (others are skipped). */
+static int
+parse_names(struct json_object *names, struct ratelimit *entry)
+{
+	size_t n = json_object_array_length(names);
+	struct json_object *name;
+
+	if (n > 0 && (entry->names = calloc(n, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < r[i].nnames; j++)
-			free(r[i].names[j]);
-		free(r[i].names);
-		free(r[i].why);
+		name = json_object_array_get_idx(names, i);
+		if (!json_object_is_type(name, json_type_string))
+			continue;
+		if ((entry->names[entry->nnames] =
+		    strdup(json_object_get_string(name))) == NULL)
+			return CERTO_ENOMEM;
+		entry->nnames++;
 	}
-	free(r);
+	return 0;
 }
 
 /* One entry of the file; 1 when it is to be skipped (expired, odd). */
 static int
-parse_entry(struct json_object *e, const char *path, time_t now,
-    struct ratelimit *r)
+parse_entry(struct json_object *item, const char *path, time_t now,
+    struct ratelimit *entry)
 {
-	struct json_object *v, *names = NULL;
+	struct json_object *until, *names = NULL;
 	int scope = RATELIMIT_ORDER;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if (!json_object_is_type(e, json_type_object) ||
-	    !json_object_object_get_ex(e, "until", &v))
+	memset(entry, 0, sizeof(*entry));
+	if (!json_object_is_type(item, json_type_object) ||
+	    !json_object_object_get_ex(item, "until", &until))
 		return 1;
-	r->until = (time_t)json_object_get_int64(v);
-	if (r->until <= now)
+	entry->until = (time_t)json_object_get_int64(until);
+	if (entry->until <= now)
 		return 1;
-	if ((rc = json_get_enum(e, path, "scope", false, scope_names, 2,
+	if ((rc = json_get_enum(item, path, "scope", false, scope_names, 2,
 	    &scope)) != 0 ||
-	    (rc = json_get_str(e, path, "why", false, 1024, &r->why)) != 0 ||
-	    (rc = json_get_array(e, path, "names", false, &names)) != 0)
+	    (rc = json_get_str(item, path, "why", false, 1024,
+	    &entry->why)) != 0 ||
+	    (rc = json_get_array(item, path, "names", false, &names)) != 0)
 		return rc;
-	r->scope = (enum ratelimit_scope)scope;
-	if (names != NULL) {
-		size_t n = json_object_array_length(names);
-		if (n > 0 && (r->names = calloc(n, sizeof(char *))) == NULL)
-			return CERTO_ENOMEM;
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *s = json_object_array_get_idx(names, i);
-			if (!json_object_is_type(s, json_type_string))
-				continue;
-			if ((r->names[r->nnames] = strdup(json_object_get_string(s)))
-			    == NULL)
-				return CERTO_ENOMEM;
-			r->nnames++;
+	entry->scope = (enum ratelimit_scope)scope;
+	return names != NULL ? parse_names(names, entry) : 0;
+}
+
+/*
+ * The first cnt entries of the "limits" array that have not expired
+ * into entries[0..*n); malformed ones are dropped, their message too
+ * unless one was recorded before.
+ */
+static int
+parse_limits(struct json_object *arr, size_t cnt, const char *path,
+    time_t now, bool had_error, struct ratelimit *entries, size_t *n)
+{
+	int skip;
+
+	for (size_t i = 0; i < cnt; i++) {
+		skip = parse_entry(json_object_array_get_idx(arr, i), path, now,
+		    &entries[*n]);
+		if (skip == 0) {
+			(*n)++;
+			continue;
 		}
+		/* Expired or malformed: dropped. */
+		entry_clear(&entries[*n]);
+		if (skip == CERTO_ENOMEM)
+			return skip;
+		if (!had_error)
+			certo_errclear();
 	}
 	return 0;
 }
@@ -103,78 +147,64 @@ static int
 load(const char *state, const char *ca_id, struct ratelimit **out,
     size_t *n)
 {
-	struct json_object *o = NULL, *v, *arr;
-	char *dir = NULL, *path = NULL, *data = NULL;
-	struct ratelimit *r = NULL;
+	struct json_object *doc = NULL, *until, *arr;
+	char *dir = NULL, *path = NULL;
+	struct ratelimit *entries = NULL;
 	time_t now = time(NULL);
 	/* Called on error paths too: a message recorded before is kept. */
 	bool had_error = certo_errmsg() != NULL;
-	size_t len, cnt;
+	size_t cnt;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if ((rc = paths(state, ca_id, &dir, &path)) != 0)
 		goto out;
-	if (file_read(path, RATELIMIT_MAX_FILE, false, &data, &len, NULL) != 0 ||
-	    json_parse_object(data, len, path, &o) != 0) {
+	if (json_load_file(path, RATELIMIT_MAX_FILE, &doc, NULL) != 0) {
 		if (!had_error)
 			certo_errclear(); /* none, or unreadable: no memory */
 		goto out;
 	}
-	if (json_object_object_get_ex(o, "limits", &arr) &&
+	if (json_object_object_get_ex(doc, "limits", &arr) &&
 	    json_object_is_type(arr, json_type_array)) {
 		cnt = json_object_array_length(arr);
 		if (cnt > RATELIMIT_MAX_ENTRIES)
 			cnt = RATELIMIT_MAX_ENTRIES;
-		if (cnt > 0 && (r = calloc(cnt, sizeof(*r))) == NULL) {
+		if (cnt > 0 &&
+		    (entries = calloc(cnt, sizeof(*entries))) == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
-		for (size_t i = 0; i < cnt; i++) {
-			int e = parse_entry(json_object_array_get_idx(arr, i), path,
-			    now, &r[*n]);
-			if (e == 0) {
-				(*n)++;
-				continue;
-			}
-			/* Expired or malformed: dropped. */
-			for (size_t j = 0; j < r[*n].nnames; j++)
-				free(r[*n].names[j]);
-			free(r[*n].names);
-			free(r[*n].why);
-			memset(&r[*n], 0, sizeof(*r));
-			if (e == CERTO_ENOMEM) {
-				rc = e;
-				goto out;
-			}
-			if (!had_error)
-				certo_errclear();
-		}
-	} else if (json_object_object_get_ex(o, "until", &v) &&
-	    (time_t)json_object_get_int64(v) > now) {
+		if ((rc = parse_limits(arr, cnt, path, now, had_error, entries,
+		    n)) != 0)
+			goto out;
+	} else if (json_object_object_get_ex(doc, "until", &until) &&
+	    (time_t)json_object_get_int64(until) > now) {
 		/* An older certo's file: it limited everything. */
-		if ((r = calloc(1, sizeof(*r))) == NULL) {
+		if ((entries = calloc(1, sizeof(*entries))) == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
-		r->until = (time_t)json_object_get_int64(v);
+		entries->until = (time_t)json_object_get_int64(until);
 		*n = 1;
 	}
-	*out = r;
-	r = NULL;
+	*out = entries;
+	entries = NULL;
 out:
-	if (r != NULL) {
-		ratelimit_free_all(r, *n);
+	if (entries != NULL) {
+		ratelimit_free_all(entries, *n);
 		*n = 0;
 	}
-	json_object_put(o);
-	free(data);
+	json_object_put(doc);
 	free(dir);
 	free(path);
 	return rc;
 }
 
+/*
+ * The entries for ca_id that have not expired (*out malloc'd, free with
+ * ratelimit_free_all).
+ */
 int
 ratelimit_load(const char *state, const char *ca_id,
     struct ratelimit **out, size_t *n)
@@ -187,123 +217,131 @@ ratelimit_load(const char *state, const char *ca_id,
 	return rc;
 }
 
+/* One entry as the file keeps it: scope, until, why, names. */
 static struct json_object *
-entry_json(enum ratelimit_scope scope, char *const *names, size_t nnames,
-    time_t until, const char *why)
+entry_json(const struct ratelimit *entry)
 {
-	struct json_object *e = json_object_new_object(), *a;
+	struct json_object *obj = json_object_new_object(), *arr;
 
-	if (e == NULL)
+	if (obj == NULL)
 		return NULL;
-	json_object_object_add(e, "scope",
-	    json_object_new_string(scope_names[scope]));
-	json_object_object_add(e, "until", json_object_new_int64(until));
-	if (why != NULL)
-		json_object_object_add(e, "why", json_object_new_string(why));
-	if (scope == RATELIMIT_ORDER && names != NULL) {
-		a = json_object_new_array();
-		for (size_t i = 0; i < nnames; i++)
-			json_object_array_add(a, json_object_new_string(names[i]));
-		json_object_object_add(e, "names", a);
+	json_object_object_add(obj, "scope",
+	    json_object_new_string(scope_names[entry->scope]));
+	json_object_object_add(obj, "until",
+	    json_object_new_int64(entry->until));
+	if (entry->why != NULL)
+		json_object_object_add(obj, "why",
+		    json_object_new_string(entry->why));
+	if (entry->scope == RATELIMIT_ORDER && entry->names != NULL) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < entry->nnames; i++)
+			json_object_array_add(arr,
+			    json_object_new_string(entry->names[i]));
+		json_object_object_add(obj, "names", arr);
 	}
-	return e;
+	return obj;
 }
 
 /* Write the entries. */
 static int
-save(const char *state, const char *ca_id, const struct ratelimit *r,
+save(const char *state, const char *ca_id, const struct ratelimit *entries,
     size_t n)
 {
-	struct json_object *o = json_object_new_object(), *arr;
+	struct json_object *doc = json_object_new_object(), *arr;
 	char *dir = NULL, *path = NULL;
 	const char *text;
 	int rc;
 
-	if (o == NULL || (arr = json_object_new_array()) == NULL) {
-		json_object_put(o);
+	if (doc == NULL || (arr = json_object_new_array()) == NULL) {
+		json_object_put(doc);
 		return CERTO_ENOMEM;
 	}
-	json_object_object_add(o, "limits", arr);
+	json_object_object_add(doc, "limits", arr);
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, entry_json(r[i].scope, r[i].names,
-		    r[i].nnames, r[i].until, r[i].why));
+		json_object_array_add(arr, entry_json(&entries[i]));
 	if ((rc = paths(state, ca_id, &dir, &path)) == 0 &&
 	    (rc = file_mkdirs(dir)) == 0) {
-		text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		text = json_object_to_json_string_ext(doc,
+		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 		rc = file_write_atomic(path, text, strlen(text), 0600, false);
 	}
-	json_object_put(o);
+	json_object_put(doc);
 	free(dir);
 	free(path);
 	return rc;
 }
 
+/* Remember a limit for ca_id (names for RATELIMIT_ORDER). */
 int
 ratelimit_add(const char *state, const char *ca_id,
     enum ratelimit_scope scope, char *const *names, size_t nnames,
     time_t until, const char *why)
 {
-	struct ratelimit *r = NULL, *nr;
+	struct ratelimit *entries = NULL, *grown;
 	size_t n = 0;
 	int rc;
 
 	pthread_mutex_lock(&ratelimit_lock);
-	if ((rc = load(state, ca_id, &r, &n)) != 0)
+	if ((rc = load(state, ca_id, &entries, &n)) != 0)
 		goto out;
-	if (n >= RATELIMIT_MAX_ENTRIES)
-		n = RATELIMIT_MAX_ENTRIES - 1; /* the newest wins */
-	if ((nr = realloc(r, (n + 1) * sizeof(*r))) == NULL) {
+	if (n >= RATELIMIT_MAX_ENTRIES) {
+		/* The newest wins: the last kept entry makes room. */
+		n = RATELIMIT_MAX_ENTRIES - 1;
+		entry_clear(&entries[n]);
+	}
+	if ((grown = realloc(entries, (n + 1) * sizeof(*entries))) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	r = nr;
-	memset(&r[n], 0, sizeof(*r));
-	r[n].scope = scope;
-	r[n].until = until;
-	r[n].names = (char **)(uintptr_t)names; /* borrowed for save() */
-	r[n].nnames = scope == RATELIMIT_ORDER ? nnames : 0;
-	r[n].why = (char *)(uintptr_t)why;
-	rc = save(state, ca_id, r, n + 1);
-	r[n].names = NULL;
-	r[n].nnames = 0;
-	r[n].why = NULL;
+	entries = grown;
+	memset(&entries[n], 0, sizeof(*entries));
+	entries[n].scope = scope;
+	entries[n].until = until;
+	entries[n].names = (char **)(uintptr_t)names; /* borrowed for save() */
+	entries[n].nnames = scope == RATELIMIT_ORDER ? nnames : 0;
+	entries[n].why = (char *)(uintptr_t)why;
+	rc = save(state, ca_id, entries, n + 1);
+	entries[n].names = NULL;
+	entries[n].nnames = 0;
+	entries[n].why = NULL;
 	n++;
 out:
 	pthread_mutex_unlock(&ratelimit_lock);
-	ratelimit_free_all(r, n);
+	ratelimit_free_all(entries, n);
 	return rc;
 }
 
 /* Does entry e limit a new order for names (or a new account)? */
 static bool
-limits(const struct ratelimit *e, enum ratelimit_scope scope,
+entry_limits(const struct ratelimit *entry, enum ratelimit_scope scope,
     char *const *names, size_t nnames)
 {
-	if (e->scope != scope)
+	if (entry->scope != scope)
 		return false;
-	if (scope != RATELIMIT_ORDER || e->nnames == 0)
+	if (scope != RATELIMIT_ORDER || entry->nnames == 0)
 		return true; /* an account limit, or an older certo's entry */
-	for (size_t i = 0; i < e->nnames; i++)
+	for (size_t i = 0; i < entry->nnames; i++)
 		for (size_t j = 0; j < nnames; j++)
-			if (strcasecmp(e->names[i], names[j]) == 0)
+			if (strcasecmp(entry->names[i], names[j]) == 0)
 				return true;
 	return false;
 }
 
+/* The latest deadline of an entry limiting any of names, or 0. */
 time_t
-ratelimit_for_names(const struct ratelimit *r, size_t n, char *const *names,
-    size_t nnames)
+ratelimit_for_names(const struct ratelimit *entries, size_t n,
+    char *const *names, size_t nnames)
 {
 	time_t t = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (limits(&r[i], RATELIMIT_ORDER, names, nnames) &&
-		    r[i].until > t)
-			t = r[i].until;
+		if (entry_limits(&entries[i], RATELIMIT_ORDER, names, nnames) &&
+		    entries[i].until > t)
+			t = entries[i].until;
 	return t;
 }
 
+/* t as "2026-12-01 10:00:00 UTC" into buf. */
 void
 ratelimit_when(time_t t, char *buf, size_t len)
 {
@@ -313,12 +351,17 @@ ratelimit_when(time_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/*
+ * Is a new order for names (or, with names NULL, a new account) blocked?
+ * Returns 0, or CERTO_EPROBLEM with a message naming the deadline, the
+ * CA's reason and how to clear it.
+ */
 int
 ratelimit_check(const char *state, const char *ca_id,
     enum ratelimit_scope scope, char *const *names, size_t nnames,
     time_t *until)
 {
-	struct ratelimit *r = NULL;
+	struct ratelimit *entries = NULL;
 	const struct ratelimit *hit = NULL;
 	char when[32];
 	size_t n = 0;
@@ -326,12 +369,12 @@ ratelimit_check(const char *state, const char *ca_id,
 
 	if (until != NULL)
 		*until = 0;
-	if ((rc = ratelimit_load(state, ca_id, &r, &n)) != 0)
+	if ((rc = ratelimit_load(state, ca_id, &entries, &n)) != 0)
 		return rc;
 	for (size_t i = 0; i < n; i++)
-		if (limits(&r[i], scope, names, nnames) &&
-		    (hit == NULL || r[i].until > hit->until))
-			hit = &r[i];
+		if (entry_limits(&entries[i], scope, names, nnames) &&
+		    (hit == NULL || entries[i].until > hit->until))
+			hit = &entries[i];
 	if (hit != NULL) {
 		if (until != NULL)
 			*until = hit->until;
@@ -343,10 +386,11 @@ ratelimit_check(const char *state, const char *ca_id,
 		    "new orders for these names" : "new orders", when,
 		    hit->why ? ": " : "", hit->why ? hit->why : "");
 	}
-	ratelimit_free_all(r, n);
+	ratelimit_free_all(entries, n);
 	return rc;
 }
 
+/* Forget every entry for ca_id. */
 int
 ratelimit_clear(const char *state, const char *ca_id)
 {
@@ -365,43 +409,78 @@ ratelimit_clear(const char *state, const char *ca_id)
 
 /* One entry as JSON, with its deadline also as text. */
 static struct json_object *
-entry_show_json(const char *ca_id, const struct ratelimit *e)
+entry_show_json(const char *ca_id, const struct ratelimit *entry)
 {
-	struct json_object *o = entry_json(e->scope, e->names, e->nnames,
-	    e->until, e->why);
+	struct json_object *obj = entry_json(entry);
 	char when[32];
 
-	if (o == NULL)
+	if (obj == NULL)
 		return NULL;
-	ratelimit_when(e->until, when, sizeof(when));
-	json_object_object_add(o, "ca", json_object_new_string(ca_id));
-	json_object_object_add(o, "until_utc", json_object_new_string(when));
-	return o;
+	ratelimit_when(entry->until, when, sizeof(when));
+	json_object_object_add(obj, "ca", json_object_new_string(ca_id));
+	json_object_object_add(obj, "until_utc", json_object_new_string(when));
+	return obj;
 }
 
 /* One entry as a line of text. */
 static void
-entry_print(FILE *f, const char *ca_id, const struct ratelimit *e)
+entry_print(FILE *out, const char *ca_id, const struct ratelimit *entry)
 {
 	char when[32];
 
-	ratelimit_when(e->until, when, sizeof(when));
-	fprintf(f, "%s: until %s: ", ca_id, when);
-	if (e->scope == RATELIMIT_ACCOUNT)
-		fprintf(f, "new accounts");
-	else if (e->nnames == 0)
-		fprintf(f, "new orders for every name");
+	ratelimit_when(entry->until, when, sizeof(when));
+	fprintf(out, "%s: until %s: ", ca_id, when);
+	if (entry->scope == RATELIMIT_ACCOUNT)
+		fprintf(out, "new accounts");
+	else if (entry->nnames == 0)
+		fprintf(out, "new orders for every name");
 	else
-		for (size_t j = 0; j < e->nnames; j++)
-			fprintf(f, "%s%s", j ? " " : "new orders for ", e->names[j]);
-	fprintf(f, "%s%s\n", e->why ? ": " : "", e->why ? e->why : "");
+		for (size_t j = 0; j < entry->nnames; j++)
+			fprintf(out, "%s%s", j ? " " : "new orders for ",
+			    entry->names[j]);
+	fprintf(out, "%s%s\n", entry->why ? ": " : "",
+	    entry->why ? entry->why : "");
 }
 
+/*
+ * The limits of ca_id appended to arr (when not NULL) and printed to out
+ * (when not NULL) under a heading printed once (*shown counts).
+ */
+static void
+list_ca(const char *state, const char *ca_id, struct json_object *arr,
+    FILE *out, int *shown)
+{
+	struct ratelimit *entries = NULL;
+	struct json_object *item;
+	size_t cnt = 0;
+
+	if (ratelimit_load(state, ca_id, &entries, &cnt) != 0)
+		return;
+	for (size_t j = 0; j < cnt; j++) {
+		if (arr != NULL) {
+			item = json_object_new_object();
+			json_object_object_add(item, "rate_limit",
+			    entry_show_json(ca_id, &entries[j]));
+			json_object_array_add(arr, item);
+		}
+		if (out == NULL)
+			continue;
+		if ((*shown)++ == 0)
+			fprintf(out, "rate limits remembered (certo ratelimit "
+			    "--clear forgets them):\n");
+		fputs("  ", out);
+		entry_print(out, ca_id, &entries[j]);
+	}
+	ratelimit_free_all(entries, cnt);
+}
+
+/* For `certo list`: every remembered limit of every CA. */
 int
-ratelimit_list_all(const char *state, struct json_object *arr, FILE *f)
+ratelimit_list_all(const char *state, struct json_object *arr, FILE *out)
 {
 	struct dirent **ents = NULL;
-	char *dir = NULL;
+	char *dir = NULL, *ca_id;
+	size_t len;
 	int n, shown = 0;
 
 	if (asprintf(&dir, "%s/ratelimits", state) < 0)
@@ -409,31 +488,12 @@ ratelimit_list_all(const char *state, struct json_object *arr, FILE *f)
 	if ((n = scandir(dir, &ents, NULL, alphasort)) < 0)
 		n = 0; /* no limits remembered */
 	for (int i = 0; i < n; i++) {
-		struct ratelimit *r = NULL;
-		size_t cnt = 0, len = strlen(ents[i]->d_name);
-		char *ca_id;
-
+		len = strlen(ents[i]->d_name);
 		if (ents[i]->d_name[0] == '.' || len <= 5 ||
 		    strcmp(ents[i]->d_name + len - 5, ".json") != 0 ||
 		    (ca_id = strndup(ents[i]->d_name, len - 5)) == NULL)
 			continue;
-		if (ratelimit_load(state, ca_id, &r, &cnt) == 0)
-			for (size_t j = 0; j < cnt; j++) {
-				if (arr != NULL) {
-					struct json_object *o = json_object_new_object();
-					json_object_object_add(o, "rate_limit",
-					    entry_show_json(ca_id, &r[j]));
-					json_object_array_add(arr, o);
-				}
-				if (f != NULL) {
-					if (shown++ == 0)
-						fprintf(f, "rate limits remembered (certo "
-						    "ratelimit --clear forgets them):\n");
-					fputs("  ", f);
-					entry_print(f, ca_id, &r[j]);
-				}
-			}
-		ratelimit_free_all(r, cnt);
+		list_ca(state, ca_id, arr, out, &shown);
 		free(ca_id);
 	}
 	for (int i = 0; i < n; i++)
@@ -443,10 +503,11 @@ ratelimit_list_all(const char *state, struct json_object *arr, FILE *f)
 	return 0;
 }
 
+/* certo ratelimit [--clear]: show or forget the limits of --server. */
 int
 ratelimit_run(const struct certo_cli *cli)
 {
-	struct ratelimit *r = NULL;
+	struct ratelimit *entries = NULL;
 	struct json_object *doc = NULL, *arr;
 	char *state = NULL, *ca_id = NULL;
 	size_t n = 0;
@@ -457,19 +518,21 @@ ratelimit_run(const struct certo_cli *cli)
 		goto out;
 	if (cli->clear) {
 		if ((rc = ratelimit_clear(state, ca_id)) == 0)
-			log_event("ratelimit_cleared", NULL, "ratelimit: forgot the "
-			    "limits of %s", ca_id);
+			log_event("ratelimit_cleared", NULL, "ratelimit: forgot "
+			    "the limits of %s", ca_id);
 		goto out;
 	}
-	if ((rc = ratelimit_load(state, ca_id, &r, &n)) != 0)
+	if ((rc = ratelimit_load(state, ca_id, &entries, &n)) != 0)
 		goto out;
 	if (cli->json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();
-		json_object_object_add(doc, "ca", json_object_new_string(ca_id));
+		json_object_object_add(doc, "ca",
+		    json_object_new_string(ca_id));
 		json_object_object_add(doc, "limits", arr);
 		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, entry_show_json(ca_id, &r[i]));
+			json_object_array_add(arr, entry_show_json(ca_id,
+			    &entries[i]));
 		printf("%s\n", json_object_to_json_string_ext(doc,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		goto out;
@@ -477,10 +540,10 @@ ratelimit_run(const struct certo_cli *cli)
 	if (n == 0)
 		printf("no rate limits remembered for %s\n", ca_id);
 	for (size_t i = 0; i < n; i++)
-		entry_print(stdout, ca_id, &r[i]);
+		entry_print(stdout, ca_id, &entries[i]);
 out:
 	json_object_put(doc);
-	ratelimit_free_all(r, n);
+	ratelimit_free_all(entries, n);
 	free(state);
 	free(ca_id);
 	return rc;

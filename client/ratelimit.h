@@ -39,7 +39,7 @@ struct ratelimit {
  */
 int ratelimit_load(const char *state, const char *ca_id,
     struct ratelimit **out, size_t *n);
-void ratelimit_free_all(struct ratelimit *r, size_t n);
+void ratelimit_free_all(struct ratelimit *entries, size_t n);
 /* Remember a limit (names: for RATELIMIT_ORDER; why may be NULL). */
 int ratelimit_add(const char *state, const char *ca_id,
     enum ratelimit_scope scope, char *const *names, size_t nnames,
@@ -53,7 +53,7 @@ int ratelimit_check(const char *state, const char *ca_id,
     enum ratelimit_scope scope, char *const *names, size_t nnames,
     time_t *until);
 /* The latest deadline of an entry limiting any of names, or 0. */
-time_t ratelimit_for_names(const struct ratelimit *r, size_t n,
+time_t ratelimit_for_names(const struct ratelimit *entries, size_t n,
     char *const *names, size_t nnames);
 /* Forget every entry for ca_id. */
 int ratelimit_clear(const char *state, const char *ca_id);
@@ -63,7 +63,7 @@ struct certo_cli;
  * (when not NULL) as {"rate_limit": {...}} and printed to f (when not
  * NULL) as a section after the certificates.
  */
-int ratelimit_list_all(const char *state, struct json_object *arr, FILE *f);
+int ratelimit_list_all(const char *state, struct json_object *arr, FILE *out);
 /*
  * certo ratelimit [--clear]: print the remembered limits for --server
  * (text, or one JSON document with --json), or forget them.

@@ -1,7 +1,6 @@
 /* renewalInfo: fetch, parse, pick a time in the window. */
 #include "renewalinfo.h"
 
-#include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,9 @@
 #include "errors.h"
 #include "json.h"
 #include "request.h"
+#include "sha256.h"
 
+/* Parse an RFC 3339 time ("2025-01-02T03:04:05.123Z", offsets too). */
 int
 renewalinfo_parse_time(const char *s, time_t *out)
 {
@@ -39,78 +40,90 @@ renewalinfo_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
+/* Free what window holds (NULL is fine). */
 void
-renewalinfo_free(struct ari_window *w)
+renewalinfo_free(struct ari_window *window)
 {
-	if (w == NULL)
+	if (window == NULL)
 		return;
-	free(w->explanation);
-	memset(w, 0, sizeof(*w));
+	free(window->explanation);
+	memset(window, 0, sizeof(*window));
 }
 
+/* Parse a renewalInfo document. */
 int
-renewalinfo_parse(const char *json, size_t len, struct ari_window *w)
+renewalinfo_parse(const char *json, size_t len, struct ari_window *window)
 {
-	struct json_object *o, *sw = NULL;
+	struct json_object *doc, *suggested = NULL;
 	char *start = NULL, *end = NULL;
 	const char *what = "renewalInfo";
 	int rc;
 
-	memset(w, 0, sizeof(*w));
-	w->retry_after = -1;
-	if ((rc = json_parse_object(json, len, what, &o)) != 0)
+	memset(window, 0, sizeof(*window));
+	window->retry_after = -1;
+	if ((rc = json_parse_object(json, len, what, &doc)) != 0)
 		return rc;
-	if ((rc = json_get_object(o, what, "suggestedWindow", true, &sw)) ||
-	    (rc = json_get_str(sw, what, "start", true, 64, &start)) ||
-	    (rc = json_get_str(sw, what, "end", true, 64, &end)) ||
-	    (rc = json_get_str(o, what, "explanationURL", false, 2048,
-	    &w->explanation)))
+	if ((rc = json_get_object(doc, what, "suggestedWindow", true,
+	    &suggested)) ||
+	    (rc = json_get_str(suggested, what, "start", true, 64, &start)) ||
+	    (rc = json_get_str(suggested, what, "end", true, 64, &end)) ||
+	    (rc = json_get_str(doc, what, "explanationURL", false, 2048,
+	    &window->explanation)))
 		goto out;
-	if (renewalinfo_parse_time(start, &w->start) != 0 ||
-	    renewalinfo_parse_time(end, &w->end) != 0) {
-		rc = certo_fail(CERTO_EPROTO, "renewalInfo: window times are not "
-		    "RFC 3339");
+	if (renewalinfo_parse_time(start, &window->start) != 0 ||
+	    renewalinfo_parse_time(end, &window->end) != 0) {
+		rc = certo_fail(CERTO_EPROTO, "renewalInfo: window times are "
+		    "not RFC 3339");
 		goto out;
 	}
-	if (w->end <= w->start)
-		rc = certo_fail(CERTO_EPROTO, "renewalInfo: window ends before it "
-		    "starts");
+	if (window->end <= window->start)
+		rc = certo_fail(CERTO_EPROTO, "renewalInfo: window ends before "
+		    "it starts");
 out:
 	free(start);
 	free(end);
-	json_object_put(o);
+	json_object_put(doc);
 	if (rc != 0)
-		renewalinfo_free(w);
+		renewalinfo_free(window);
 	return rc;
 }
 
+/* GET <base>/<cert_id> (unauthenticated) and parse it. */
 int
 renewalinfo_fetch(struct certo_req *req, const char *base,
-    const char *cert_id, struct ari_window *w)
+    const char *cert_id, struct ari_window *window)
 {
-	struct http_resp r;
+	struct http_resp resp;
 	char *url;
 	int rc;
 
 	if (asprintf(&url, "%s%s%s", base, base[0] && base[strlen(base) - 1] ==
 	    '/' ? "" : "/", cert_id) < 0)
 		return CERTO_ENOMEM;
-	if ((rc = request_get(req, url, 64 * 1024, &r)) == 0 &&
-	    (rc = renewalinfo_parse(r.body.data, r.body.len, w)) == 0)
-		w->retry_after = request_retry_after(&r, 7 * 86400);
-	http_resp_free(&r);
+	if ((rc = request_get(req, url, 64 * 1024, &resp)) == 0 &&
+	    (rc = renewalinfo_parse(resp.body.data, resp.body.len,
+	    window)) == 0)
+		window->retry_after = request_retry_after(&resp, 7 * 86400);
+	http_resp_free(&resp);
 	free(url);
 	return rc;
 }
 
+/* The moment to renew. */
 time_t
-renewalinfo_pick(const struct ari_window *w, const char *cert_id)
+renewalinfo_pick(const struct ari_window *window, const char *cert_id)
 {
-	unsigned char d[32];
+	unsigned char digest[SHA256_LEN];
 	unsigned long long v = 0;
 
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, cert_id, strlen(cert_id), d);
+	/* A stable spread over the window: the same certificate, the same
+	 * time (a hash failure picks the start). */
+	if (sha256(cert_id, strlen(cert_id), digest) != 0) {
+		certo_errclear();
+		return window->start;
+	}
 	for (int i = 0; i < 8; i++)
-		v = v << 8 | d[i];
-	return w->start + (time_t)(v % (unsigned long long)(w->end - w->start));
+		v = v << 8 | digest[i];
+	return window->start + (time_t)(v %
+	    (unsigned long long)(window->end - window->start));
 }

@@ -25,6 +25,7 @@ value(char c)
 	return -1;
 }
 
+/* Encode n bytes. */
 char *
 b64url_encode(const void *p, size_t n)
 {
@@ -57,6 +58,7 @@ b64url_encode(const void *p, size_t n)
 	return out;
 }
 
+/* Decode a base64url string (no padding, no whitespace). */
 int
 b64url_decode(const char *s, unsigned char **out, size_t *outlen)
 {
@@ -94,6 +96,7 @@ b64url_decode(const char *s, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
+/* True if s is non-empty and only base64url characters (a safe token). */
 bool
 b64url_valid(const char *s)
 {

@@ -8,47 +8,51 @@
 
 #include "errors.h"
 
+/* Empty buffer that refuses to grow past max bytes. */
 void
-buf_init(struct certo_buf *b, size_t max)
+buf_init(struct certo_buf *buf, size_t max)
 {
-	b->data = NULL;
-	b->len = b->cap = 0;
-	b->max = max;
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
+	buf->max = max;
 }
 
+/* Append n bytes. */
 int
-buf_add(struct certo_buf *b, const void *p, size_t n)
+buf_add(struct certo_buf *buf, const void *p, size_t n)
 {
 	size_t need, ncap;
 	char *np;
 
-	if (n > b->max || b->len > b->max - n)
+	if (n > buf->max || buf->len > buf->max - n)
 		return CERTO_ETOOBIG;
-	need = b->len + n + 1;
-	if (need > b->cap) {
-		ncap = b->cap ? b->cap : 256;
+	need = buf->len + n + 1;
+	if (need > buf->cap) {
+		ncap = buf->cap ? buf->cap : 256;
 		while (ncap < need)
 			ncap *= 2;
-		if ((np = realloc(b->data, ncap)) == NULL)
+		if ((np = realloc(buf->data, ncap)) == NULL)
 			return CERTO_ENOMEM;
-		b->data = np;
-		b->cap = ncap;
+		buf->data = np;
+		buf->cap = ncap;
 	}
 	if (n > 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
+		memcpy(buf->data + buf->len, p, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
 	return 0;
 }
 
+/* Append a string. */
 int
-buf_adds(struct certo_buf *b, const char *s)
+buf_adds(struct certo_buf *buf, const char *s)
 {
-	return buf_add(b, s, strlen(s));
+	return buf_add(buf, s, strlen(s));
 }
 
+/* Append formatted text. */
 int
-buf_printf(struct certo_buf *b, const char *fmt, ...)
+buf_printf(struct certo_buf *buf, const char *fmt, ...)
 {
 	va_list ap;
 	char small[512], *big;
@@ -60,43 +64,46 @@ buf_printf(struct certo_buf *b, const char *fmt, ...)
 	if (n < 0)
 		return CERTO_ENOMEM;
 	if ((size_t)n < sizeof(small))
-		return buf_add(b, small, (size_t)n);
+		return buf_add(buf, small, (size_t)n);
 	if ((big = malloc((size_t)n + 1)) == NULL)
 		return CERTO_ENOMEM;
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	rc = buf_add(b, big, (size_t)n);
+	rc = buf_add(buf, big, (size_t)n);
 	free(big);
 	return rc;
 }
 
+/* Empty the buffer, keep the memory. */
 void
-buf_reset(struct certo_buf *b)
+buf_reset(struct certo_buf *buf)
 {
-	b->len = 0;
-	if (b->data)
-		b->data[0] = '\0';
+	buf->len = 0;
+	if (buf->data)
+		buf->data[0] = '\0';
 }
 
+/* Take the data (caller frees). */
 char *
-buf_steal(struct certo_buf *b)
+buf_steal(struct certo_buf *buf)
 {
-	char *p = b->data;
+	char *p = buf->data;
 
 	if (p == NULL)
 		p = calloc(1, 1);
-	b->data = NULL;
-	b->len = b->cap = 0;
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
 	return p;
 }
 
+/* Free the memory. */
 void
-buf_free(struct certo_buf *b)
+buf_free(struct certo_buf *buf)
 {
-	if (b == NULL)
+	if (buf == NULL)
 		return;
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
+	free(buf->data);
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
 }

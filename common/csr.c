@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "b64.h"
+#include "domain.h"
 #include "errors.h"
 #include "file.h"
 #include "key_priv.h"
 
 #include <gnutls/x509-ext.h>
 
+/* Make a CSR signed by key for the n names, as base64url DER. */
 int
 csr_make(const struct certo_key *key, char *const *names, size_t n,
     bool must_staple, char **out)
@@ -20,6 +22,8 @@ csr_make(const struct certo_key *key, char *const *names, size_t n,
 	gnutls_x509_tlsfeatures_t feat = NULL;
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char ip[16];
+	size_t iplen = 0;
+	enum ident_kind kind;
 	const char *cn = NULL;
 	int ret, rc = 0;
 
@@ -30,12 +34,11 @@ csr_make(const struct certo_key *key, char *const *names, size_t n,
 	    (ret = gnutls_x509_crq_set_version(crq, 1)) < 0)
 		goto crypto;
 	for (size_t i = 0; i < n; i++) {
-		if (inet_pton(AF_INET, names[i], ip) == 1)
+		kind = ident_classify(names[i], true, ip, &iplen);
+		if (kind == IDENT_IPV4 || kind == IDENT_IPV6)
 			ret = gnutls_x509_crq_set_subject_alt_name(crq,
-			    GNUTLS_SAN_IPADDRESS, ip, 4, GNUTLS_FSAN_APPEND);
-		else if (inet_pton(AF_INET6, names[i], ip) == 1)
-			ret = gnutls_x509_crq_set_subject_alt_name(crq,
-			    GNUTLS_SAN_IPADDRESS, ip, 16, GNUTLS_FSAN_APPEND);
+			    GNUTLS_SAN_IPADDRESS, ip, (unsigned)iplen,
+			    GNUTLS_FSAN_APPEND);
 		else {
 			/* The first name is the CN, if it is a short DNS name. */
 			if (i == 0 && strlen(names[i]) <= 64)
@@ -90,14 +93,59 @@ add_name(char ***names, size_t *n, const char *s)
 	return 0;
 }
 
+/*
+ * The names of a CSR: its DNS and IP SANs (as text), else its CN.
+ * CERTO_EUSAGE naming path when it has none or they cannot be read.
+ */
+static int
+crq_names(gnutls_x509_crq_t crq, const char *path, char ***names,
+    size_t *n)
+{
+	char buf[256], text[64];
+	size_t size;
+	unsigned type;
+	int ret, rc = 0;
+
+	for (unsigned i = 0; rc == 0; i++) {
+		size = sizeof(buf) - 1;
+		ret = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &size,
+		    &type, NULL);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0)
+			return certo_fail(CERTO_EUSAGE, "%s: %s", path,
+			    gnutls_strerror(ret));
+		if (type == GNUTLS_SAN_DNSNAME) {
+			buf[size] = '\0';
+			rc = add_name(names, n, buf);
+		} else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 ||
+		    size == 16)) {
+			inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text,
+			    sizeof(text));
+			rc = add_name(names, n, text);
+		}
+	}
+	if (rc != 0)
+		return rc;
+	size = sizeof(buf);
+	if (*n == 0 && gnutls_x509_crq_get_dn_by_oid(crq,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) == 0 &&
+	    (rc = add_name(names, n, buf)) != 0)
+		return rc;
+	if (*n == 0)
+		return certo_fail(CERTO_EUSAGE, "%s: the CSR names nothing",
+		    path);
+	return 0;
+}
+
+/* Load a CSR (PEM or DER) from path. */
 int
 csr_load(const char *path, char ***names, size_t *n, char **der_b64)
 {
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_datum_t in, der = { NULL, 0 };
-	char *data = NULL, buf[256];
-	size_t len, size;
-	unsigned type;
+	char *data = NULL;
+	size_t len;
 	int ret, rc = 0;
 
 	*names = NULL;
@@ -120,37 +168,8 @@ csr_load(const char *path, char ***names, size_t *n, char **der_b64)
 		    "verify", path);
 		goto out;
 	}
-	for (unsigned i = 0;; i++) {
-		size = sizeof(buf) - 1;
-		ret = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &size,
-		    &type, NULL);
-		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (ret < 0)
-			goto crypto;
-		if (type == GNUTLS_SAN_DNSNAME) {
-			buf[size] = '\0';
-			rc = add_name(names, n, buf);
-		} else if (type == GNUTLS_SAN_IPADDRESS && (size == 4 ||
-		    size == 16)) {
-			char text[64];
-			inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text,
-			    sizeof(text));
-			rc = add_name(names, n, text);
-		}
-		if (rc != 0)
-			goto out;
-	}
-	if (*n == 0) {
-		size = sizeof(buf);
-		if (gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
-		    0, 0, buf, &size) == 0 && (rc = add_name(names, n, buf)) != 0)
-			goto out;
-	}
-	if (*n == 0) {
-		rc = certo_fail(CERTO_EUSAGE, "%s: the CSR names nothing", path);
+	if ((rc = crq_names(crq, path, names, n)) != 0)
 		goto out;
-	}
 	if ((ret = gnutls_x509_crq_export2(crq, GNUTLS_X509_FMT_DER, &der)) < 0)
 		goto crypto;
 	if ((*der_b64 = b64url_encode(der.data, der.size)) == NULL)
@@ -173,6 +192,11 @@ out:
 	return rc;
 }
 
+/*
+ * Is key the key of the CSR whose DER (base64url, as csr_load gives it)
+ * is der_b64?  Returns 0 when the public keys are the same, CERTO_EUSAGE
+ * when they differ, CERTO_ECRYPTO when either cannot be read.
+ */
 int
 csr_key_check(const char *der_b64, const struct certo_key *key)
 {

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "log.h"
 
+/* True if name is a valid ASCII hostname for a certificate. */
 bool
 domain_valid(const char *name, bool allow_wildcard, const char **why)
 {
@@ -61,6 +62,7 @@ domain_valid(const char *name, bool allow_wildcard, const char **why)
 	return *why = "top-level label is all digits", false;
 }
 
+/* Normalise a user-given name into its ASCII form in *out (malloc'd). */
 int
 domain_normalize(const char *in, bool allow_wildcard, char **out)
 {
@@ -71,7 +73,7 @@ domain_normalize(const char *in, bool allow_wildcard, char **out)
 	int rc;
 
 	*out = NULL;
-	log_sanitize(shown, sizeof(shown), in, (size_t)-1);
+	log_str(shown, sizeof(shown), in);
 	if ((copy = strdup(in)) == NULL)
 		return CERTO_ENOMEM;
 	len = strlen(copy);
@@ -118,6 +120,7 @@ out:
 	return rc;
 }
 
+/* The one place that tells IP literals from DNS names. */
 enum ident_kind
 ident_classify(const char *s, bool allow_wildcard, unsigned char ip[16],
     size_t *iplen)
@@ -142,6 +145,16 @@ ident_classify(const char *s, bool allow_wildcard, unsigned char ip[16],
 	    IDENT_INVALID;
 }
 
+/* An IPv4 or IPv6 literal? */
+bool
+ident_is_ip(const char *s)
+{
+	enum ident_kind kind = ident_classify(s, false, NULL, NULL);
+
+	return kind == IDENT_IPV4 || kind == IDENT_IPV6;
+}
+
+/* Two IP literals of the same address? */
 bool
 ident_same_ip(const char *a, const char *b)
 {

@@ -41,6 +41,8 @@ enum ident_kind {
  */
 enum ident_kind ident_classify(const char *s, bool allow_wildcard,
     unsigned char ip[16], size_t *iplen);
+/* True if s is an IPv4 or IPv6 literal (ident_classify says so). */
+bool ident_is_ip(const char *s);
 /* True if a and b are IP literals of the same address. */
 bool ident_same_ip(const char *a, const char *b);
 

@@ -15,6 +15,7 @@
 
 #include "errors.h"
 
+/* Join a and b with a '/' into a malloc'd string, or NULL. */
 char *
 file_join(const char *a, const char *b)
 {
@@ -25,6 +26,7 @@ file_join(const char *a, const char *b)
 	return p;
 }
 
+/* True if path exists (any type). */
 bool
 file_exists(const char *path)
 {
@@ -33,6 +35,11 @@ file_exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
+/*
+ * Create dir and its missing parents with mode 0700 (existing ones are
+ * left as they are, except the last, which is chmod'ed 0700 when we own
+ * it and it is wider).
+ */
 int
 file_mkdirs(const char *dir)
 {
@@ -84,6 +91,7 @@ out:
 	return rc;
 }
 
+/* Fsync a directory (after entries in it were created or renamed). */
 int
 file_fsync_dir(const char *dir)
 {
@@ -111,6 +119,7 @@ fsync_parent(const char *path)
 	return rc;
 }
 
+/* Write len bytes to path atomically with the given mode. */
 int
 file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, bool exclusive)
@@ -186,6 +195,11 @@ fail:
 	return rc;
 }
 
+/*
+ * Make a private staging directory
+ * "<parent>/.<base>.<kind>.<pid>.XXXXXX" (kind "new" for something being
+ * built, "del" for something being removed) and hold an flock on it.
+ */
 int
 file_staging_dir(const char *parent, const char *base, const char *kind,
     char **path, int *fd)
@@ -245,6 +259,7 @@ mark_at(const char *name, const char *dot)
 	return FILE_TEMP_NONE;
 }
 
+/* Classify the last path component name. */
 enum file_temp
 file_temp_kind(const char *name, long *pid)
 {
@@ -281,6 +296,7 @@ pid_alive(long pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* Claim a temporary entry whose writer is gone (see file.h). */
 int
 file_claim_stale(const char *path, bool dir, int *fd)
 {
@@ -315,6 +331,10 @@ file_claim_stale(const char *path, bool dir, int *fd)
 	return (int)k;
 }
 
+/*
+ * Read a whole file of at most max bytes into a malloc'd NUL-terminated
+ * buffer.
+ */
 int
 file_read(const char *path, size_t max, bool secret, char **out,
     size_t *outlen, bool *missing)

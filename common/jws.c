@@ -3,6 +3,7 @@
 
 #include <gnutls/crypto.h>
 #include <json-c/json.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,13 @@
 #include "errors.h"
 #include "json.h"
 #include "key_priv.h"
+#include "sha256.h"
 
+/* "ES256", "ES384", "RS256" or "EdDSA". */
 const char *
-jws_alg(const struct certo_key *k)
+jws_alg(const struct certo_key *key)
 {
-	switch (k->type) {
+	switch (key->type) {
 	case KEY_EC256:
 		return "ES256";
 	case KEY_EC384:
@@ -63,35 +66,39 @@ b64_uint(const gnutls_datum_t *d, unsigned size)
 	return b64url_encode(buf, size);
 }
 
+/* The public JWK of key as canonical JSON (RFC 7638). */
 int
-jws_jwk(const struct certo_key *k, char **out)
+jws_jwk(const struct certo_key *key, char **out)
 {
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
+	/* EC: x and y; Ed25519: x; RSA: n and e. */
+	gnutls_datum_t first = { NULL, 0 }, second = { NULL, 0 };
 	gnutls_ecc_curve_t curve;
 	char *s1 = NULL, *s2 = NULL;
 	int ret, rc = 0;
 
 	*out = NULL;
-	if (k->type == KEY_EC256 || k->type == KEY_EC384) {
-		ret = gnutls_pubkey_export_ecc_raw2(k->pub, &curve, &a, &b, 0);
+	if (key->type == KEY_EC256 || key->type == KEY_EC384) {
+		ret = gnutls_pubkey_export_ecc_raw2(key->pub, &curve, &first,
+		    &second, 0);
 		if (ret < 0)
 			goto crypto;
-		s1 = b64_uint(&a, key_ec_size(k));
-		s2 = b64_uint(&b, key_ec_size(k));
+		s1 = b64_uint(&first, key_ec_size(key));
+		s2 = b64_uint(&second, key_ec_size(key));
 		if (s1 == NULL || s2 == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
 		/* Members in lexicographic order (RFC 7638 section 3.2). */
 		if (asprintf(out, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\","
-		    "\"y\":\"%s\"}", k->type == KEY_EC256 ? "P-256" : "P-384",
+		    "\"y\":\"%s\"}", key->type == KEY_EC256 ? "P-256" : "P-384",
 		    s1, s2) < 0)
 			*out = NULL;
-	} else if (k->type == KEY_ED25519) {
-		ret = gnutls_pubkey_export_ecc_raw2(k->pub, &curve, &a, NULL, 0);
+	} else if (key->type == KEY_ED25519) {
+		ret = gnutls_pubkey_export_ecc_raw2(key->pub, &curve, &first,
+		    NULL, 0);
 		if (ret < 0)
 			goto crypto;
-		if ((s1 = b64url_encode(a.data, a.size)) == NULL) {
+		if ((s1 = b64url_encode(first.data, first.size)) == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
 		}
@@ -99,11 +106,12 @@ jws_jwk(const struct certo_key *k, char **out)
 		    "\"x\":\"%s\"}", s1) < 0)
 			*out = NULL;
 	} else {
-		ret = gnutls_pubkey_export_rsa_raw2(k->pub, &a, &b, 0);
+		ret = gnutls_pubkey_export_rsa_raw2(key->pub, &first, &second,
+		    0);
 		if (ret < 0)
 			goto crypto;
-		s1 = b64_uint(&a, 0);
-		s2 = b64_uint(&b, 0);
+		s1 = b64_uint(&first, 0);
+		s2 = b64_uint(&second, 0);
 		if (s1 == NULL || s2 == NULL) {
 			rc = CERTO_ENOMEM;
 			goto out;
@@ -119,33 +127,34 @@ crypto:
 	rc = certo_fail(CERTO_ECRYPTO, "exporting public key: %s",
 	    gnutls_strerror(ret));
 out:
-	gnutls_free(a.data);
-	gnutls_free(b.data);
+	gnutls_free(first.data);
+	gnutls_free(second.data);
 	free(s1);
 	free(s2);
 	return rc;
 }
 
+/* The JWK thumbprint: base64url(SHA-256(canonical JWK)), malloc'd. */
 int
-jws_thumbprint(const struct certo_key *k, char **out)
+jws_thumbprint(const struct certo_key *key, char **out)
 {
-	unsigned char digest[32];
+	unsigned char digest[SHA256_LEN];
 	char *jwk;
 	int rc;
 
 	*out = NULL;
-	if ((rc = jws_jwk(k, &jwk)) != 0)
+	if ((rc = jws_jwk(key, &jwk)) != 0)
 		return rc;
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, jwk, strlen(jwk), digest) < 0)
-		rc = certo_fail(CERTO_ECRYPTO, "SHA-256 failed");
-	else if ((*out = b64url_encode(digest, sizeof(digest))) == NULL)
+	if ((rc = sha256(jwk, strlen(jwk), digest)) == 0 &&
+	    (*out = b64url_encode(digest, sizeof(digest))) == NULL)
 		rc = CERTO_ENOMEM;
 	free(jwk);
 	return rc;
 }
 
+/* The key authorization token "." thumbprint (RFC 8555 8.1). */
 int
-jws_key_authorization(const struct certo_key *k, const char *token,
+jws_key_authorization(const struct certo_key *key, const char *token,
     char **out)
 {
 	char *tp;
@@ -155,7 +164,7 @@ jws_key_authorization(const struct certo_key *k, const char *token,
 	if (!b64url_valid(token))
 		return certo_fail(CERTO_EPROTO, "challenge token is not "
 		    "base64url");
-	if ((rc = jws_thumbprint(k, &tp)) != 0)
+	if ((rc = jws_thumbprint(key, &tp)) != 0)
 		return rc;
 	if (asprintf(out, "%s.%s", token, tp) < 0) {
 		*out = NULL;
@@ -167,18 +176,19 @@ jws_key_authorization(const struct certo_key *k, const char *token,
 
 /* Sign data; for ECDSA return raw r||s. */
 static int
-sign_raw(const struct certo_key *k, char *data, size_t len,
+sign_raw(const struct certo_key *key, const char *data, size_t len,
     unsigned char **sig, size_t *siglen)
 {
-	gnutls_datum_t in = { (unsigned char *)data, (unsigned)len };
-
-	*siglen = 0;
+	gnutls_datum_t in = { (unsigned char *)(uintptr_t)data,
+		(unsigned)len };
 	gnutls_datum_t der = { NULL, 0 }, r = { NULL, 0 }, s = { NULL, 0 };
-	unsigned size = key_ec_size(k);
+	unsigned size = key_ec_size(key);
 	int ret, rc = 0;
 
+	*siglen = 0;
+
 	*sig = NULL;
-	ret = gnutls_privkey_sign_data2(k->priv, sign_algo(jws_alg(k)), 0,
+	ret = gnutls_privkey_sign_data2(key->priv, sign_algo(jws_alg(key)), 0,
 	    &in, &der);
 	if (ret < 0)
 		return certo_fail(CERTO_ECRYPTO, "signing: %s",
@@ -226,25 +236,77 @@ out:
 	return rc;
 }
 
+/* Makes the signature of input into *sig (malloc'd, *siglen bytes). */
+typedef int (*jws_signer)(const void *ctx, const char *input,
+    unsigned char **sig, size_t *siglen);
+
+/*
+ * The flattened JWS JSON of the protected header hdr (JSON text) and
+ * payload, signed by sign(ctx, "<b64 hdr>.<b64 payload>"), into *out.
+ */
+static int
+jws_flatten(const char *hdr, const char *payload, jws_signer sign,
+    const void *ctx, char **out)
+{
+	char *p64 = NULL, *b64 = NULL, *input = NULL, *s64 = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int rc = 0;
+
+	*out = NULL;
+	if (hdr == NULL || (p64 = b64url_encode(hdr, strlen(hdr))) == NULL ||
+	    (b64 = b64url_encode(payload, strlen(payload))) == NULL ||
+	    asprintf(&input, "%s.%s", p64, b64) < 0) {
+		input = NULL;
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = sign(ctx, input, &sig, &siglen)) != 0)
+		goto out;
+	if ((s64 = b64url_encode(sig, siglen)) == NULL ||
+	    asprintf(out, "{\"protected\":\"%s\",\"payload\":\"%s\","
+	    "\"signature\":\"%s\"}", p64, b64, s64) < 0) {
+		*out = NULL;
+		rc = CERTO_ENOMEM;
+	}
+out:
+	free(p64);
+	free(b64);
+	free(input);
+	free(sig);
+	free(s64);
+	return rc;
+}
+
+/* jws_signer with the private key ctx. */
+static int
+sign_with_key(const void *ctx, const char *input, unsigned char **sig,
+    size_t *siglen)
+{
+	return sign_raw(ctx, input, strlen(input), sig, siglen);
+}
+
+/*
+ * Sign payload (a JSON text, or "" for POST-as-GET) for url as a
+ * flattened JWS JSON object.
+ */
 int
-jws_sign(const struct certo_key *k, const char *kid, const char *nonce,
+jws_sign(const struct certo_key *key, const char *kid, const char *nonce,
     const char *url, const char *payload, char **out)
 {
 	struct json_object *hdr = NULL, *jwk = NULL;
-	char *jwkstr = NULL, *p64 = NULL, *b64 = NULL, *input = NULL;
-	char *s64 = NULL;
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
+	char *jwkstr = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((hdr = json_object_new_object()) == NULL)
 		return CERTO_ENOMEM;
-	json_object_object_add(hdr, "alg", json_object_new_string(jws_alg(k)));
+	json_object_object_add(hdr, "alg",
+	    json_object_new_string(jws_alg(key)));
 	if (kid != NULL) {
 		json_object_object_add(hdr, "kid", json_object_new_string(kid));
 	} else {
-		if ((rc = jws_jwk(k, &jwkstr)) != 0)
+		if ((rc = jws_jwk(key, &jwkstr)) != 0)
 			goto out;
 		if ((rc = json_parse_object(jwkstr, strlen(jwkstr), "jwk",
 		    &jwk)) != 0)
@@ -256,32 +318,13 @@ jws_sign(const struct certo_key *k, const char *kid, const char *nonce,
 		json_object_object_add(hdr, "nonce",
 		    json_object_new_string(nonce));
 	json_object_object_add(hdr, "url", json_object_new_string(url));
-	const char *h = json_object_to_json_string_ext(hdr,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (h == NULL || (p64 = b64url_encode(h, strlen(h))) == NULL ||
-	    (b64 = b64url_encode(payload, strlen(payload))) == NULL ||
-	    asprintf(&input, "%s.%s", p64, b64) < 0) {
-		input = NULL;
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	if ((rc = sign_raw(k, input, strlen(input), &sig, &siglen)) != 0)
-		goto out;
-	if ((s64 = b64url_encode(sig, siglen)) == NULL ||
-	    asprintf(out, "{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\"}", p64, b64, s64) < 0) {
-		*out = NULL;
-		rc = CERTO_ENOMEM;
-	}
+	rc = jws_flatten(json_object_to_json_string_ext(hdr,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), payload,
+	    sign_with_key, key, out);
 out:
 	json_object_put(hdr);
 	json_object_put(jwk);
 	free(jwkstr);
-	free(p64);
-	free(b64);
-	free(input);
-	free(sig);
-	free(s64);
 	return rc;
 }
 
@@ -360,18 +403,100 @@ out:
 	return rc;
 }
 
+/*
+ * The signature of a JWS as GnuTLS verifies it: RSA and EdDSA as they
+ * are, ECDSA's fixed-size r||s encoded as DER into *der (caller
+ * gnutls_free()s der->data).
+ */
+static int
+sig_datum(gnutls_sign_algorithm_t sa, unsigned char *sig, size_t sigl,
+    gnutls_datum_t *sd, gnutls_datum_t *der)
+{
+	gnutls_datum_t r, s;
+	int ret;
+
+	if (sa == GNUTLS_SIGN_RSA_SHA256 || sa == GNUTLS_SIGN_EDDSA_ED25519) {
+		sd->data = sig;
+		sd->size = (unsigned)sigl;
+		return 0;
+	}
+	if (sigl % 2 != 0 || sigl == 0)
+		return certo_fail(CERTO_ECRYPTO, "jws: bad signature size");
+	r.data = sig;
+	r.size = (unsigned)(sigl / 2);
+	s.data = sig + sigl / 2;
+	s.size = (unsigned)(sigl / 2);
+	if ((ret = gnutls_encode_rs_value(der, &r, &s)) < 0)
+		return certo_fail(CERTO_ECRYPTO, "jws: %s", gnutls_strerror(ret));
+	*sd = *der;
+	return 0;
+}
+
+/* A NUL-terminated copy of the n decoded bytes at p into *out. */
+static int
+copy_decoded(char **out, const unsigned char *p, size_t n)
+{
+	if (out == NULL)
+		return 0;
+	if ((*out = malloc(n + 1)) == NULL)
+		return CERTO_ENOMEM;
+	memcpy(*out, p, n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+/* The parts of a flattened JWS, as sent and decoded. */
+struct jws_parts {
+	char *p64, *b64, *s64;        /* protected, payload, signature */
+	unsigned char *ph, *pl, *sig; /* the same, decoded */
+	size_t phl, pll, sigl;
+};
+
+static void
+jws_parts_free(struct jws_parts *parts)
+{
+	free(parts->p64);
+	free(parts->b64);
+	free(parts->s64);
+	free(parts->ph);
+	free(parts->pl);
+	free(parts->sig);
+}
+
+/* Parse the JWS JSON text and decode its three members. */
+static int
+jws_parts_parse(const char *jws, struct jws_parts *parts)
+{
+	struct json_object *doc = NULL;
+	int rc;
+
+	if ((rc = json_parse_object(jws, strlen(jws), "jws", &doc)) != 0 ||
+	    (rc = json_get_str(doc, "jws", "protected", true, 65536,
+	    &parts->p64)) ||
+	    (rc = json_get_str(doc, "jws", "payload", true, 1 << 20,
+	    &parts->b64)) ||
+	    (rc = json_get_str(doc, "jws", "signature", true, 4096,
+	    &parts->s64)) ||
+	    (rc = b64url_decode(parts->p64, &parts->ph, &parts->phl)) != 0 ||
+	    (rc = b64url_decode(parts->b64, &parts->pl, &parts->pll)) != 0 ||
+	    (rc = b64url_decode(parts->s64, &parts->sig, &parts->sigl)) != 0) {
+		json_object_put(doc);
+		return rc;
+	}
+	json_object_put(doc);
+	return 0;
+}
+
+/* Verify a flattened JWS with key, or the jwk of its header (jws.h). */
 int
 jws_verify(const char *jws, const struct certo_key *key, char **payload,
     char **protected_json)
 {
-	struct json_object *o = NULL, *hdr = NULL, *jwk = NULL;
-	char *p64 = NULL, *b64 = NULL, *s64 = NULL, *alg = NULL;
-	char *input = NULL;
-	unsigned char *ph = NULL, *pl = NULL, *sig = NULL;
-	size_t phl, pll, sigl;
-	gnutls_pubkey_t own = NULL;
-	gnutls_pubkey_t pub;
-	gnutls_datum_t data, sd = { NULL, 0 }, r, s, der = { NULL, 0 };
+	struct jws_parts parts = { 0 };
+	struct json_object *hdr = NULL, *jwk = NULL;
+	char *alg = NULL, *input = NULL;
+	gnutls_pubkey_t own = NULL, pub;
+	gnutls_datum_t data, sd = { NULL, 0 }, der = { NULL, 0 };
 	gnutls_sign_algorithm_t sa;
 	int rc, ret;
 
@@ -379,17 +504,9 @@ jws_verify(const char *jws, const struct certo_key *key, char **payload,
 		*payload = NULL;
 	if (protected_json)
 		*protected_json = NULL;
-	if ((rc = json_parse_object(jws, strlen(jws), "jws", &o)) != 0 ||
-	    (rc = json_get_str(o, "jws", "protected", true, 65536, &p64)) ||
-	    (rc = json_get_str(o, "jws", "payload", true, 1 << 20, &b64)) ||
-	    (rc = json_get_str(o, "jws", "signature", true, 4096, &s64)))
-		goto out;
-	if ((rc = b64url_decode(p64, &ph, &phl)) != 0 ||
-	    (rc = b64url_decode(b64, &pl, &pll)) != 0 ||
-	    (rc = b64url_decode(s64, &sig, &sigl)) != 0)
-		goto out;
-	if ((rc = json_parse_object((char *)ph, phl, "jws protected header",
-	    &hdr)) != 0 ||
+	if ((rc = jws_parts_parse(jws, &parts)) != 0 ||
+	    (rc = json_parse_object((char *)parts.ph, parts.phl,
+	    "jws protected header", &hdr)) != 0 ||
 	    (rc = json_get_str(hdr, "jws", "alg", true, 16, &alg)) != 0)
 		goto out;
 	if ((sa = sign_algo(alg)) == GNUTLS_SIGN_UNKNOWN) {
@@ -404,85 +521,82 @@ jws_verify(const char *jws, const struct certo_key *key, char **payload,
 			goto out;
 		pub = own;
 	}
-	if (asprintf(&input, "%s.%s", p64, b64) < 0) {
+	if (asprintf(&input, "%s.%s", parts.p64, parts.b64) < 0) {
 		input = NULL;
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
 	data.data = (unsigned char *)input;
 	data.size = (unsigned)strlen(input);
-	if (sa == GNUTLS_SIGN_RSA_SHA256 || sa == GNUTLS_SIGN_EDDSA_ED25519) {
-		sd.data = sig;
-		sd.size = (unsigned)sigl;
-	} else {
-		if (sigl % 2 != 0 || sigl == 0) {
-			rc = certo_fail(CERTO_ECRYPTO, "jws: bad signature size");
-			goto out;
-		}
-		r.data = sig;
-		r.size = (unsigned)(sigl / 2);
-		s.data = sig + sigl / 2;
-		s.size = (unsigned)(sigl / 2);
-		if ((ret = gnutls_encode_rs_value(&der, &r, &s)) < 0) {
-			rc = certo_fail(CERTO_ECRYPTO, "jws: %s",
-			    gnutls_strerror(ret));
-			goto out;
-		}
-		sd = der;
-	}
+	if ((rc = sig_datum(sa, parts.sig, parts.sigl, &sd, &der)) != 0)
+		goto out;
 	if ((ret = gnutls_pubkey_verify_data2(pub, sa, 0, &data, &sd)) < 0) {
 		rc = certo_fail(CERTO_ECRYPTO, "jws: signature does not verify: "
 		    "%s", gnutls_strerror(ret));
 		goto out;
 	}
 	/* The decoded buffers are not NUL-terminated: copy exactly. */
-	if (payload && (*payload = malloc(pll + 1)) == NULL)
-		rc = CERTO_ENOMEM;
-	else if (payload) {
-		memcpy(*payload, pl, pll);
-		(*payload)[pll] = '\0';
-	}
-	if (rc == 0 && protected_json &&
-	    (*protected_json = malloc(phl + 1)) == NULL)
-		rc = CERTO_ENOMEM;
-	else if (rc == 0 && protected_json) {
-		memcpy(*protected_json, ph, phl);
-		(*protected_json)[phl] = '\0';
-	}
+	if ((rc = copy_decoded(payload, parts.pl, parts.pll)) == 0)
+		rc = copy_decoded(protected_json, parts.ph, parts.phl);
 out:
+	if (rc != 0 && payload != NULL) {
+		free(*payload);
+		*payload = NULL;
+	}
 	if (own)
 		gnutls_pubkey_deinit(own);
-	json_object_put(o);
 	json_object_put(hdr);
 	gnutls_free(der.data);
-	free(p64);
-	free(b64);
-	free(s64);
+	jws_parts_free(&parts);
 	free(alg);
 	free(input);
-	free(ph);
-	free(pl);
-	free(sig);
 	return rc;
 }
 
-int
-jws_eab(const struct certo_key *k, const char *eab_kid, const char *hmac_key,
-    const char *url, char **out)
+/* The HMAC key of an External Account Binding. */
+struct eab_mac {
+	const unsigned char *key;
+	size_t len;
+};
+
+/* jws_signer with the HMAC-SHA256 key ctx (a struct eab_mac). */
+static int
+sign_with_mac(const void *ctx, const char *input, unsigned char **sig,
+    size_t *siglen)
 {
-	struct json_object *hdr;
-	unsigned char *mac_key = NULL, mac[32];
-	size_t mac_len;
-	char *jwk = NULL, *p64 = NULL, *b64 = NULL, *input = NULL, *s64 = NULL;
-	const char *h;
+	const struct eab_mac *mac = ctx;
+
+	*siglen = 0;
+	if ((*sig = malloc(SHA256_LEN)) == NULL)
+		return CERTO_ENOMEM;
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, mac->key, mac->len, input,
+	    strlen(input), *sig) < 0) {
+		free(*sig);
+		*sig = NULL;
+		return certo_fail(CERTO_ECRYPTO, "HMAC-SHA256 failed");
+	}
+	*siglen = SHA256_LEN;
+	return 0;
+}
+
+/* The External Account Binding JWS (RFC 8555 section 7.3.4). */
+int
+jws_eab(const struct certo_key *key, const char *eab_kid,
+    const char *hmac_key, const char *url, char **out)
+{
+	struct json_object *hdr = NULL;
+	struct eab_mac mac = { NULL, 0 };
+	unsigned char *mac_key = NULL;
+	char *jwk = NULL;
 	int rc;
 
 	*out = NULL;
-	if (b64url_decode(hmac_key, &mac_key, &mac_len) != 0 || mac_len == 0) {
+	if (b64url_decode(hmac_key, &mac_key, &mac.len) != 0 || mac.len == 0) {
 		free(mac_key);
 		return certo_fail(CERTO_EUSAGE, "the EAB HMAC key is not "
 		    "base64url");
 	}
+	mac.key = mac_key;
 	if ((hdr = json_object_new_object()) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
@@ -490,73 +604,55 @@ jws_eab(const struct certo_key *k, const char *eab_kid, const char *hmac_key,
 	json_object_object_add(hdr, "alg", json_object_new_string("HS256"));
 	json_object_object_add(hdr, "kid", json_object_new_string(eab_kid));
 	json_object_object_add(hdr, "url", json_object_new_string(url));
-	h = json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	if ((rc = jws_jwk(k, &jwk)) != 0)
+	if ((rc = jws_jwk(key, &jwk)) != 0)
 		goto out;
-	if ((p64 = b64url_encode(h, strlen(h))) == NULL ||
-	    (b64 = b64url_encode(jwk, strlen(jwk))) == NULL ||
-	    asprintf(&input, "%s.%s", p64, b64) < 0) {
-		input = NULL;
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, mac_key, mac_len, input,
-	    strlen(input), mac) < 0) {
-		rc = certo_fail(CERTO_ECRYPTO, "HMAC-SHA256 failed");
-		goto out;
-	}
-	if ((s64 = b64url_encode(mac, sizeof(mac))) == NULL ||
-	    asprintf(out, "{\"protected\":\"%s\",\"payload\":\"%s\","
-	    "\"signature\":\"%s\"}", p64, b64, s64) < 0) {
-		*out = NULL;
-		rc = CERTO_ENOMEM;
-	}
+	rc = jws_flatten(json_object_to_json_string_ext(hdr,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), jwk,
+	    sign_with_mac, &mac, out);
 out:
 	json_object_put(hdr);
-	if (mac_key) {
-		gnutls_memset(mac_key, 0, mac_len);
-		free(mac_key);
-	}
+	gnutls_memset(mac_key, 0, mac.len);
+	free(mac_key);
 	free(jwk);
-	free(p64);
-	free(b64);
-	free(input);
-	free(s64);
 	return rc;
 }
 
+/*
+ * The inner JWS of a key rollover (RFC 8555 section 7.3.5), signed by
+ * new_key with its jwk.
+ */
 int
 jws_key_change(const struct certo_key *new_key,
     const struct certo_key *old_key, const char *kid, const char *url,
     char **out)
 {
-	char *oldjwk = NULL, *payload = NULL;
+	struct json_object *body = NULL, *old_jwk = NULL;
+	char *jwk_text = NULL;
+	const char *payload;
 	int rc;
 
 	*out = NULL;
-	if ((rc = jws_jwk(old_key, &oldjwk)) != 0)
+	if ((rc = jws_jwk(old_key, &jwk_text)) != 0)
 		return rc;
 	/* kid is a URL we received and stored; escape it as JSON. */
-	struct json_object *p = json_object_new_object(), *ok = NULL;
-	if (p == NULL) {
-		free(oldjwk);
-		return CERTO_ENOMEM;
-	}
-	if ((rc = json_parse_object(oldjwk, strlen(oldjwk), "jwk", &ok)) != 0)
+	if ((body = json_object_new_object()) == NULL) {
+		rc = CERTO_ENOMEM;
 		goto out;
-	json_object_object_add(p, "account", json_object_new_string(kid));
-	json_object_object_add(p, "oldKey", ok);
-	if ((payload = strdup(json_object_to_json_string_ext(p,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))) == NULL) {
+	}
+	if ((rc = json_parse_object(jwk_text, strlen(jwk_text), "jwk",
+	    &old_jwk)) != 0)
+		goto out;
+	json_object_object_add(body, "account", json_object_new_string(kid));
+	json_object_object_add(body, "oldKey", old_jwk);
+	if ((payload = json_object_to_json_string_ext(body,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
 	/* The inner JWS has no nonce (RFC 8555 section 7.3.5). */
 	rc = jws_sign(new_key, NULL, NULL, url, payload, out);
 out:
-	json_object_put(p);
-	free(oldjwk);
-	free(payload);
+	json_object_put(body);
+	free(jwk_text);
 	return rc;
 }

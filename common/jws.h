@@ -12,19 +12,19 @@
 struct certo_key;
 
 /* "ES256", "ES384", "RS256" or "EdDSA". */
-const char *jws_alg(const struct certo_key *k);
+const char *jws_alg(const struct certo_key *key);
 
 /*
- * The public JWK of k as canonical JSON (RFC 7638: required members
+ * The public JWK of key as canonical JSON (RFC 7638: required members
  * only, sorted, no whitespace) in a malloc'd string.
  */
-int jws_jwk(const struct certo_key *k, char **out);
+int jws_jwk(const struct certo_key *key, char **out);
 
 /* base64url(SHA-256(canonical JWK)), malloc'd. */
-int jws_thumbprint(const struct certo_key *k, char **out);
+int jws_thumbprint(const struct certo_key *key, char **out);
 
 /* token "." thumbprint, malloc'd (RFC 8555 section 8.1). */
-int jws_key_authorization(const struct certo_key *k, const char *token,
+int jws_key_authorization(const struct certo_key *key, const char *token,
     char **out);
 
 /*
@@ -33,7 +33,7 @@ int jws_key_authorization(const struct certo_key *k, const char *token,
  * url and either kid (when kid is not NULL) or the jwk.  Result is a
  * malloc'd string.
  */
-int jws_sign(const struct certo_key *k, const char *kid, const char *nonce,
+int jws_sign(const struct certo_key *key, const char *kid, const char *nonce,
     const char *url, const char *payload, char **out);
 
 /*
@@ -47,13 +47,13 @@ int jws_verify(const char *jws, const struct certo_key *key, char **payload,
     char **protected_json);
 
 /*
- * External Account Binding (RFC 8555 section 7.3.4): a JWS over k's
+ * External Account Binding (RFC 8555 section 7.3.4): a JWS over key's
  * public JWK, protected {"alg":"HS256","kid":eab_kid,"url":url}, MAC'd
  * with the base64url-decoded hmac_key.  *out is the JSON object text to
  * put in newAccount's "externalAccountBinding".  CERTO_EUSAGE if the
  * key is not base64url.
  */
-int jws_eab(const struct certo_key *k, const char *eab_kid,
+int jws_eab(const struct certo_key *key, const char *eab_kid,
     const char *hmac_key, const char *url, char **out);
 
 /*

@@ -12,42 +12,48 @@ static enum log_level level = LOG_NORMAL;
 static int json_mode;
 static const char *progname = "certo";
 
+/* Set how much is printed (-q, -v). */
 void
 log_set_level(enum log_level lvl)
 {
 	level = lvl;
 }
 
+/* How much is printed. */
 enum log_level
 log_get_level(void)
 {
 	return level;
 }
 
+/* Set the program name printed before errors ("certo"). */
 void
 log_set_progname(const char *name)
 {
 	progname = name;
 }
 
+/* Switch progress output to JSON lines (--json). */
 void
 log_set_json(int on)
 {
 	json_mode = on;
 }
 
+/* True with --json. */
 int
 log_get_json(void)
 {
 	return json_mode;
 }
 
+/* A progress event: a JSON line with --json, else a progress line. */
 void
 log_event(const char *event, struct json_object *fields, const char *fmt,
     ...)
 {
 	char msg[4096], stamp[32];
-	struct json_object *o = fields;
+	struct json_object *doc = fields;
 	time_t now = time(NULL);
 	struct tm tm;
 	va_list ap;
@@ -64,20 +70,21 @@ log_event(const char *event, struct json_object *fields, const char *fmt,
 		}
 		return;
 	}
-	if (o == NULL && (o = json_object_new_object()) == NULL)
+	if (doc == NULL && (doc = json_object_new_object()) == NULL)
 		return;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	json_object_object_add(o, "time", json_object_new_string(stamp));
-	json_object_object_add(o, "event", json_object_new_string(event));
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	json_object_object_add(doc, "time", json_object_new_string(stamp));
+	json_object_object_add(doc, "event", json_object_new_string(event));
+	json_object_object_add(doc, "message", json_object_new_string(msg));
+	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE), stdout);
 	fputc('\n', stdout);
 	fflush(stdout);
-	json_object_put(o);
+	json_object_put(doc);
 }
 
+/* A progress line on stdout (suppressed by -q and --json). */
 void
 log_info(const char *fmt, ...)
 {
@@ -92,6 +99,7 @@ log_info(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Protocol detail on stderr, only with -v. */
 void
 log_debug(const char *fmt, ...)
 {
@@ -106,6 +114,7 @@ log_debug(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A warning on stderr (suppressed by -q). */
 void
 log_warn(const char *fmt, ...)
 {
@@ -120,6 +129,7 @@ log_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* An error line on stderr, always shown. */
 void
 log_error(const char *fmt, ...)
 {
@@ -132,6 +142,10 @@ log_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * Copy src (n bytes, or up to NUL if n is (size_t)-1) into dst, making
+ * it printable.
+ */
 char *
 log_sanitize(char *dst, size_t dstlen, const char *src, size_t n)
 {
@@ -176,6 +190,7 @@ cut:
 	return dst;
 }
 
+/* log_sanitize() of a whole NUL-terminated string. */
 char *
 log_str(char *dst, size_t dstlen, const char *src)
 {

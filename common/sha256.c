@@ -5,6 +5,7 @@
 
 #include "errors.h"
 
+/* The 32-byte SHA-256 digest of p[0..n) into out. */
 int
 sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
 {
@@ -13,6 +14,7 @@ sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
 	return 0;
 }
 
+/* The lower-case hex SHA-256 of p[0..n) into out (65 bytes). */
 int
 sha256_hex(const void *p, size_t n, char out[SHA256_HEX_LEN + 1])
 {

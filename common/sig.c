@@ -16,6 +16,7 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
+/* Install the handlers (no SA_RESTART). */
 void
 sig_install(void)
 {
@@ -31,12 +32,14 @@ sig_install(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The signal received, or 0. */
 int
 sig_pending(void)
 {
 	return got_signal;
 }
 
+/* The signal received, cleared (SIGHUP handling in loops), or 0. */
 int
 sig_take(void)
 {
@@ -46,6 +49,7 @@ sig_take(void)
 	return s;
 }
 
+/* Sleep ms milliseconds. */
 int
 sig_sleep_ms(long ms)
 {

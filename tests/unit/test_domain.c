@@ -252,6 +252,11 @@ test_classify(void **state)
 	assert_true(ident_same_ip("192.0.2.1", "192.0.2.1"));
 	assert_false(ident_same_ip("192.0.2.1", "::ffff:192.0.2.1"));
 	assert_false(ident_same_ip("example.com", "example.com"));
+	assert_true(ident_is_ip("192.0.2.1"));
+	assert_true(ident_is_ip("::1"));
+	assert_false(ident_is_ip("example.com"));
+	assert_false(ident_is_ip("192.0.2.256"));
+	assert_false(ident_is_ip(NULL));
 }
 
 int

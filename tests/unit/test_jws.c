@@ -674,6 +674,47 @@ test_key_authorization(void **state)
 	key_free(k);
 }
 
+/*
+ * External Account Binding (RFC 8555 7.3.4): HS256 over the account
+ * key's JWK with the decoded MAC key, checked with an HMAC computed here.
+ */
+static void
+test_eab(void **state)
+{
+	static const unsigned char mac_key[] = "0123456789abcdef0123456789abcdef";
+	struct parsed_jws p;
+	unsigned char want[32];
+	char *b64key = tu_b64url(mac_key, 32), *jws = NULL, *jwk = NULL;
+	char *input = NULL;
+
+	(void)state;
+	assert_int_equal(jws_eab(gen[0], "kid-1", b64key, URL_NEWACCT, &jws),
+	    0);
+	parse_jws(jws, &p);
+	assert_string_equal(jstr(p.hdr, "alg"), "HS256");
+	assert_string_equal(jstr(p.hdr, "kid"), "kid-1");
+	assert_string_equal(jstr(p.hdr, "url"), URL_NEWACCT);
+	assert_int_equal(json_object_object_length(p.hdr), 3);
+	assert_int_equal(jws_jwk(gen[0], &jwk), 0);
+	assert_string_equal(p.payload, jwk);
+	assert_true(asprintf(&input, "%s.%s", jstr(p.outer, "protected"),
+	    jstr(p.outer, "payload")) > 0);
+	assert_int_equal(gnutls_hmac_fast(GNUTLS_MAC_SHA256, mac_key, 32,
+	    input, strlen(input), want), 0);
+	assert_int_equal(p.siglen, 32);
+	assert_memory_equal(p.sig, want, 32);
+	free_jws(&p);
+	free(input);
+	free(jwk);
+	free(jws);
+	/* A MAC key that is not base64url is the user's mistake. */
+	assert_int_equal(jws_eab(gen[0], "kid-1", "not base64!", URL_NEWACCT,
+	    &jws), CERTO_EUSAGE);
+	assert_null(jws);
+	certo_errclear();
+	free(b64key);
+}
+
 int
 main(void)
 {
@@ -690,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_verify_alg_mismatch),
 		cmocka_unit_test(test_sign_verify_rsa_big),
 		cmocka_unit_test(test_key_authorization),
+		cmocka_unit_test(test_eab),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -118,6 +118,21 @@ expect_file(const char *want, const char *a, const char *b, const char *c)
 	free(p);
 }
 
+/* The unit in dir loads for the CA "https://ca/dir" with url and key. */
+static void
+expect_order(const char *dir, const char *want_url,
+    const struct certo_key *want_key)
+{
+	struct certo_key *key = NULL;
+	char *url = NULL;
+
+	assert_int_equal(store_order_load(dir, "https://ca/dir", &url, &key), 0);
+	assert_string_equal(url, want_url);
+	assert_true(key_same_public(key, want_key));
+	free(url);
+	key_free(key);
+}
+
 /* A chain whose three texts carry tag, enough for write_set. */
 static void
 fake_chain(struct certo_chain *chain, const char *tag)
@@ -277,11 +292,7 @@ test_order_save_load(void **state)
 	assert_non_null(strstr(data, "\"a.example\""));
 	free(data);
 	free(p);
-	assert_int_equal(store_order_load(dir, "https://ca/dir", &url, &key), 0);
-	assert_string_equal(url, "https://ca/order/1");
-	assert_true(key_same_public(key, key1));
-	free(url);
-	key_free(key);
+	expect_order(dir, "https://ca/order/1", key1);
 	/* Another CA's order is not resumed. */
 	assert_int_equal(store_order_load(dir, "https://other/dir", &url, &key),
 	    0);
@@ -290,11 +301,7 @@ test_order_save_load(void **state)
 	/* A second save replaces the unit whole (exchange, then removal). */
 	assert_int_equal(store_order_save(dir, names, 2, "https://ca/order/2",
 	    "https://ca/dir", key2), 0);
-	assert_int_equal(store_order_load(dir, "https://ca/dir", &url, &key), 0);
-	assert_string_equal(url, "https://ca/order/2");
-	assert_true(key_same_public(key, key2));
-	free(url);
-	key_free(key);
+	expect_order(dir, "https://ca/order/2", key2);
 	p = path_of("orders", NULL);
 	assert_int_equal(tu_count_entries(p, ".new."), 0);
 	assert_int_equal(tu_count_entries(p, ".del."), 0);
@@ -336,11 +343,7 @@ test_order_key_mismatch(void **state)
 	unlink(jp);
 	tu_write(jp, data, strlen(data), 0600);
 	free(data);
-	assert_int_equal(store_order_load(dir, "https://ca/dir", &url, &key), 0);
-	assert_string_equal(url, "https://ca/order/1");
-	assert_true(key_same_public(key, key2));
-	free(url);
-	key_free(key);
+	expect_order(dir, "https://ca/order/1", key2);
 	/* A unit without its key is an error, not an order without one. */
 	unlink(kp);
 	assert_int_equal(store_order_load(dir, "https://ca/dir", &url, &key),

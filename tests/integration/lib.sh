@@ -448,7 +448,11 @@ it_certo_bg() {
 	done
 	IT_LAST_CMD=" certo$IT_LAST_CMD (in the background)"
 	IT_BG_T0=$(date +%s.%N)
-	"$CERTO" "$@" >"$IT_OUT" 2>"$IT_ERR" </dev/null &
+	# Truncated here, not in the child: a wait that reads them at once
+	# must never see the previous run's output.
+	: >"$IT_OUT"
+	: >"$IT_ERR"
+	"$CERTO" "$@" >>"$IT_OUT" 2>>"$IT_ERR" </dev/null &
 	IT_BG_PID=$!
 	IT_HELPER_PIDS="$IT_HELPER_PIDS $IT_BG_PID"
 }

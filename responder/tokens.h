@@ -22,14 +22,6 @@
 #define TOKENS_MAX_KEYAUTH 512
 #define TOKENS_MAX_IDENT 253
 
-/*
- * Older spellings of the same enum, kept while client/solver_standalone.c
- * still uses them; new code says enum chall_type and CHALL_*.
- */
-#define token_type chall_type
-#define TOKEN_HTTP01 CHALL_HTTP01
-#define TOKEN_TLSALPN01 CHALL_TLSALPN01
-
 struct token_entry {
 	enum chall_type type;
 	char *ident;

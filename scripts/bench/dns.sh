@@ -56,7 +56,8 @@ RUNS_TSV=$WORK/dns-runs.tsv
 export BENCH_MEM_SAMPLE_MS=${BENCH_MEM_SAMPLE_MS:-10}
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0
 
-"$CERTO" issue --help 2>&1 | grep -q -- '--dns-hook' || bench_die "$CERTO has no --dns-hook option"
+help=$("$CERTO" issue --help 2>&1 || true)
+case $help in *--dns-hook*) ;; *) bench_die "$CERTO has no --dns-hook option" ;; esac
 bench_ports_free "$BASEPORT" $((BASEPORT + 1)) "$DNSPORT" $((BASEPORT + 3)) \
 	$((BASEPORT + 50)) $((BASEPORT + 51))
 bench_pebble_start "$WORK/pebble" "$BASEPORT" $((BASEPORT + 50)) $((BASEPORT + 51))

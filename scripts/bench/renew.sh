@@ -200,7 +200,7 @@ setup_certo() {
 		i=$((i + 1))
 		[ $((i % 50)) -eq 0 ] && echo "    $i/$TOTAL"
 	done
-	if find "$WORK/certo-$first" -type l -lname '/*' | grep -q .; then
+	if [ -n "$(find "$WORK/certo-$first" -type l -lname '/*' -print -quit)" ]; then
 		echo "renew.sh: certo's state dir holds absolute links: it cannot be copied" >&2
 		return 1
 	fi

@@ -168,7 +168,7 @@ DRIVER=$BENCH_BUILD/bench-tools/responder-tlsdrive
 bench_compile "$BENCH_DIR/responder-tlsdrive.c" "$DRIVER" $(pkg-config --cflags --libs gnutls)
 IDLE_PY=$BENCH_DIR/responder-idle.py
 CAPS=()
-"$RESPONDER" --help 2>&1 | grep -q -- --max-conns && CAPS=(--max-conns $((IDLE_CONNS + 64)))
+case $("$RESPONDER" --help 2>&1 || true) in *--max-conns*) CAPS=(--max-conns $((IDLE_CONNS + 64))) ;; esac
 
 # --------------------------------------------------------- challenge values
 b64url() { basenc --base64url | tr -d '=\n'; }

@@ -1,4 +1,7 @@
-/* Accounts: load or create, look up by key, register. */
+/*
+ * Accounts (RFC 8555 section 7.3): load or create, look up by key,
+ * register; account.json.  The account verbs are in account_verb.c.
+ */
 #include "account.h"
 
 #include <curl/curl.h>
@@ -15,9 +18,6 @@
 #include "jws.h"
 #include "log.h"
 #include "request.h"
-#include "session.h"
-#include "store.h"
-#include "cli.h"
 
 #define ACCOUNT_JSON_MAX (64 * 1024)
 
@@ -65,13 +65,13 @@ out:
 }
 
 void
-account_free(struct certo_account *a)
+account_free(struct certo_account *acct)
 {
-	if (a == NULL)
+	if (acct == NULL)
 		return;
-	free(a->url);
-	key_free(a->key);
-	memset(a, 0, sizeof(*a));
+	free(acct->url);
+	key_free(acct->key);
+	memset(acct, 0, sizeof(*acct));
 }
 
 /* Read the stored account URL, if any. */
@@ -100,13 +100,8 @@ load_url(const char *path, char **url)
 	return rc;
 }
 
-/*
- * Write account.json: the URL and, for an account created by certo, what
- * the user said when it was made (remembered for the staging account of
- * renew --dry-run): "terms_agreed" and the "contact" addresses.
- */
-static int
-save_account(const char *path, const char *url, bool agreed,
+int
+account_save(const char *path, const char *url, bool agreed,
     char *const *emails, size_t nemails)
 {
 	struct json_object *o, *a;
@@ -132,105 +127,180 @@ save_account(const char *path, const char *url, bool agreed,
 	return rc;
 }
 
-/* POST newAccount; on success *url gets the Location. */
+struct json_object *
+account_contacts(char *const *emails, size_t n)
+{
+	struct json_object *arr = json_object_new_array(), *str;
+	char *mail;
+
+	for (size_t i = 0; i < n && arr != NULL; i++) {
+		if (asprintf(&mail, "mailto:%s", emails[i]) < 0) {
+			json_object_put(arr);
+			return NULL;
+		}
+		str = json_object_new_string(mail);
+		free(mail);
+		if (str == NULL || json_object_array_add(arr, str) != 0) {
+			json_object_put(str);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+/*
+ * The newAccount payload: onlyReturnExisting, or the terms agreement,
+ * the contact addresses and the external account binding of opts.
+ */
 static int
-new_account(struct certo_req *req, const struct certo_directory *dir,
-    const struct account_opts *o, bool only_existing, char **url,
+new_account_payload(const struct certo_req *req,
+    const struct certo_directory *dir, const struct account_opts *opts,
+    bool only_existing, struct json_object **out)
+{
+	struct json_object *payload, *contact, *eab = NULL;
+	char *eabjws = NULL;
+	int rc;
+
+	if ((*out = payload = json_object_new_object()) == NULL)
+		return CERTO_ENOMEM;
+	if (only_existing) {
+		json_object_object_add(payload, "onlyReturnExisting",
+		    json_object_new_boolean(1));
+		return 0;
+	}
+	if (opts->agree_tos)
+		json_object_object_add(payload, "termsOfServiceAgreed",
+		    json_object_new_boolean(1));
+	if (opts->nemails > 0) {
+		/* Never register without the contact. */
+		if ((contact = account_contacts(opts->emails,
+		    opts->nemails)) == NULL)
+			return CERTO_ENOMEM;
+		json_object_object_add(payload, "contact", contact);
+	}
+	if (opts->eab_kid == NULL)
+		return 0;
+	/* RFC 8555 7.3.4: bind to the CA's existing account. */
+	if ((rc = jws_eab(req->key, opts->eab_kid, opts->eab_hmac_key,
+	    dir->new_account, &eabjws)) == 0 &&
+	    (rc = json_parse_object(eabjws, strlen(eabjws), "eab", &eab)) == 0)
+		json_object_object_add(payload, "externalAccountBinding", eab);
+	free(eabjws);
+	return rc;
+}
+
+/*
+ * POST newAccount; on success *url gets the Location.  With
+ * only_existing, an account the CA does not know sets *missing.
+ */
+static int
+post_new_account(struct certo_req *req, const struct certo_directory *dir,
+    const struct account_opts *opts, bool only_existing, char **url,
     bool *missing)
 {
-	struct json_object *p, *contact, *eab = NULL;
+	struct json_object *payload = NULL;
 	struct certo_problem prob = { 0 };
-	struct http_resp r;
-	char *mail, *eabjws = NULL;
+	struct http_resp resp;
 	int rc;
 
 	*missing = false;
-	if ((p = json_object_new_object()) == NULL)
-		return CERTO_ENOMEM;
-	if (only_existing) {
-		json_object_object_add(p, "onlyReturnExisting",
-		    json_object_new_boolean(1));
-	} else {
-		if (o->agree_tos)
-			json_object_object_add(p, "termsOfServiceAgreed",
-			    json_object_new_boolean(1));
-		if (o->nemails > 0) {
-			contact = json_object_new_array();
-			for (size_t i = 0; i < o->nemails; i++) {
-				if (asprintf(&mail, "mailto:%s", o->emails[i]) < 0) {
-					/* Never register without the contact. */
-					json_object_put(contact);
-					json_object_put(p);
-					return CERTO_ENOMEM;
-				}
-				json_object_array_add(contact,
-				    json_object_new_string(mail));
-				free(mail);
-			}
-			json_object_object_add(p, "contact", contact);
-		}
-		if (o->eab_kid != NULL) {
-			/* RFC 8555 7.3.4: bind to the CA's existing account. */
-			if ((rc = jws_eab(req->key, o->eab_kid, o->eab_hmac_key,
-			    dir->new_account, &eabjws)) != 0 ||
-			    (rc = json_parse_object(eabjws, strlen(eabjws), "eab",
-			    &eab)) != 0) {
-				json_object_put(p);
-				free(eabjws);
-				return rc;
-			}
-			json_object_object_add(p, "externalAccountBinding", eab);
-			free(eabjws);
-		}
+	memset(&resp, 0, sizeof(resp));
+	if ((rc = new_account_payload(req, dir, opts, only_existing,
+	    &payload)) != 0) {
+		json_object_put(payload);
+		return rc;
 	}
 	/* newAccount is signed with the JWK, not a kid. */
 	request_set_account(req, req->key, NULL);
 	rc = request_post(req, dir->new_account,
-	    json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE), REQUEST_MAX_BODY, &r, &prob);
-	json_object_put(p);
+	    json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), REQUEST_MAX_BODY, &resp, &prob);
+	json_object_put(payload);
 	if (rc == CERTO_EPROBLEM && only_existing &&
 	    problem_is(&prob, "accountDoesNotExist")) {
 		certo_errclear();
 		*missing = true;
 		rc = 0;
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	if (r.location == NULL) {
+	} else if (rc == 0 && resp.location == NULL) {
 		rc = certo_fail(CERTO_EPROTO, "newAccount: the CA sent no "
 		    "Location for the account");
-		goto out;
-	}
-	if ((*url = strdup(r.location)) == NULL)
+	} else if (rc == 0 && (*url = strdup(resp.location)) == NULL) {
 		rc = CERTO_ENOMEM;
-out:
+	}
 	problem_free(&prob);
-	http_resp_free(&r);
+	http_resp_free(&resp);
 	return rc;
 }
 
 int
-account_ensure(struct certo_req *req, const struct certo_directory *dir,
-    const struct account_opts *o, struct certo_account *acct)
+account_lookup(struct certo_req *req, const struct certo_directory *dir,
+    char **url, bool *missing)
 {
-	char *keypath = NULL, *jsonpath = NULL, *url = NULL, shown[512];
+	struct account_opts none = { 0 };
+
+	*url = NULL;
+	return post_new_account(req, dir, &none, true, url, missing);
+}
+
+/*
+ * Register a new account for acct->key (made and saved at keypath now
+ * unless have_key): the CA's preconditions first (external account
+ * binding, terms of service), then newAccount.  *url gets the account.
+ */
+static int
+register_account(struct certo_req *req, const struct certo_directory *dir,
+    const struct account_opts *opts, const char *keypath, bool have_key,
+    struct certo_account *acct, char **url)
+{
+	char shown[512];
+	bool missing;
+	int rc;
+
+	if (dir->eab_required && opts->eab_kid == NULL)
+		return certo_fail(CERTO_EUSAGE, "the CA requires external account "
+		    "binding: pass --eab-kid and --eab-hmac-key from your CA "
+		    "account");
+	if (dir->terms_of_service != NULL && !opts->agree_tos)
+		return certo_fail(CERTO_ETOS, "the CA requires agreeing to its "
+		    "terms of service at %s; pass --agree-tos",
+		    log_str(shown, sizeof(shown), dir->terms_of_service));
+	if (!have_key) {
+		if ((rc = file_mkdirs(opts->dir)) != 0 ||
+		    (rc = key_generate(opts->key_type, &acct->key)) != 0 ||
+		    (rc = key_save(acct->key, keypath, true)) != 0)
+			return rc;
+		req->key = acct->key;
+	}
+	if ((rc = post_new_account(req, dir, opts, false, url, &missing)) != 0) {
+		/* A key made in this run that the CA refused (say, a type it
+		 * does not take) is never left behind. */
+		if (!have_key)
+			unlink(keypath);
+		return rc;
+	}
+	acct->created = true;
+	return 0;
+}
+
+int
+account_ensure(struct certo_req *req, const struct certo_directory *dir,
+    const struct account_opts *opts, struct certo_account *acct)
+{
+	char *keypath = NULL, *jsonpath = NULL, *url = NULL;
 	bool have_key, missing = false;
 	int rc;
 
 	memset(acct, 0, sizeof(*acct));
-	if ((keypath = file_join(o->dir, "account.key")) == NULL ||
-	    (jsonpath = file_join(o->dir, "account.json")) == NULL) {
+	if ((keypath = file_join(opts->dir, "account.key")) == NULL ||
+	    (jsonpath = file_join(opts->dir, "account.json")) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
 	have_key = file_exists(keypath);
-	if (have_key) {
-		if ((rc = key_load(keypath, &acct->key)) != 0 ||
-		    (rc = load_url(jsonpath, &url)) != 0)
-			goto out;
-	}
+	if (have_key && ((rc = key_load(keypath, &acct->key)) != 0 ||
+	    (rc = load_url(jsonpath, &url)) != 0))
+		goto out;
 	if (url != NULL) {
 		/* Known account: sign with its kid from now on. */
 		acct->url = url;
@@ -239,46 +309,18 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 		goto out;
 	}
 	req->key = acct->key;
-	if (have_key) {
-		/* A key without a URL: ask the CA (onlyReturnExisting). */
-		if ((rc = new_account(req, dir, o, true, &url, &missing)) != 0)
-			goto out;
-	}
-	if (url == NULL) {
-		if (dir->eab_required && o->eab_kid == NULL) {
-			rc = certo_fail(CERTO_EUSAGE, "the CA requires external account "
-			    "binding: pass --eab-kid and --eab-hmac-key from your CA "
-			    "account");
-			goto out;
-		}
-		if (dir->terms_of_service != NULL && !o->agree_tos) {
-			rc = certo_fail(CERTO_ETOS, "the CA requires agreeing to its "
-			    "terms of service at %s; pass --agree-tos",
-			    log_sanitize(shown, sizeof(shown),
-			    dir->terms_of_service, (size_t)-1));
-			goto out;
-		}
-		if (!have_key) {
-			if ((rc = file_mkdirs(o->dir)) != 0 ||
-			    (rc = key_generate(o->key_type, &acct->key)) != 0 ||
-			    (rc = key_save(acct->key, keypath, true)) != 0)
-				goto out;
-			req->key = acct->key;
-		}
-		if ((rc = new_account(req, dir, o, false, &url, &missing)) != 0) {
-			/* A key made in this run that the CA refused (say, a type
-			 * it does not take) is never left behind. */
-			if (!have_key)
-				unlink(keypath);
-			goto out;
-		}
-		acct->created = true;
-	}
+	/* A key without a URL: ask the CA (onlyReturnExisting). */
+	if (have_key && (rc = post_new_account(req, dir, opts, true, &url,
+	    &missing)) != 0)
+		goto out;
+	if (url == NULL && (rc = register_account(req, dir, opts, keypath,
+	    have_key, acct, &url)) != 0)
+		goto out;
 	/* A new account remembers the agreement and addresses it was made
 	 * with; a looked-up one does not know them. */
-	if ((rc = save_account(jsonpath, url, acct->created && o->agree_tos,
-	    acct->created ? o->emails : NULL, acct->created ? o->nemails : 0)) !=
-	    0)
+	if ((rc = account_save(jsonpath, url, acct->created && opts->agree_tos,
+	    acct->created ? opts->emails : NULL, acct->created ?
+	    opts->nemails : 0)) != 0)
 		goto out;
 	acct->url = url;
 	url = NULL;
@@ -291,240 +333,6 @@ out:
 	free(url);
 	free(keypath);
 	free(jsonpath);
-	return rc;
-}
-
-/* POST to the account URL; payload NULL is POST-as-GET.  Prints it. */
-static int
-account_post(struct certo_req *req, const char *url, const char *payload,
-    const char *event)
-{
-	struct json_object *o = NULL, *c;
-	struct http_resp r;
-	char *status = NULL, shown[512], contacts[1024] = "";
-	size_t n = 0;
-	int rc;
-
-	if ((rc = request_post(req, url, payload, REQUEST_MAX_BODY, &r,
-	    NULL)) != 0)
-		goto out;
-	if ((rc = json_parse_object(r.body.data, r.body.len, "account", &o)) ||
-	    (rc = json_get_str(o, "account", "status", true, 32, &status)))
-		goto out;
-	if (json_object_object_get_ex(o, "contact", &c) &&
-	    json_object_is_type(c, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(c) &&
-		    n < sizeof(contacts); i++) {
-			char v[256];
-			log_sanitize(v, sizeof(v), json_object_get_string(
-			    json_object_array_get_idx(c, i)), (size_t)-1);
-			n += (size_t)snprintf(contacts + n, sizeof(contacts) - n,
-			    "%s%s", i ? ", " : "", v);
-		}
-	log_sanitize(shown, sizeof(shown), url, (size_t)-1);
-	json_object_object_add(o, "url", json_object_new_string(url));
-	log_event(event, json_object_get(o), "account: %s\n  status: %s\n"
-	    "  contact: %s", shown, status, n ? contacts : "(none)");
-out:
-	json_object_put(o);
-	free(status);
-	http_resp_free(&r);
-	return rc;
-}
-
-static char *
-contact_payload(const struct certo_cli *cli, const char *extra)
-{
-	struct json_object *p = json_object_new_object(), *a;
-	char *mail, *out;
-
-	a = json_object_new_array();
-	for (size_t i = 0; i < cli->nemails; i++)
-		if (asprintf(&mail, "mailto:%s", cli->emails[i]) >= 0) {
-			json_object_array_add(a, json_object_new_string(mail));
-			free(mail);
-		}
-	json_object_object_add(p, "contact", a);
-	if (extra != NULL)
-		json_object_object_add(p, "status", json_object_new_string(extra));
-	out = strdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(p);
-	return out;
-}
-
-/*
- * keyChange (RFC 8555 7.3.5): the new key is written next to the old one
- * first; only when the CA confirms does it become account.key, and the
- * old key is kept as account.key.old.
- */
-static int
-rollover(struct certo_req *req, const struct certo_directory *dir,
-    const char *acct_dir, struct certo_account *acct, enum key_type t)
-{
-	struct certo_key *nk = NULL;
-	struct http_resp r;
-	char *inner = NULL, *kp = NULL, *np = NULL, *op = NULL, shown[512];
-	int rc;
-
-	memset(&r, 0, sizeof(r));
-	if ((kp = file_join(acct_dir, "account.key")) == NULL ||
-	    (np = file_join(acct_dir, "account.key.new")) == NULL ||
-	    (op = file_join(acct_dir, "account.key.old")) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	unlink(np); /* a leftover from an interrupted rollover */
-	if ((rc = key_generate(t, &nk)) != 0 ||
-	    (rc = key_save(nk, np, true)) != 0 ||
-	    (rc = jws_key_change(nk, acct->key, acct->url, dir->key_change,
-	    &inner)) != 0)
-		goto out;
-	if ((rc = request_post(req, dir->key_change, inner, REQUEST_MAX_BODY,
-	    &r, NULL)) != 0) {
-		unlink(np);
-		goto out;
-	}
-	/* Confirmed: keep the old key as a backup, install the new one. */
-	if (rename(kp, op) != 0 || rename(np, kp) != 0) {
-		rc = certo_fail(CERTO_EIO, "the CA switched the account to the new "
-		    "key, but installing it failed: it is in %s", np);
-		goto out;
-	}
-	log_event("account_rollover", NULL, "account: %s now uses a new %s key "
-	    "(old key kept in %s)", log_sanitize(shown, sizeof(shown),
-	    acct->url, (size_t)-1), key_type_name(t), op);
-out:
-	http_resp_free(&r);
-	key_free(nk);
-	free(inner);
-	free(kp);
-	free(np);
-	free(op);
-	return rc;
-}
-
-/*
- * An ACME v1 registration URL ("https://acme-v01.api.letsencrypt.org/
- * acme/reg/123"): v1 resources live under /acme/reg/, /acme/new-reg...
- */
-static bool
-acme_v1_url(const char *url)
-{
-	return strstr(url, "/acme/reg/") != NULL ||
-	    strstr(url, "/acme/new-reg") != NULL ||
-	    strstr(url, "://acme-v01.api.letsencrypt.org/") != NULL ||
-	    strstr(url, "://acme-staging.api.letsencrypt.org/") != NULL;
-}
-
-/*
- * manuale's account.json: {"uri": ..., "key": "<PEM>"}.  Everything is
- * checked before anything is written, the CA included: it must know an
- * account for the key (onlyReturnExisting).  An ACME v1 registration is
- * refused: its URL is not an RFC 8555 account URL.
- */
-static int
-import_manuale(const struct certo_cli *cli, struct session *sess)
-{
-	const char *acct_dir = sess->acct_dir;
-	struct json_object *o = NULL;
-	struct certo_key *k = NULL;
-	struct session_needs needs = { 0 };
-	struct account_opts ao = { 0 };
-	const char *file = cli->manuale_file;
-	char *data = NULL, *uri = NULL, *pem = NULL, *kp = NULL, *jp = NULL;
-	char *url = NULL, shown[512], shown2[512];
-	size_t len = 0;
-	bool missing = false;
-	int rc;
-
-	if ((rc = file_read(file, 256 * 1024, true, &data, &len, NULL)) != 0)
-		goto out;
-	if (json_parse_object(data, len, file, &o) != 0 ||
-	    json_get_str(o, file, "uri", true, 2048, &uri) != 0 ||
-	    json_get_str(o, file, "key", true, 64 * 1024, &pem) != 0) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", certo_errmsg() ? certo_errmsg() :
-		    "unreadable");
-		certo_errclear();
-		rc = certo_fail(CERTO_EUSAGE, "not a manuale account file: %s",
-		    why);
-		goto out;
-	}
-	log_sanitize(shown, sizeof(shown), uri, (size_t)-1);
-	if (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0) {
-		rc = certo_fail(CERTO_EUSAGE, "%s: \"uri\" is not an account URL",
-		    file);
-		goto out;
-	}
-	if (acme_v1_url(uri)) {
-		rc = certo_fail(CERTO_EUSAGE, "%s: %s is an ACME v1 registration; "
-		    "certo speaks ACME v2 (RFC 8555) only and cannot import it "
-		    "(register a new account with certo account register)", file,
-		    shown);
-		goto out;
-	}
-	if (key_parse(pem, strlen(pem), file, &k) != 0) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", certo_errmsg());
-		certo_errclear();
-		rc = certo_fail(CERTO_EUSAGE, "%s", why);
-		goto out;
-	}
-	if ((kp = file_join(acct_dir, "account.key")) == NULL ||
-	    (jp = file_join(acct_dir, "account.json")) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	if (file_exists(kp)) {
-		rc = certo_fail(CERTO_EUSAGE, "an account already exists in %s; "
-		    "not overwriting it", acct_dir);
-		goto out;
-	}
-	/* Ask the CA which account this key has (RFC 8555 7.3.1). */
-	if ((rc = session_connect(sess, &needs)) != 0)
-		goto out;
-	sess->req.key = k;
-	rc = new_account(&sess->req, &sess->dir, &ao, true, &url, &missing);
-	sess->req.key = NULL;
-	if (rc != 0)
-		goto out;
-	if (missing) {
-		rc = certo_fail(CERTO_ENOACCOUNT, "the CA at %s knows no account "
-		    "for the key in %s (is --server the CA this account belongs "
-		    "to?); nothing imported", log_sanitize(shown2,
-		    sizeof(shown2), cli->server, (size_t)-1), file);
-		goto out;
-	}
-	if (strcmp(url, uri) != 0)
-		log_warn("the CA says the account of this key is %s, not %s; "
-		    "importing %s", log_sanitize(shown2, sizeof(shown2), url,
-		    (size_t)-1), shown, shown2);
-	if ((rc = file_mkdirs(acct_dir)) != 0 ||
-	    (rc = key_save(k, kp, true)) != 0)
-		goto out;
-	if ((rc = save_account(jp, url, false, NULL, 0)) != 0) {
-		unlink(kp);
-		goto out;
-	}
-	log_event("account_imported", NULL, "account: imported %s from %s "
-	    "(the CA confirmed it)", log_sanitize(shown2, sizeof(shown2), url,
-	    (size_t)-1), file);
-out:
-	if (pem) {
-		memset(pem, 0, strlen(pem));
-		free(pem);
-	}
-	if (data) {
-		memset(data, 0, len);
-		free(data);
-	}
-	key_free(k);
-	json_object_put(o);
-	free(uri);
-	free(url);
-	free(kp);
-	free(jp);
 	return rc;
 }
 
@@ -598,80 +406,3 @@ out:
 	return rc;
 }
 
-/* After account update: account.json remembers the new addresses. */
-static int
-remember_contacts(const char *state, const struct certo_cli *cli,
-    const char *adir, const char *url)
-{
-	char **old = NULL, *jp;
-	size_t nold = 0;
-	bool agreed;
-	int rc;
-
-	if ((jp = file_join(adir, "account.json")) == NULL)
-		return CERTO_ENOMEM;
-	if ((rc = account_remembered(state, cli->server, &agreed, &old,
-	    &nold)) == 0)
-		rc = save_account(jp, url, agreed, cli->emails, cli->nemails);
-	for (size_t i = 0; i < nold; i++)
-		free(old[i]);
-	free(old);
-	free(jp);
-	return rc;
-}
-
-int
-account_cmd(const struct certo_cli *cli)
-{
-	struct session sess;
-	struct session_opts so;
-	struct session_needs needs = { 0 };
-	struct account_opts ao;
-	char *payload = NULL;
-	const char *cmd = cli->arg;
-	int rc;
-
-	session_opts_cli(cli, &so);
-	session_account_cli(cli, &ao);
-	if ((rc = session_open(&so, &sess)) != 0)
-		goto out;
-	if (strcmp(cmd, "import") == 0) {
-		rc = import_manuale(cli, &sess);
-		goto out;
-	}
-	/* Not while another run creates or rolls over this account. */
-	needs.account = strcmp(cmd, "register") == 0 ? SESSION_ACCOUNT_MANAGE :
-	    SESSION_ACCOUNT_MANAGE_EXISTING;
-	needs.account_opts = &ao;
-	if ((rc = session_connect(&sess, &needs)) != 0)
-		goto out;
-	if (strcmp(cmd, "register") == 0 || strcmp(cmd, "info") == 0) {
-		rc = account_post(&sess.req, sess.acct.url, NULL, sess.acct.created ?
-		    "account_created" : "account_info");
-	} else if (strcmp(cmd, "update") == 0) {
-		if (cli->nemails == 0) {
-			rc = certo_fail(CERTO_EUSAGE, "account update needs --email "
-			    "(the new contact list)");
-			goto out;
-		}
-		if ((payload = contact_payload(cli, NULL)) == NULL) {
-			rc = CERTO_ENOMEM;
-			goto out;
-		}
-		rc = account_post(&sess.req, sess.acct.url, payload,
-		    "account_updated");
-		if (rc == 0)
-			rc = remember_contacts(sess.state, cli, sess.acct_dir,
-			    sess.acct.url);
-	} else if (strcmp(cmd, "deactivate") == 0) {
-		rc = account_post(&sess.req, sess.acct.url,
-		    "{\"status\":\"deactivated\"}", "account_deactivated");
-	} else if (strcmp(cmd, "rollover") == 0) {
-		rc = rollover(&sess.req, &sess.dir, sess.acct_dir, &sess.acct,
-		    cli->account_key_type);
-	}
-out:
-	session_close(&sess);
-	free(payload);
-	return rc;
-}

@@ -13,6 +13,7 @@
 
 struct certo_req;
 struct certo_directory;
+struct json_object;
 
 struct account_opts {
 	const char *dir;             /* <state>/accounts/<ca-id> */
@@ -43,8 +44,25 @@ int account_ca_id(const char *dir_url, char **out);
  * service (CERTO_ETOS, message printing the URL).
  */
 int account_ensure(struct certo_req *req, const struct certo_directory *dir,
-    const struct account_opts *o, struct certo_account *acct);
+    const struct account_opts *opts, struct certo_account *acct);
 void account_free(struct certo_account *acct);
+/*
+ * Ask the CA which account req->key has (newAccount with
+ * onlyReturnExisting, RFC 8555 7.3.1): *url (malloc'd) gets it, or
+ * *missing is true when the CA knows none.
+ */
+int account_lookup(struct certo_req *req, const struct certo_directory *dir,
+    char **url, bool *missing);
+/*
+ * Write account.json at path: the URL and, for an account created by
+ * certo, what the user said when it was made (remembered for the
+ * staging account of renew --dry-run): agreed ("terms_agreed") and the
+ * "contact" addresses.
+ */
+int account_save(const char *path, const char *url, bool agreed,
+    char *const *emails, size_t nemails);
+/* ["mailto:a", ...] for emails, or NULL when out of memory. */
+struct json_object *account_contacts(char *const *emails, size_t n);
 
 /*
  * What was said when certo created the account of CA directory server
@@ -54,11 +72,5 @@ void account_free(struct certo_account *acct);
  */
 int account_remembered(const char *state, const char *server, bool *agreed,
     char ***emails, size_t *nemails);
-
-struct certo_cli;
-/*
- * certo account register|info|update|deactivate|rollover|import.
- */
-int account_cmd(const struct certo_cli *cli);
 
 #endif

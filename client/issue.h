@@ -42,9 +42,11 @@ void issue_job_free(struct issue_job *job);
  */
 int issue_deploy(const struct certo_cli *cli, const char *live);
 
-/* The verbs. */
-int issue_run(struct certo_cli *cli);
-int authorize_run(struct certo_cli *cli);
-int deactivate_authz_run(const struct certo_cli *cli);
+/*
+ * One job for cli's names through a session of its own: what certo
+ * issue (after its "nothing to do" check) and certo authorize do
+ * (issue_verb.c).
+ */
+int issue_one(struct certo_cli *cli, bool authorize_only);
 
 #endif

@@ -9,15 +9,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "account.h"
 #include "cli.h"
 #include "errors.h"
-#include "issue.h"
 #include "log.h"
 #include "ratelimit.h"
-#include "renew.h"
-#include "revoke.h"
 #include "sig.h"
+#include "verbs.h"
+
+/* The verbs: each one's entry point (verbs.h). */
+static const struct {
+	enum cli_verb verb;
+	int (*run)(struct certo_cli *cli);
+	int (*run_const)(const struct certo_cli *cli);
+	bool exit_code;         /* returns the exit code itself (renew) */
+} verbs[] = {
+	{ VERB_ISSUE, issue_run, NULL, false },
+	{ VERB_AUTHORIZE, authorize_run, NULL, false },
+	{ VERB_DEACTIVATE, NULL, deactivate_authz_run, false },
+	{ VERB_RENEW, NULL, renew_run, true },
+	{ VERB_REVOKE, NULL, revoke_run, false },
+	{ VERB_ACCOUNT, NULL, account_run, false },
+	{ VERB_LIST, NULL, list_run, false },
+	{ VERB_DELETE, NULL, delete_run, false },
+	{ VERB_RATELIMIT, NULL, ratelimit_run, false },
+};
 
 static void
 print_version(void)
@@ -64,36 +79,17 @@ main(int argc, char **argv)
 		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
 		goto out;
 	}
-	switch (cli.verb) {
-	case VERB_ISSUE:
-		rc = issue_run(&cli);
-		break;
-	case VERB_AUTHORIZE:
-		rc = authorize_run(&cli);
-		break;
-	case VERB_DEACTIVATE:
-		rc = deactivate_authz_run(&cli);
-		break;
-	case VERB_RENEW:
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		int ret;
+
+		if (verbs[i].verb != cli.verb)
+			continue;
+		ret = verbs[i].run ? verbs[i].run(&cli) : verbs[i].run_const(&cli);
 		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */
-		code = renew_run(&cli);
-		break;
-	case VERB_REVOKE:
-		rc = revoke_run(&cli);
-		break;
-	case VERB_ACCOUNT:
-		rc = account_cmd(&cli);
-		break;
-	case VERB_LIST:
-		rc = list_run(&cli);
-		break;
-	case VERB_DELETE:
-		rc = delete_run(&cli);
-		break;
-	case VERB_RATELIMIT:
-		rc = ratelimit_run(&cli);
-		break;
-	default:
+		if (verbs[i].exit_code)
+			code = ret;
+		else
+			rc = ret;
 		break;
 	}
 	ares_library_cleanup();

@@ -1,5 +1,9 @@
-/* renew, list, delete. */
-#include "renew.h"
+/*
+ * certo renew: every stored certificate that is due, grouped by CA and
+ * solver settings, renewed by a bounded pool of threads through one
+ * session per CA; --loop sleeps until the next one is due.
+ */
+#include "verbs.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -11,32 +15,21 @@
 #include <time.h>
 
 #include "account.h"
-#include "certificate.h"
-#include "config.h"
+#include "cli.h"
 #include "directory.h"
 #include "errors.h"
-#include "file.h"
 #include "issue.h"
 #include "log.h"
-#include "ratelimit.h"
-#include "renewalinfo.h"
-#include "request.h"
 #include "session.h"
 #include "sig.h"
 #include "store.h"
+#include "stored.h"
 
 /* One stored certificate, as renew sees it. */
-struct stored {
-	char *name;                 /* directory name under live/ */
-	struct cert_config cfg;
-	struct certo_chain chain;
-	char *ari_id;               /* when the CA offers ARI */
-	struct ari_window ari;
-	bool has_ari;
-	time_t due;                 /* when to renew */
-	time_t check_again;         /* ARI Retry-After, 0 if none */
-	bool loaded, is_due, handled;
+struct renewal {
+	struct stored cert;
 	struct issue_job job;
+	bool handled;               /* its group ran */
 	int rc;
 	char *errmsg;               /* why it failed, for renew_failed */
 	char **mails;               /* remembered account addresses, owned */
@@ -44,136 +37,49 @@ struct stored {
 	struct session *sess;       /* the session it renews in */
 };
 
+/* One pass over the stored certificates. */
+struct pass {
+	const struct certo_cli *cli;
+	char *const *want;          /* --name, normalised (resolve_names) */
+	char *state;
+	struct session_set sessions; /* one per CA */
+	struct renewal *certs;
+	size_t n;
+	struct renewal **due;
+	size_t ndue;
+	size_t renewed, failed, notdue, deploy_failed;
+	time_t next;                /* when to look again (--loop) */
+};
+
 static void
-stored_free(struct stored *s)
+renewal_free(struct renewal *ren)
 {
-	free(s->name);
-	config_free(&s->cfg);
-	certificate_free(&s->chain);
-	free(s->ari_id);
-	renewalinfo_free(&s->ari);
-	issue_job_free(&s->job);
-	free(s->errmsg);
-	/* cfg.cli.emails (freed by config_free) pointed at these. */
-	for (size_t i = 0; i < s->nmails; i++)
-		free(s->mails[i]);
-	free(s->mails);
+	stored_free(&ren->cert);
+	issue_job_free(&ren->job);
+	free(ren->errmsg);
+	/* cert.cfg.cli.emails (freed by config_free) pointed at these. */
+	for (size_t i = 0; i < ren->nmails; i++)
+		free(ren->mails[i]);
+	free(ren->mails);
 }
 
 /*
- * s failed with rc: keep the message for the renew_failed event, print
+ * ren failed with rc: keep the message for the renew_failed event, print
  * it ("certo: renew NAME: ...") and clear it for the next certificate.
  */
 static void
-stored_failed(struct stored *s, int rc)
+renewal_failed(struct renewal *ren, int rc)
 {
-	const char *m = certo_errmsg() ? certo_errmsg() : certo_strerror(rc);
+	const char *msg = certo_errmsg() ? certo_errmsg() : certo_strerror(rc);
 
-	s->rc = rc;
-	free(s->errmsg);
-	s->errmsg = strdup(m);
-	log_error("renew %s: %s", s->name, m);
+	ren->rc = rc;
+	free(ren->errmsg);
+	ren->errmsg = strdup(msg);
+	log_error("renew %s: %s", ren->cert.name, msg);
 	certo_errclear();
 }
 
-/* Load live/<name>/{certo.json,cert.pem}. */
-static int
-stored_load(const char *state, struct stored *s)
-{
-	char *dir = NULL, *cfg = NULL, *crt = NULL, *pem = NULL;
-	size_t len;
-	int rc;
-
-	if (asprintf(&dir, "%s/live/%s", state, s->name) < 0)
-		return CERTO_ENOMEM;
-	if ((cfg = file_join(dir, "certo.json")) == NULL ||
-	    (crt = file_join(dir, "cert.pem")) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	if ((rc = config_load(cfg, &s->cfg)) != 0 ||
-	    (rc = file_read(crt, 64 * 1024, false, &pem, &len, NULL)) != 0 ||
-	    (rc = certificate_parse(pem, len, &s->chain)) != 0)
-		goto out;
-	s->loaded = true;
-out:
-	free(dir);
-	free(cfg);
-	free(crt);
-	free(pem);
-	return rc;
-}
-
-/* The session options for the CA of a stored configuration. */
-static void
-session_opts_for(const struct certo_cli *cli, const struct certo_cli *cfg,
-    struct session_opts *o)
-{
-	session_opts_cli(cfg, o);
-	/* This run's settings, not the stored ones. */
-	o->state_dir = cli->state_dir;
-	o->force = cli->force;
-	o->ca_timeout_s = cli->ca_timeout_s;
-}
-
-/*
- * When is s due?  The ARI window when the CA has renewalInfo (asked
- * over the network, through sess), else when a third of the lifetime is
- * left.  req: the request to ask with, NULL: the session's own.
- */
-static void
-fetch_due(struct stored *s, struct session *sess, struct certo_req *req,
-    bool force)
-{
-	const struct certo_directory *d = NULL;
-	time_t life = s->chain.not_after - s->chain.not_before;
-
-	s->due = s->chain.not_after - life / 3;
-	if (sess != NULL && session_fetch_directory(sess, &d) != 0)
-		d = NULL; /* falls back to the lifetime rule */
-	certo_errclear();
-	if (d != NULL && d->renewal_info != NULL &&
-	    certificate_ari_id(&s->chain, &s->ari_id) == 0) {
-		if (renewalinfo_fetch(req ? req : &sess->req, d->renewal_info,
-		    s->ari_id, &s->ari) == 0) {
-			s->has_ari = true;
-			s->due = renewalinfo_pick(&s->ari, s->ari_id);
-			if (s->ari.retry_after > 0)
-				s->check_again = time(NULL) + s->ari.retry_after;
-		} else {
-			log_warn("%s: renewalInfo unavailable (%s); using the "
-			    "lifetime rule", s->name, certo_errmsg() ?
-			    certo_errmsg() : "error");
-		}
-	}
-	certo_errclear();
-	s->is_due = force || time(NULL) >= s->due;
-}
-
-/* The session (from set) of the CA s was issued by, or NULL. */
-static struct session *
-session_for(struct session_set *set, const struct certo_cli *cli,
-    struct stored *s)
-{
-	struct session_opts o;
-	struct session *sess = NULL;
-
-	session_opts_for(cli, &s->cfg.cli, &o);
-	if (session_set_get(set, &o, &sess) != 0)
-		certo_errclear(); /* falls back to the lifetime rule */
-	return sess;
-}
-
-static void
-when(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Two certificates can share an environment (solver, account). */
+/* Two certificates can share a session's solver and account. */
 static bool
 same_env(const struct certo_cli *a, const struct certo_cli *b)
 {
@@ -203,59 +109,58 @@ same_env(const struct certo_cli *a, const struct certo_cli *b)
 /* The worker pool: jobs taken in order by up to --jobs threads. */
 struct pool {
 	pthread_mutex_t lock;
-	struct stored **jobs;
+	struct renewal **jobs;
 	size_t n, next;
 };
 
 static void *
 worker(void *arg)
 {
-	struct pool *p = arg;
-	struct stored *s;
+	struct pool *pool = arg;
+	struct renewal *ren;
 
 	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		s = p->next < p->n ? p->jobs[p->next++] : NULL;
-		pthread_mutex_unlock(&p->lock);
-		if (s == NULL || sig_pending())
+		pthread_mutex_lock(&pool->lock);
+		ren = pool->next < pool->n ? pool->jobs[pool->next++] : NULL;
+		pthread_mutex_unlock(&pool->lock);
+		if (ren == NULL || sig_pending())
 			return NULL;
-		s->rc = issue_job_run(s->sess, &s->job);
-		if (s->rc != 0)
-			stored_failed(s, s->rc);
+		ren->rc = issue_job_run(ren->sess, &ren->job);
+		if (ren->rc != 0)
+			renewal_failed(ren, ren->rc);
 	}
 }
 
-/* Renew the due certificates of one group through one session. */
+/* Renew the certificates of one group through its session's pool. */
 static void
-renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
+run_pool(const struct certo_cli *cli, struct renewal **group, size_t n,
     struct session *sess)
 {
-	struct pool p = { .jobs = g, .n = n };
-	pthread_t th[64];
-	unsigned k = cli->jobs < n ? cli->jobs : (unsigned)n, started = 0;
+	struct pool pool = { .jobs = group, .n = n };
+	pthread_t threads[64];
+	unsigned want = cli->jobs < n ? cli->jobs : (unsigned)n, started = 0;
 
-	pthread_mutex_init(&p.lock, NULL);
+	pthread_mutex_init(&pool.lock, NULL);
 	for (size_t i = 0; i < n; i++) {
-		g[i]->sess = sess;
-		g[i]->job.cli = &g[i]->cfg.cli;
-		g[i]->job.replaces = g[i]->has_ari ? g[i]->ari_id : NULL;
-		g[i]->job.dry_run = cli->dry_run;
-		if (cli->deploy_hook != NULL)
-			g[i]->cfg.cli.deploy_hook = cli->deploy_hook;
-		g[i]->cfg.cli.verbosity = cli->verbosity;
+		struct renewal *ren = group[i];
+
+		ren->sess = sess;
+		ren->job.cli = &ren->cert.cfg.cli;
+		ren->job.replaces = ren->cert.has_ari ? ren->cert.ari_id : NULL;
+		ren->job.dry_run = cli->dry_run;
 	}
-	if (k <= 1) {
-		worker(&p);
+	if (want <= 1) {
+		worker(&pool);
 	} else {
-		for (unsigned i = 0; i < k && i < 64; i++)
-			if (pthread_create(&th[i], NULL, worker, &p) == 0)
+		for (unsigned i = 0; i < want && i < 64; i++)
+			if (pthread_create(&threads[i], NULL, worker, &pool) == 0)
 				started++;
 		if (started == 0)
-			worker(&p);
+			worker(&pool);
 		for (unsigned i = 0; i < started; i++)
-			pthread_join(th[i], NULL);
+			pthread_join(threads[i], NULL);
 	}
-	pthread_mutex_destroy(&p.lock);
+	pthread_mutex_destroy(&pool.lock);
 }
 
 /*
@@ -265,38 +170,35 @@ renew_group(const struct certo_cli *cli, struct stored **g, size_t n,
  * fails as a whole.
  */
 static void
-renew_due_group(const struct certo_cli *cli, struct session_set *sessions,
-    struct stored **g, size_t n)
+renew_group(struct pass *pass, struct renewal **group, size_t n)
 {
-	struct session_opts o;
+	const struct certo_cli *lead = &group[0]->cert.cfg.cli;
 	struct session_needs needs = { 0 };
-	struct account_opts ao;
+	struct account_opts acct;
 	struct session *sess = NULL;
-	const struct certo_cli *lead = &g[0]->cfg.cli;
-	char *m;
+	char *msg;
 	int rc;
 
-	session_opts_for(cli, lead, &o);
-	session_account_cli(lead, &ao);
+	session_account_cli(lead, &acct);
 	needs.account = SESSION_ACCOUNT_USE;
-	needs.account_opts = &ao;
+	needs.account_opts = &acct;
 	needs.profile = lead->profile;
 	needs.solve = lead;
-	if ((rc = session_set_get(sessions, &o, &sess)) == 0 &&
-	    (rc = session_connect(sess, &needs)) == 0) {
-		renew_group(cli, g, n, sess);
+	if ((rc = stored_session(&pass->sessions, pass->cli, &group[0]->cert,
+	    &sess)) == 0 && (rc = session_connect(sess, &needs)) == 0) {
+		run_pool(pass->cli, group, n, sess);
 		session_stop_solver(sess);
 		return;
 	}
 	if (sess != NULL)
 		session_stop_solver(sess);
-	m = strdup(certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
+	msg = strdup(certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
 	for (size_t k = 0; k < n; k++) {
 		certo_errclear();
-		certo_fail(rc, "%s", m ? m : certo_strerror(rc));
-		stored_failed(g[k], rc);
+		certo_fail(rc, "%s", msg ? msg : certo_strerror(rc));
+		renewal_failed(group[k], rc);
 	}
-	free(m);
+	free(msg);
 }
 
 /* Is url the directory of a CA's known staging environment? */
@@ -311,16 +213,17 @@ is_staging(const char *url)
 }
 
 /*
- * renew --dry-run: switch s to its CA's staging directory (or
+ * renew --dry-run: switch ren to its CA's staging directory (or
  * --dry-run-server), and give it what the production account was made
  * with, so that the staging account can be created.  A CA without a
  * known staging directory is refused: a dry run never issues for real.
  */
 static int
 dry_run_target(const struct certo_cli *cli, const char *state,
-    struct stored *s)
+    struct renewal *ren)
 {
-	const char *prod = s->cfg.cli.server, *stg = cli->dry_run_server;
+	struct certo_cli *cfg = &ren->cert.cfg.cli;
+	const char *prod = cfg->server, *stg = cli->dry_run_server;
 	char shown[512];
 	bool agreed = false;
 	int rc;
@@ -333,37 +236,43 @@ dry_run_target(const struct certo_cli *cli, const char *state,
 		return certo_fail(CERTO_EUSAGE, "--dry-run: no staging directory "
 		    "is known for %s, and a dry run never asks the real CA; pass "
 		    "--dry-run-server URL (a test instance of that CA)",
-		    log_sanitize(shown, sizeof(shown), prod, (size_t)-1));
-	if ((rc = account_remembered(state, prod, &agreed, &s->mails,
-	    &s->nmails)) != 0)
+		    log_str(shown, sizeof(shown), prod));
+	if ((rc = account_remembered(state, prod, &agreed, &ren->mails,
+	    &ren->nmails)) != 0)
 		return rc;
-	s->cfg.cli.agree_tos = s->cfg.cli.agree_tos || agreed;
-	s->cfg.cli.server = stg;
+	cfg->agree_tos = cfg->agree_tos || agreed;
+	cfg->server = stg;
 	return 0;
 }
 
 /*
- * The account options of s for this run: --agree-tos and --email of the
- * renew command line, else what dry_run_target() remembered.
+ * The options of ren for this run: --agree-tos and --email of the renew
+ * command line, else what dry_run_target() remembered; this run's
+ * deploy hook and hook timeout over the stored ones.
  */
 static int
-account_options(const struct certo_cli *cli, struct stored *s)
+run_options(const struct certo_cli *cli, struct renewal *ren)
 {
-	char *const *src = cli->nemails > 0 ? cli->emails : s->mails;
-	size_t n = cli->nemails > 0 ? cli->nemails : s->nmails;
+	struct certo_cli *cfg = &ren->cert.cfg.cli;
+	char *const *src = cli->nemails > 0 ? cli->emails : ren->mails;
+	size_t n = cli->nemails > 0 ? cli->nemails : ren->nmails;
 
-	s->cfg.cli.agree_tos = s->cfg.cli.agree_tos || cli->agree_tos;
+	if (cli->deploy_hook != NULL)
+		cfg->deploy_hook = cli->deploy_hook;
+	if (cli->hook_timeout_s > 0)
+		cfg->hook_timeout_s = cli->hook_timeout_s;
+	cfg->agree_tos = cfg->agree_tos || cli->agree_tos;
 	if (n == 0)
 		return 0;
 	/* The array is freed by config_free; the strings are not. */
-	if ((s->cfg.cli.emails = calloc(n, sizeof(char *))) == NULL)
+	if ((cfg->emails = calloc(n, sizeof(char *))) == NULL)
 		return CERTO_ENOMEM;
-	memcpy(s->cfg.cli.emails, src, n * sizeof(char *));
-	s->cfg.cli.nemails = n;
+	memcpy(cfg->emails, src, n * sizeof(char *));
+	cfg->nemails = n;
 	return 0;
 }
 
-/* renew --name NAME: does NAME (as given, or normalised) name s? */
+/* renew --name NAME: does NAME (as given, or normalised) name this one? */
 static bool
 wanted_name(const struct certo_cli *cli, char *const *want, const char *name)
 {
@@ -383,182 +292,286 @@ wanted_name(const struct certo_cli *cli, char *const *want, const char *name)
  * reported like a failed renewal.
  */
 static int
-deploy_retry(const char *state, struct stored *s)
+deploy_retry(const char *state, struct renewal *ren)
 {
 	char *live = NULL;
 	int rc;
 
-	if (asprintf(&live, "%s/live/%s", state, s->name) < 0)
+	if (asprintf(&live, "%s/live/%s", state, ren->cert.name) < 0)
 		return CERTO_ENOMEM;
 	if (!store_deploy_pending(live)) {
 		free(live);
 		return 0;
 	}
-	if (s->cfg.cli.deploy_hook == NULL) {
+	if (ren->cert.cfg.cli.deploy_hook == NULL) {
 		/* The hook was dropped since: nothing to retry. */
 		rc = store_deploy_mark(live, NULL);
 	} else {
 		log_event("deploy_retry", NULL, "renew: %s: running the deploy "
-		    "hook that failed earlier", s->name);
-		rc = issue_deploy(&s->cfg.cli, live);
+		    "hook that failed earlier", ren->cert.name);
+		rc = issue_deploy(&ren->cert.cfg.cli, live);
 	}
 	if (rc != 0)
-		stored_failed(s, rc);
+		renewal_failed(ren, rc);
 	free(live);
 	return rc;
+}
+
+/* The stored certificates' names; each becomes a renewal of pass. */
+static int
+list_stored(struct pass *pass)
+{
+	char **names = NULL;
+	int rc;
+
+	if ((rc = store_state_dir(pass->cli->state_dir, &pass->state)) != 0 ||
+	    (rc = store_list(pass->state, &names, &pass->n)) != 0)
+		return rc;
+	if (pass->n > 0 && ((pass->certs = calloc(pass->n,
+	    sizeof(*pass->certs))) == NULL || (pass->due = calloc(pass->n,
+	    sizeof(*pass->due))) == NULL)) {
+		for (size_t i = 0; i < pass->n; i++)
+			free(names[i]);
+		free(names);
+		pass->failed = pass->n;
+		pass->n = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < pass->n; i++)
+		pass->certs[i].cert.name = names[i]; /* ownership moves */
+	free(names);
+	return 0;
+}
+
+/* "renew_skipped": ren is not due; pass->next may come earlier. */
+static void
+not_due(struct pass *pass, const struct renewal *ren)
+{
+	const struct stored *cert = &ren->cert;
+	struct json_object *fields = json_object_new_object();
+	char when[32];
+
+	stored_time(cert->due, when, sizeof(when));
+	json_object_object_add(fields, "name", json_object_new_string(
+	    cert->name));
+	json_object_object_add(fields, "due", json_object_new_string(when));
+	log_event("renew_skipped", fields, "renew: %s not due until %s%s",
+	    cert->name, when, cert->has_ari ? " (ARI window)" : "");
+	pass->notdue++;
+	if (cert->due < pass->next)
+		pass->next = cert->due;
+	if (cert->check_again && cert->check_again < pass->next)
+		pass->next = cert->check_again;
+}
+
+/*
+ * Load each wanted certificate with this run's options and decide
+ * whether it is due (asking the CA's renewalInfo, fetch_due); the due
+ * ones go to pass->due.
+ */
+static void
+fetch_due_all(struct pass *pass)
+{
+	const struct certo_cli *cli = pass->cli;
+	int rc;
+
+	for (size_t i = 0; i < pass->n; i++) {
+		struct renewal *ren = &pass->certs[i];
+		struct session *sess = NULL;
+
+		if (!wanted_name(cli, pass->want, ren->cert.name))
+			continue;
+		if ((rc = stored_load(pass->state, &ren->cert)) != 0 ||
+		    (cli->dry_run && (rc = dry_run_target(cli, pass->state,
+		    ren)) != 0) || (rc = run_options(cli, ren)) != 0) {
+			renewal_failed(ren, rc);
+			pass->failed++;
+			continue;
+		}
+		/* No session: the lifetime rule decides. */
+		if (stored_session(&pass->sessions, cli, &ren->cert, &sess) != 0)
+			certo_errclear();
+		stored_fetch_due(&ren->cert, sess, NULL, cli->force ||
+		    cli->dry_run);
+		if (ren->cert.is_due)
+			pass->due[pass->ndue++] = ren;
+		else
+			not_due(pass, ren);
+	}
+}
+
+/* Renew the due ones, grouped by shared CA and solver settings. */
+static void
+renew_due(struct pass *pass)
+{
+	struct renewal **group;
+
+	if (pass->ndue == 0 ||
+	    (group = calloc(pass->ndue, sizeof(*group))) == NULL)
+		return;
+	for (size_t i = 0; i < pass->ndue; i++) {
+		size_t n = 0;
+
+		if (pass->due[i]->handled)
+			continue;
+		for (size_t k = i; k < pass->ndue; k++)
+			if (!pass->due[k]->handled &&
+			    same_env(&pass->due[i]->cert.cfg.cli,
+			    &pass->due[k]->cert.cfg.cli))
+				group[n++] = pass->due[k];
+		renew_group(pass, group, n);
+		for (size_t k = 0; k < n; k++) {
+			group[k]->handled = true;
+			group[k]->sess = NULL;
+		}
+	}
+	free(group);
+}
+
+/* Count what the due ones came to; the next due time of the renewed. */
+static void
+count_due(struct pass *pass)
+{
+	for (size_t i = 0; i < pass->ndue; i++) {
+		const struct renewal *ren = pass->due[i];
+		time_t life;
+
+		/* Stored and live: only its deploy hook failed. */
+		if (ren->rc != 0 && ren->job.deploy_failed)
+			pass->deploy_failed++;
+		else if (ren->rc != 0) {
+			pass->failed++;
+			continue;
+		}
+		pass->renewed++;
+		if (ren->job.not_after) {
+			life = ren->job.not_after - time(NULL);
+			if (ren->job.not_after - life / 3 < pass->next)
+				pass->next = ren->job.not_after - life / 3;
+		}
+	}
+}
+
+/* "renew_failed" (--json): one per certificate or name that failed. */
+static void
+event_failed(const char *name, int rc, const char *msg)
+{
+	struct json_object *fields;
+
+	if (!log_get_json())
+		return;
+	fields = json_object_new_object();
+	json_object_object_add(fields, "name", json_object_new_string(name));
+	json_object_object_add(fields, "code",
+	    json_object_new_string(certo_errname(rc)));
+	json_object_object_add(fields, "exit",
+	    json_object_new_int(certo_exitcode(rc)));
+	log_event("renew_failed", fields, "%s", msg ? msg : certo_strerror(rc));
+}
+
+/*
+ * "renew_done": the counts (with_deploy: the failed deploy hooks' too)
+ * and the exit code.
+ */
+static void
+event_done(const struct pass *pass, bool with_deploy, int code,
+    const char *text)
+{
+	struct json_object *fields = json_object_new_object();
+
+	json_object_object_add(fields, "renewed",
+	    json_object_new_int64((int64_t)pass->renewed));
+	json_object_object_add(fields, "failed",
+	    json_object_new_int64((int64_t)pass->failed));
+	json_object_object_add(fields, "not_due",
+	    json_object_new_int64((int64_t)pass->notdue));
+	if (with_deploy)
+		json_object_object_add(fields, "deploy_failed",
+		    json_object_new_int64((int64_t)pass->deploy_failed));
+	json_object_object_add(fields, "exit", json_object_new_int(code));
+	log_event("renew_done", fields, "%s", text);
+}
+
+/* The pass's events and its exit code. */
+static int
+report(const struct pass *pass)
+{
+	char text[256], dep[96] = "";
+	int code;
+
+	/* With --json, one event per failure, then the counts. */
+	for (size_t i = 0; i < pass->n; i++)
+		if (pass->certs[i].rc != 0)
+			event_failed(pass->certs[i].cert.name, pass->certs[i].rc,
+			    pass->certs[i].errmsg);
+	code = sig_pending() ? CERTO_EXIT_INTR :
+	    pass->failed + pass->deploy_failed > 0 ? RENEW_EXIT_FAILED :
+	    pass->renewed > 0 ? RENEW_EXIT_RENEWED : RENEW_EXIT_NOTHING;
+	if (pass->deploy_failed > 0)
+		snprintf(dep, sizeof(dep), ", %zu deploy hook%s failed (retried "
+		    "on the next renew)", pass->deploy_failed,
+		    pass->deploy_failed == 1 ? "" : "s");
+	snprintf(text, sizeof(text), "renew: %zu renewed, %zu failed, %zu not "
+	    "due%s", pass->renewed, pass->failed, pass->notdue, dep);
+	event_done(pass, true, code, text);
+	return code;
 }
 
 /* One pass: returns the RENEW_EXIT code; *next is when to look again. */
 static int
 renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 {
-	struct session_set sessions = { 0 };
-	struct stored *v = NULL, **due = NULL;
-	char **names = NULL, *state = NULL, t[32];
-	size_t n = 0, ndue = 0, failed = 0, renewed = 0, notdue = 0;
-	size_t deploy_failed = 0;
+	struct pass pass;
 	int rc, code;
 
-	*next = time(NULL) + 12 * 3600;
-	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (rc = store_list(state, &names, &n)) != 0) {
+	memset(&pass, 0, sizeof(pass));
+	pass.cli = cli;
+	pass.want = want;
+	pass.next = time(NULL) + 12 * 3600;
+	if ((rc = list_stored(&pass)) != 0) {
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));
 		certo_errclear();
-		free(state);
+		free(pass.state);
+		*next = pass.next;
 		return RENEW_EXIT_FAILED;
 	}
-	if (n > 0 && ((v = calloc(n, sizeof(*v))) == NULL ||
-	    (due = calloc(n, sizeof(*due))) == NULL)) {
-		free(v);
-		v = NULL;
-		failed = n;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		v[i].name = names[i];
-		names[i] = NULL;
-		if (!wanted_name(cli, want, v[i].name))
-			continue;
-		if ((rc = stored_load(state, &v[i])) != 0 ||
-		    (cli->dry_run && (rc = dry_run_target(cli, state,
-		    &v[i])) != 0) ||
-		    (rc = account_options(cli, &v[i])) != 0) {
-			stored_failed(&v[i], rc);
-			failed++;
-			continue;
-		}
-		/* This run's hook settings over the stored ones. */
-		if (cli->deploy_hook != NULL)
-			v[i].cfg.cli.deploy_hook = cli->deploy_hook;
-		if (cli->hook_timeout_s > 0)
-			v[i].cfg.cli.hook_timeout_s = cli->hook_timeout_s;
-		fetch_due(&v[i], session_for(&sessions, cli, &v[i]), NULL,
-		    cli->force || cli->dry_run);
-		when(v[i].due, t, sizeof(t));
-		if (!v[i].is_due) {
-			struct json_object *f = json_object_new_object();
-			json_object_object_add(f, "name",
-			    json_object_new_string(v[i].name));
-			json_object_object_add(f, "due", json_object_new_string(t));
-			log_event("renew_skipped", f, "renew: %s not due until %s%s",
-			    v[i].name, t, v[i].has_ari ? " (ARI window)" : "");
-			notdue++;
-			if (v[i].due < *next)
-				*next = v[i].due;
-			if (v[i].check_again && v[i].check_again < *next)
-				*next = v[i].check_again;
-			continue;
-		}
-		due[ndue++] = &v[i];
-	}
-	/* Renew the due ones, grouped by shared CA and solver settings. */
-	for (size_t i = 0; i < ndue; i++) {
-		struct stored **g;
-		size_t gn = 0;
-
-		if (due[i]->handled)
-			continue;
-		if ((g = calloc(ndue, sizeof(*g))) == NULL)
-			break;
-		for (size_t k = i; k < ndue; k++)
-			if (!due[k]->handled &&
-			    same_env(&due[i]->cfg.cli, &due[k]->cfg.cli))
-				g[gn++] = due[k];
-		renew_due_group(cli, &sessions, g, gn);
-		for (size_t k = 0; k < gn; k++) {
-			g[k]->handled = true;
-			g[k]->sess = NULL;
-		}
-		free(g);
-	}
-	for (size_t i = 0; i < ndue; i++) {
-		/* Stored and live: only its deploy hook failed. */
-		if (due[i]->rc != 0 && due[i]->job.deploy_failed)
-			deploy_failed++;
-		else if (due[i]->rc != 0) {
-			failed++;
-			continue;
-		}
-		renewed++;
-		if (due[i]->job.not_after) {
-			time_t life = due[i]->job.not_after - time(NULL);
-			if (due[i]->job.not_after - life / 3 < *next)
-				*next = due[i]->job.not_after - life / 3;
-		}
-	}
+	fetch_due_all(&pass);
+	renew_due(&pass);
+	count_due(&pass);
 	/* Deploy hooks that failed in an earlier run, due or not. */
-	for (size_t i = 0; i < n && !cli->dry_run && !sig_pending(); i++)
-		if (v[i].loaded && v[i].job.live == NULL &&
-		    deploy_retry(state, &v[i]) != 0)
-			deploy_failed++;
-out:
-	/* With --json, one event per failure, then the counts. */
-	for (size_t i = 0; i < n && v != NULL && log_get_json(); i++)
-		if (v[i].rc != 0) {
-			struct json_object *f = json_object_new_object();
-			json_object_object_add(f, "name",
-			    json_object_new_string(v[i].name));
-			json_object_object_add(f, "code",
-			    json_object_new_string(certo_errname(v[i].rc)));
-			json_object_object_add(f, "exit",
-			    json_object_new_int(certo_exitcode(v[i].rc)));
-			log_event("renew_failed", f, "%s", v[i].errmsg ?
-			    v[i].errmsg : certo_strerror(v[i].rc));
-		}
-	code = sig_pending() ? CERTO_EXIT_INTR : failed + deploy_failed > 0 ?
-	    RENEW_EXIT_FAILED : renewed > 0 ? RENEW_EXIT_RENEWED :
-	    RENEW_EXIT_NOTHING;
-	{
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "renewed",
-		    json_object_new_int64((int64_t)renewed));
-		json_object_object_add(f, "failed",
-		    json_object_new_int64((int64_t)failed));
-		json_object_object_add(f, "not_due",
-		    json_object_new_int64((int64_t)notdue));
-		json_object_object_add(f, "deploy_failed",
-		    json_object_new_int64((int64_t)deploy_failed));
-		json_object_object_add(f, "exit", json_object_new_int(code));
-		char dep[96] = "";
-		if (deploy_failed > 0)
-			snprintf(dep, sizeof(dep), ", %zu deploy hook%s failed "
-			    "(retried on the next renew)", deploy_failed,
-			    deploy_failed == 1 ? "" : "s");
-		log_event("renew_done", f, "renew: %zu renewed, %zu failed, %zu "
-		    "not due%s", renewed, failed, notdue, dep);
-	}
-	for (size_t i = 0; i < n; i++) {
-		free(names[i]);
-		if (v != NULL)
-			stored_free(&v[i]);
-	}
-	free(names);
-	free(v);
-	free(due);
-	free(state);
-	session_set_free(&sessions);
+	for (size_t i = 0; i < pass.n && !cli->dry_run && !sig_pending(); i++)
+		if (pass.certs[i].cert.loaded && pass.certs[i].job.live == NULL &&
+		    deploy_retry(pass.state, &pass.certs[i]) != 0)
+			pass.deploy_failed++;
+	code = report(&pass);
+	*next = pass.next;
+	session_set_free(&pass.sessions);
+	for (size_t i = 0; i < pass.n; i++)
+		renewal_free(&pass.certs[i]);
+	free(pass.certs);
+	free(pass.due);
+	free(pass.state);
 	return code;
+}
+
+/*
+ * renew --name NAME not stored: an error (exit 1), not a silent "nothing
+ * due".  want is NAME normalised (or NULL when it is not a name).
+ */
+static void
+unknown_name(const char *name, const char *want)
+{
+	char shown[300], alabel[300] = "";
+
+	log_str(shown, sizeof(shown), name);
+	if (want != NULL && strcmp(want, name) != 0)
+		snprintf(alabel, sizeof(alabel), " (looked for %s)", want);
+	certo_fail(CERTO_EUSAGE, "renew: no stored certificate is named '%s'%s; "
+	    "certo list shows the stored ones", shown, alabel);
+	event_failed(shown, CERTO_EUSAGE, certo_errmsg());
+	log_error("%s", certo_errmsg());
+	certo_errclear();
 }
 
 /*
@@ -570,7 +583,8 @@ out:
 static int
 resolve_names(const struct certo_cli *cli, char ***want)
 {
-	char **names = NULL, *state = NULL, shown[300], alabel[300];
+	struct pass none;
+	char **names = NULL, *state = NULL, text[128];
 	size_t n = 0, unknown = 0;
 	int rc;
 
@@ -594,28 +608,10 @@ resolve_names(const struct certo_cli *cli, char ***want)
 		for (size_t i = 0; i < n && !found; i++)
 			found = strcmp(cli->only[k], names[i]) == 0 ||
 			    ((*want)[k] != NULL && strcmp((*want)[k], names[i]) == 0);
-		if (found)
-			continue;
-		unknown++;
-		log_sanitize(shown, sizeof(shown), cli->only[k], (size_t)-1);
-		alabel[0] = '\0';
-		if ((*want)[k] != NULL && strcmp((*want)[k], cli->only[k]) != 0)
-			snprintf(alabel, sizeof(alabel), " (looked for %s)",
-			    (*want)[k]);
-		certo_fail(CERTO_EUSAGE, "renew: no stored certificate is named "
-		    "'%s'%s; certo list shows the stored ones", shown, alabel);
-		if (log_get_json()) {
-			struct json_object *f = json_object_new_object();
-			json_object_object_add(f, "name",
-			    json_object_new_string(shown));
-			json_object_object_add(f, "code",
-			    json_object_new_string(certo_errname(CERTO_EUSAGE)));
-			json_object_object_add(f, "exit",
-			    json_object_new_int(certo_exitcode(CERTO_EUSAGE)));
-			log_event("renew_failed", f, "%s", certo_errmsg());
+		if (!found) {
+			unknown++;
+			unknown_name(cli->only[k], (*want)[k]);
 		}
-		log_error("%s", certo_errmsg());
-		certo_errclear();
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -623,17 +619,11 @@ resolve_names(const struct certo_cli *cli, char ***want)
 	free(state);
 	if (unknown == 0)
 		return RENEW_EXIT_NOTHING;
-	{
-		struct json_object *f = json_object_new_object();
-		json_object_object_add(f, "renewed", json_object_new_int64(0));
-		json_object_object_add(f, "failed",
-		    json_object_new_int64((int64_t)unknown));
-		json_object_object_add(f, "not_due", json_object_new_int64(0));
-		json_object_object_add(f, "exit",
-		    json_object_new_int(RENEW_EXIT_FAILED));
-		log_event("renew_done", f, "renew: nothing renewed: %zu unknown "
-		    "name%s given with --name", unknown, unknown == 1 ? "" : "s");
-	}
+	memset(&none, 0, sizeof(none));
+	none.failed = unknown;
+	snprintf(text, sizeof(text), "renew: nothing renewed: %zu unknown "
+	    "name%s given with --name", unknown, unknown == 1 ? "" : "s");
+	event_done(&none, false, RENEW_EXIT_FAILED, text);
 	return RENEW_EXIT_FAILED;
 }
 
@@ -643,23 +633,6 @@ free_names(char **want, size_t n)
 	for (size_t k = 0; k < n && want != NULL; k++)
 		free(want[k]);
 	free(want);
-}
-
-static int renew_loop(const struct certo_cli *cli, char *const *want);
-
-int
-renew_run(const struct certo_cli *cli)
-{
-	char **want = NULL;
-	int code;
-
-	if ((code = resolve_names(cli, &want)) != RENEW_EXIT_NOTHING) {
-		free_names(want, cli->nonly);
-		return code;
-	}
-	code = renew_loop(cli, want);
-	free_names(want, cli->nonly);
-	return code;
 }
 
 /* renew, and with --loop again at the next due time. */
@@ -694,205 +667,14 @@ renew_loop(const struct certo_cli *cli, char *const *want)
 	}
 }
 
-/* A remembered rate limit on the names of s (ratelimit.h), if any. */
-static void
-list_ratelimit(const char *state, const struct stored *s,
-    struct json_object *o, bool json)
-{
-	struct ratelimit *r = NULL;
-	char *ca_id = NULL, w[32];
-	size_t n = 0;
-	time_t until;
-
-	if (account_ca_id(s->cfg.cli.server, &ca_id) != 0 ||
-	    ratelimit_load(state, ca_id, &r, &n) != 0) {
-		certo_errclear();
-		goto out;
-	}
-	if ((until = ratelimit_for_names(r, n, s->cfg.cli.names,
-	    s->cfg.cli.nnames)) == 0)
-		goto out;
-	ratelimit_when(until, w, sizeof(w));
-	json_object_object_add(o, "rate_limited_until",
-	    json_object_new_string(w));
-	if (!json)
-		printf("  limit:   the CA rate-limited new orders until %s "
-		    "(certo ratelimit)\n", w);
-out:
-	ratelimit_free_all(r, n);
-	free(ca_id);
-}
-
 int
-list_run(const struct certo_cli *cli)
+renew_run(const struct certo_cli *cli)
 {
-	struct session_set sessions = { 0 };
-	struct json_object *arr = json_object_new_array();
-	char **names = NULL, *state = NULL, t[32], w1[32], w2[32];
-	size_t n = 0;
-	int rc;
+	char **want = NULL;
+	int code;
 
-	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (rc = store_list(state, &names, &n)) != 0)
-		goto out;
-	if (!cli->json && n == 0)
-		printf("no certificates stored in %s\n", state);
-	for (size_t i = 0; i < n; i++) {
-		struct stored s;
-		struct json_object *o, *a;
-		char sans[1024] = "";
-		size_t k = 0;
-
-		memset(&s, 0, sizeof(s));
-		s.name = names[i];
-		names[i] = NULL;
-		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(s.name));
-		if (stored_load(state, &s) != 0) {
-			json_object_object_add(o, "error", json_object_new_string(
-			    certo_errmsg() ? certo_errmsg() : "unreadable"));
-			if (!cli->json)
-				printf("%s: unreadable: %s\n", s.name, certo_errmsg());
-			certo_errclear();
-			json_object_array_add(arr, o);
-			stored_free(&s);
-			continue;
-		}
-		fetch_due(&s, session_for(&sessions, cli, &s), NULL, false);
-		a = json_object_new_array();
-		for (size_t j = 0; j < s.chain.nsans; j++) {
-			json_object_array_add(a, json_object_new_string(
-			    s.chain.sans[j]));
-			k += (size_t)snprintf(sans + k, k < sizeof(sans) ?
-			    sizeof(sans) - k : 0, "%s%s", j ? " " : "",
-			    s.chain.sans[j]);
-		}
-		when(s.chain.not_after, t, sizeof(t));
-		long days = (long)((s.chain.not_after - time(NULL)) / 86400);
-		json_object_object_add(o, "names", a);
-		json_object_object_add(o, "not_after", json_object_new_string(t));
-		json_object_object_add(o, "days_left", json_object_new_int64(days));
-		json_object_object_add(o, "key_type",
-		    json_object_new_string(s.chain.key_desc));
-		json_object_object_add(o, "server",
-		    json_object_new_string(s.cfg.cli.server));
-		when(s.due, w1, sizeof(w1));
-		json_object_object_add(o, "renew_after",
-		    json_object_new_string(w1));
-		if (s.has_ari) {
-			when(s.ari.start, w1, sizeof(w1));
-			when(s.ari.end, w2, sizeof(w2));
-			json_object_object_add(o, "ari_start",
-			    json_object_new_string(w1));
-			json_object_object_add(o, "ari_end",
-			    json_object_new_string(w2));
-		}
-		json_object_array_add(arr, o);
-		if (!cli->json) {
-			when(s.due, w1, sizeof(w1));
-			printf("%s\n  names:   %s\n  expires: %s (%ld days left)\n"
-			    "  key:     %s\n  CA:      %s\n  renew:   %s%s\n", s.name,
-			    sans, t, days, s.chain.key_desc, s.cfg.cli.server, w1,
-			    s.has_ari ? " (in the CA's ARI window)" :
-			    " (a third of the lifetime left)");
-			if (s.has_ari) {
-				when(s.ari.start, w1, sizeof(w1));
-				when(s.ari.end, w2, sizeof(w2));
-				printf("  ARI:     %s to %s\n", w1, w2);
-			}
-		}
-		list_ratelimit(state, &s, o, cli->json);
-		stored_free(&s);
-	}
-	/* What the CA rate-limited, also for names with no stored set. */
-	ratelimit_list_all(state, arr, cli->json ? NULL : stdout);
-	if (cli->json)
-		printf("%s\n", json_object_to_json_string_ext(arr,
-		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	free(state);
-	json_object_put(arr);
-	session_set_free(&sessions);
-	return rc;
-}
-
-int
-delete_run(const struct certo_cli *cli)
-{
-	char *state = NULL;
-	int rc;
-
-	if ((rc = store_state_dir(cli->state_dir, &state)) == 0 &&
-	    (rc = store_delete(state, cli->arg)) == 0)
-		log_event("deleted", NULL, "delete: %s removed (live and archive)",
-		    cli->arg);
-	free(state);
-	return rc;
-}
-
-int
-renew_issue_fresh(struct session *sess, struct certo_req *req,
-    const struct certo_cli *cli, bool *fresh)
-{
-	struct stored s;
-	struct certo_key *key = NULL;
-	struct json_object *f;
-	const char *state;
-	char t[32], e[32];
-	int rc = 0;
-
-	*fresh = false;
-	memset(&s, 0, sizeof(s));
-	/* --csr and explicit validity dates always ask the CA. */
-	if (cli->nnames == 0 || cli->csr_file != NULL || cli->not_before != 0 ||
-	    cli->not_after != 0)
-		return 0;
-	state = sess->state;
-	if ((s.name = strdup(cli->names[0])) == NULL) {
-		rc = CERTO_ENOMEM;
-		goto out;
-	}
-	/* Nothing stored (or unreadable): issue.  Out of memory: stop. */
-	if ((rc = stored_load(state, &s)) != 0) {
-		if (rc == CERTO_ENOMEM)
-			goto out;
-		goto quiet;
-	}
-	if (!config_same(cli, &s.cfg)) {
-		log_info("issue: %s/live/%s was issued with other names or "
-		    "options; issuing anew", state, s.name);
-		goto quiet;
-	}
-	/* The live certificate is still for exactly these names (and for
-	 * --key's key). */
-	if ((cli->key_file != NULL && key_load(cli->key_file, &key) != 0) ||
-	    certificate_check(&s.chain, key, cli->names, cli->nnames) != 0)
-		goto quiet;
-	fetch_due(&s, sess, req, false);
-	if (s.is_due) {
-		log_info("issue: %s/live/%s is due for renewal; issuing", state,
-		    s.name);
-		goto quiet;
-	}
-	*fresh = true;
-	when(s.chain.not_after, e, sizeof(e));
-	when(s.due, t, sizeof(t));
-	f = json_object_new_object();
-	json_object_object_add(f, "name", json_object_new_string(s.name));
-	json_object_object_add(f, "not_after", json_object_new_string(e));
-	json_object_object_add(f, "renew_after", json_object_new_string(t));
-	log_event("issue_skipped", f, "issue: %s/live/%s already holds a "
-	    "certificate for these names and options, valid until %s and not "
-	    "due for renewal before %s%s; nothing to do (--force issues anyway)",
-	    state, s.name, e, t, s.has_ari ? " (the CA's ARI window)" : "");
-quiet:
-	certo_errclear();
-	rc = 0;
-out:
-	key_free(key);
-	stored_free(&s);
-	return rc;
+	if ((code = resolve_names(cli, &want)) == RENEW_EXIT_NOTHING)
+		code = renew_loop(cli, want);
+	free_names(want, cli->nonly);
+	return code;
 }

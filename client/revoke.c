@@ -1,5 +1,5 @@
-/* Revocation. */
-#include "revoke.h"
+/* certo revoke: revokeCert (RFC 8555 section 7.6). */
+#include "verbs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "account.h"
 #include "certificate.h"
+#include "cli.h"
 #include "directory.h"
 #include "errors.h"
 #include "file.h"
@@ -19,12 +20,9 @@ int
 revoke_run(const struct certo_cli *cli)
 {
 	struct session sess;
-	struct session_opts so;
-	struct session_needs needs = { 0 };
-	struct account_opts ao;
 	struct certo_chain chain;
-	struct certo_key *ck = NULL;
-	struct http_resp r;
+	struct certo_key *cert_key = NULL;
+	struct http_resp resp;
 	char *pem = NULL, *der = NULL, *payload = NULL;
 	size_t len;
 	int rc;
@@ -36,15 +34,18 @@ revoke_run(const struct certo_cli *cli)
 		goto out;
 	if (certificate_parse(pem, len, &chain) != 0 ||
 	    certificate_leaf_der_b64(&chain, &der) != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", certo_errmsg() ? certo_errmsg() :
+		    "unreadable");
 		certo_errclear();
-		rc = certo_fail(CERTO_EUSAGE, "%s: not a PEM certificate",
-		    cli->cert_file);
+		rc = certo_fail(CERTO_EUSAGE, "%s: not a PEM certificate (%s)",
+		    cli->cert_file, why);
 		goto out;
 	}
 	if (cli->cert_key_file != NULL) {
 		/* The certificate's own key proves the right to revoke. */
-		if ((rc = key_load(cli->cert_key_file, &ck)) != 0 ||
-		    (rc = certificate_check(&chain, ck, chain.sans,
+		if ((rc = key_load(cli->cert_key_file, &cert_key)) != 0 ||
+		    (rc = certificate_check(&chain, cert_key, chain.sans,
 		    chain.nsans)) != 0) {
 			if (rc == CERTO_EPROTO) {
 				certo_errclear();
@@ -54,15 +55,12 @@ revoke_run(const struct certo_cli *cli)
 			goto out;
 		}
 	}
-	session_opts_cli(cli, &so);
-	session_account_cli(cli, &ao);
 	/* With the certificate's own key, no account is needed. */
-	needs.account = ck == NULL ? SESSION_ACCOUNT_USE :
-	    SESSION_ACCOUNT_NONE;
-	needs.account_opts = &ao;
-	if ((rc = session_open(&so, &sess)) != 0 ||
-	    (rc = session_connect(&sess, &needs)) != 0 ||
-	    (ck != NULL && (rc = request_set_account(&sess.req, ck, NULL)) != 0))
+	if ((rc = session_open_cli(cli, &sess)) != 0 ||
+	    (rc = session_connect_cli(&sess, cli, cert_key == NULL ?
+	    SESSION_ACCOUNT_USE : SESSION_ACCOUNT_NONE)) != 0 ||
+	    (cert_key != NULL && (rc = request_set_account(&sess.req, cert_key,
+	    NULL)) != 0))
 		goto out;
 	if ((cli->reason >= 0 ? asprintf(&payload, "{\"certificate\":\"%s\","
 	    "\"reason\":%d}", der, cli->reason) : asprintf(&payload,
@@ -72,15 +70,15 @@ revoke_run(const struct certo_cli *cli)
 		goto out;
 	}
 	if ((rc = request_post(&sess.req, sess.dir.revoke_cert, payload,
-	    REQUEST_MAX_BODY, &r, NULL)) == 0)
+	    REQUEST_MAX_BODY, &resp, NULL)) == 0)
 		log_event("revoked", NULL, "revoke: %s revoked (signed with %s)",
-		    cli->cert_file, ck ? "the certificate key" :
+		    cli->cert_file, cert_key ? "the certificate key" :
 		    "the account key");
-	http_resp_free(&r);
+	http_resp_free(&resp);
 out:
 	session_close(&sess);
 	certificate_free(&chain);
-	key_free(ck);
+	key_free(cert_key);
 	free(pem);
 	free(der);
 	free(payload);

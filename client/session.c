@@ -17,50 +17,73 @@
 #include "ratelimit.h"
 
 void
-session_opts_cli(const struct certo_cli *cli, struct session_opts *o)
+session_opts_cli(const struct certo_cli *cli, struct session_opts *opts)
 {
-	memset(o, 0, sizeof(*o));
-	o->state_dir = cli->state_dir;
-	o->server = cli->server;
-	o->ca_bundle = cli->ca_bundle;
-	o->allow_http = cli->allow_http;
-	o->force = cli->force;
-	o->ca_timeout_s = cli->ca_timeout_s;
+	memset(opts, 0, sizeof(*opts));
+	opts->state_dir = cli->state_dir;
+	opts->server = cli->server;
+	opts->ca_bundle = cli->ca_bundle;
+	opts->allow_http = cli->allow_http;
+	opts->force = cli->force;
+	opts->ca_timeout_s = cli->ca_timeout_s;
 }
 
 void
-session_account_cli(const struct certo_cli *cli, struct account_opts *ao)
+session_account_cli(const struct certo_cli *cli, struct account_opts *acct)
 {
-	memset(ao, 0, sizeof(*ao));
-	ao->emails = cli->emails;
-	ao->nemails = cli->nemails;
-	ao->agree_tos = cli->agree_tos;
-	ao->key_type = cli->account_key_type;
-	ao->eab_kid = cli->eab_kid;
-	ao->eab_hmac_key = cli->eab_hmac_key;
+	memset(acct, 0, sizeof(*acct));
+	acct->emails = cli->emails;
+	acct->nemails = cli->nemails;
+	acct->agree_tos = cli->agree_tos;
+	acct->key_type = cli->account_key_type;
+	acct->eab_kid = cli->eab_kid;
+	acct->eab_hmac_key = cli->eab_hmac_key;
 }
 
 int
-session_open(const struct session_opts *o, struct session *s)
+session_open_cli(const struct certo_cli *cli, struct session *sess)
+{
+	struct session_opts opts;
+
+	session_opts_cli(cli, &opts);
+	return session_open(&opts, sess);
+}
+
+int
+session_connect_cli(struct session *sess, const struct certo_cli *cli,
+    enum session_account account)
+{
+	struct session_needs needs = { 0 };
+	struct account_opts acct;
+
+	session_account_cli(cli, &acct);
+	needs.account = account;
+	needs.account_opts = &acct;
+	return session_connect(sess, &needs);
+}
+
+int
+session_open(const struct session_opts *opts, struct session *sess)
 {
 	int rc;
 
-	memset(s, 0, sizeof(*s));
-	s->acct_lock = (struct store_lock)STORE_LOCK_INIT;
-	s->opened = true;
-	s->force = o->force;
-	s->ca_timeout_s = o->ca_timeout_s;
-	s->http.allow_http = o->allow_http;
-	if ((s->server = strdup(o->server)) == NULL ||
-	    (o->ca_bundle != NULL && (s->ca_bundle = strdup(o->ca_bundle)) ==
+	memset(sess, 0, sizeof(*sess));
+	sess->acct_lock = (struct store_lock)STORE_LOCK_INIT;
+	sess->opened = true;
+	sess->force = opts->force;
+	sess->ca_timeout_s = opts->ca_timeout_s;
+	sess->http.allow_http = opts->allow_http;
+	if ((sess->server = strdup(opts->server)) == NULL ||
+	    (opts->ca_bundle != NULL && (sess->ca_bundle = strdup(opts->ca_bundle)) ==
 	    NULL))
 		return CERTO_ENOMEM;
-	s->http.ca_bundle = s->ca_bundle;
-	if ((rc = store_state_dir(o->state_dir, &s->state)) != 0 ||
-	    (rc = account_ca_id(o->server, &s->ca_id)) != 0)
+	sess->http.ca_bundle = sess->ca_bundle;
+	if ((rc = store_state_dir(opts->state_dir, &sess->state)) != 0 ||
+	    (rc = account_ca_id(opts->server, &sess->ca_id)) != 0)
 		return rc;
-	if (asprintf(&s->acct_dir, "%s/accounts/%s", s->state, s->ca_id) < 0) {
-		s->acct_dir = NULL;
+	if (asprintf(&sess->acct_dir, "%s/accounts/%s", sess->state,
+	    sess->ca_id) < 0) {
+		sess->acct_dir = NULL;
 		return CERTO_ENOMEM;
 	}
 	return 0;
@@ -68,9 +91,9 @@ session_open(const struct session_opts *o, struct session *s)
 
 /* Is there an account (its key) in the session's account directory? */
 static bool
-account_exists(const struct session *s)
+account_exists(const struct session *sess)
 {
-	char *p = file_join(s->acct_dir, "account.key");
+	char *p = file_join(sess->acct_dir, "account.key");
 	bool yes = p != NULL && file_exists(p);
 
 	free(p);
@@ -79,7 +102,7 @@ account_exists(const struct session *s)
 
 /* Manual mode or hooks: the DNS-01 check settings come from the CLI. */
 static int
-start_external(struct session *s, const struct certo_cli *cli)
+start_external(struct session *sess, const struct certo_cli *cli)
 {
 	struct solver_external_opts xopts;
 	int rc;
@@ -102,86 +125,86 @@ start_external(struct session *s, const struct certo_cli *cli)
 	    cli->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
 	xopts.http_port = cli->http_port;
 	if (cli->ndns_resolvers > 0) {
-		if ((s->resolvers = calloc(cli->ndns_resolvers,
-		    sizeof(*s->resolvers))) == NULL)
+		if ((sess->resolvers = calloc(cli->ndns_resolvers,
+		    sizeof(*sess->resolvers))) == NULL)
 			return CERTO_ENOMEM;
 		for (size_t i = 0; i < cli->ndns_resolvers; i++) {
 			if ((rc = dns01_server_parse(cli->dns_resolvers[i],
-			    &s->resolvers[i])) != 0)
+			    &sess->resolvers[i])) != 0)
 				return rc;
-			s->nresolvers++;
+			sess->nresolvers++;
 		}
-		xopts.dns.resolvers = s->resolvers;
-		xopts.dns.nresolvers = s->nresolvers;
+		xopts.dns.resolvers = sess->resolvers;
+		xopts.dns.nresolvers = sess->nresolvers;
 	}
-	return solver_external_start(&xopts, &s->solver);
+	return solver_external_start(&xopts, &sess->solver);
 }
 
 /* The solver cli asks for. */
 static int
-start_solver(struct session *s, const struct certo_cli *cli)
+start_solver(struct session *sess, const struct certo_cli *cli)
 {
 	struct solver_standalone_opts sopts = { 0 };
 
 	if (cli->responder != NULL)
 		return solver_socket_start(cli->responder, cli->challenges,
-		    cli->nchallenges, &s->solver);
+		    cli->nchallenges, &sess->solver);
 	if (cli->manual || cli->dns_hook || cli->http_hook)
-		return start_external(s, cli);
+		return start_external(sess, cli);
 	sopts.types = cli->challenges;
 	sopts.ntypes = cli->nchallenges;
 	sopts.http_addr = cli->http_addr;
 	sopts.http_port = cli->http_port;
 	sopts.tls_addr = cli->tls_addr;
 	sopts.tls_port = cli->tls_port;
-	return solver_standalone_start(&sopts, &s->solver);
+	return solver_standalone_start(&sopts, &sess->solver);
 }
 
 int
-session_fetch_directory(struct session *s,
+session_fetch_directory(struct session *sess,
     const struct certo_directory **dir)
 {
 	int rc;
 
 	*dir = NULL;
-	if (s->have_dir) {
-		*dir = &s->dir;
+	if (sess->have_dir) {
+		*dir = &sess->dir;
 		return 0;
 	}
-	if (s->dir_rc != 0)
-		return certo_fail(s->dir_rc, "%s", s->dir_err ? s->dir_err :
-		    certo_strerror(s->dir_rc));
-	if (!s->have_req) {
-		if ((rc = request_init(&s->req, &s->http)) != 0)
+	if (sess->dir_rc != 0)
+		return certo_fail(sess->dir_rc, "%s", sess->dir_err ?
+		    sess->dir_err : certo_strerror(sess->dir_rc));
+	if (!sess->have_req) {
+		if ((rc = request_init(&sess->req, &sess->http)) != 0)
 			return rc;
-		s->have_req = true;
+		sess->have_req = true;
 	}
 	/* The one directory_fetch outside directory.c. */
-	if ((rc = directory_fetch(&s->req, s->server, &s->dir)) != 0) {
+	if ((rc = directory_fetch(&sess->req, sess->server, &sess->dir)) != 0) {
 		/* Kept: renew asks once per CA, and says why each time. */
-		s->dir_rc = rc;
-		free(s->dir_err);
-		s->dir_err = certo_errmsg() ? strdup(certo_errmsg()) : NULL;
+		sess->dir_rc = rc;
+		free(sess->dir_err);
+		sess->dir_err = certo_errmsg() ? strdup(certo_errmsg()) : NULL;
 		return rc;
 	}
-	s->have_dir = true;
-	*dir = &s->dir;
+	sess->have_dir = true;
+	*dir = &sess->dir;
 	return 0;
 }
 
 /* Profiles are checked before an account is made for nothing. */
 static int
-check_profile(const struct session *s, const char *profile)
+check_profile(const struct session *sess, const char *profile)
 {
 	char shown[128];
 
 	if (profile == NULL)
 		return 0;
-	for (size_t i = 0; i < s->dir.nprofiles; i++)
-		if (strcmp(s->dir.profiles[i], profile) == 0)
+	for (size_t i = 0; i < sess->dir.nprofiles; i++)
+		if (strcmp(sess->dir.profiles[i], profile) == 0)
 			return 0;
 	return certo_fail(CERTO_EUSAGE, "the CA does not offer profile '%s'%s",
-	    log_str(shown, sizeof(shown), profile), s->dir.nprofiles ? "" :
+	    log_str(shown, sizeof(shown), profile), sess->dir.nprofiles ? "" :
 	    " (it advertises no profiles)");
 }
 
@@ -189,41 +212,42 @@ check_profile(const struct session *s, const char *profile)
 static struct json_object *
 fields_url(const char *url)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *fields = json_object_new_object();
 
-	if (o != NULL)
-		json_object_object_add(o, "url", json_object_new_string(url));
-	return o;
+	if (fields != NULL)
+		json_object_object_add(fields, "url",
+		    json_object_new_string(url));
+	return fields;
 }
 
 /* Load or create the account, under the account lock. */
 static int
-ensure_account(struct session *s, const struct session_needs *n)
+ensure_account(struct session *sess, const struct session_needs *needs)
 {
-	struct account_opts ao = *n->account_opts;
-	bool manage = n->account != SESSION_ACCOUNT_USE;
+	struct account_opts acct = *needs->account_opts;
+	bool manage = needs->account != SESSION_ACCOUNT_USE;
 	char shown[512];
 	int rc;
 
-	ao.dir = s->acct_dir;
+	acct.dir = sess->acct_dir;
 	/* Concurrent runs on a new state dir: one creates the account. */
-	if (s->acct_lock.fd[0] < 0 &&
-	    (rc = store_lock_account(s->state, s->ca_id, &s->acct_lock)) != 0)
+	if (sess->acct_lock.fd[0] < 0 &&
+	    (rc = store_lock_account(sess->state, sess->ca_id, &sess->acct_lock)) != 0)
 		return rc;
-	rc = account_ensure(&s->req, &s->dir, &ao, &s->acct);
+	rc = account_ensure(&sess->req, &sess->dir, &acct, &sess->acct);
 	/* The account verbs hold it to the end (rollover, deactivate). */
 	if (!manage)
-		store_unlock(&s->acct_lock);
+		store_unlock(&sess->acct_lock);
 	if (rc != 0) {
-		if (!manage && s->req.rate_limited_until != 0)
-			ratelimit_add(s->state, s->ca_id, RATELIMIT_ACCOUNT, NULL, 0,
-			    s->req.rate_limited_until, certo_errmsg());
+		if (!manage && sess->req.rate_limited_until != 0)
+			ratelimit_add(sess->state, sess->ca_id, RATELIMIT_ACCOUNT, NULL, 0,
+			    sess->req.rate_limited_until, certo_errmsg());
 		return rc;
 	}
 	if (!manage)
-		log_event(s->acct.created ? "account_created" : "account_reused",
-		    fields_url(log_str(shown, sizeof(shown), s->acct.url)),
-		    "account: %s %s", s->acct.created ? "created" :
+		log_event(sess->acct.created ? "account_created" : "account_reused",
+		    fields_url(log_str(shown, sizeof(shown), sess->acct.url)),
+		    "account: %s %s", sess->acct.created ? "created" :
 		    "using existing", shown);
 	return 0;
 }
@@ -235,126 +259,127 @@ ensure_account(struct session *s, const struct session_needs *n)
  * account is still used; the account verbs are never blocked).
  */
 static int
-check_account_local(const struct session *s, const struct session_needs *n)
+check_account_local(const struct session *sess,
+    const struct session_needs *needs)
 {
-	if (n->account == SESSION_ACCOUNT_MANAGE_EXISTING &&
-	    !file_exists(s->acct_dir))
+	if (needs->account == SESSION_ACCOUNT_MANAGE_EXISTING &&
+	    !file_exists(sess->acct_dir))
 		return certo_fail(CERTO_EUSAGE, "no account for this CA in %s "
-		    "(certo account register first)", s->acct_dir);
-	if (n->account == SESSION_ACCOUNT_USE && !s->force &&
-	    !account_exists(s))
-		return ratelimit_check(s->state, s->ca_id, RATELIMIT_ACCOUNT, NULL,
+		    "(certo account register first)", sess->acct_dir);
+	if (needs->account == SESSION_ACCOUNT_USE && !sess->force &&
+	    !account_exists(sess))
+		return ratelimit_check(sess->state, sess->ca_id, RATELIMIT_ACCOUNT, NULL,
 		    0, NULL);
 	return 0;
 }
 
 int
-session_connect(struct session *s, const struct session_needs *n)
+session_connect(struct session *sess, const struct session_needs *needs)
 {
 	const struct certo_directory *dir;
-	bool need_account = n->account != SESSION_ACCOUNT_NONE &&
-	    s->acct.url == NULL;
+	bool need_account = needs->account != SESSION_ACCOUNT_NONE &&
+	    sess->acct.url == NULL;
 	int rc;
 
 	/* Local checks first: nothing is asked of the CA if these fail. */
-	if (!s->prepared) {
-		if ((rc = store_prepare(s->state)) != 0)
+	if (!sess->prepared) {
+		if ((rc = store_prepare(sess->state)) != 0)
 			return rc;
-		s->prepared = true;
+		sess->prepared = true;
 	}
-	if (need_account && (rc = check_account_local(s, n)) != 0)
+	if (need_account && (rc = check_account_local(sess, needs)) != 0)
 		return rc;
 	/* Bind ports / reach the responder before anything goes to the CA. */
-	if (n->solve != NULL && (rc = start_solver(s, n->solve)) != 0)
+	if (needs->solve != NULL && (rc = start_solver(sess, needs->solve)) != 0)
 		return rc;
-	if ((rc = session_fetch_directory(s, &dir)) != 0 ||
-	    (rc = check_profile(s, n->profile)) != 0)
+	if ((rc = session_fetch_directory(sess, &dir)) != 0 ||
+	    (rc = check_profile(sess, needs->profile)) != 0)
 		return rc;
 	if (need_account)
-		return ensure_account(s, n);
+		return ensure_account(sess, needs);
 	return 0;
 }
 
 int
-session_request(const struct session *s, struct certo_req *req)
+session_request(const struct session *sess, struct certo_req *req)
 {
 	int rc;
 
-	if ((rc = request_init(req, &s->http)) != 0 ||
-	    (rc = request_set_new_nonce_url(req, s->dir.new_nonce)) != 0)
+	if ((rc = request_init(req, &sess->http)) != 0 ||
+	    (rc = request_set_new_nonce_url(req, sess->dir.new_nonce)) != 0)
 		return rc;
-	return request_set_account(req, s->acct.key, s->acct.url);
+	return request_set_account(req, sess->acct.key, sess->acct.url);
 }
 
 void
-session_stop_solver(struct session *s)
+session_stop_solver(struct session *sess)
 {
-	if (s->solver.ops != NULL)
-		s->solver.ops->stop(s->solver.ctx);
-	memset(&s->solver, 0, sizeof(s->solver));
-	for (size_t i = 0; i < s->nresolvers; i++)
-		dns01_server_free(&s->resolvers[i]);
-	free(s->resolvers);
-	s->resolvers = NULL;
-	s->nresolvers = 0;
+	if (sess->solver.ops != NULL)
+		sess->solver.ops->stop(sess->solver.ctx);
+	memset(&sess->solver, 0, sizeof(sess->solver));
+	for (size_t i = 0; i < sess->nresolvers; i++)
+		dns01_server_free(&sess->resolvers[i]);
+	free(sess->resolvers);
+	sess->resolvers = NULL;
+	sess->nresolvers = 0;
 }
 
 void
-session_close(struct session *s)
+session_close(struct session *sess)
 {
-	if (s == NULL || !s->opened)
+	if (sess == NULL || !sess->opened)
 		return; /* zeroed, or closed already */
-	session_stop_solver(s);
-	store_unlock(&s->acct_lock);
-	account_free(&s->acct);
-	directory_free(&s->dir);
-	request_free(&s->req);
-	free(s->state);
-	free(s->ca_id);
-	free(s->acct_dir);
-	free(s->server);
-	free(s->ca_bundle);
-	free(s->dir_err);
-	memset(s, 0, sizeof(*s));
+	session_stop_solver(sess);
+	store_unlock(&sess->acct_lock);
+	account_free(&sess->acct);
+	directory_free(&sess->dir);
+	request_free(&sess->req);
+	free(sess->state);
+	free(sess->ca_id);
+	free(sess->acct_dir);
+	free(sess->server);
+	free(sess->ca_bundle);
+	free(sess->dir_err);
+	memset(sess, 0, sizeof(*sess));
 }
 
-/* Would o reach the CA of s the same way (URL, trust, plain http)? */
+/* Would opts reach the CA of sess the same way (URL, trust, http)? */
 static bool
-same_ca(const struct session *s, const struct session_opts *o)
+same_ca(const struct session *sess, const struct session_opts *opts)
 {
-	const char *b = s->http.ca_bundle;
+	const char *b = sess->http.ca_bundle;
 
-	return strcmp(s->server, o->server) == 0 &&
-	    s->http.allow_http == o->allow_http &&
-	    ((b == NULL && o->ca_bundle == NULL) || (b != NULL &&
-	    o->ca_bundle != NULL && strcmp(b, o->ca_bundle) == 0));
+	return strcmp(sess->server, opts->server) == 0 &&
+	    sess->http.allow_http == opts->allow_http &&
+	    ((b == NULL && opts->ca_bundle == NULL) || (b != NULL &&
+	    opts->ca_bundle != NULL && strcmp(b, opts->ca_bundle) == 0));
 }
 
 int
-session_set_get(struct session_set *set, const struct session_opts *o,
+session_set_get(struct session_set *set, const struct session_opts *opts,
     struct session **out)
 {
-	struct session **nv, *s;
+	struct session **grown, *sess;
 	int rc;
 
 	*out = NULL;
 	for (size_t i = 0; i < set->n; i++)
-		if (same_ca(set->v[i], o)) {
+		if (same_ca(set->v[i], opts)) {
 			*out = set->v[i];
 			return 0;
 		}
-	if ((nv = realloc(set->v, (set->n + 1) * sizeof(*nv))) == NULL)
+	if ((grown = realloc(set->v, (set->n + 1) * sizeof(*grown))) == NULL)
 		return CERTO_ENOMEM;
-	set->v = nv;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	set->v = grown;
+	if ((sess = calloc(1, sizeof(*sess))) == NULL)
 		return CERTO_ENOMEM;
-	if ((rc = session_open(o, s)) != 0) {
-		session_close(s);
-		free(s);
+	if ((rc = session_open(opts, sess)) != 0) {
+		session_close(sess);
+		free(sess);
 		return rc;
 	}
-	set->v[set->n++] = s;
-	*out = s;
+	set->v[set->n++] = sess;
+	*out = sess;
 	return 0;
 }
 

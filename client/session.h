@@ -87,6 +87,15 @@ struct session {
 void session_opts_cli(const struct certo_cli *cli, struct session_opts *o);
 /* The account options of a command line (borrowed; dir left NULL). */
 void session_account_cli(const struct certo_cli *cli, struct account_opts *ao);
+/* session_open() with the options of a command line. */
+int session_open_cli(const struct certo_cli *cli, struct session *sess);
+/*
+ * session_connect() for verbs that order nothing (revoke, account,
+ * deactivate-authz): the account as account says, with cli's account
+ * options; no solver, no profile.
+ */
+int session_connect_cli(struct session *sess, const struct certo_cli *cli,
+    enum session_account account);
 /*
  * Start a session: the state directory's path, the CA's id and the
  * account directory's path.  Nothing is written and nothing asked of the

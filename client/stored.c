@@ -1,0 +1,175 @@
+/* A stored certificate: its configuration, its chain, when it is due. */
+#include "stored.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "errors.h"
+#include "file.h"
+#include "key.h"
+#include "log.h"
+#include "request.h"
+
+void
+stored_free(struct stored *cert)
+{
+	if (cert == NULL)
+		return;
+	free(cert->name);
+	config_free(&cert->cfg);
+	certificate_free(&cert->chain);
+	free(cert->ari_id);
+	renewalinfo_free(&cert->ari);
+	memset(cert, 0, sizeof(*cert));
+}
+
+int
+stored_load(const char *state, struct stored *cert)
+{
+	char *dir = NULL, *cfg = NULL, *crt = NULL, *pem = NULL;
+	size_t len;
+	int rc;
+
+	if (asprintf(&dir, "%s/live/%s", state, cert->name) < 0)
+		return CERTO_ENOMEM;
+	if ((cfg = file_join(dir, CONFIG_FILE)) == NULL ||
+	    (crt = file_join(dir, "cert.pem")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if ((rc = config_load(cfg, &cert->cfg)) != 0 ||
+	    (rc = file_read(crt, 64 * 1024, false, &pem, &len, NULL)) != 0 ||
+	    (rc = certificate_parse(pem, len, &cert->chain)) != 0)
+		goto out;
+	cert->loaded = true;
+out:
+	free(dir);
+	free(cfg);
+	free(crt);
+	free(pem);
+	return rc;
+}
+
+int
+stored_session(struct session_set *set, const struct certo_cli *cli,
+    const struct stored *cert, struct session **out)
+{
+	struct session_opts opts;
+
+	session_opts_cli(&cert->cfg.cli, &opts);
+	/* This run's settings, not the stored ones. */
+	opts.state_dir = cli->state_dir;
+	opts.force = cli->force;
+	opts.ca_timeout_s = cli->ca_timeout_s;
+	return session_set_get(set, &opts, out);
+}
+
+void
+stored_fetch_due(struct stored *cert, struct session *sess,
+    struct certo_req *req, bool force)
+{
+	const struct certo_directory *dir = NULL;
+	time_t life = cert->chain.not_after - cert->chain.not_before;
+
+	cert->due = cert->chain.not_after - life / 3;
+	if (sess != NULL && session_fetch_directory(sess, &dir) != 0)
+		dir = NULL; /* falls back to the lifetime rule */
+	certo_errclear();
+	if (dir != NULL && dir->renewal_info != NULL &&
+	    certificate_ari_id(&cert->chain, &cert->ari_id) == 0) {
+		if (renewalinfo_fetch(req ? req : &sess->req, dir->renewal_info,
+		    cert->ari_id, &cert->ari) == 0) {
+			cert->has_ari = true;
+			cert->due = renewalinfo_pick(&cert->ari, cert->ari_id);
+			if (cert->ari.retry_after > 0)
+				cert->check_again = time(NULL) +
+				    cert->ari.retry_after;
+		} else {
+			log_warn("%s: renewalInfo unavailable (%s); using the "
+			    "lifetime rule", cert->name, certo_errmsg() ?
+			    certo_errmsg() : "error");
+		}
+	}
+	certo_errclear();
+	cert->is_due = force || time(NULL) >= cert->due;
+}
+
+void
+stored_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The "issue_skipped" event: what is stored, and until when. */
+static void
+report_fresh(const char *state, const struct stored *cert)
+{
+	struct json_object *fields = json_object_new_object();
+	char until[32], after[32];
+
+	stored_time(cert->chain.not_after, until, sizeof(until));
+	stored_time(cert->due, after, sizeof(after));
+	json_object_object_add(fields, "name", json_object_new_string(
+	    cert->name));
+	json_object_object_add(fields, "not_after",
+	    json_object_new_string(until));
+	json_object_object_add(fields, "renew_after",
+	    json_object_new_string(after));
+	log_event("issue_skipped", fields, "issue: %s/live/%s already holds a "
+	    "certificate for these names and options, valid until %s and not "
+	    "due for renewal before %s%s; nothing to do (--force issues anyway)",
+	    state, cert->name, until, after, cert->has_ari ?
+	    " (the CA's ARI window)" : "");
+}
+
+int
+stored_fetch_fresh(struct session *sess, struct certo_req *req,
+    const struct certo_cli *cli, bool *fresh)
+{
+	const char *state = sess->state;
+	struct stored cert;
+	struct certo_key *key = NULL;
+	int rc = 0;
+
+	*fresh = false;
+	memset(&cert, 0, sizeof(cert));
+	/* --csr and explicit validity dates always ask the CA. */
+	if (cli->nnames == 0 || cli->csr_file != NULL || cli->not_before != 0 ||
+	    cli->not_after != 0)
+		return 0;
+	if ((cert.name = strdup(cli->names[0])) == NULL)
+		return CERTO_ENOMEM;
+	/* Nothing stored (or unreadable): issue.  Out of memory: stop. */
+	if ((rc = stored_load(state, &cert)) != 0) {
+		if (rc == CERTO_ENOMEM)
+			goto out;
+	} else if (!config_same(cli, &cert.cfg)) {
+		log_info("issue: %s/live/%s was issued with other names or "
+		    "options; issuing anew", state, cert.name);
+	} else if ((cli->key_file != NULL && key_load(cli->key_file, &key) !=
+	    0) || certificate_check(&cert.chain, key, cli->names,
+	    cli->nnames) != 0) {
+		/* No longer for exactly these names (or for --key's key). */
+	} else {
+		stored_fetch_due(&cert, sess, req, false);
+		if (cert.is_due) {
+			log_info("issue: %s/live/%s is due for renewal; issuing",
+			    state, cert.name);
+		} else {
+			*fresh = true;
+			report_fresh(state, &cert);
+		}
+	}
+	certo_errclear();
+	rc = 0;
+out:
+	key_free(key);
+	stored_free(&cert);
+	return rc;
+}

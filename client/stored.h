@@ -1,0 +1,66 @@
+/*
+ * A stored certificate (live/<name>/: certo.json and cert.pem) as renew,
+ * list and issue's "nothing to do" check see it: how it was issued, its
+ * chain, and when it is due (the CA's ARI window when it offers
+ * renewalInfo, RFC 9773, else when a third of its lifetime is left).
+ */
+#ifndef CERTO_STORED_H
+#define CERTO_STORED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "certificate.h"
+#include "config.h"
+#include "renewalinfo.h"
+#include "session.h"
+
+struct certo_cli;
+
+struct stored {
+	char *name;                 /* directory name under live/ */
+	struct cert_config cfg;
+	struct certo_chain chain;
+	char *ari_id;               /* when the CA offers ARI */
+	struct ari_window ari;
+	bool has_ari;
+	time_t due;                 /* when to renew */
+	time_t check_again;         /* ARI Retry-After, 0 if none */
+	bool loaded, is_due;
+};
+
+/* Load live/<cert->name>/{certo.json,cert.pem} under state. */
+int stored_load(const char *state, struct stored *cert);
+/* Free what cert holds (name included); a zeroed struct is fine. */
+void stored_free(struct stored *cert);
+/*
+ * *out gets the session of set (borrowed) for the CA cert was issued
+ * by, with this run's state directory, --force and --ca-timeout (cli).
+ * Returns 0 or session_open()'s error.
+ */
+int stored_session(struct session_set *set, const struct certo_cli *cli,
+    const struct stored *cert, struct session **out);
+/*
+ * Decide when cert is due: ask the CA's renewalInfo over the network
+ * (through sess's directory, with req, or sess's own request when req is
+ * NULL) when it offers it, else a third of the lifetime left; force makes
+ * it due now.  A CA that cannot be asked falls back to the lifetime rule
+ * with a warning.
+ */
+void stored_fetch_due(struct stored *cert, struct session *sess,
+    struct certo_req *req, bool force);
+/*
+ * certo issue without --force: *fresh is true (and an "issue_skipped"
+ * event said why) when live/<first name> holds a set stored with the
+ * same certo.json options (names, CA, key type...), still for exactly
+ * these names (and --key's key), and not due (stored_fetch_due() through
+ * sess and req).  --csr, --not-before and --not-after always issue.
+ * Returns 0 or CERTO_ENOMEM.
+ */
+int stored_fetch_fresh(struct session *sess, struct certo_req *req,
+    const struct certo_cli *cli, bool *fresh);
+/* t as RFC 3339 UTC ("2026-01-02T03:04:05Z") into buf. */
+void stored_time(time_t t, char *buf, size_t len);
+
+#endif

@@ -62,31 +62,6 @@ refused(const char *want, char **v)
 	cli_free(&cli);
 }
 
-/* What stderr got while fn ran (for warnings), malloc'd. */
-static char *
-stderr_of(int (*fn)(struct certo_cli *), struct certo_cli *cli, int *rc)
-{
-	FILE *f = tmpfile();
-	char *text = calloc(1, 4096);
-	size_t n;
-	int saved;
-
-	assert_non_null(f);
-	assert_non_null(text);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(f), 2);
-	*rc = fn(cli);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(text, 1, 4095, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
 /* Defaults when nothing is given. */
 static void
 test_defaults(void **state)
@@ -457,15 +432,17 @@ test_suggestions(void **state)
 }
 
 static int
-parse_manuale(struct certo_cli *cli)
+parse_manuale(void *cli)
 {
-	return PARSE(cli, "account", "import", "--manuale", "old.json");
+	return PARSE((struct certo_cli *)cli, "account", "import", "--manuale",
+	    "old.json");
 }
 
 static int
-parse_manuale_quiet(struct certo_cli *cli)
+parse_manuale_quiet(void *cli)
 {
-	return PARSE(cli, "-q", "account", "import", "--manuale", "old.json");
+	return PARSE((struct certo_cli *)cli, "-q", "account", "import",
+	    "--manuale", "old.json");
 }
 
 /* --manuale still works, says once that it is deprecated. */
@@ -477,14 +454,14 @@ test_manuale_alias(void **state)
 	int rc;
 
 	(void)state;
-	err = stderr_of(parse_manuale, &cli, &rc);
+	err = tu_stderr_of(parse_manuale, &cli, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(cli.manuale_file, "old.json");
 	assert_string_equal(err, "certo: warning: --manuale is deprecated: use "
 	    "--manuale-account FILE\n");
 	free(err);
 	cli_free(&cli);
-	err = stderr_of(parse_manuale_quiet, &cli, &rc);
+	err = tu_stderr_of(parse_manuale_quiet, &cli, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(err, "");
 	free(err);

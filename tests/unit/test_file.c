@@ -273,25 +273,12 @@ test_temp_kind(void **state)
 	}
 }
 
-/* A pid that was just in use and is no longer (a reaped child). */
-static long
-dead_pid(void)
-{
-	pid_t p = fork();
-
-	assert_true(p >= 0);
-	if (p == 0)
-		_exit(0);
-	assert_int_equal(waitpid(p, NULL, 0), p);
-	return (long)p;
-}
-
 /* Only entries of a dead writer with a free lock may be removed. */
 static void
 test_claim_stale(void **state)
 {
 	char name[128], *p, *d = NULL;
-	long dead = dead_pid();
+	long dead = tu_dead_pid();
 	int fd, other, dfd;
 
 	(void)state;

@@ -113,31 +113,6 @@ stopped_soon(pid_t pid)
 	return stopped(pid);
 }
 
-/* What stderr got while fn ran, malloc'd. */
-static char *
-stderr_of(int (*fn)(void *), void *arg, int *rc)
-{
-	FILE *f = tmpfile();
-	char *text = calloc(1, 8192);
-	size_t n;
-	int saved;
-
-	assert_non_null(f);
-	assert_non_null(text);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fileno(f), 2);
-	*rc = fn(arg);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(f);
-	n = fread(text, 1, 8191, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
 /* method type ident token key_auth, in that order, as argv. */
 static void
 test_argument_order(void **state)
@@ -313,7 +288,7 @@ test_left_child(void **state)
 	int rc;
 
 	(void)state;
-	err = stderr_of(run_call, &call, &rc);
+	err = tu_stderr_of(run_call, &call, &rc);
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(err, "exited but left processes running in its "
 	    "process group; certo stopped them"));

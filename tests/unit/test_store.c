@@ -144,19 +144,6 @@ fake_chain(struct certo_chain *chain, const char *tag)
 	    tag) > 0);
 }
 
-/* A pid that was just in use and is no longer (a reaped child). */
-static long
-dead_pid(void)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(0);
-	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	return (long)pid;
-}
-
 /* First commit renames a complete set in; the second swaps and archives. */
 static void
 test_commit_swap_archive(void **state)
@@ -423,7 +410,7 @@ test_sweep(void **state)
 	    "ca", NULL), *rl = path_of("ratelimits", NULL);
 	char *dead_tmp, *own_tmp, *locked, *set, *halfset, *del, *deep, *old;
 	char *newlegacy, *p;
-	long dead = dead_pid();
+	long dead = tu_dead_pid();
 	struct timeval tv[2];
 	int fd;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -284,4 +285,40 @@ tu_memdup0(const void *p, size_t n)
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+long
+tu_dead_pid(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	return (long)pid;
+}
+
+char *
+tu_stderr_of(int (*fn)(void *), void *arg, int *rc)
+{
+	FILE *f = tmpfile();
+	char *text = calloc(1, 8192);
+	size_t n;
+	int saved;
+
+	assert_non_null(f);
+	assert_non_null(text);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(f), 2);
+	*rc = fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(text, 1, 8191, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
 }

@@ -68,4 +68,12 @@ char *tu_repeat(char c, size_t n);
 /* A NUL-terminated copy of exactly n bytes (decoded buffers have no NUL). */
 char *tu_memdup0(const void *p, size_t n);
 
+/* A pid that was just in use and is no longer (a reaped child). */
+long tu_dead_pid(void);
+/*
+ * Run fn(arg) with stderr captured; returns what it wrote (malloc'd,
+ * at most 8 KiB) and *rc gets fn's result.
+ */
+char *tu_stderr_of(int (*fn)(void *), void *arg, int *rc);
+
 #endif

@@ -112,26 +112,26 @@ out:
 static void
 sweep(const char *dir)
 {
-	struct dirent *e;
-	DIR *d;
-	char *p;
+	struct dirent *ent;
+	DIR *dirp;
+	char *path;
 	long pid;
 	int fd;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((dirp = opendir(dir)) == NULL)
 		return;
-	while ((e = readdir(d)) != NULL) {
-		if (file_temp_kind(e->d_name, &pid) != FILE_TEMP_TMP ||
-		    (p = file_join(dir, e->d_name)) == NULL)
+	while ((ent = readdir(dirp)) != NULL) {
+		if (file_temp_kind(ent->d_name, &pid) != FILE_TEMP_TMP ||
+		    (path = file_join(dir, ent->d_name)) == NULL)
 			continue;
-		if (file_claim_stale(p, false, &fd) != 0) {
-			unlink(p);
+		if (file_claim_stale(path, false, &fd) != 0) {
+			unlink(path);
 			close(fd);
-			log_debug("removed %s, left by an interrupted run", p);
+			log_debug("removed %s, left by an interrupted run", path);
 		}
-		free(p);
+		free(path);
 	}
-	closedir(d);
+	closedir(dirp);
 }
 
 int

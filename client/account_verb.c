@@ -18,6 +18,7 @@
 #include "jws.h"
 #include "key.h"
 #include "log.h"
+#include "params.h"
 #include "request.h"
 #include "session.h"
 
@@ -341,9 +342,9 @@ account_run(const struct certo_cli *cli)
 		    log_str(shown, sizeof(shown), cli->arg));
 	/* Not while another run creates or rolls over this account. */
 	account = subverbs[i].account;
-	if ((rc = session_open_cli(cli, &sess)) == 0 &&
+	if ((rc = params_open_session(cli, &sess)) == 0 &&
 	    (account == SESSION_ACCOUNT_NONE ||
-	    (rc = session_connect_cli(&sess, cli, account)) == 0))
+	    (rc = params_connect_session(&sess, cli, account)) == 0))
 		rc = subverbs[i].run(cli, &sess);
 	session_close(&sess);
 	return rc;

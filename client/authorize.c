@@ -13,14 +13,21 @@
 #include "errors.h"
 #include "issue.h"
 #include "log.h"
+#include "params.h"
 #include "request.h"
 #include "session.h"
 #include "store.h"
 
 int
-authorize_run(struct certo_cli *cli)
+authorize_run(const struct certo_cli *cli)
 {
-	return issue_one(cli, true);
+	struct issue_params params;
+	int rc;
+
+	if ((rc = params_from_cli(cli, &params)) == 0)
+		rc = issue_one(&params, true);
+	params_free(&params);
+	return rc;
 }
 
 /* The authorization deactivate-authz means: a URL, or a saved name's. */
@@ -50,9 +57,10 @@ deactivate_authz_run(const struct certo_cli *cli)
 
 	memset(&authz, 0, sizeof(authz));
 	/* Find the authorization first: a bad name needs no account. */
-	if ((rc = session_open_cli(cli, &sess)) != 0 ||
+	if ((rc = params_open_session(cli, &sess)) != 0 ||
 	    (rc = authz_url(&sess, cli->arg, &url)) != 0 ||
-	    (rc = session_connect_cli(&sess, cli, SESSION_ACCOUNT_USE)) != 0)
+	    (rc = params_connect_session(&sess, cli,
+	    SESSION_ACCOUNT_USE)) != 0)
 		goto out;
 	/* RFC 8555 7.5.2: POST {"status": "deactivated"}. */
 	if ((rc = request_post(&sess.req, url, "{\"status\":\"deactivated\"}",

@@ -1,149 +1,161 @@
-/* certo.json: the issue options of a stored certificate. */
+/*
+ * certo.json: the issue parameters of a stored certificate (params.h),
+ * written by issue and read back by renew.  Format version 1; files
+ * written by every earlier certo stay readable (test_config.c).
+ */
 #include "config.h"
 
 #include <json-c/json.h>
-#include <stdint.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "directory.h"
 #include "errors.h"
 #include "file.h"
 #include "json.h"
 #include "log.h"
 
 static void
-add_str(struct json_object *o, const char *k, const char *v)
+add_str(struct json_object *obj, const char *k, const char *v)
 {
 	if (v != NULL)
-		json_object_object_add(o, k, json_object_new_string(v));
+		json_object_object_add(obj, k, json_object_new_string(v));
 }
 
 static void
-add_list(struct json_object *o, const char *k, char *const *v, size_t n)
+add_true(struct json_object *obj, const char *k, bool v)
 {
-	struct json_object *a;
+	if (v)
+		json_object_object_add(obj, k, json_object_new_boolean(1));
+}
+
+static void
+add_list(struct json_object *obj, const char *k, char *const *v, size_t n)
+{
+	struct json_object *arr;
 
 	if (n == 0)
 		return;
-	a = json_object_new_array();
+	arr = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
-	json_object_object_add(o, k, a);
+		json_object_array_add(arr, json_object_new_string(v[i]));
+	json_object_object_add(obj, k, arr);
+}
+
+/* How challenges are answered (the members renew needs no flags for). */
+static void
+add_solving(struct json_object *obj, const struct issue_params *p)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < p->nchallenges; i++)
+		json_object_array_add(arr, json_object_new_string(
+		    challenge_type_name(p->challenges[i])));
+	json_object_object_add(obj, "challenges", arr);
+	add_true(obj, "standalone", p->mode == SOLVE_STANDALONE);
+	add_true(obj, "manual", p->mode == SOLVE_MANUAL);
+	add_str(obj, "responder", p->responder);
+	add_str(obj, "dns_hook", p->dns_hook);
+	add_str(obj, "http_hook", p->http_hook);
+	add_str(obj, "deploy_hook", p->deploy_hook);
+	add_str(obj, "http_addr", p->http_addr);
+	add_str(obj, "tls_addr", p->tls_addr);
+	json_object_object_add(obj, "http_port", json_object_new_int(
+	    p->http_port));
+	json_object_object_add(obj, "tls_port", json_object_new_int(
+	    p->tls_port));
+	if (p->dns_timeout_s >= 0)
+		json_object_object_add(obj, "dns_timeout", json_object_new_int64(
+		    p->dns_timeout_s));
+	if (p->hook_timeout_s > 0)
+		json_object_object_add(obj, "hook_timeout", json_object_new_int64(
+		    p->hook_timeout_s));
+	if (p->http_timeout_s > 0)
+		json_object_object_add(obj, "http_timeout", json_object_new_int64(
+		    p->http_timeout_s));
+	json_object_object_add(obj, "dns_interval", json_object_new_int64(
+	    p->dns_interval_s));
+	json_object_object_add(obj, "dns_wait_extra", json_object_new_int64(
+	    p->dns_wait_extra_s));
+	add_list(obj, "dns_resolvers", p->dns_resolvers, p->ndns_resolvers);
+}
+
+/* Bring-your-own CSR/key: renew reuses them (absolute paths). */
+static void
+add_real_path(struct json_object *obj, const char *k, const char *path)
+{
+	char *real;
+
+	if (path != NULL && (real = realpath(path, NULL)) != NULL) {
+		add_str(obj, k, real);
+		free(real);
+	}
 }
 
 int
-config_serialize(const struct certo_cli *cli, char **out)
+config_serialize(const struct issue_params *p, char **out)
 {
-	struct json_object *o, *ch;
-	const char *s;
+	struct json_object *obj;
+	const char *text;
 
 	*out = NULL;
-	if ((o = json_object_new_object()) == NULL)
+	if ((obj = json_object_new_object()) == NULL)
 		return CERTO_ENOMEM;
-	json_object_object_add(o, "version", json_object_new_int(1));
-	add_list(o, "names", cli->names, cli->nnames);
-	add_str(o, "server", cli->server);
-	add_str(o, "ca_bundle", cli->ca_bundle);
-	if (cli->allow_http)
-		json_object_object_add(o, "allow_insecure_http",
-		    json_object_new_boolean(1));
-	add_str(o, "key_type", key_type_name(cli->key_type));
-	ch = json_object_new_array();
-	for (size_t i = 0; i < cli->nchallenges; i++)
-		json_object_array_add(ch, json_object_new_string(
-		    challenge_type_name(cli->challenges[i])));
-	json_object_object_add(o, "challenges", ch);
-	if (cli->standalone)
-		json_object_object_add(o, "standalone",
-		    json_object_new_boolean(1));
-	if (cli->manual)
-		json_object_object_add(o, "manual", json_object_new_boolean(1));
-	add_str(o, "responder", cli->responder);
-	add_str(o, "dns_hook", cli->dns_hook);
-	add_str(o, "http_hook", cli->http_hook);
-	add_str(o, "deploy_hook", cli->deploy_hook);
-	add_str(o, "http_addr", cli->http_addr);
-	add_str(o, "tls_addr", cli->tls_addr);
-	json_object_object_add(o, "http_port", json_object_new_int(
-	    cli->http_port));
-	json_object_object_add(o, "tls_port", json_object_new_int(
-	    cli->tls_port));
-	if (cli->dns_timeout_s >= 0)
-		json_object_object_add(o, "dns_timeout", json_object_new_int64(
-		    cli->dns_timeout_s));
-	if (cli->hook_timeout_s > 0)
-		json_object_object_add(o, "hook_timeout", json_object_new_int64(
-		    cli->hook_timeout_s));
-	if (cli->http_timeout_s > 0)
-		json_object_object_add(o, "http_timeout", json_object_new_int64(
-		    cli->http_timeout_s));
-	json_object_object_add(o, "dns_interval", json_object_new_int64(
-	    cli->dns_interval_s));
-	json_object_object_add(o, "dns_wait_extra", json_object_new_int64(
-	    cli->dns_wait_extra_s));
-	add_list(o, "dns_resolvers", cli->dns_resolvers, cli->ndns_resolvers);
-	add_str(o, "profile", cli->profile);
-	/* Bring-your-own CSR/key: renew reuses them (absolute paths). */
-	if (cli->csr_file != NULL || cli->key_file != NULL) {
-		char *p;
-		if (cli->csr_file && (p = realpath(cli->csr_file, NULL)) != NULL) {
-			add_str(o, "csr", p);
-			free(p);
-		}
-		if (cli->key_file && (p = realpath(cli->key_file, NULL)) != NULL) {
-			add_str(o, "key", p);
-			free(p);
-		}
-	}
-	add_str(o, "preferred_chain", cli->preferred_chain);
-	if (cli->must_staple)
-		json_object_object_add(o, "must_staple",
-		    json_object_new_boolean(1));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	/* The order of the members is the order of older files. */
+	json_object_object_add(obj, "version", json_object_new_int(1));
+	add_list(obj, "names", p->names, p->nnames);
+	add_str(obj, "server", p->server);
+	add_str(obj, "ca_bundle", p->ca_bundle);
+	add_true(obj, "allow_insecure_http", p->allow_http);
+	add_str(obj, "key_type", key_type_name(p->key_type));
+	add_solving(obj, p);
+	add_str(obj, "profile", p->profile);
+	add_real_path(obj, "csr", p->csr_file);
+	add_real_path(obj, "key", p->key_file);
+	add_str(obj, "preferred_chain", p->preferred_chain);
+	add_true(obj, "must_staple", p->must_staple);
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	*out = s ? strdup(s) : NULL;
-	json_object_put(o);
+	*out = text ? strdup(text) : NULL;
+	json_object_put(obj);
 	return *out ? 0 : CERTO_ENOMEM;
 }
 
 void
-config_free(struct cert_config *c)
+config_free(struct cert_config *cfg)
 {
-	if (c == NULL)
+	if (cfg == NULL)
 		return;
-	cli_free(&c->cli);
-	json_object_put(c->root);
-	c->root = NULL;
+	params_free(&cfg->params);
+	json_object_put(cfg->root);
+	cfg->root = NULL;
 }
 
-/* A string member, borrowed from root; NULL if absent. */
+/* A string member copied into *out (NULL if absent or null). */
 static int
-get_s(struct json_object *o, const char *path, const char *k,
-    const char **out)
+get_str(struct json_object *obj, const char *path, const char *k,
+    char **out)
 {
 	struct json_object *v;
 
-	*out = NULL;
-	if (!json_object_object_get_ex(o, k, &v) ||
+	if (!json_object_object_get_ex(obj, k, &v) ||
 	    json_object_is_type(v, json_type_null))
-		return 0;
+		return params_set_str(out, NULL);
 	if (!json_object_is_type(v, json_type_string))
 		return certo_fail(CERTO_ECONFIG, "%s: \"%s\" is not a string",
 		    path, k);
-	*out = json_object_get_string(v);
-	return 0;
+	return params_set_str(out, json_object_get_string(v));
 }
 
+/* An integer member from min to max into *out (left alone if absent). */
 static int
-get_i(struct json_object *o, const char *path, const char *k, long min,
+get_int(struct json_object *obj, const char *path, const char *k, long min,
     long max, long *out)
 {
 	struct json_object *v;
 	long n;
 
-	if (!json_object_object_get_ex(o, k, &v))
+	if (!json_object_object_get_ex(obj, k, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_int) ||
 	    (n = (long)json_object_get_int64(v)) < min || n > max)
@@ -154,12 +166,24 @@ get_i(struct json_object *o, const char *path, const char *k, long min,
 }
 
 static bool
-get_b(struct json_object *o, const char *k)
+get_bool(struct json_object *obj, const char *k)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, k, &v) &&
+	return json_object_object_get_ex(obj, k, &v) &&
 	    json_object_get_boolean(v);
+}
+
+/* The member k if it is an array, else NULL. */
+static struct json_object *
+get_array(struct json_object *obj, const char *k)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(obj, k, &v) &&
+	    json_object_is_type(v, json_type_array))
+		return v;
+	return NULL;
 }
 
 /*
@@ -183,167 +207,188 @@ relative_hook(const char *path, const char *k, const char *v)
 		log_warn("%s: \"%s\" is \"%s\", not an absolute path: renew from "
 		    "cron or systemd (another directory or PATH) may not find it; "
 		    "issue again to store the absolute path", path, k,
-		    log_sanitize(shown, sizeof(shown), v, (size_t)-1));
+		    log_str(shown, sizeof(shown), v));
+}
+
+/* "names": at least one, each a name issue would take. */
+static int
+load_names(struct json_object *root, const char *path,
+    struct issue_params *p)
+{
+	struct json_object *arr = get_array(root, "names"), *v;
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	if (n == 0)
+		return certo_fail(CERTO_ECONFIG, "%s: no \"names\"", path);
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		/* Why a name is refused, when said, is the message kept. */
+		if (!json_object_is_type(v, json_type_string) ||
+		    params_add_name(p, json_object_get_string(v)) != 0)
+			return certo_fail(CERTO_ECONFIG, "%s: bad name in \"names\"",
+			    path);
+	}
+	return 0;
+}
+
+/* The string members, and the key type. */
+static int
+load_strings(struct json_object *root, const char *path,
+    struct issue_params *p)
+{
+	char *key_type = NULL;
+	int rc;
+
+	if ((rc = get_str(root, path, "server", &p->server)) ||
+	    (rc = get_str(root, path, "ca_bundle", &p->ca_bundle)) ||
+	    (rc = get_str(root, path, "responder", &p->responder)) ||
+	    (rc = get_str(root, path, "dns_hook", &p->dns_hook)) ||
+	    (rc = get_str(root, path, "http_hook", &p->http_hook)) ||
+	    (rc = get_str(root, path, "deploy_hook", &p->deploy_hook)) ||
+	    (rc = get_str(root, path, "http_addr", &p->http_addr)) ||
+	    (rc = get_str(root, path, "tls_addr", &p->tls_addr)) ||
+	    (rc = get_str(root, path, "profile", &p->profile)) ||
+	    (rc = get_str(root, path, "csr", &p->csr_file)) ||
+	    (rc = get_str(root, path, "key", &p->key_file)) ||
+	    (rc = get_str(root, path, "preferred_chain",
+	    &p->preferred_chain)) ||
+	    (rc = get_str(root, path, "key_type", &key_type)))
+		goto out;
+	if (p->server == NULL)
+		rc = certo_fail(CERTO_ECONFIG, "%s: no \"server\"", path);
+	else if (key_type != NULL && (key_type_parse(key_type,
+	    &p->key_type) != 0 || p->key_type == KEY_ED25519))
+		rc = certo_fail(CERTO_ECONFIG, "%s: bad \"key_type\"", path);
+out:
+	free(key_type);
+	return rc;
+}
+
+/* The numbers: ports (80 and 443 when absent), timeouts, intervals. */
+static int
+load_numbers(struct json_object *root, const char *path,
+    struct issue_params *p)
+{
+	long http_port = 80, tls_port = 443;
+	int rc;
+
+	if ((rc = get_int(root, path, "http_port", 1, 65535, &http_port)) ||
+	    (rc = get_int(root, path, "tls_port", 1, 65535, &tls_port)) ||
+	    (rc = get_int(root, path, "dns_timeout", 1, 86400,
+	    &p->dns_timeout_s)) ||
+	    (rc = get_int(root, path, "dns_interval", 1, 3600,
+	    &p->dns_interval_s)) ||
+	    (rc = get_int(root, path, "dns_wait_extra", 0, 3600,
+	    &p->dns_wait_extra_s)) ||
+	    (rc = get_int(root, path, "hook_timeout", 1, 86400,
+	    &p->hook_timeout_s)) ||
+	    (rc = get_int(root, path, "http_timeout", 1, 86400,
+	    &p->http_timeout_s)))
+		return rc;
+	p->http_port = (unsigned short)http_port;
+	p->tls_port = (unsigned short)tls_port;
+	return 0;
+}
+
+/* "challenges" (http-01 when absent) and "dns_resolvers". */
+static int
+load_lists(struct json_object *root, const char *path,
+    struct issue_params *p)
+{
+	struct json_object *arr, *v;
+	enum chall_type type;
+	size_t n;
+
+	if ((arr = get_array(root, "challenges")) != NULL) {
+		p->nchallenges = 0;
+		for (size_t i = 0; i < json_object_array_length(arr) &&
+		    p->nchallenges < 3; i++) {
+			v = json_object_array_get_idx(arr, i);
+			type = json_object_is_type(v, json_type_string) ?
+			    challenge_type_parse(json_object_get_string(v)) :
+			    CHALL_UNKNOWN;
+			if (type == CHALL_UNKNOWN)
+				return certo_fail(CERTO_ECONFIG, "%s: bad challenge "
+				    "type", path);
+			p->challenges[p->nchallenges++] = type;
+		}
+	}
+	if ((arr = get_array(root, "dns_resolvers")) == NULL)
+		return 0;
+	if ((n = json_object_array_length(arr)) > 16 || (n > 0 &&
+	    (p->dns_resolvers = calloc(n, sizeof(char *))) == NULL))
+		return certo_fail(CERTO_ECONFIG, "%s: bad \"dns_resolvers\"", path);
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(v, json_type_string))
+			return certo_fail(CERTO_ECONFIG, "%s: bad "
+			    "\"dns_resolvers\"", path);
+		if ((p->dns_resolvers[i] = strdup(json_object_get_string(v))) ==
+		    NULL)
+			return CERTO_ENOMEM;
+		p->ndns_resolvers++;
+	}
+	return 0;
 }
 
 int
-config_load(const char *path, struct cert_config *c)
+config_load(const char *path, struct cert_config *cfg)
 {
-	struct certo_cli *cli = &c->cli;
-	struct json_object *a, *v;
-	const char *s;
+	struct issue_params *p = &cfg->params;
 	char *data = NULL;
 	size_t len;
-	long n;
 	int rc;
 
-	memset(c, 0, sizeof(*c));
+	memset(cfg, 0, sizeof(*cfg));
+	params_init(p);
 	if ((rc = file_read(path, CONFIG_MAX, false, &data, &len, NULL)) != 0)
 		return rc;
-	rc = json_parse_object(data, len, path, &c->root);
+	rc = json_parse_object(data, len, path, &cfg->root);
 	free(data);
-	if (rc != 0)
-		return certo_fail(CERTO_ECONFIG, "%s: not a certo configuration",
+	if (rc != 0) {
+		/* The parser's message, when it left one, is the one kept. */
+		rc = certo_fail(CERTO_ECONFIG, "%s: not a certo configuration",
 		    path);
-	cli->verb = VERB_ISSUE;
-	cli->verbosity = 1;
-	cli->dns_timeout_s = -1;
-	cli->hook_timeout_s = -1;
-	cli->http_timeout_s = -1;
-	cli->dns_interval_s = 2;
-	cli->reason = -1;
-	cli->jobs = 1;
-	if (!json_object_object_get_ex(c->root, "names", &a) ||
-	    !json_object_is_type(a, json_type_array) ||
-	    json_object_array_length(a) == 0) {
-		rc = certo_fail(CERTO_ECONFIG, "%s: no \"names\"", path);
 		goto fail;
 	}
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		v = json_object_array_get_idx(a, i);
-		if (!json_object_is_type(v, json_type_string) ||
-		    (rc = cli_add_name(cli, json_object_get_string(v))) != 0) {
-			rc = certo_fail(CERTO_ECONFIG, "%s: bad name in \"names\"",
-			    path);
-			goto fail;
-		}
-	}
-	if ((rc = get_s(c->root, path, "server", &cli->server)) ||
-	    (rc = get_s(c->root, path, "ca_bundle", &cli->ca_bundle)) ||
-	    (rc = get_s(c->root, path, "responder", &cli->responder)) ||
-	    (rc = get_s(c->root, path, "dns_hook", &cli->dns_hook)) ||
-	    (rc = get_s(c->root, path, "http_hook", &cli->http_hook)) ||
-	    (rc = get_s(c->root, path, "deploy_hook", &cli->deploy_hook)) ||
-	    (rc = get_s(c->root, path, "http_addr", &cli->http_addr)) ||
-	    (rc = get_s(c->root, path, "tls_addr", &cli->tls_addr)) ||
-	    (rc = get_s(c->root, path, "profile", &cli->profile)) ||
-	    (rc = get_s(c->root, path, "csr", &cli->csr_file)) ||
-	    (rc = get_s(c->root, path, "key", &cli->key_file)) ||
-	    (rc = get_s(c->root, path, "preferred_chain",
-	    &cli->preferred_chain)))
+	p->allow_http = get_bool(cfg->root, "allow_insecure_http");
+	p->must_staple = get_bool(cfg->root, "must_staple");
+	if ((rc = load_names(cfg->root, path, p)) != 0 ||
+	    (rc = load_strings(cfg->root, path, p)) != 0 ||
+	    (rc = load_numbers(cfg->root, path, p)) != 0)
 		goto fail;
-	if (cli->server == NULL) {
-		rc = certo_fail(CERTO_ECONFIG, "%s: no \"server\"", path);
+	relative_hook(path, "dns_hook", p->dns_hook);
+	relative_hook(path, "http_hook", p->http_hook);
+	relative_hook(path, "deploy_hook", p->deploy_hook);
+	if ((rc = load_lists(cfg->root, path, p)) != 0 ||
+	    (rc = params_set_mode(p, get_bool(cfg->root, "standalone"),
+	    get_bool(cfg->root, "manual"))) != 0)
 		goto fail;
-	}
-	cli->allow_http = get_b(c->root, "allow_insecure_http");
-	cli->standalone = get_b(c->root, "standalone");
-	cli->manual = get_b(c->root, "manual");
-	cli->must_staple = get_b(c->root, "must_staple");
-	if ((rc = get_s(c->root, path, "key_type", &s)) != 0)
-		goto fail;
-	if (s != NULL && (key_type_parse(s, &cli->key_type) != 0 ||
-	    cli->key_type == KEY_ED25519)) {
-		rc = certo_fail(CERTO_ECONFIG, "%s: bad \"key_type\"", path);
-		goto fail;
-	}
-	n = 80;
-	if ((rc = get_i(c->root, path, "http_port", 1, 65535, &n)) != 0)
-		goto fail;
-	cli->http_port = (unsigned short)n;
-	n = 443;
-	if ((rc = get_i(c->root, path, "tls_port", 1, 65535, &n)) != 0)
-		goto fail;
-	cli->tls_port = (unsigned short)n;
-	if ((rc = get_i(c->root, path, "dns_timeout", 1, 86400,
-	    &cli->dns_timeout_s)) ||
-	    (rc = get_i(c->root, path, "dns_interval", 1, 3600,
-	    &cli->dns_interval_s)) ||
-	    (rc = get_i(c->root, path, "dns_wait_extra", 0, 3600,
-	    &cli->dns_wait_extra_s)) ||
-	    (rc = get_i(c->root, path, "hook_timeout", 1, 86400,
-	    &cli->hook_timeout_s)) ||
-	    (rc = get_i(c->root, path, "http_timeout", 1, 86400,
-	    &cli->http_timeout_s)))
-		goto fail;
-	relative_hook(path, "dns_hook", cli->dns_hook);
-	relative_hook(path, "http_hook", cli->http_hook);
-	relative_hook(path, "deploy_hook", cli->deploy_hook);
-	cli->challenges[0] = CHALL_HTTP01;
-	cli->nchallenges = 1;
-	if (json_object_object_get_ex(c->root, "challenges", &a) &&
-	    json_object_is_type(a, json_type_array)) {
-		cli->nchallenges = 0;
-		for (size_t i = 0; i < json_object_array_length(a) &&
-		    cli->nchallenges < 3; i++) {
-			v = json_object_array_get_idx(a, i);
-			enum chall_type t = json_object_is_type(v,
-			    json_type_string) ? challenge_type_parse(
-			    json_object_get_string(v)) : CHALL_UNKNOWN;
-			if (t == CHALL_UNKNOWN) {
-				rc = certo_fail(CERTO_ECONFIG, "%s: bad challenge "
-				    "type", path);
-				goto fail;
-			}
-			cli->challenges[cli->nchallenges++] = t;
-		}
-	}
-	if (json_object_object_get_ex(c->root, "dns_resolvers", &a) &&
-	    json_object_is_type(a, json_type_array)) {
-		size_t k = json_object_array_length(a);
-		if (k > 16 || (cli->dns_resolvers = calloc(k + 1,
-		    sizeof(char *))) == NULL) {
-			rc = certo_fail(CERTO_ECONFIG, "%s: bad \"dns_resolvers\"",
-			    path);
-			goto fail;
-		}
-		for (size_t i = 0; i < k; i++) {
-			v = json_object_array_get_idx(a, i);
-			if (!json_object_is_type(v, json_type_string)) {
-				rc = certo_fail(CERTO_ECONFIG, "%s: bad "
-				    "\"dns_resolvers\"", path);
-				goto fail;
-			}
-			/* Borrowed from root, as argv strings are. */
-			cli->dns_resolvers[cli->ndns_resolvers++] =
-			    (char *)(uintptr_t)json_object_get_string(v);
-		}
-	}
 	/* With a CSR, the stored names are the CSR's. */
-	cli->names_from_csr = cli->csr_file != NULL;
-	if ((rc = cli_check_challenges(cli)) != 0)
+	p->names_from_csr = p->csr_file != NULL;
+	if ((rc = params_check(p)) != 0)
 		goto fail;
 	return 0;
 fail:
-	config_free(c);
+	config_free(cfg);
 	return rc;
 }
 
 bool
-config_same(const struct certo_cli *cli, const struct cert_config *c)
+config_same(const struct issue_params *p, const struct cert_config *cfg)
 {
-	struct json_object *o;
+	struct json_object *obj;
 	char *text = NULL;
 	bool same;
 
-	if (c->root == NULL || config_serialize(cli, &text) != 0) {
+	if (cfg->root == NULL || config_serialize(p, &text) != 0) {
 		certo_errclear();
 		free(text);
 		return false;
 	}
-	o = json_tokener_parse(text);
-	same = o != NULL && json_object_equal(o, c->root);
-	json_object_put(o);
+	obj = json_tokener_parse(text);
+	same = obj != NULL && json_object_equal(obj, cfg->root);
+	json_object_put(obj);
 	free(text);
 	return same;
 }

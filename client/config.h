@@ -1,6 +1,7 @@
 /*
  * How a certificate was issued (<state>/live/<name>/certo.json), so that
- * renew needs no flags: names, CA, challenge settings, key type, hooks.
+ * renew needs no flags: the issue parameters (params.h) that are not of
+ * one run only: names, CA, key type, challenge settings, hooks.
  */
 #ifndef CERTO_CONFIG_H
 #define CERTO_CONFIG_H
@@ -8,31 +9,33 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli.h"
+#include "params.h"
 
 #define CONFIG_FILE "certo.json"
 #define CONFIG_MAX (64 * 1024)
 
 struct json_object;
 
-/* A loaded configuration: cli's strings point into root. */
+/* A loaded configuration: the parameters, and the document they came from. */
 struct cert_config {
 	struct json_object *root;
-	struct certo_cli cli;
+	struct issue_params params;    /* checked like a command line */
 };
 
-/* Serialise the issue options of cli (malloc'd JSON text). */
-int config_serialize(const struct certo_cli *cli, char **out);
+/* Serialise the stored parameters of p (malloc'd JSON text in *out). */
+int config_serialize(const struct issue_params *p, char **out);
 /*
- * Load a configuration from path; the result is a certo_cli for
- * VERB_ISSUE checked like a command line.  Free with config_free().
+ * Load a configuration from path into cfg (checked as issue would check
+ * a command line: params_check()).  Free with config_free().  Returns 0,
+ * CERTO_ECONFIG / CERTO_EUSAGE naming the file and the member, or
+ * file_read()'s error.
  */
-int config_load(const char *path, struct cert_config *c);
-void config_free(struct cert_config *c);
+int config_load(const char *path, struct cert_config *cfg);
+void config_free(struct cert_config *cfg);
 /*
- * Would cli be stored as c (every option certo.json keeps: names in
+ * Would p be stored as cfg (every member certo.json keeps: names in
  * order, CA, key type, --key/--csr paths, challenges, hooks...)?
  */
-bool config_same(const struct certo_cli *cli, const struct cert_config *c);
+bool config_same(const struct issue_params *p, const struct cert_config *cfg);
 
 #endif

@@ -52,7 +52,7 @@ stage_finalize(struct issue *issue)
 	int rc;
 
 	if ((rc = finalize_order(&issue->req, &issue->order, issue->cert_key,
-	    csr, issue->cli->must_staple)) != 0)
+	    csr, issue->params->must_staple)) != 0)
 		return rc;
 	log_event("finalize", NULL, "finalize: CSR for %zu name%s sent%s%s%s, "
 	    "order %s", order->nnames, order->nnames == 1 ? "" : "s",
@@ -150,7 +150,7 @@ drive_order(struct issue *issue)
 static int
 stage_download(struct issue *issue)
 {
-	const char *want = issue->cli->preferred_chain;
+	const char *want = issue->params->preferred_chain;
 	struct certo_chain alt;
 	char **alts = NULL;
 	size_t nalts = 0;
@@ -282,16 +282,16 @@ fetch_saved_order(struct issue *issue)
 static int
 post_new_order(struct issue *issue)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	struct order_opts opts = { 0 };
 	char shown[512];
 	int rc;
 
 	if (issue->cert_key == NULL && issue->csr_b64 == NULL) {
-		if (cli->key_file != NULL)
-			rc = key_load(cli->key_file, &issue->cert_key);
+		if (params->key_file != NULL)
+			rc = key_load(params->key_file, &issue->cert_key);
 		else
-			rc = key_generate(cli->key_type, &issue->cert_key);
+			rc = key_generate(params->key_type, &issue->cert_key);
 		if (rc != 0)
 			return rc;
 		/* Never the account key (RFC 8555 11.1). */
@@ -299,16 +299,16 @@ post_new_order(struct issue *issue)
 			return certo_fail(CERTO_EUSAGE, "the certificate key must "
 			    "not be the account key");
 	}
-	opts.not_before = cli->not_before;
-	opts.not_after = cli->not_after;
-	opts.profile = cli->profile;
+	opts.not_before = params->not_before;
+	opts.not_after = params->not_after;
+	opts.profile = params->profile;
 	opts.replaces = issue->job->replaces;
 	if ((rc = order_new(&issue->req, &issue->sess->dir, &opts,
 	    &issue->order)) != 0)
 		return rc;
 	log_str(shown, sizeof(shown), issue->order.url);
 	if (issue->cert_key != NULL && !issue->job->authorize_only &&
-	    (rc = store_order_save(issue->order_dir, cli->names, cli->nnames,
+	    (rc = store_order_save(issue->order_dir, params->names, params->nnames,
 	    issue->order.url, issue->sess->server, issue->cert_key)) != 0)
 		return rc;
 	log_event("order_created", fields_url(shown), "order: %s (%s, "
@@ -319,9 +319,9 @@ post_new_order(struct issue *issue)
 }
 
 int
-issue_deploy(const struct certo_cli *cli, const char *live)
+issue_deploy(const struct issue_params *params, const char *live)
 {
-	long ms = cli->hook_timeout_s > 0 ? cli->hook_timeout_s * 1000 :
+	long ms = params->hook_timeout_s > 0 ? params->hook_timeout_s * 1000 :
 	    HOOK_TIMEOUT_MS;
 	char msg[1200];
 	int rc;
@@ -332,8 +332,8 @@ issue_deploy(const struct certo_cli *cli, const char *live)
 		log_warn("%s", certo_errmsg());
 		certo_errclear();
 	}
-	if ((rc = hook_run_deploy(cli->deploy_hook, live, cli->names,
-	    cli->nnames, ms)) != 0) {
+	if ((rc = hook_run_deploy(params->deploy_hook, live, params->names,
+	    params->nnames, ms)) != 0) {
 		snprintf(msg, sizeof(msg), "%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));
 		certo_errclear();
@@ -345,7 +345,7 @@ issue_deploy(const struct certo_cli *cli, const char *live)
 	}
 	if ((rc = store_deploy_mark(live, NULL)) != 0)
 		return rc;
-	log_event("deployed", NULL, "deploy: %s ran", cli->deploy_hook);
+	log_event("deployed", NULL, "deploy: %s ran", params->deploy_hook);
 	return 0;
 }
 
@@ -358,17 +358,17 @@ static int
 check_order_idents(const struct issue *issue)
 {
 	const struct certo_order *order = &issue->order;
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	int rc;
 
 	for (size_t i = 0; i < order->nidents; i++)
-		if ((rc = authz_check_ident(&order->idents[i], false, cli->names,
-		    cli->nnames, NULL)) != 0)
+		if ((rc = authz_check_ident(&order->idents[i], false, params->names,
+		    params->nnames, NULL)) != 0)
 			return rc;
-	if (order->nidents != cli->nnames || order->nauthz > cli->nnames)
+	if (order->nidents != params->nnames || order->nauthz > params->nnames)
 		return certo_fail(CERTO_EPROTO, "the CA's order has %zu "
 		    "identifiers and %zu authorizations for %zu names ordered",
-		    order->nidents, order->nauthz, cli->nnames);
+		    order->nidents, order->nauthz, params->nnames);
 	return 0;
 }
 
@@ -423,7 +423,7 @@ run_order(struct issue *issue)
 {
 	int rc;
 
-	if (!issue->job->authorize_only && issue->cli->csr_file == NULL &&
+	if (!issue->job->authorize_only && issue->params->csr_file == NULL &&
 	    (rc = fetch_saved_order(issue)) != 0)
 		return rc;
 	if (issue->order.url == NULL)
@@ -444,13 +444,13 @@ run_order(struct issue *issue)
 static int
 download_certificate(struct issue *issue)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	int rc;
 
 	if ((rc = stage_download(issue)) != 0)
 		return rc;
-	rc = certificate_check(&issue->chain, issue->cert_key, cli->names,
-	    cli->nnames);
+	rc = certificate_check(&issue->chain, issue->cert_key, params->names,
+	    params->nnames);
 	if (rc == 0 || !issue->resumed)
 		return rc;
 	restart_order(issue, "has a certificate that is not for its saved key "
@@ -458,8 +458,8 @@ download_certificate(struct issue *issue)
 	if ((rc = new_order_driven(issue)) != 0 ||
 	    (rc = stage_download(issue)) != 0)
 		return rc;
-	return certificate_check(&issue->chain, issue->cert_key, cli->names,
-	    cli->nnames);
+	return certificate_check(&issue->chain, issue->cert_key, params->names,
+	    params->nnames);
 }
 
 /* authorize: the authorizations, saved under certo's own names. */
@@ -467,7 +467,7 @@ static int
 save_authorizations(struct issue *issue)
 {
 	const struct certo_order *order = &issue->order;
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	int rc;
 
 	/* Saved under certo's own copy of each name, never the CA's. */
@@ -478,14 +478,14 @@ save_authorizations(struct issue *issue)
 		if (authz->url == NULL)
 			continue;
 		if ((rc = authz_check_ident(&authz->ident, authz->wildcard,
-		    cli->names, cli->nnames, &k)) != 0 ||
+		    params->names, params->nnames, &k)) != 0 ||
 		    (rc = store_authz_save(issue->sess->state, issue->sess->ca_id,
-		    cli->names[k], authz->url)) != 0)
+		    params->names[k], authz->url)) != 0)
 			return rc;
 	}
 	log_event("authorized", NULL, "authorize: %zu name%s proven; "
 	    "certo issue reuses the authorizations while they are valid",
-	    cli->nnames, cli->nnames == 1 ? "" : "s");
+	    params->nnames, params->nnames == 1 ? "" : "s");
 	return 0;
 }
 
@@ -496,21 +496,21 @@ save_authorizations(struct issue *issue)
 static int
 store_certificate(struct issue *issue)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	struct issue_job *job = issue->job;
 	char *config = NULL;
 	int rc;
 
 	log_event("downloaded", NULL, "download: %zu certificate%s",
 	    issue->chain.ncerts, issue->chain.ncerts == 1 ? "" : "s");
-	if (cli->must_staple && !certificate_must_staple(&issue->chain))
+	if (params->must_staple && !certificate_must_staple(&issue->chain))
 		log_warn("the CA issued the certificate without the must-staple "
 		    "(TLS Feature) extension that --must-staple asked for");
 	job->not_after = issue->chain.not_after;
 	if (!job->dry_run) {
-		rc = config_serialize(cli, &config);
+		rc = config_serialize(params, &config);
 		if (rc == 0)
-			rc = store_commit(issue->sess->state, cli->names[0],
+			rc = store_commit(issue->sess->state, params->names[0],
 			    issue->cert_key, &issue->chain, config, &job->live);
 		free(config);
 		if (rc != 0)
@@ -518,9 +518,9 @@ store_certificate(struct issue *issue)
 	}
 	store_order_remove(issue->order_dir);
 	summary(issue);
-	if (job->dry_run || cli->deploy_hook == NULL)
+	if (job->dry_run || params->deploy_hook == NULL)
 		return 0;
-	if ((rc = issue_deploy(cli, job->live)) != 0)
+	if ((rc = issue_deploy(params, job->live)) != 0)
 		job->deploy_failed = true;
 	return rc;
 }
@@ -533,31 +533,31 @@ store_certificate(struct issue *issue)
 static int
 prepare(struct issue *issue)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	struct session *sess = issue->sess;
 	int rc;
 
 	if ((rc = session_request(sess, &issue->req)) != 0)
 		return rc;
-	if (cli->csr_file != NULL) {
+	if (params->csr_file != NULL) {
 		char **names = NULL;
 		size_t n = 0;
-		if ((rc = csr_load(cli->csr_file, &names, &n,
+		if ((rc = csr_load(params->csr_file, &names, &n,
 		    &issue->csr_b64)) != 0)
 			return rc;
 		for (size_t i = 0; i < n; i++)
 			free(names[i]);
 		free(names);
-		if (cli->key_file != NULL &&
-		    (rc = key_load(cli->key_file, &issue->cert_key)) != 0)
+		if (params->key_file != NULL &&
+		    (rc = key_load(params->key_file, &issue->cert_key)) != 0)
 			return rc;
 	}
 	if (!sess->force && (rc = ratelimit_check(sess->state, sess->ca_id,
-	    RATELIMIT_ORDER, cli->names, cli->nnames, NULL)) != 0)
+	    RATELIMIT_ORDER, params->names, params->nnames, NULL)) != 0)
 		return rc;
-	issue->order.names = cli->names; /* borrowed: cleared before free */
-	issue->order.nnames = cli->nnames;
-	return store_order_dir(sess->state, cli->names, cli->nnames,
+	issue->order.names = params->names; /* borrowed: cleared before free */
+	issue->order.nnames = params->nnames;
+	return store_order_dir(sess->state, params->names, params->nnames,
 	    &issue->order_dir);
 }
 
@@ -565,14 +565,14 @@ prepare(struct issue *issue)
 static void
 finish(struct issue *issue)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 
 	publish_withdraw_all(&issue->published);
 	if (issue->req.rate_limited_until != 0) {
 		/* Remembered for these names only (ratelimit.h). */
 		issue->job->rate_limited = true;
 		ratelimit_add(issue->sess->state, issue->sess->ca_id,
-		    RATELIMIT_ORDER, cli->names, cli->nnames,
+		    RATELIMIT_ORDER, params->names, params->nnames,
 		    issue->req.rate_limited_until, certo_errmsg());
 	}
 	log_debug("%u requests to the CA", issue->req.requests);
@@ -597,18 +597,18 @@ issue_job_run(struct session *sess, struct issue_job *job)
 	memset(&issue, 0, sizeof(issue));
 	issue.sess = sess;
 	issue.job = job;
-	issue.cli = job->cli;
+	issue.params = job->params;
 	publish_init(&issue.published, &sess->solver);
 	if ((rc = prepare(&issue)) != 0)
 		goto out;
 	/* One run at a time per certificate (others wait: store.h). */
-	if ((rc = store_lock_cert(sess->state, issue.cli->names[0],
-	    issue.cli->names, issue.cli->nnames, &lock)) != 0)
+	if ((rc = store_lock_cert(sess->state, issue.params->names[0],
+	    issue.params->names, issue.params->nnames, &lock)) != 0)
 		goto out;
 	/* The run we waited for may have stored these very names. */
 	if (lock.waited && !sess->force && !job->authorize_only &&
 	    !job->dry_run && ((rc = stored_fetch_fresh(sess, &issue.req,
-	    issue.cli, &fresh)) != 0 || fresh))
+	    issue.params, &fresh)) != 0 || fresh))
 		goto out;
 	if ((rc = run_order(&issue)) != 0)
 		goto out;

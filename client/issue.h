@@ -9,12 +9,12 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "cli.h"
+#include "params.h"
 #include "session.h"
 
 /* One certificate to get. */
 struct issue_job {
-	const struct certo_cli *cli;   /* names and order options */
+	const struct issue_params *params;   /* names and order options */
 	const char *replaces;          /* ARI certID of the old cert, or NULL */
 	bool dry_run;                  /* renew --dry-run: store nothing */
 	bool authorize_only;           /* certo authorize: no certificate */
@@ -34,19 +34,19 @@ struct issue_job {
 int issue_job_run(struct session *sess, struct issue_job *job);
 void issue_job_free(struct issue_job *job);
 /*
- * Run cli's deploy hook (sh -c, hook.h) for the set stored in live: a
+ * Run params' deploy hook (sh -c, hook.h) for the set stored in live: a
  * pending mark is left in live first (store_deploy_mark) and removed
  * once the hook succeeded, so a failed or interrupted hook runs again
  * at the next `certo renew`.  Returns 0, or CERTO_EHOOK / CERTO_EINTR
  * with a message that says the set is live all the same.
  */
-int issue_deploy(const struct certo_cli *cli, const char *live);
+int issue_deploy(const struct issue_params *params, const char *live);
 
 /*
- * One job for cli's names through a session of its own: what certo
+ * One job for params' names through a session of its own: what certo
  * issue (after its "nothing to do" check) and certo authorize do
  * (issue_verb.c).
  */
-int issue_one(struct certo_cli *cli, bool authorize_only);
+int issue_one(const struct issue_params *params, bool authorize_only);
 
 #endif

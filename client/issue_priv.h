@@ -27,7 +27,7 @@
 struct issue {
 	struct session *sess;
 	struct issue_job *job;
-	const struct certo_cli *cli;   /* the job's names and options */
+	const struct issue_params *params; /* the job's */
 	struct certo_req req;          /* this order's own (renew's threads) */
 	struct certo_order order;
 	struct publish_set published;

@@ -26,13 +26,13 @@ list_ratelimit(const char *state, const struct stored *cert,
 	size_t n = 0;
 	time_t until;
 
-	if (account_ca_id(cert->cfg.cli.server, &ca_id) != 0 ||
+	if (account_ca_id(cert->cfg.params.server, &ca_id) != 0 ||
 	    ratelimit_load(state, ca_id, &limits, &n) != 0) {
 		certo_errclear();
 		goto out;
 	}
-	if ((until = ratelimit_for_names(limits, n, cert->cfg.cli.names,
-	    cert->cfg.cli.nnames)) == 0)
+	if ((until = ratelimit_for_names(limits, n, cert->cfg.params.names,
+	    cert->cfg.params.nnames)) == 0)
 		goto out;
 	ratelimit_when(until, until_s, sizeof(until_s));
 	json_object_object_add(obj, "rate_limited_until",
@@ -71,7 +71,7 @@ list_one(const struct stored *cert, struct json_object *obj, bool json)
 	json_object_object_add(obj, "key_type",
 	    json_object_new_string(chain->key_desc));
 	json_object_object_add(obj, "server",
-	    json_object_new_string(cert->cfg.cli.server));
+	    json_object_new_string(cert->cfg.params.server));
 	json_object_object_add(obj, "renew_after", json_object_new_string(due));
 	if (cert->has_ari) {
 		json_object_object_add(obj, "ari_start",
@@ -83,7 +83,7 @@ list_one(const struct stored *cert, struct json_object *obj, bool json)
 		return;
 	printf("%s\n  names:   %s\n  expires: %s (%ld days left)\n"
 	    "  key:     %s\n  CA:      %s\n  renew:   %s%s\n", cert->name, sans,
-	    expires, days, chain->key_desc, cert->cfg.cli.server, due,
+	    expires, days, chain->key_desc, cert->cfg.params.server, due,
 	    cert->has_ari ? " (in the CA's ARI window)" :
 	    " (a third of the lifetime left)");
 	if (cert->has_ari)

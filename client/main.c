@@ -19,19 +19,18 @@
 /* The verbs: each one's entry point (verbs.h). */
 static const struct {
 	enum cli_verb verb;
-	int (*run)(struct certo_cli *cli);
-	int (*run_const)(const struct certo_cli *cli);
+	int (*run)(const struct certo_cli *cli);
 	bool exit_code;         /* returns the exit code itself (renew) */
 } verbs[] = {
-	{ VERB_ISSUE, issue_run, NULL, false },
-	{ VERB_AUTHORIZE, authorize_run, NULL, false },
-	{ VERB_DEACTIVATE, NULL, deactivate_authz_run, false },
-	{ VERB_RENEW, NULL, renew_run, true },
-	{ VERB_REVOKE, NULL, revoke_run, false },
-	{ VERB_ACCOUNT, NULL, account_run, false },
-	{ VERB_LIST, NULL, list_run, false },
-	{ VERB_DELETE, NULL, delete_run, false },
-	{ VERB_RATELIMIT, NULL, ratelimit_run, false },
+	{ VERB_ISSUE, issue_run, false },
+	{ VERB_AUTHORIZE, authorize_run, false },
+	{ VERB_DEACTIVATE, deactivate_authz_run, false },
+	{ VERB_RENEW, renew_run, true },
+	{ VERB_REVOKE, revoke_run, false },
+	{ VERB_ACCOUNT, account_run, false },
+	{ VERB_LIST, list_run, false },
+	{ VERB_DELETE, delete_run, false },
+	{ VERB_RATELIMIT, ratelimit_run, false },
 };
 
 static void
@@ -84,7 +83,7 @@ main(int argc, char **argv)
 
 		if (verbs[i].verb != cli.verb)
 			continue;
-		ret = verbs[i].run ? verbs[i].run(&cli) : verbs[i].run_const(&cli);
+		ret = verbs[i].run(&cli);
 		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */
 		if (verbs[i].exit_code)
 			code = ret;

@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "issue.h"
 #include "log.h"
+#include "params.h"
 #include "session.h"
 #include "sig.h"
 #include "store.h"
@@ -32,8 +33,6 @@ struct renewal {
 	bool handled;               /* its group ran */
 	int rc;
 	char *errmsg;               /* why it failed, for renew_failed */
-	char **mails;               /* remembered account addresses, owned */
-	size_t nmails;
 	struct session *sess;       /* the session it renews in */
 };
 
@@ -57,10 +56,6 @@ renewal_free(struct renewal *ren)
 	stored_free(&ren->cert);
 	issue_job_free(&ren->job);
 	free(ren->errmsg);
-	/* cert.cfg.cli.emails (freed by config_free) pointed at these. */
-	for (size_t i = 0; i < ren->nmails; i++)
-		free(ren->mails[i]);
-	free(ren->mails);
 }
 
 /*
@@ -79,18 +74,25 @@ renewal_failed(struct renewal *ren, int rc)
 	certo_errclear();
 }
 
+/* Do a and b (NULL or not) say the same? */
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
 /* Two certificates can share a session's solver and account. */
 static bool
-same_env(const struct certo_cli *a, const struct certo_cli *b)
+same_env(const struct issue_params *a, const struct issue_params *b)
 {
-#define SAME(f) ((a->f == NULL && b->f == NULL) || \
-	(a->f != NULL && b->f != NULL && strcmp(a->f, b->f) == 0))
-	if (!SAME(server) || !SAME(ca_bundle) || !SAME(responder) ||
-	    !SAME(dns_hook) || !SAME(http_hook) || !SAME(http_addr) ||
-	    !SAME(tls_addr))
-		return false;
-#undef SAME
-	if (a->standalone != b->standalone || a->manual != b->manual ||
+	if (!same_str(a->server, b->server) ||
+	    !same_str(a->ca_bundle, b->ca_bundle) ||
+	    !same_str(a->responder, b->responder) ||
+	    !same_str(a->dns_hook, b->dns_hook) ||
+	    !same_str(a->http_hook, b->http_hook) ||
+	    !same_str(a->http_addr, b->http_addr) ||
+	    !same_str(a->tls_addr, b->tls_addr) || a->mode != b->mode ||
 	    a->hook_timeout_s != b->hook_timeout_s ||
 	    a->http_timeout_s != b->http_timeout_s ||
 	    a->http_port != b->http_port || a->tls_port != b->tls_port ||
@@ -145,7 +147,7 @@ run_pool(const struct certo_cli *cli, struct renewal **group, size_t n,
 		struct renewal *ren = group[i];
 
 		ren->sess = sess;
-		ren->job.cli = &ren->cert.cfg.cli;
+		ren->job.params = &ren->cert.cfg.params;
 		ren->job.replaces = ren->cert.has_ari ? ren->cert.ari_id : NULL;
 		ren->job.dry_run = cli->dry_run;
 	}
@@ -172,14 +174,14 @@ run_pool(const struct certo_cli *cli, struct renewal **group, size_t n,
 static void
 renew_group(struct pass *pass, struct renewal **group, size_t n)
 {
-	const struct certo_cli *lead = &group[0]->cert.cfg.cli;
+	const struct issue_params *lead = &group[0]->cert.cfg.params;
 	struct session_needs needs = { 0 };
 	struct account_opts acct;
 	struct session *sess = NULL;
 	char *msg;
 	int rc;
 
-	session_account_cli(lead, &acct);
+	params_account_opts(lead, &acct);
 	needs.account = SESSION_ACCOUNT_USE;
 	needs.account_opts = &acct;
 	needs.profile = lead->profile;
@@ -222,8 +224,8 @@ static int
 dry_run_target(const struct certo_cli *cli, const char *state,
     struct renewal *ren)
 {
-	struct certo_cli *cfg = &ren->cert.cfg.cli;
-	const char *prod = cfg->server, *stg = cli->dry_run_server;
+	struct issue_params *params = &ren->cert.cfg.params;
+	const char *prod = params->server, *stg = cli->dry_run_server;
 	char shown[512];
 	bool agreed = false;
 	int rc;
@@ -237,38 +239,43 @@ dry_run_target(const struct certo_cli *cli, const char *state,
 		    "is known for %s, and a dry run never asks the real CA; pass "
 		    "--dry-run-server URL (a test instance of that CA)",
 		    log_str(shown, sizeof(shown), prod));
-	if ((rc = account_remembered(state, prod, &agreed, &ren->mails,
-	    &ren->nmails)) != 0)
+	if ((rc = account_remembered(state, prod, &agreed, &params->emails,
+	    &params->nemails)) != 0)
 		return rc;
-	cfg->agree_tos = cfg->agree_tos || agreed;
-	cfg->server = stg;
-	return 0;
+	params->agree_tos = params->agree_tos || agreed;
+	return params_set_str(&params->server, stg);
 }
 
 /*
  * The options of ren for this run: --agree-tos and --email of the renew
- * command line, else what dry_run_target() remembered; this run's
- * deploy hook and hook timeout over the stored ones.
+ * command line (else what dry_run_target() remembered), its deploy hook
+ * and hook timeout over the stored ones.
  */
 static int
 run_options(const struct certo_cli *cli, struct renewal *ren)
 {
-	struct certo_cli *cfg = &ren->cert.cfg.cli;
-	char *const *src = cli->nemails > 0 ? cli->emails : ren->mails;
-	size_t n = cli->nemails > 0 ? cli->nemails : ren->nmails;
+	struct issue_params *params = &ren->cert.cfg.params;
+	int rc;
 
-	if (cli->deploy_hook != NULL)
-		cfg->deploy_hook = cli->deploy_hook;
+	if (cli->deploy_hook != NULL &&
+	    (rc = params_set_str(&params->deploy_hook, cli->deploy_hook)) != 0)
+		return rc;
 	if (cli->hook_timeout_s > 0)
-		cfg->hook_timeout_s = cli->hook_timeout_s;
-	cfg->agree_tos = cfg->agree_tos || cli->agree_tos;
-	if (n == 0)
+		params->hook_timeout_s = cli->hook_timeout_s;
+	params->agree_tos = params->agree_tos || cli->agree_tos;
+	if (cli->nemails == 0)
 		return 0;
-	/* The array is freed by config_free; the strings are not. */
-	if ((cfg->emails = calloc(n, sizeof(char *))) == NULL)
+	for (size_t i = 0; i < params->nemails; i++)
+		free(params->emails[i]);
+	free(params->emails);
+	params->emails = NULL;
+	params->nemails = 0;
+	if ((params->emails = calloc(cli->nemails, sizeof(char *))) == NULL)
 		return CERTO_ENOMEM;
-	memcpy(cfg->emails, src, n * sizeof(char *));
-	cfg->nemails = n;
+	for (; params->nemails < cli->nemails; params->nemails++)
+		if ((params->emails[params->nemails] = strdup(
+		    cli->emails[params->nemails])) == NULL)
+			return CERTO_ENOMEM;
 	return 0;
 }
 
@@ -303,13 +310,13 @@ deploy_retry(const char *state, struct renewal *ren)
 		free(live);
 		return 0;
 	}
-	if (ren->cert.cfg.cli.deploy_hook == NULL) {
+	if (ren->cert.cfg.params.deploy_hook == NULL) {
 		/* The hook was dropped since: nothing to retry. */
 		rc = store_deploy_mark(live, NULL);
 	} else {
 		log_event("deploy_retry", NULL, "renew: %s: running the deploy "
 		    "hook that failed earlier", ren->cert.name);
-		rc = issue_deploy(&ren->cert.cfg.cli, live);
+		rc = issue_deploy(&ren->cert.cfg.params, live);
 	}
 	if (rc != 0)
 		renewal_failed(ren, rc);
@@ -416,8 +423,8 @@ renew_due(struct pass *pass)
 			continue;
 		for (size_t k = i; k < pass->ndue; k++)
 			if (!pass->due[k]->handled &&
-			    same_env(&pass->due[i]->cert.cfg.cli,
-			    &pass->due[k]->cert.cfg.cli))
+			    same_env(&pass->due[i]->cert.cfg.params,
+			    &pass->due[k]->cert.cfg.params))
 				group[n++] = pass->due[k];
 		renew_group(pass, group, n);
 		for (size_t k = 0; k < n; k++) {
@@ -603,7 +610,7 @@ resolve_names(const struct certo_cli *cli, char ***want)
 	}
 	for (size_t k = 0; k < cli->nonly; k++) {
 		bool found = false;
-		if (cli_normalize_name(cli->only[k], &(*want)[k]) != 0)
+		if (params_normalize_name(cli->only[k], &(*want)[k]) != 0)
 			certo_errclear(); /* not a name: only an exact match */
 		for (size_t i = 0; i < n && !found; i++)
 			found = strcmp(cli->only[k], names[i]) == 0 ||

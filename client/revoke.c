@@ -13,6 +13,7 @@
 #include "file.h"
 #include "key.h"
 #include "log.h"
+#include "params.h"
 #include "request.h"
 #include "session.h"
 
@@ -56,8 +57,8 @@ revoke_run(const struct certo_cli *cli)
 		}
 	}
 	/* With the certificate's own key, no account is needed. */
-	if ((rc = session_open_cli(cli, &sess)) != 0 ||
-	    (rc = session_connect_cli(&sess, cli, cert_key == NULL ?
+	if ((rc = params_open_session(cli, &sess)) != 0 ||
+	    (rc = params_connect_session(&sess, cli, cert_key == NULL ?
 	    SESSION_ACCOUNT_USE : SESSION_ACCOUNT_NONE)) != 0 ||
 	    (cert_key != NULL && (rc = request_set_account(&sess.req, cert_key,
 	    NULL)) != 0))

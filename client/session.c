@@ -9,58 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "errors.h"
 #include "file.h"
 #include "hook.h"
 #include "log.h"
+#include "params.h"
 #include "ratelimit.h"
-
-void
-session_opts_cli(const struct certo_cli *cli, struct session_opts *opts)
-{
-	memset(opts, 0, sizeof(*opts));
-	opts->state_dir = cli->state_dir;
-	opts->server = cli->server;
-	opts->ca_bundle = cli->ca_bundle;
-	opts->allow_http = cli->allow_http;
-	opts->force = cli->force;
-	opts->ca_timeout_s = cli->ca_timeout_s;
-}
-
-void
-session_account_cli(const struct certo_cli *cli, struct account_opts *acct)
-{
-	memset(acct, 0, sizeof(*acct));
-	acct->emails = cli->emails;
-	acct->nemails = cli->nemails;
-	acct->agree_tos = cli->agree_tos;
-	acct->key_type = cli->account_key_type;
-	acct->eab_kid = cli->eab_kid;
-	acct->eab_hmac_key = cli->eab_hmac_key;
-}
-
-int
-session_open_cli(const struct certo_cli *cli, struct session *sess)
-{
-	struct session_opts opts;
-
-	session_opts_cli(cli, &opts);
-	return session_open(&opts, sess);
-}
-
-int
-session_connect_cli(struct session *sess, const struct certo_cli *cli,
-    enum session_account account)
-{
-	struct session_needs needs = { 0 };
-	struct account_opts acct;
-
-	session_account_cli(cli, &acct);
-	needs.account = account;
-	needs.account_opts = &acct;
-	return session_connect(sess, &needs);
-}
 
 int
 session_open(const struct session_opts *opts, struct session *sess)
@@ -100,36 +54,37 @@ account_exists(const struct session *sess)
 	return yes;
 }
 
-/* Manual mode or hooks: the DNS-01 check settings come from the CLI. */
+/* Manual mode or hooks: the DNS-01 check settings come from p. */
 static int
-start_external(struct session *sess, const struct certo_cli *cli)
+start_external(struct session *sess, const struct issue_params *p)
 {
 	struct solver_external_opts xopts;
+	bool manual = p->mode == SOLVE_MANUAL;
 	int rc;
 
 	memset(&xopts, 0, sizeof(xopts));
-	xopts.types = cli->challenges;
-	xopts.ntypes = cli->nchallenges;
-	xopts.manual = cli->manual;
-	xopts.dns_hook = cli->dns_hook;
-	xopts.http_hook = cli->http_hook;
-	xopts.dns.timeout_ms = (cli->dns_timeout_s >= 0 ? cli->dns_timeout_s :
-	    cli->manual ? 600 : 120) * 1000;
-	xopts.dns.interval_ms = cli->dns_interval_s * 1000;
-	xopts.dns.wait_extra_ms = cli->dns_wait_extra_s * 1000;
-	xopts.http_timeout_ms = cli->http_timeout_s > 0 ? cli->http_timeout_s *
-	    1000 : (cli->manual ? 600 : 120) * 1000;
-	xopts.hook_timeout_ms = cli->hook_timeout_s > 0 ?
-	    cli->hook_timeout_s * 1000 : HOOK_TIMEOUT_MS;
-	xopts.hook_del_timeout_ms = cli->hook_timeout_s > 0 ?
-	    cli->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
-	xopts.http_port = cli->http_port;
-	if (cli->ndns_resolvers > 0) {
-		if ((sess->resolvers = calloc(cli->ndns_resolvers,
+	xopts.types = p->challenges;
+	xopts.ntypes = p->nchallenges;
+	xopts.manual = manual;
+	xopts.dns_hook = p->dns_hook;
+	xopts.http_hook = p->http_hook;
+	xopts.dns.timeout_ms = (p->dns_timeout_s >= 0 ? p->dns_timeout_s :
+	    manual ? 600 : 120) * 1000;
+	xopts.dns.interval_ms = p->dns_interval_s * 1000;
+	xopts.dns.wait_extra_ms = p->dns_wait_extra_s * 1000;
+	xopts.http_timeout_ms = p->http_timeout_s > 0 ? p->http_timeout_s *
+	    1000 : (manual ? 600 : 120) * 1000;
+	xopts.hook_timeout_ms = p->hook_timeout_s > 0 ?
+	    p->hook_timeout_s * 1000 : HOOK_TIMEOUT_MS;
+	xopts.hook_del_timeout_ms = p->hook_timeout_s > 0 ?
+	    p->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
+	xopts.http_port = p->http_port;
+	if (p->ndns_resolvers > 0) {
+		if ((sess->resolvers = calloc(p->ndns_resolvers,
 		    sizeof(*sess->resolvers))) == NULL)
 			return CERTO_ENOMEM;
-		for (size_t i = 0; i < cli->ndns_resolvers; i++) {
-			if ((rc = dns01_server_parse(cli->dns_resolvers[i],
+		for (size_t i = 0; i < p->ndns_resolvers; i++) {
+			if ((rc = dns01_server_parse(p->dns_resolvers[i],
 			    &sess->resolvers[i])) != 0)
 				return rc;
 			sess->nresolvers++;
@@ -140,24 +95,31 @@ start_external(struct session *sess, const struct certo_cli *cli)
 	return solver_external_start(&xopts, &sess->solver);
 }
 
-/* The solver cli asks for. */
+/* The solver p's solving mode asks for. */
 static int
-start_solver(struct session *sess, const struct certo_cli *cli)
+start_solver(struct session *sess, const struct issue_params *p)
 {
 	struct solver_standalone_opts sopts = { 0 };
 
-	if (cli->responder != NULL)
-		return solver_socket_start(cli->responder, cli->challenges,
-		    cli->nchallenges, &sess->solver);
-	if (cli->manual || cli->dns_hook || cli->http_hook)
-		return start_external(sess, cli);
-	sopts.types = cli->challenges;
-	sopts.ntypes = cli->nchallenges;
-	sopts.http_addr = cli->http_addr;
-	sopts.http_port = cli->http_port;
-	sopts.tls_addr = cli->tls_addr;
-	sopts.tls_port = cli->tls_port;
-	return solver_standalone_start(&sopts, &sess->solver);
+	switch (p->mode) {
+	case SOLVE_RESPONDER:
+		return solver_socket_start(p->responder, p->challenges,
+		    p->nchallenges, &sess->solver);
+	case SOLVE_MANUAL:
+	case SOLVE_HOOKS:
+		return start_external(sess, p);
+	case SOLVE_STANDALONE:
+		sopts.types = p->challenges;
+		sopts.ntypes = p->nchallenges;
+		sopts.http_addr = p->http_addr;
+		sopts.http_port = p->http_port;
+		sopts.tls_addr = p->tls_addr;
+		sopts.tls_port = p->tls_port;
+		return solver_standalone_start(&sopts, &sess->solver);
+	case SOLVE_NONE:
+	default:
+		return certo_fail(CERTO_EUSAGE, "no way to answer challenges");
+	}
 }
 
 int

@@ -21,7 +21,7 @@
 #include "solver.h"
 #include "store.h"
 
-struct certo_cli;
+struct issue_params;
 
 /* Where the session goes: no network, nothing written. */
 struct session_opts {
@@ -53,7 +53,7 @@ struct session_needs {
 	enum session_account account;
 	const struct account_opts *account_opts; /* unless ACCOUNT_NONE */
 	const char *profile;           /* the CA must offer it, or NULL */
-	const struct certo_cli *solve; /* start its solver, or NULL */
+	const struct issue_params *solve; /* start its solver, or NULL */
 };
 
 struct session {
@@ -83,19 +83,6 @@ struct session {
 	char *dir_err;
 };
 
-/* The session options of a command line (strings borrowed from cli). */
-void session_opts_cli(const struct certo_cli *cli, struct session_opts *o);
-/* The account options of a command line (borrowed; dir left NULL). */
-void session_account_cli(const struct certo_cli *cli, struct account_opts *ao);
-/* session_open() with the options of a command line. */
-int session_open_cli(const struct certo_cli *cli, struct session *sess);
-/*
- * session_connect() for verbs that order nothing (revoke, account,
- * deactivate-authz): the account as account says, with cli's account
- * options; no solver, no profile.
- */
-int session_connect_cli(struct session *sess, const struct certo_cli *cli,
-    enum session_account account);
 /*
  * Start a session: the state directory's path, the CA's id and the
  * account directory's path.  Nothing is written and nothing asked of the

@@ -86,15 +86,15 @@ static int
 fetch_authz(struct issue *issue, struct certo_authz *authz,
     long *retry_after, const char **name)
 {
-	const struct certo_cli *cli = issue->cli;
+	const struct issue_params *params = issue->params;
 	size_t k = 0;
 	int rc;
 
 	if ((rc = authz_fetch(&issue->req, authz, retry_after)) != 0 ||
-	    (rc = authz_check_ident(&authz->ident, authz->wildcard, cli->names,
-	    cli->nnames, &k)) != 0)
+	    (rc = authz_check_ident(&authz->ident, authz->wildcard, params->names,
+	    params->nnames, &k)) != 0)
 		return rc;
-	*name = cli->names[k];
+	*name = params->names[k];
 	return 0;
 }
 

@@ -59,7 +59,7 @@ stored_session(struct session_set *set, const struct certo_cli *cli,
 {
 	struct session_opts opts;
 
-	session_opts_cli(&cert->cfg.cli, &opts);
+	params_session_opts(&cert->cfg.params, &opts);
 	/* This run's settings, not the stored ones. */
 	opts.state_dir = cli->state_dir;
 	opts.force = cli->force;
@@ -130,7 +130,7 @@ report_fresh(const char *state, const struct stored *cert)
 
 int
 stored_fetch_fresh(struct session *sess, struct certo_req *req,
-    const struct certo_cli *cli, bool *fresh)
+    const struct issue_params *params, bool *fresh)
 {
 	const char *state = sess->state;
 	struct stored cert;
@@ -140,21 +140,21 @@ stored_fetch_fresh(struct session *sess, struct certo_req *req,
 	*fresh = false;
 	memset(&cert, 0, sizeof(cert));
 	/* --csr and explicit validity dates always ask the CA. */
-	if (cli->nnames == 0 || cli->csr_file != NULL || cli->not_before != 0 ||
-	    cli->not_after != 0)
+	if (params->nnames == 0 || params->csr_file != NULL || params->not_before != 0 ||
+	    params->not_after != 0)
 		return 0;
-	if ((cert.name = strdup(cli->names[0])) == NULL)
+	if ((cert.name = strdup(params->names[0])) == NULL)
 		return CERTO_ENOMEM;
 	/* Nothing stored (or unreadable): issue.  Out of memory: stop. */
 	if ((rc = stored_load(state, &cert)) != 0) {
 		if (rc == CERTO_ENOMEM)
 			goto out;
-	} else if (!config_same(cli, &cert.cfg)) {
+	} else if (!config_same(params, &cert.cfg)) {
 		log_info("issue: %s/live/%s was issued with other names or "
 		    "options; issuing anew", state, cert.name);
-	} else if ((cli->key_file != NULL && key_load(cli->key_file, &key) !=
-	    0) || certificate_check(&cert.chain, key, cli->names,
-	    cli->nnames) != 0) {
+	} else if ((params->key_file != NULL && key_load(params->key_file, &key) !=
+	    0) || certificate_check(&cert.chain, key, params->names,
+	    params->nnames) != 0) {
 		/* No longer for exactly these names (or for --key's key). */
 	} else {
 		stored_fetch_due(&cert, sess, req, false);

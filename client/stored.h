@@ -59,7 +59,7 @@ void stored_fetch_due(struct stored *cert, struct session *sess,
  * Returns 0 or CERTO_ENOMEM.
  */
 int stored_fetch_fresh(struct session *sess, struct certo_req *req,
-    const struct certo_cli *cli, bool *fresh);
+    const struct issue_params *params, bool *fresh);
 /* t as RFC 3339 UTC ("2026-01-02T03:04:05Z") into buf. */
 void stored_time(time_t t, char *buf, size_t len);
 

@@ -19,9 +19,9 @@ struct certo_cli;
  * certo issue: one certificate for cli's names, unless a set stored for
  * the same names and options is not due (--force: always).
  */
-int issue_run(struct certo_cli *cli);
+int issue_run(const struct certo_cli *cli);
 /* certo authorize: prove control of cli's names; no certificate. */
-int authorize_run(struct certo_cli *cli);
+int authorize_run(const struct certo_cli *cli);
 /* certo deactivate-authz URL|NAME (NAME: the one authorize saved). */
 int deactivate_authz_run(const struct certo_cli *cli);
 /*

@@ -85,12 +85,57 @@ authz_free(struct certo_authz *authz)
 }
 
 /* Parse an authorization document into authz (its URL is kept). */
+/*
+ * Is id a well-formed identifier (a DNS name, with "*." when wildcard,
+ * or an IP literal)?  want (DOMAIN_MAX + 3 bytes) gets the name as
+ * certo writes it: lower case, "*." for a wildcard.  false with *why.
+ */
+static bool
+ident_syntax(const struct certo_identifier *id, bool wildcard, char *want,
+    const char **why)
+{
+	const char *v = id->value;
+
+	if (strcmp(id->type, "ip") == 0) {
+		if (wildcard || !ident_is_ip(v))
+			return *why = "not an IP address", false;
+		snprintf(want, DOMAIN_MAX + 3, "%s", v);
+		return true;
+	}
+	if (strcmp(id->type, "dns") != 0)
+		return *why = "an identifier type certo does not know", false;
+	/* RFC 8555 7.1.4: the value has no "*."; "wildcard" says so.  DNS
+	 * names compare without case. */
+	if (strlen(v) > DOMAIN_MAX)
+		return *why = "too long", false;
+	snprintf(want, DOMAIN_MAX + 3, "%s", wildcard ? "*." : "");
+	for (size_t i = 0, o = strlen(want); v[i] != '\0'; i++, o++) {
+		want[o] = (char)tolower((unsigned char)v[i]);
+		want[o + 1] = '\0';
+	}
+	return domain_valid(want + (wildcard ? 2 : 0), !wildcard, why);
+}
+
+/* The one-line refusal of the CA's identifier id. */
+static int
+ident_refused(const struct certo_identifier *id, bool wildcard,
+    const char *why)
+{
+	char shown[300];
+
+	return certo_fail(CERTO_EPROTO, "the CA sent an authorization for %s "
+	    "identifier \"%s%s\": %s", log_str(shown, 32, id->type),
+	    wildcard ? "*." : "", log_str(shown + 32, sizeof(shown) - 32,
+	    id->value), why);
+}
+
 int
 authz_parse(const char *json, size_t len, struct certo_authz *authz)
 {
 	struct json_object *doc, *id = NULL, *arr = NULL, *chall;
+	char want[DOMAIN_MAX + 3];
 	int st;
-	const char *what = "authorization";
+	const char *what = "authorization", *why = "";
 	size_t i, n;
 	int rc;
 
@@ -108,6 +153,11 @@ authz_parse(const char *json, size_t len, struct certo_authz *authz)
 	    (rc = json_get_array(doc, what, "challenges", true, &arr)))
 		goto out;
 	authz->status = (enum authz_status)st;
+	/* Typed at the edge: a malformed identifier goes no further. */
+	if (!ident_syntax(&authz->ident, authz->wildcard, want, &why)) {
+		rc = ident_refused(&authz->ident, authz->wildcard, why);
+		goto out;
+	}
 	n = json_object_array_length(arr);
 	if (n > AUTHZ_MAX_CHALLENGES) {
 		rc = certo_fail(CERTO_ETOOBIG, "authorization: %zu challenges, "
@@ -173,53 +223,22 @@ int
 authz_check_ident(const struct certo_identifier *id, bool wildcard,
     char *const *names, size_t n, size_t *match)
 {
-	char shown[300], want[DOMAIN_MAX + 3];
-	const char *v = id->value, *why = "not ordered";
+	char want[DOMAIN_MAX + 3];
+	const char *why = "not ordered";
+	bool ip;
 
-	if (id->type == NULL || v == NULL)
+	if (id->type == NULL || id->value == NULL)
 		return certo_fail(CERTO_EPROTO, "the CA sent an authorization "
 		    "without an identifier");
-	if (strcmp(id->type, "ip") == 0) {
-		if (wildcard || !ident_is_ip(v)) {
-			why = "not an IP address";
-			goto bad;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (ident_same_ip(names[i], v)) {
-				if (match != NULL)
-					*match = i;
-				return 0;
-			}
-		goto bad;
-	}
-	if (strcmp(id->type, "dns") != 0) {
-		why = "an identifier type certo does not know";
-		goto bad;
-	}
-	/* RFC 8555 7.1.4: the value has no "*."; "wildcard" says so.  DNS
-	 * names compare without case. */
-	if (strlen(v) > DOMAIN_MAX) {
-		why = "too long";
-		goto bad;
-	}
-	snprintf(want, sizeof(want), "%s", wildcard ? "*." : "");
-	for (size_t i = 0, o = strlen(want); v[i] != '\0'; i++, o++) {
-		want[o] = (char)tolower((unsigned char)v[i]);
-		want[o + 1] = '\0';
-	}
-	if (!domain_valid(want + (wildcard ? 2 : 0), !wildcard, &why))
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		if (!ident_is_ip(names[i]) && strcasecmp(names[i], want) == 0) {
+	if (!ident_syntax(id, wildcard, want, &why))
+		return ident_refused(id, wildcard, why);
+	ip = strcmp(id->type, "ip") == 0;
+	for (size_t i = 0; i < n; i++)
+		if (ip ? ident_same_ip(names[i], want) : (!ident_is_ip(names[i]) &&
+		    strcasecmp(names[i], want) == 0)) {
 			if (match != NULL)
 				*match = i;
 			return 0;
 		}
-	}
-	why = "not ordered";
-bad:
-	return certo_fail(CERTO_EPROTO, "the CA sent an authorization for %s "
-	    "identifier \"%s%s\": %s", log_str(shown, 32, id->type),
-	    wildcard ? "*." : "", log_str(shown + 32, sizeof(shown) - 32, v),
-	    why);
+	return ident_refused(id, wildcard, "not ordered");
 }

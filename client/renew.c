@@ -148,7 +148,8 @@ run_pool(const struct certo_cli *cli, struct renewal **group, size_t n,
 
 		ren->sess = sess;
 		ren->job.params = &ren->cert.cfg.params;
-		ren->job.replaces = ren->cert.has_ari ? ren->cert.ari_id : NULL;
+		ren->job.replaces = ren->cert.ari_offered ? ren->cert.ari_id :
+		    NULL;
 		ren->job.dry_run = cli->dry_run;
 	}
 	if (want <= 1) {

@@ -28,13 +28,15 @@ session_open(const struct session_opts *opts, struct session *sess)
 	sess->ca_timeout_s = opts->ca_timeout_s;
 	sess->http.allow_http = opts->allow_http;
 	if ((sess->server = strdup(opts->server)) == NULL ||
-	    (opts->ca_bundle != NULL && (sess->ca_bundle = strdup(opts->ca_bundle)) ==
-	    NULL))
+	    (opts->ca_bundle != NULL &&
+	    (sess->ca_bundle = strdup(opts->ca_bundle)) == NULL))
 		return CERTO_ENOMEM;
 	sess->http.ca_bundle = sess->ca_bundle;
 	if ((rc = store_state_dir(opts->state_dir, &sess->state)) != 0 ||
 	    (rc = account_ca_id(opts->server, &sess->ca_id)) != 0)
 		return rc;
+	/* The CA's directory and trusted root are kept there (cache.h). */
+	sess->http.cache_dir = sess->state;
 	if (asprintf(&sess->acct_dir, "%s/accounts/%s", sess->state,
 	    sess->ca_id) < 0) {
 		sess->acct_dir = NULL;

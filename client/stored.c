@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "cli.h"
 #include "errors.h"
 #include "file.h"
 #include "key.h"
 #include "log.h"
 #include "request.h"
+#include "sha256.h"
 
 void
 stored_free(struct stored *cert)
@@ -67,6 +69,61 @@ stored_session(struct session_set *set, const struct certo_cli *cli,
 	return session_set_get(set, &opts, out);
 }
 
+/*
+ * Where the last renewalInfo answer for cert is kept for certo list:
+ * ari/<sha256 of its certificate ID>.json (malloc'd), or NULL.
+ */
+static char *
+ari_entry(const char *state, const char *ari_id)
+{
+	char hex[SHA256_HEX_LEN + 1], name[SHA256_HEX_LEN + 8];
+
+	if (sha256_hex(ari_id, strlen(ari_id), hex) != 0) {
+		certo_errclear();
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "%s.json", hex);
+	return cache_path(state, "ari", name);
+}
+
+/* Keep the window the CA suggested (a renewalInfo document). */
+static void
+keep_ari(const char *state, const struct stored *cert)
+{
+	struct json_object *doc, *window;
+	char *path, start[32], end[32];
+	const char *text;
+
+	if ((path = ari_entry(state, cert->ari_id)) == NULL)
+		return;
+	stored_time(cert->ari.start, start, sizeof(start));
+	stored_time(cert->ari.end, end, sizeof(end));
+	doc = json_object_new_object();
+	window = json_object_new_object();
+	json_object_object_add(window, "start", json_object_new_string(start));
+	json_object_object_add(window, "end", json_object_new_string(end));
+	json_object_object_add(doc, "suggestedWindow", window);
+	if (cert->ari.explanation != NULL)
+		json_object_object_add(doc, "explanationURL",
+		    json_object_new_string(cert->ari.explanation));
+	if ((text = json_object_to_json_string_ext(doc,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) != NULL)
+		cache_write(path, text, strlen(text));
+	json_object_put(doc);
+	free(path);
+}
+
+/*
+ * Could the CA's renewalInfo change when cert is due?  Not when it is
+ * renewed now whatever the window says (--force, --dry-run), nor once
+ * it has expired: ARI windows lie inside a certificate's lifetime.
+ */
+static bool
+ari_could_move(const struct stored *cert, bool force)
+{
+	return !force && time(NULL) < cert->chain.not_after;
+}
+
 void
 stored_fetch_due(struct stored *cert, struct session *sess,
     struct certo_req *req, bool force)
@@ -75,18 +132,23 @@ stored_fetch_due(struct stored *cert, struct session *sess,
 	time_t life = cert->chain.not_after - cert->chain.not_before;
 
 	cert->due = cert->chain.not_after - life / 3;
+	/* The directory: a copy younger than a day asks nothing (cache.h). */
 	if (sess != NULL && session_fetch_directory(sess, &dir) != 0)
 		dir = NULL; /* falls back to the lifetime rule */
 	certo_errclear();
 	if (dir != NULL && dir->renewal_info != NULL &&
 	    certificate_ari_id(&cert->chain, &cert->ari_id) == 0) {
-		if (renewalinfo_fetch(req ? req : &sess->req, dir->renewal_info,
-		    cert->ari_id, &cert->ari) == 0) {
+		cert->ari_offered = true;
+		if (!ari_could_move(cert, force)) {
+			/* Not asked: the answer would change nothing. */
+		} else if (renewalinfo_fetch(req ? req : &sess->req,
+		    dir->renewal_info, cert->ari_id, &cert->ari) == 0) {
 			cert->has_ari = true;
 			cert->due = renewalinfo_pick(&cert->ari, cert->ari_id);
 			if (cert->ari.retry_after > 0)
 				cert->check_again = time(NULL) +
 				    cert->ari.retry_after;
+			keep_ari(sess->state, cert);
 		} else {
 			log_warn("%s: renewalInfo unavailable (%s); using the "
 			    "lifetime rule", cert->name, certo_errmsg() ?
@@ -95,6 +157,27 @@ stored_fetch_due(struct stored *cert, struct session *sess,
 	}
 	certo_errclear();
 	cert->is_due = force || time(NULL) >= cert->due;
+}
+
+void
+stored_kept_due(struct stored *cert, const char *state)
+{
+	time_t life = cert->chain.not_after - cert->chain.not_before;
+	char *path = NULL, *text = NULL;
+	size_t len;
+
+	cert->due = cert->chain.not_after - life / 3;
+	if (certificate_ari_id(&cert->chain, &cert->ari_id) == 0 &&
+	    (path = ari_entry(state, cert->ari_id)) != NULL &&
+	    cache_read(path, STORED_ARI_KEPT_S, &text, &len, NULL) == 0 &&
+	    renewalinfo_parse(text, len, &cert->ari) == 0) {
+		cert->has_ari = true;
+		cert->due = renewalinfo_pick(&cert->ari, cert->ari_id);
+	}
+	certo_errclear();
+	cert->is_due = time(NULL) >= cert->due;
+	free(path);
+	free(text);
 }
 
 void

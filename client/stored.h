@@ -24,7 +24,8 @@ struct stored {
 	struct certo_chain chain;
 	char *ari_id;               /* when the CA offers ARI */
 	struct ari_window ari;
-	bool has_ari;
+	bool has_ari;               /* ari holds the CA's window */
+	bool ari_offered;           /* the CA has renewalInfo */
 	time_t due;                 /* when to renew */
 	time_t check_again;         /* ARI Retry-After, 0 if none */
 	bool loaded, is_due;
@@ -41,15 +42,26 @@ void stored_free(struct stored *cert);
  */
 int stored_session(struct session_set *set, const struct certo_cli *cli,
     const struct stored *cert, struct session **out);
+/* How long certo list shows the last renewalInfo answer renew got. */
+#define STORED_ARI_KEPT_S (7 * 86400)
+
 /*
  * Decide when cert is due: ask the CA's renewalInfo over the network
  * (through sess's directory, with req, or sess's own request when req is
- * NULL) when it offers it, else a third of the lifetime left; force makes
- * it due now.  A CA that cannot be asked falls back to the lifetime rule
- * with a warning.
+ * NULL) when it offers it and the answer could change anything (not
+ * forced, not expired), else a third of the lifetime left; force makes
+ * it due now.  The directory comes from the session (a copy younger than
+ * a day asks nothing).  The answer is kept in the state directory for
+ * certo list (ari/, STORED_ARI_KEPT_S).  A CA that cannot be asked falls
+ * back to the lifetime rule with a warning.
  */
 void stored_fetch_due(struct stored *cert, struct session *sess,
     struct certo_req *req, bool force);
+/*
+ * The same decision without the network (certo list): the last window
+ * renew got from the CA, when kept, else the lifetime rule.
+ */
+void stored_kept_due(struct stored *cert, const char *state);
 /*
  * certo issue without --force: *fresh is true (and an "issue_skipped"
  * event said why) when live/<first name> holds a set stored with the

@@ -417,7 +417,7 @@ static int
 run(struct hook_call *call)
 {
 	struct hook_outcome out;
-	struct hook_proc proc;
+	struct hook_proc proc = { .pid = -1, .errfd = -1, .pidfd = -1 };
 	long t0 = now_ms();
 	int rc;
 

@@ -325,7 +325,7 @@ http_progress(struct external *ext, const char *url, const char *why,
     long secs_left)
 {
 	struct json_object *fields;
-	char line[700];
+	char line[1024];
 
 	snprintf(line, sizeof(line), "http-01: waiting for %s: %s", url, why);
 	pthread_mutex_lock(&ext->lock);

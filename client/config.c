@@ -44,40 +44,40 @@ add_list(struct json_object *obj, const char *k, char *const *v, size_t n)
 
 /* How challenges are answered (the members renew needs no flags for). */
 static void
-add_solving(struct json_object *obj, const struct issue_params *p)
+add_solving(struct json_object *obj, const struct issue_params *params)
 {
 	struct json_object *arr = json_object_new_array();
 
-	for (size_t i = 0; i < p->nchallenges; i++)
+	for (size_t i = 0; i < params->nchallenges; i++)
 		json_object_array_add(arr, json_object_new_string(
-		    challenge_type_name(p->challenges[i])));
+		    challenge_type_name(params->challenges[i])));
 	json_object_object_add(obj, "challenges", arr);
-	add_true(obj, "standalone", p->mode == SOLVE_STANDALONE);
-	add_true(obj, "manual", p->mode == SOLVE_MANUAL);
-	add_str(obj, "responder", p->responder);
-	add_str(obj, "dns_hook", p->dns_hook);
-	add_str(obj, "http_hook", p->http_hook);
-	add_str(obj, "deploy_hook", p->deploy_hook);
-	add_str(obj, "http_addr", p->http_addr);
-	add_str(obj, "tls_addr", p->tls_addr);
+	add_true(obj, "standalone", params->mode == SOLVE_STANDALONE);
+	add_true(obj, "manual", params->mode == SOLVE_MANUAL);
+	add_str(obj, "responder", params->responder);
+	add_str(obj, "dns_hook", params->dns_hook);
+	add_str(obj, "http_hook", params->http_hook);
+	add_str(obj, "deploy_hook", params->deploy_hook);
+	add_str(obj, "http_addr", params->http_addr);
+	add_str(obj, "tls_addr", params->tls_addr);
 	json_object_object_add(obj, "http_port", json_object_new_int(
-	    p->http_port));
+	    params->http_port));
 	json_object_object_add(obj, "tls_port", json_object_new_int(
-	    p->tls_port));
-	if (p->dns_timeout_s >= 0)
+	    params->tls_port));
+	if (params->dns_timeout_s >= 0)
 		json_object_object_add(obj, "dns_timeout", json_object_new_int64(
-		    p->dns_timeout_s));
-	if (p->hook_timeout_s > 0)
+		    params->dns_timeout_s));
+	if (params->hook_timeout_s > 0)
 		json_object_object_add(obj, "hook_timeout", json_object_new_int64(
-		    p->hook_timeout_s));
-	if (p->http_timeout_s > 0)
+		    params->hook_timeout_s));
+	if (params->http_timeout_s > 0)
 		json_object_object_add(obj, "http_timeout", json_object_new_int64(
-		    p->http_timeout_s));
+		    params->http_timeout_s));
 	json_object_object_add(obj, "dns_interval", json_object_new_int64(
-	    p->dns_interval_s));
+	    params->dns_interval_s));
 	json_object_object_add(obj, "dns_wait_extra", json_object_new_int64(
-	    p->dns_wait_extra_s));
-	add_list(obj, "dns_resolvers", p->dns_resolvers, p->ndns_resolvers);
+	    params->dns_wait_extra_s));
+	add_list(obj, "dns_resolvers", params->dns_resolvers, params->ndns_resolvers);
 }
 
 /* Bring-your-own CSR/key: renew reuses them (absolute paths). */
@@ -93,7 +93,7 @@ add_real_path(struct json_object *obj, const char *k, const char *path)
 }
 
 int
-config_serialize(const struct issue_params *p, char **out)
+config_serialize(const struct issue_params *params, char **out)
 {
 	struct json_object *obj;
 	const char *text;
@@ -103,17 +103,17 @@ config_serialize(const struct issue_params *p, char **out)
 		return CERTO_ENOMEM;
 	/* The order of the members is the order of older files. */
 	json_object_object_add(obj, "version", json_object_new_int(1));
-	add_list(obj, "names", p->names, p->nnames);
-	add_str(obj, "server", p->server);
-	add_str(obj, "ca_bundle", p->ca_bundle);
-	add_true(obj, "allow_insecure_http", p->allow_http);
-	add_str(obj, "key_type", key_type_name(p->key_type));
-	add_solving(obj, p);
-	add_str(obj, "profile", p->profile);
-	add_real_path(obj, "csr", p->csr_file);
-	add_real_path(obj, "key", p->key_file);
-	add_str(obj, "preferred_chain", p->preferred_chain);
-	add_true(obj, "must_staple", p->must_staple);
+	add_list(obj, "names", params->names, params->nnames);
+	add_str(obj, "server", params->server);
+	add_str(obj, "ca_bundle", params->ca_bundle);
+	add_true(obj, "allow_insecure_http", params->allow_http);
+	add_str(obj, "key_type", key_type_name(params->key_type));
+	add_solving(obj, params);
+	add_str(obj, "profile", params->profile);
+	add_real_path(obj, "csr", params->csr_file);
+	add_real_path(obj, "key", params->key_file);
+	add_str(obj, "preferred_chain", params->preferred_chain);
+	add_true(obj, "must_staple", params->must_staple);
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	*out = text ? strdup(text) : NULL;
@@ -136,15 +136,15 @@ static int
 get_str(struct json_object *obj, const char *path, const char *k,
     char **out)
 {
-	struct json_object *v;
+	struct json_object *val;
 
-	if (!json_object_object_get_ex(obj, k, &v) ||
-	    json_object_is_type(v, json_type_null))
+	if (!json_object_object_get_ex(obj, k, &val) ||
+	    json_object_is_type(val, json_type_null))
 		return params_set_str(out, NULL);
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_object_is_type(val, json_type_string))
 		return certo_fail(CERTO_ECONFIG, "%s: \"%s\" is not a string",
 		    path, k);
-	return params_set_str(out, json_object_get_string(v));
+	return params_set_str(out, json_object_get_string(val));
 }
 
 /* An integer member from min to max into *out (left alone if absent). */
@@ -152,13 +152,13 @@ static int
 get_int(struct json_object *obj, const char *path, const char *k, long min,
     long max, long *out)
 {
-	struct json_object *v;
+	struct json_object *val;
 	long n;
 
-	if (!json_object_object_get_ex(obj, k, &v))
+	if (!json_object_object_get_ex(obj, k, &val))
 		return 0;
-	if (!json_object_is_type(v, json_type_int) ||
-	    (n = (long)json_object_get_int64(v)) < min || n > max)
+	if (!json_object_is_type(val, json_type_int) ||
+	    (n = (long)json_object_get_int64(val)) < min || n > max)
 		return certo_fail(CERTO_ECONFIG, "%s: \"%s\" is not a number from "
 		    "%ld to %ld", path, k, min, max);
 	*out = n;
@@ -168,21 +168,21 @@ get_int(struct json_object *obj, const char *path, const char *k, long min,
 static bool
 get_bool(struct json_object *obj, const char *k)
 {
-	struct json_object *v;
+	struct json_object *val;
 
-	return json_object_object_get_ex(obj, k, &v) &&
-	    json_object_get_boolean(v);
+	return json_object_object_get_ex(obj, k, &val) &&
+	    json_object_get_boolean(val);
 }
 
 /* The member k if it is an array, else NULL. */
 static struct json_object *
 get_array(struct json_object *obj, const char *k)
 {
-	struct json_object *v;
+	struct json_object *val;
 
-	if (json_object_object_get_ex(obj, k, &v) &&
-	    json_object_is_type(v, json_type_array))
-		return v;
+	if (json_object_object_get_ex(obj, k, &val) &&
+	    json_object_is_type(val, json_type_array))
+		return val;
 	return NULL;
 }
 
@@ -213,7 +213,7 @@ relative_hook(const char *path, const char *k, const char *v)
 /* "names": at least one, each a name issue would take. */
 static int
 load_names(struct json_object *root, const char *path,
-    struct issue_params *p)
+    struct issue_params *params)
 {
 	struct json_object *arr = get_array(root, "names"), *v;
 	size_t n = arr ? json_object_array_length(arr) : 0;
@@ -224,7 +224,7 @@ load_names(struct json_object *root, const char *path,
 		v = json_object_array_get_idx(arr, i);
 		/* Why a name is refused, when said, is the message kept. */
 		if (!json_object_is_type(v, json_type_string) ||
-		    params_add_name(p, json_object_get_string(v)) != 0)
+		    params_add_name(params, json_object_get_string(v)) != 0)
 			return certo_fail(CERTO_ECONFIG, "%s: bad name in \"names\"",
 			    path);
 	}
@@ -234,30 +234,30 @@ load_names(struct json_object *root, const char *path,
 /* The string members, and the key type. */
 static int
 load_strings(struct json_object *root, const char *path,
-    struct issue_params *p)
+    struct issue_params *params)
 {
 	char *key_type = NULL;
 	int rc;
 
-	if ((rc = get_str(root, path, "server", &p->server)) ||
-	    (rc = get_str(root, path, "ca_bundle", &p->ca_bundle)) ||
-	    (rc = get_str(root, path, "responder", &p->responder)) ||
-	    (rc = get_str(root, path, "dns_hook", &p->dns_hook)) ||
-	    (rc = get_str(root, path, "http_hook", &p->http_hook)) ||
-	    (rc = get_str(root, path, "deploy_hook", &p->deploy_hook)) ||
-	    (rc = get_str(root, path, "http_addr", &p->http_addr)) ||
-	    (rc = get_str(root, path, "tls_addr", &p->tls_addr)) ||
-	    (rc = get_str(root, path, "profile", &p->profile)) ||
-	    (rc = get_str(root, path, "csr", &p->csr_file)) ||
-	    (rc = get_str(root, path, "key", &p->key_file)) ||
+	if ((rc = get_str(root, path, "server", &params->server)) ||
+	    (rc = get_str(root, path, "ca_bundle", &params->ca_bundle)) ||
+	    (rc = get_str(root, path, "responder", &params->responder)) ||
+	    (rc = get_str(root, path, "dns_hook", &params->dns_hook)) ||
+	    (rc = get_str(root, path, "http_hook", &params->http_hook)) ||
+	    (rc = get_str(root, path, "deploy_hook", &params->deploy_hook)) ||
+	    (rc = get_str(root, path, "http_addr", &params->http_addr)) ||
+	    (rc = get_str(root, path, "tls_addr", &params->tls_addr)) ||
+	    (rc = get_str(root, path, "profile", &params->profile)) ||
+	    (rc = get_str(root, path, "csr", &params->csr_file)) ||
+	    (rc = get_str(root, path, "key", &params->key_file)) ||
 	    (rc = get_str(root, path, "preferred_chain",
-	    &p->preferred_chain)) ||
+	    &params->preferred_chain)) ||
 	    (rc = get_str(root, path, "key_type", &key_type)))
 		goto out;
-	if (p->server == NULL)
+	if (params->server == NULL)
 		rc = certo_fail(CERTO_ECONFIG, "%s: no \"server\"", path);
 	else if (key_type != NULL && (key_type_parse(key_type,
-	    &p->key_type) != 0 || p->key_type == KEY_ED25519))
+	    &params->key_type) != 0 || params->key_type == KEY_ED25519))
 		rc = certo_fail(CERTO_ECONFIG, "%s: bad \"key_type\"", path);
 out:
 	free(key_type);
@@ -267,7 +267,7 @@ out:
 /* The numbers: ports (80 and 443 when absent), timeouts, intervals. */
 static int
 load_numbers(struct json_object *root, const char *path,
-    struct issue_params *p)
+    struct issue_params *params)
 {
 	long http_port = 80, tls_port = 443;
 	int rc;
@@ -275,34 +275,34 @@ load_numbers(struct json_object *root, const char *path,
 	if ((rc = get_int(root, path, "http_port", 1, 65535, &http_port)) ||
 	    (rc = get_int(root, path, "tls_port", 1, 65535, &tls_port)) ||
 	    (rc = get_int(root, path, "dns_timeout", 1, 86400,
-	    &p->dns_timeout_s)) ||
+	    &params->dns_timeout_s)) ||
 	    (rc = get_int(root, path, "dns_interval", 1, 3600,
-	    &p->dns_interval_s)) ||
+	    &params->dns_interval_s)) ||
 	    (rc = get_int(root, path, "dns_wait_extra", 0, 3600,
-	    &p->dns_wait_extra_s)) ||
+	    &params->dns_wait_extra_s)) ||
 	    (rc = get_int(root, path, "hook_timeout", 1, 86400,
-	    &p->hook_timeout_s)) ||
+	    &params->hook_timeout_s)) ||
 	    (rc = get_int(root, path, "http_timeout", 1, 86400,
-	    &p->http_timeout_s)))
+	    &params->http_timeout_s)))
 		return rc;
-	p->http_port = (unsigned short)http_port;
-	p->tls_port = (unsigned short)tls_port;
+	params->http_port = (unsigned short)http_port;
+	params->tls_port = (unsigned short)tls_port;
 	return 0;
 }
 
 /* "challenges" (http-01 when absent) and "dns_resolvers". */
 static int
 load_lists(struct json_object *root, const char *path,
-    struct issue_params *p)
+    struct issue_params *params)
 {
 	struct json_object *arr, *v;
 	enum chall_type type;
 	size_t n;
 
 	if ((arr = get_array(root, "challenges")) != NULL) {
-		p->nchallenges = 0;
+		params->nchallenges = 0;
 		for (size_t i = 0; i < json_object_array_length(arr) &&
-		    p->nchallenges < 3; i++) {
+		    params->nchallenges < 3; i++) {
 			v = json_object_array_get_idx(arr, i);
 			type = json_object_is_type(v, json_type_string) ?
 			    challenge_type_parse(json_object_get_string(v)) :
@@ -310,23 +310,23 @@ load_lists(struct json_object *root, const char *path,
 			if (type == CHALL_UNKNOWN)
 				return certo_fail(CERTO_ECONFIG, "%s: bad challenge "
 				    "type", path);
-			p->challenges[p->nchallenges++] = type;
+			params->challenges[params->nchallenges++] = type;
 		}
 	}
 	if ((arr = get_array(root, "dns_resolvers")) == NULL)
 		return 0;
 	if ((n = json_object_array_length(arr)) > 16 || (n > 0 &&
-	    (p->dns_resolvers = calloc(n, sizeof(char *))) == NULL))
+	    (params->dns_resolvers = calloc(n, sizeof(char *))) == NULL))
 		return certo_fail(CERTO_ECONFIG, "%s: bad \"dns_resolvers\"", path);
 	for (size_t i = 0; i < n; i++) {
 		v = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(v, json_type_string))
 			return certo_fail(CERTO_ECONFIG, "%s: bad "
 			    "\"dns_resolvers\"", path);
-		if ((p->dns_resolvers[i] = strdup(json_object_get_string(v))) ==
+		if ((params->dns_resolvers[i] = strdup(json_object_get_string(v))) ==
 		    NULL)
 			return CERTO_ENOMEM;
-		p->ndns_resolvers++;
+		params->ndns_resolvers++;
 	}
 	return 0;
 }
@@ -334,13 +334,13 @@ load_lists(struct json_object *root, const char *path,
 int
 config_load(const char *path, struct cert_config *cfg)
 {
-	struct issue_params *p = &cfg->params;
+	struct issue_params *params = &cfg->params;
 	char *data = NULL;
 	size_t len;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	params_init(p);
+	params_init(params);
 	if ((rc = file_read(path, CONFIG_MAX, false, &data, &len, NULL)) != 0)
 		return rc;
 	rc = json_parse_object(data, len, path, &cfg->root);
@@ -351,22 +351,22 @@ config_load(const char *path, struct cert_config *cfg)
 		    path);
 		goto fail;
 	}
-	p->allow_http = get_bool(cfg->root, "allow_insecure_http");
-	p->must_staple = get_bool(cfg->root, "must_staple");
-	if ((rc = load_names(cfg->root, path, p)) != 0 ||
-	    (rc = load_strings(cfg->root, path, p)) != 0 ||
-	    (rc = load_numbers(cfg->root, path, p)) != 0)
+	params->allow_http = get_bool(cfg->root, "allow_insecure_http");
+	params->must_staple = get_bool(cfg->root, "must_staple");
+	if ((rc = load_names(cfg->root, path, params)) != 0 ||
+	    (rc = load_strings(cfg->root, path, params)) != 0 ||
+	    (rc = load_numbers(cfg->root, path, params)) != 0)
 		goto fail;
-	relative_hook(path, "dns_hook", p->dns_hook);
-	relative_hook(path, "http_hook", p->http_hook);
-	relative_hook(path, "deploy_hook", p->deploy_hook);
-	if ((rc = load_lists(cfg->root, path, p)) != 0 ||
-	    (rc = params_set_mode(p, get_bool(cfg->root, "standalone"),
+	relative_hook(path, "dns_hook", params->dns_hook);
+	relative_hook(path, "http_hook", params->http_hook);
+	relative_hook(path, "deploy_hook", params->deploy_hook);
+	if ((rc = load_lists(cfg->root, path, params)) != 0 ||
+	    (rc = params_set_mode(params, get_bool(cfg->root, "standalone"),
 	    get_bool(cfg->root, "manual"))) != 0)
 		goto fail;
 	/* With a CSR, the stored names are the CSR's. */
-	p->names_from_csr = p->csr_file != NULL;
-	if ((rc = params_check(p)) != 0)
+	params->names_from_csr = params->csr_file != NULL;
+	if ((rc = params_check(params)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -375,13 +375,13 @@ fail:
 }
 
 bool
-config_same(const struct issue_params *p, const struct cert_config *cfg)
+config_same(const struct issue_params *params, const struct cert_config *cfg)
 {
 	struct json_object *obj;
 	char *text = NULL;
 	bool same;
 
-	if (cfg->root == NULL || config_serialize(p, &text) != 0) {
+	if (cfg->root == NULL || config_serialize(params, &text) != 0) {
 		certo_errclear();
 		free(text);
 		return false;

@@ -14,19 +14,19 @@
 #define PARAMS_MAX_NAMES 100
 
 void
-params_init(struct issue_params *p)
+params_init(struct issue_params *params)
 {
-	memset(p, 0, sizeof(*p));
-	p->key_type = KEY_EC256;
-	p->account_key_type = KEY_EC256;
-	p->challenges[0] = CHALL_HTTP01;
-	p->nchallenges = 1;
-	p->http_port = 80;
-	p->tls_port = 443;
-	p->dns_timeout_s = -1;
-	p->dns_interval_s = 2;
-	p->http_timeout_s = -1;
-	p->hook_timeout_s = -1;
+	memset(params, 0, sizeof(*params));
+	params->key_type = KEY_EC256;
+	params->account_key_type = KEY_EC256;
+	params->challenges[0] = CHALL_HTTP01;
+	params->nchallenges = 1;
+	params->http_port = 80;
+	params->tls_port = 443;
+	params->dns_timeout_s = -1;
+	params->dns_interval_s = 2;
+	params->http_timeout_s = -1;
+	params->hook_timeout_s = -1;
 }
 
 static void
@@ -38,29 +38,29 @@ free_list(char **v, size_t n)
 }
 
 void
-params_free(struct issue_params *p)
+params_free(struct issue_params *params)
 {
-	if (p == NULL)
+	if (params == NULL)
 		return;
-	free_list(p->names, p->nnames);
-	free_list(p->dns_resolvers, p->ndns_resolvers);
-	free_list(p->emails, p->nemails);
-	free(p->key_file);
-	free(p->csr_file);
-	free(p->profile);
-	free(p->preferred_chain);
-	free(p->server);
-	free(p->ca_bundle);
-	free(p->responder);
-	free(p->dns_hook);
-	free(p->http_hook);
-	free(p->http_addr);
-	free(p->tls_addr);
-	free(p->deploy_hook);
-	free(p->state_dir);
-	free(p->eab_kid);
-	free(p->eab_hmac_key);
-	memset(p, 0, sizeof(*p));
+	free_list(params->names, params->nnames);
+	free_list(params->dns_resolvers, params->ndns_resolvers);
+	free_list(params->emails, params->nemails);
+	free(params->key_file);
+	free(params->csr_file);
+	free(params->profile);
+	free(params->preferred_chain);
+	free(params->server);
+	free(params->ca_bundle);
+	free(params->responder);
+	free(params->dns_hook);
+	free(params->http_hook);
+	free(params->http_addr);
+	free(params->tls_addr);
+	free(params->deploy_hook);
+	free(params->state_dir);
+	free(params->eab_kid);
+	free(params->eab_hmac_key);
+	memset(params, 0, sizeof(*params));
 }
 
 int
@@ -101,81 +101,81 @@ no_mode(void)
 
 /* The one way given, or SOLVE_NONE when none or more than one. */
 static enum solve_mode
-mode_of(const struct issue_params *p, bool standalone, bool manual)
+mode_of(const struct issue_params *params, bool standalone, bool manual)
 {
-	bool hooks = p->dns_hook != NULL || p->http_hook != NULL;
-	int modes = (standalone ? 1 : 0) + (p->responder ? 1 : 0) +
+	bool hooks = params->dns_hook != NULL || params->http_hook != NULL;
+	int modes = (standalone ? 1 : 0) + (params->responder ? 1 : 0) +
 	    (manual || hooks ? 1 : 0);
 
 	if (modes != 1 || (manual && hooks))
 		return SOLVE_NONE;
-	return standalone ? SOLVE_STANDALONE : p->responder ? SOLVE_RESPONDER :
+	return standalone ? SOLVE_STANDALONE : params->responder ? SOLVE_RESPONDER :
 	    manual ? SOLVE_MANUAL : SOLVE_HOOKS;
 }
 
 /* The strings of the command line, copied. */
 static int
-copy_cli_strings(const struct certo_cli *cli, struct issue_params *p)
+copy_cli_strings(const struct certo_cli *cli, struct issue_params *params)
 {
 	int rc;
 
-	if ((rc = copy_list(&p->names, &p->nnames, cli->names,
+	if ((rc = copy_list(&params->names, &params->nnames, cli->names,
 	    cli->nnames)) != 0 ||
-	    (rc = copy_list(&p->dns_resolvers, &p->ndns_resolvers,
+	    (rc = copy_list(&params->dns_resolvers, &params->ndns_resolvers,
 	    cli->dns_resolvers, cli->ndns_resolvers)) != 0 ||
-	    (rc = copy_list(&p->emails, &p->nemails, cli->emails,
+	    (rc = copy_list(&params->emails, &params->nemails, cli->emails,
 	    cli->nemails)) != 0)
 		return rc;
-	if ((rc = params_set_str(&p->key_file, cli->key_file)) != 0 ||
-	    (rc = params_set_str(&p->csr_file, cli->csr_file)) != 0 ||
-	    (rc = params_set_str(&p->profile, cli->profile)) != 0 ||
-	    (rc = params_set_str(&p->preferred_chain,
+	if ((rc = params_set_str(&params->key_file, cli->key_file)) != 0 ||
+	    (rc = params_set_str(&params->csr_file, cli->csr_file)) != 0 ||
+	    (rc = params_set_str(&params->profile, cli->profile)) != 0 ||
+	    (rc = params_set_str(&params->preferred_chain,
 	    cli->preferred_chain)) != 0 ||
-	    (rc = params_set_str(&p->server, cli->server)) != 0 ||
-	    (rc = params_set_str(&p->ca_bundle, cli->ca_bundle)) != 0 ||
-	    (rc = params_set_str(&p->responder, cli->responder)) != 0 ||
-	    (rc = params_set_str(&p->dns_hook, cli->dns_hook)) != 0 ||
-	    (rc = params_set_str(&p->http_hook, cli->http_hook)) != 0 ||
-	    (rc = params_set_str(&p->http_addr, cli->http_addr)) != 0 ||
-	    (rc = params_set_str(&p->tls_addr, cli->tls_addr)) != 0 ||
-	    (rc = params_set_str(&p->deploy_hook, cli->deploy_hook)) != 0 ||
-	    (rc = params_set_str(&p->state_dir, cli->state_dir)) != 0 ||
-	    (rc = params_set_str(&p->eab_kid, cli->eab_kid)) != 0)
+	    (rc = params_set_str(&params->server, cli->server)) != 0 ||
+	    (rc = params_set_str(&params->ca_bundle, cli->ca_bundle)) != 0 ||
+	    (rc = params_set_str(&params->responder, cli->responder)) != 0 ||
+	    (rc = params_set_str(&params->dns_hook, cli->dns_hook)) != 0 ||
+	    (rc = params_set_str(&params->http_hook, cli->http_hook)) != 0 ||
+	    (rc = params_set_str(&params->http_addr, cli->http_addr)) != 0 ||
+	    (rc = params_set_str(&params->tls_addr, cli->tls_addr)) != 0 ||
+	    (rc = params_set_str(&params->deploy_hook, cli->deploy_hook)) != 0 ||
+	    (rc = params_set_str(&params->state_dir, cli->state_dir)) != 0 ||
+	    (rc = params_set_str(&params->eab_kid, cli->eab_kid)) != 0)
 		return rc;
-	return params_set_str(&p->eab_hmac_key, cli->eab_hmac_key);
+	return params_set_str(&params->eab_hmac_key, cli->eab_hmac_key);
 }
 
 int
-params_from_cli(const struct certo_cli *cli, struct issue_params *p)
+params_from_cli(const struct certo_cli *cli, struct issue_params *params)
 {
 	int rc;
 
-	params_init(p);
-	if ((rc = copy_cli_strings(cli, p)) != 0) {
-		params_free(p);
+	params_init(params);
+	if ((rc = copy_cli_strings(cli, params)) != 0) {
+		params_free(params);
 		return rc;
 	}
-	p->names_from_csr = cli->names_from_csr;
-	p->key_type = cli->key_type;
-	p->must_staple = cli->must_staple;
-	p->not_before = cli->not_before;
-	p->not_after = cli->not_after;
-	p->allow_http = cli->allow_http;
-	memcpy(p->challenges, cli->challenges, sizeof(p->challenges));
-	p->nchallenges = cli->nchallenges;
-	p->http_port = cli->http_port;
-	p->tls_port = cli->tls_port;
-	p->dns_timeout_s = cli->dns_timeout_s;
-	p->dns_interval_s = cli->dns_interval_s;
-	p->dns_wait_extra_s = cli->dns_wait_extra_s;
-	p->http_timeout_s = cli->http_timeout_s;
-	p->hook_timeout_s = cli->hook_timeout_s;
-	p->force = cli->force;
-	p->ca_timeout_s = cli->ca_timeout_s;
-	p->agree_tos = cli->agree_tos;
-	p->account_key_type = cli->account_key_type;
+	params->names_from_csr = cli->names_from_csr;
+	params->key_type = cli->key_type;
+	params->must_staple = cli->must_staple;
+	params->not_before = cli->not_before;
+	params->not_after = cli->not_after;
+	params->allow_http = cli->allow_http;
+	memcpy(params->challenges, cli->challenges, sizeof(params->challenges));
+	params->nchallenges = cli->nchallenges;
+	params->http_port = cli->http_port;
+	params->tls_port = cli->tls_port;
+	params->dns_timeout_s = cli->dns_timeout_s;
+	params->dns_interval_s = cli->dns_interval_s;
+	params->dns_wait_extra_s = cli->dns_wait_extra_s;
+	params->http_timeout_s = cli->http_timeout_s;
+	params->hook_timeout_s = cli->hook_timeout_s;
+	params->force = cli->force;
+	params->ca_timeout_s = cli->ca_timeout_s;
+	params->agree_tos = cli->agree_tos;
+	params->account_key_type = cli->account_key_type;
 	/* cli_parse() let exactly one way through (issue, authorize). */
-	p->mode = mode_of(p, cli->standalone, cli->manual);
+	params->mode = mode_of(params, cli->standalone, cli->manual);
 	return 0;
 }
 
@@ -206,44 +206,44 @@ params_normalize_name(const char *arg, char **out)
 }
 
 int
-params_add_name(struct issue_params *p, const char *arg)
+params_add_name(struct issue_params *params, const char *arg)
 {
 	char **grown, *name;
 	int rc;
 
 	if ((rc = params_normalize_name(arg, &name)) != 0)
 		return rc;
-	for (size_t i = 0; i < p->nnames; i++)
-		if (strcmp(p->names[i], name) == 0) {
+	for (size_t i = 0; i < params->nnames; i++)
+		if (strcmp(params->names[i], name) == 0) {
 			rc = certo_fail(CERTO_EUSAGE, "duplicate name '%s'", name);
 			free(name);
 			return rc;
 		}
-	if (p->nnames >= PARAMS_MAX_NAMES) {
+	if (params->nnames >= PARAMS_MAX_NAMES) {
 		free(name);
 		return certo_fail(CERTO_EUSAGE, "at most 100 names per "
 		    "certificate");
 	}
-	if ((grown = realloc(p->names, (p->nnames + 1) * sizeof(*grown))) ==
+	if ((grown = realloc(params->names, (params->nnames + 1) * sizeof(*grown))) ==
 	    NULL) {
 		free(name);
 		return CERTO_ENOMEM;
 	}
-	p->names = grown;
-	p->names[p->nnames++] = name;
+	params->names = grown;
+	params->names[params->nnames++] = name;
 	return 0;
 }
 
 int
-params_set_mode(struct issue_params *p, bool standalone, bool manual)
+params_set_mode(struct issue_params *params, bool standalone, bool manual)
 {
-	bool hooks = p->dns_hook != NULL || p->http_hook != NULL;
+	bool hooks = params->dns_hook != NULL || params->http_hook != NULL;
 
-	if ((p->mode = mode_of(p, standalone, manual)) != SOLVE_NONE)
+	if ((params->mode = mode_of(params, standalone, manual)) != SOLVE_NONE)
 		return 0;
-	if (!standalone && p->responder == NULL && !manual && !hooks)
+	if (!standalone && params->responder == NULL && !manual && !hooks)
 		return no_mode();
-	if (manual && hooks && !standalone && p->responder == NULL)
+	if (manual && hooks && !standalone && params->responder == NULL)
 		return certo_fail(CERTO_EUSAGE, "--manual and hooks exclude each "
 		    "other");
 	return certo_fail(CERTO_EUSAGE, "--standalone, --responder and "
@@ -252,70 +252,73 @@ params_set_mode(struct issue_params *p, bool standalone, bool manual)
 
 /* Can the challenge types prove every name (wildcards, IP addresses)? */
 static int
-check_names(const struct issue_params *p)
+check_names(const struct issue_params *params)
 {
 	enum ident_kind kind;
 	bool dns = false;
 
-	for (size_t i = 0; i < p->nchallenges; i++)
-		if (p->challenges[i] == CHALL_DNS01)
+	for (size_t i = 0; i < params->nchallenges; i++)
+		if (params->challenges[i] == CHALL_DNS01)
 			dns = true;
-	for (size_t i = 0; i < p->nnames; i++) {
-		kind = ident_classify(p->names[i], false, NULL, NULL);
-		if (p->names[i][0] == '*' && !dns)
+	for (size_t i = 0; i < params->nnames; i++) {
+		kind = ident_classify(params->names[i], false, NULL, NULL);
+		if (params->names[i][0] == '*' && !dns)
 			return certo_fail(CERTO_EUSAGE, "wildcard name '%s' needs "
-			    "--challenge dns-01", p->names[i]);
+			    "--challenge dns-01", params->names[i]);
 		if ((kind == IDENT_IPV4 || kind == IDENT_IPV6) && dns &&
-		    p->nchallenges == 1)
+		    params->nchallenges == 1)
 			return certo_fail(CERTO_EUSAGE, "IP address %s cannot be "
-			    "validated with dns-01 (RFC 8738)", p->names[i]);
+			    "validated with dns-01 (RFC 8738)", params->names[i]);
 	}
-	if (dns && (p->mode == SOLVE_STANDALONE || p->mode == SOLVE_RESPONDER))
+	if (dns && (params->mode == SOLVE_STANDALONE ||
+	    params->mode == SOLVE_RESPONDER))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
 	return 0;
 }
 
 int
-params_check(const struct issue_params *p)
+params_check(const struct issue_params *params)
 {
 	int rc;
 
-	if (p->nnames == 0 && (p->csr_file == NULL || p->names_from_csr))
+	if (params->nnames == 0 && (params->csr_file == NULL ||
+	    params->names_from_csr))
 		return certo_fail(CERTO_EUSAGE, "issue needs at least one name "
 		    "(-d NAME)");
-	if (p->csr_file != NULL && p->nnames > 0 && !p->names_from_csr)
+	if (params->csr_file != NULL && params->nnames > 0 && !params->names_from_csr)
 		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
 		    "the CSR; drop -d");
-	if (p->mode == SOLVE_NONE)
+	if (params->mode == SOLVE_NONE)
 		return no_mode();
-	if ((rc = check_names(p)) != 0)
+	if ((rc = check_names(params)) != 0)
 		return rc;
-	if (p->not_before && p->not_after && p->not_after <= p->not_before)
+	if (params->not_before && params->not_after &&
+	    params->not_after <= params->not_before)
 		return certo_fail(CERTO_EUSAGE, "--not-after must be later than "
 		    "--not-before");
 	return 0;
 }
 
 int
-params_names_from_csr(struct issue_params *p)
+params_names_from_csr(struct issue_params *params)
 {
 	char **names = NULL, *der = NULL;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = csr_load(p->csr_file, &names, &n, &der)) != 0)
+	if ((rc = csr_load(params->csr_file, &names, &n, &der)) != 0)
 		return rc;
-	p->names_from_csr = true;
+	params->names_from_csr = true;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = params_add_name(p, names[i]);
+		rc = params_add_name(params, names[i]);
 	free_list(names, n);
 	if (rc == 0)
-		rc = params_check(p);
+		rc = params_check(params);
 	/* --key must be the CSR's key: checked before anything is ordered. */
-	if (rc == 0 && p->key_file != NULL) {
+	if (rc == 0 && params->key_file != NULL) {
 		struct certo_key *key = NULL;
-		if ((rc = key_load(p->key_file, &key)) == 0)
+		if ((rc = key_load(params->key_file, &key)) == 0)
 			rc = csr_key_check(der, key);
 		key_free(key);
 	}
@@ -324,27 +327,29 @@ params_names_from_csr(struct issue_params *p)
 }
 
 void
-params_session_opts(const struct issue_params *p, struct session_opts *opts)
+params_session_opts(const struct issue_params *params,
+    struct session_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->state_dir = p->state_dir;
-	opts->server = p->server;
-	opts->ca_bundle = p->ca_bundle;
-	opts->allow_http = p->allow_http;
-	opts->force = p->force;
-	opts->ca_timeout_s = p->ca_timeout_s;
+	opts->state_dir = params->state_dir;
+	opts->server = params->server;
+	opts->ca_bundle = params->ca_bundle;
+	opts->allow_http = params->allow_http;
+	opts->force = params->force;
+	opts->ca_timeout_s = params->ca_timeout_s;
 }
 
 void
-params_account_opts(const struct issue_params *p, struct account_opts *acct)
+params_account_opts(const struct issue_params *params,
+    struct account_opts *acct)
 {
 	memset(acct, 0, sizeof(*acct));
-	acct->emails = p->emails;
-	acct->nemails = p->nemails;
-	acct->agree_tos = p->agree_tos;
-	acct->key_type = p->account_key_type;
-	acct->eab_kid = p->eab_kid;
-	acct->eab_hmac_key = p->eab_hmac_key;
+	acct->emails = params->emails;
+	acct->nemails = params->nemails;
+	acct->agree_tos = params->agree_tos;
+	acct->key_type = params->account_key_type;
+	acct->eab_kid = params->eab_kid;
+	acct->eab_hmac_key = params->eab_hmac_key;
 }
 
 int

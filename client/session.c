@@ -49,44 +49,44 @@ session_open(const struct session_opts *opts, struct session *sess)
 static bool
 account_exists(const struct session *sess)
 {
-	char *p = file_join(sess->acct_dir, "account.key");
-	bool yes = p != NULL && file_exists(p);
+	char *path = file_join(sess->acct_dir, "account.key");
+	bool yes = path != NULL && file_exists(path);
 
-	free(p);
+	free(path);
 	return yes;
 }
 
-/* Manual mode or hooks: the DNS-01 check settings come from p. */
+/* Manual mode or hooks: the DNS-01 check settings come from params. */
 static int
-start_external(struct session *sess, const struct issue_params *p)
+start_external(struct session *sess, const struct issue_params *params)
 {
 	struct solver_external_opts xopts;
-	bool manual = p->mode == SOLVE_MANUAL;
+	bool manual = params->mode == SOLVE_MANUAL;
 	int rc;
 
 	memset(&xopts, 0, sizeof(xopts));
-	xopts.types = p->challenges;
-	xopts.ntypes = p->nchallenges;
+	xopts.types = params->challenges;
+	xopts.ntypes = params->nchallenges;
 	xopts.manual = manual;
-	xopts.dns_hook = p->dns_hook;
-	xopts.http_hook = p->http_hook;
-	xopts.dns.timeout_ms = (p->dns_timeout_s >= 0 ? p->dns_timeout_s :
+	xopts.dns_hook = params->dns_hook;
+	xopts.http_hook = params->http_hook;
+	xopts.dns.timeout_ms = (params->dns_timeout_s >= 0 ? params->dns_timeout_s :
 	    manual ? 600 : 120) * 1000;
-	xopts.dns.interval_ms = p->dns_interval_s * 1000;
-	xopts.dns.wait_extra_ms = p->dns_wait_extra_s * 1000;
-	xopts.http_timeout_ms = p->http_timeout_s > 0 ? p->http_timeout_s *
+	xopts.dns.interval_ms = params->dns_interval_s * 1000;
+	xopts.dns.wait_extra_ms = params->dns_wait_extra_s * 1000;
+	xopts.http_timeout_ms = params->http_timeout_s > 0 ? params->http_timeout_s *
 	    1000 : (manual ? 600 : 120) * 1000;
-	xopts.hook_timeout_ms = p->hook_timeout_s > 0 ?
-	    p->hook_timeout_s * 1000 : HOOK_TIMEOUT_MS;
-	xopts.hook_del_timeout_ms = p->hook_timeout_s > 0 ?
-	    p->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
-	xopts.http_port = p->http_port;
-	if (p->ndns_resolvers > 0) {
-		if ((sess->resolvers = calloc(p->ndns_resolvers,
+	xopts.hook_timeout_ms = params->hook_timeout_s > 0 ?
+	    params->hook_timeout_s * 1000 : HOOK_TIMEOUT_MS;
+	xopts.hook_del_timeout_ms = params->hook_timeout_s > 0 ?
+	    params->hook_timeout_s * 1000 : HOOK_DEL_TIMEOUT_MS;
+	xopts.http_port = params->http_port;
+	if (params->ndns_resolvers > 0) {
+		if ((sess->resolvers = calloc(params->ndns_resolvers,
 		    sizeof(*sess->resolvers))) == NULL)
 			return CERTO_ENOMEM;
-		for (size_t i = 0; i < p->ndns_resolvers; i++) {
-			if ((rc = dns01_server_parse(p->dns_resolvers[i],
+		for (size_t i = 0; i < params->ndns_resolvers; i++) {
+			if ((rc = dns01_server_parse(params->dns_resolvers[i],
 			    &sess->resolvers[i])) != 0)
 				return rc;
 			sess->nresolvers++;
@@ -97,26 +97,26 @@ start_external(struct session *sess, const struct issue_params *p)
 	return solver_external_start(&xopts, &sess->solver);
 }
 
-/* The solver p's solving mode asks for. */
+/* The solver params' solving mode asks for. */
 static int
-start_solver(struct session *sess, const struct issue_params *p)
+start_solver(struct session *sess, const struct issue_params *params)
 {
 	struct solver_standalone_opts sopts = { 0 };
 
-	switch (p->mode) {
+	switch (params->mode) {
 	case SOLVE_RESPONDER:
-		return solver_socket_start(p->responder, p->challenges,
-		    p->nchallenges, &sess->solver);
+		return solver_socket_start(params->responder, params->challenges,
+		    params->nchallenges, &sess->solver);
 	case SOLVE_MANUAL:
 	case SOLVE_HOOKS:
-		return start_external(sess, p);
+		return start_external(sess, params);
 	case SOLVE_STANDALONE:
-		sopts.types = p->challenges;
-		sopts.ntypes = p->nchallenges;
-		sopts.http_addr = p->http_addr;
-		sopts.http_port = p->http_port;
-		sopts.tls_addr = p->tls_addr;
-		sopts.tls_port = p->tls_port;
+		sopts.types = params->challenges;
+		sopts.ntypes = params->nchallenges;
+		sopts.http_addr = params->http_addr;
+		sopts.http_port = params->http_port;
+		sopts.tls_addr = params->tls_addr;
+		sopts.tls_port = params->tls_port;
 		return solver_standalone_start(&sopts, &sess->solver);
 	case SOLVE_NONE:
 	default:

@@ -28,7 +28,10 @@ Usage:
 --plan N:ACTION@CUT[,N:ACTION@CUT...] replaces the random draw: the
 connections numbered N (from 1, in accept order) get ACTION (reset or
 truncate at byte CUT, delay, pass) and all others pass; the benchmark
-uses it to cut a conversation at every point in turn.
+uses it to cut a conversation at every point in turn.  With --plan-also
+the planned connections get their ACTION and all others the random draw
+(the test uses it so that some faults happen however few connections a
+run makes).
 
 One line per connection goes to --log ("conn 3 truncate@2211: applied",
 "conn 4 reset@9000: not reached (closed after 5120 bytes)", "conn 5
@@ -195,6 +198,8 @@ def main():
     p.add_argument("--cut-max", type=int, default=8192,
                    help="largest server-to-client byte count of a cut")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--plan-also", action="store_true",
+                   help="random draw for connections --plan does not name")
     p.add_argument("--plan", default="",
                    help="N:ACTION@CUT,...: faults for chosen connections")
     p.add_argument("--log", default="")
@@ -254,8 +259,10 @@ def main():
         n += 1
         u = rng.random()
         cut = rng.randint(0, a.cut_max)
-        if a.plan:
-            action, cut = plan.get(n, ("pass", 0))
+        if n in plan:
+            action, cut = plan[n]
+        elif a.plan and not a.plan_also:
+            action, cut = ("pass", 0)
         elif u < a.reset:
             action = "reset"
         elif u < a.reset + a.truncate:

@@ -454,27 +454,7 @@ cli_is_ip(const char *name)
 int
 cli_normalize_name(const char *arg, char **out)
 {
-	unsigned char ip[16];
-	char text[INET6_ADDRSTRLEN];
-
-	*out = NULL;
-	switch (ident_classify(arg, true, ip, NULL)) {
-	case IDENT_IPV4:
-		/* IP identifiers in the canonical text form (RFC 8738). */
-		inet_ntop(AF_INET, ip, text, sizeof(text));
-		break;
-	case IDENT_IPV6:
-		inet_ntop(AF_INET6, ip, text, sizeof(text));
-		break;
-	case IDENT_DNS:
-	case IDENT_INVALID:
-	default:
-		/* IDN, case, the reason a name is refused: domain.c's. */
-		return domain_normalize(arg, true, out);
-	}
-	if ((*out = strdup(text)) == NULL)
-		return certo_fail(CERTO_ENOMEM, "out of memory");
-	return 0;
+	return ident_normalize(arg, out);
 }
 
 /*

@@ -31,18 +31,6 @@
 #include "stored.h"
 #include "store.h"
 
-/* {"url": url} for events. */
-static struct json_object *
-fields_url(const char *url)
-{
-	struct json_object *fields = json_object_new_object();
-
-	if (fields != NULL)
-		json_object_object_add(fields, "url",
-		    json_object_new_string(url));
-	return fields;
-}
-
 /* READY: the certificate key (made with the order) signs a CSR. */
 static int
 stage_finalize(struct issue *issue)
@@ -261,7 +249,7 @@ fetch_saved_order(struct issue *issue)
 	if (rc == CERTO_EINTR)
 		return rc;
 	if (rc != 0 || issue->order.status == ORDER_INVALID) {
-		log_event("order_discarded", fields_url(shown),
+		log_event("order_discarded", log_fields_url(shown),
 		    "order: the saved order %s is %s; starting a new one", shown,
 		    rc != 0 ? "gone" : "invalid");
 		certo_errclear();
@@ -273,7 +261,7 @@ fetch_saved_order(struct issue *issue)
 		return 0;
 	}
 	issue->resumed = true;
-	log_event("order_resumed", fields_url(shown), "order: resuming "
+	log_event("order_resumed", log_fields_url(shown), "order: resuming "
 	    "%s (%s)", shown, order_status_name(issue->order.status));
 	return 0;
 }
@@ -311,7 +299,7 @@ post_new_order(struct issue *issue)
 	    (rc = store_order_save(issue->order_dir, params->names, params->nnames,
 	    issue->order.url, issue->sess->server, issue->cert_key)) != 0)
 		return rc;
-	log_event("order_created", fields_url(shown), "order: %s (%s, "
+	log_event("order_created", log_fields_url(shown), "order: %s (%s, "
 	    "%zu authorization%s)", shown, order_status_name(
 	    issue->order.status), issue->order.nauthz, issue->order.nauthz == 1 ?
 	    "" : "s");
@@ -384,7 +372,7 @@ restart_order(struct issue *issue, const char *why)
 	size_t nnames = issue->order.nnames;
 
 	log_str(shown, sizeof(shown), issue->order.url);
-	log_event("order_discarded", fields_url(shown), "order: the saved "
+	log_event("order_discarded", log_fields_url(shown), "order: the saved "
 	    "order %s %s; starting a new one", shown, why);
 	certo_errclear();
 	publish_withdraw_all(&issue->published);

@@ -172,18 +172,6 @@ check_profile(const struct session *sess, const char *profile)
 	    " (it advertises no profiles)");
 }
 
-/* {"url": url} for events. */
-static struct json_object *
-fields_url(const char *url)
-{
-	struct json_object *fields = json_object_new_object();
-
-	if (fields != NULL)
-		json_object_object_add(fields, "url",
-		    json_object_new_string(url));
-	return fields;
-}
-
 /* Load or create the account, under the account lock. */
 static int
 ensure_account(struct session *sess, const struct session_needs *needs)
@@ -210,7 +198,7 @@ ensure_account(struct session *sess, const struct session_needs *needs)
 	}
 	if (!manage)
 		log_event(sess->acct.created ? "account_created" : "account_reused",
-		    fields_url(log_str(shown, sizeof(shown), sess->acct.url)),
+		    log_fields_url(log_str(shown, sizeof(shown), sess->acct.url)),
 		    "account: %s %s", sess->acct.created ? "created" :
 		    "using existing", shown);
 	return 0;

@@ -167,3 +167,28 @@ ident_same_ip(const char *a, const char *b)
 	return ident_classify(b, false, y, &yn) == ka && xn == yn &&
 	    memcmp(x, y, xn) == 0;
 }
+
+int
+ident_normalize(const char *arg, char **out)
+{
+	unsigned char ip[16];
+	char text[INET6_ADDRSTRLEN];
+
+	*out = NULL;
+	switch (ident_classify(arg, true, ip, NULL)) {
+	case IDENT_IPV4:
+		inet_ntop(AF_INET, ip, text, sizeof(text));
+		break;
+	case IDENT_IPV6:
+		inet_ntop(AF_INET6, ip, text, sizeof(text));
+		break;
+	case IDENT_DNS:
+	case IDENT_INVALID:
+	default:
+		/* IDN, case, the reason a name is refused: domain_normalize's. */
+		return domain_normalize(arg, true, out);
+	}
+	if ((*out = strdup(text)) == NULL)
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	return 0;
+}

@@ -46,4 +46,12 @@ bool ident_is_ip(const char *s);
 /* True if a and b are IP literals of the same address. */
 bool ident_same_ip(const char *a, const char *b);
 
+/*
+ * The form a name is stored and ordered under: an IP literal in its
+ * canonical text (RFC 8738), else domain_normalize() (IDN, case, "*.").
+ * *out is malloc'd.  Returns 0, CERTO_EIDENT naming the input, or
+ * CERTO_ENOMEM.
+ */
+int ident_normalize(const char *arg, char **out);
+
 #endif

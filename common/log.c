@@ -197,3 +197,14 @@ log_str(char *dst, size_t dstlen, const char *src)
 	return log_sanitize(dst, dstlen, src != NULL ? src : "(null)",
 	    (size_t)-1);
 }
+
+struct json_object *
+log_fields_url(const char *url)
+{
+	struct json_object *fields = json_object_new_object();
+
+	if (fields != NULL)
+		json_object_object_add(fields, "url",
+		    json_object_new_string(url));
+	return fields;
+}

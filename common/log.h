@@ -48,4 +48,8 @@ char *log_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
  */
 char *log_str(char *dst, size_t dstlen, const char *src);
 
+struct json_object;
+/* {"url": url} for a log_event's fields (NULL if out of memory). */
+struct json_object *log_fields_url(const char *url);
+
 #endif

@@ -29,22 +29,7 @@ resume_case() {
 	_what="saved order, challenge invalid, authorization $2"
 	it_si_set "{\"phase\": \"hold\", \"authz_status\": \"$2\"}"
 	_n0=$(it_si_count "$NEWORDER")
-	it_certo_bg --json issue --server "$SI_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-		--state-dir "$IT_STATE" --standalone --http-port "$IT_HTTP_PORT" \
-		--http-addr 127.0.0.1 --agree-tos --email test@example.com -d "$_name"
-	it_wait_grep "$IT_OUT" '"event":"challenge_answered"' 30
-	# Let certo see the held authorization once, then kill it.
-	_seq=$(it_si_seq)
-	_n=50
-	while [ "$(it_si_count "e[\"n\"] > $_seq and e[\"kind\"] == \"authz\"")" -eq 0 ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "$_what: certo did not poll the authorization after answering"
-		sleep 0.1
-	done
-	it_certo_bg_kill KILL
-	[ "$IT_RC" -eq 137 ] || fail "$_what: run 1 was not killed by SIGKILL (exit $IT_RC)"
-	_saved=$(find "$IT_STATE/orders" -name order.json 2>/dev/null | wc -l)
-	[ "$_saved" -eq 1 ] || fail "$_what: expected one orders/*/order.json after the kill, found $_saved"
+	it_si_issue_killed "$_name" "$_what"
 	[ "$(it_si_count "$NEWORDER")" -eq $((_n0 + 1)) ] ||
 		fail "$_what: run 1 did not create exactly one order"
 

@@ -25,24 +25,10 @@ name=rp.certo.test
 NEWORDER='e["kind"] == "newOrder" and e["method"] == "POST" and e["status"] == 201'
 
 # -- run 1: killed while the answer is held back
-it_certo_bg --json issue --server "$SI_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
-	--state-dir "$IT_STATE" --standalone --http-port "$IT_HTTP_PORT" \
-	--http-addr 127.0.0.1 --agree-tos --email test@example.com -d "$name"
-it_wait_grep "$IT_OUT" '"event":"challenge_answered"' 30
-seq=$(it_si_seq)
-n=50
-while [ "$(it_si_count "e[\"n\"] > $seq and e[\"kind\"] == \"authz\"")" -eq 0 ]; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "run 1: certo did not poll the authorization after answering"
-	sleep 0.1
-done
-it_certo_bg_kill KILL
-[ "$IT_RC" -eq 137 ] || fail "run 1 was not killed by SIGKILL (exit $IT_RC)"
+it_si_issue_killed "$name" "run 1"
 [ "$(it_si_count 'e["kind"] == "challenge" and e["mutated"] == "answered by the stand-in"')" -eq 1 ] ||
 	fail "run 1: the stand-in did not hold back exactly one challenge answer"
 [ "$(it_si_count "$NEWORDER")" -eq 1 ] || fail "run 1 did not create exactly one order"
-saved=$(find "$IT_STATE/orders" -name order.json 2>/dev/null | wc -l)
-[ "$saved" -eq 1 ] || fail "expected one orders/*/order.json after the kill, found $saved"
 grep -q 'set VALID' "$IT_PEBBLE_DIR/pebble.log" &&
 	fail "Pebble validated during run 1 although the stand-in held the answer back"
 

@@ -34,22 +34,5 @@ it_expect_err_contains "left processes running" "warning about the leftover chil
 [ "$(wc -l <"$PIDS")" -eq 2 ] ||
 	fail "expected 2 hook calls (add, del), got $(wc -l <"$PIDS")"
 
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	case "$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)" in
-	Z | X) return 1 ;;
-	esac
-	return 0
-}
-n=20
-while [ "$n" -gt 0 ]; do
-	left=""
-	while read -r p; do
-		if alive "$p"; then left="$left $p"; fi
-	done <"$PIDS"
-	[ -z "$left" ] && break
-	n=$((n - 1))
-	sleep 0.1
-done
-[ -z "$left" ] || fail "background children of the hook still running:$left"
+it_expect_pids_gone "$PIDS" "background children of the hook still running"
 it_pass

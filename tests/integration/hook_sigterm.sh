@@ -44,26 +44,8 @@ it_expect_err_contains "stubborn hook: not going anywhere" "the hook's stderr is
 	fail "hook calls were: $(tr '\n' ' ' <"$IT_TMP/hook-calls") (expected add, then del)"
 [ "$(wc -l <"$PIDS")" -eq 2 ] || fail "the hook did not record its pids"
 
-# Nothing of the hook is left (zombies, reparented and not yet reaped,
-# count as gone).
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	case "$(sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f1)" in
-	Z | X) return 1 ;;
-	esac
-	return 0
-}
-n=20
-while [ "$n" -gt 0 ]; do
-	left=""
-	while read -r p; do
-		if alive "$p"; then left="$left $p"; fi
-	done <"$PIDS"
-	[ -z "$left" ] && break
-	n=$((n - 1))
-	sleep 0.1
-done
-[ -z "$left" ] || fail "hook processes still running after certo exited:$left"
+# Nothing of the hook is left (zombies count as gone).
+it_expect_pids_gone "$PIDS" "hook processes still running after certo exited"
 it_expect_no_live "after a hook timeout"
 
 # Ctrl-C during an add.
@@ -95,15 +77,5 @@ it_certo_bg_wait 15
 it_expect_rc 130 "Ctrl-C while the add hook runs"
 [ "$(tr '\n' ' ' <"$CALLS")" = "add del " ] ||
 	fail "hook calls were: $(tr '\n' ' ' <"$CALLS") (expected add, then del)"
-n=20
-while [ "$n" -gt 0 ]; do
-	left=""
-	while read -r p; do
-		if alive "$p"; then left="$left $p"; fi
-	done <"$PIDS"
-	[ -z "$left" ] && break
-	n=$((n - 1))
-	sleep 0.1
-done
-[ -z "$left" ] || fail "hook processes still running after Ctrl-C:$left"
+it_expect_pids_gone "$PIDS" "hook processes still running after Ctrl-C"
 it_pass

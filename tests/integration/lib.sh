@@ -457,14 +457,36 @@ it_certo_bg() {
 	IT_HELPER_PIDS="$IT_HELPER_PIDS $IT_BG_PID"
 }
 
+# it_pid_alive PID: true while PID runs (a zombie, exited and not yet
+# reaped, counts as gone).
+it_pid_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	case "$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" in
+	Z | X | "") return 1 ;;
+	esac
+	return 0
+}
+
+# it_expect_pids_gone FILE WHAT: every pid listed in FILE (one a line) is
+# gone within 2 s; else fails with "WHAT: PIDS".
+it_expect_pids_gone() {
+	_it_n=20
+	while [ "$_it_n" -gt 0 ]; do
+		_it_left=""
+		while read -r _it_p; do
+			if it_pid_alive "$_it_p"; then _it_left="$_it_left $_it_p"; fi
+		done <"$1"
+		[ -z "$_it_left" ] && return 0
+		_it_n=$((_it_n - 1))
+		sleep 0.1
+	done
+	fail "$2:$_it_left"
+}
+
 # it_bg_running: true while the background certo runs (a zombie counts as
 # finished).
 it_bg_running() {
-	kill -0 "$IT_BG_PID" 2>/dev/null || return 1
-	case "$(cut -d' ' -f3 "/proc/$IT_BG_PID/stat" 2>/dev/null)" in
-	Z | X) return 1 ;;
-	esac
-	return 0
+	it_pid_alive "$IT_BG_PID"
 }
 
 # it_certo_bg_wait SECONDS: wait for the background certo; sets IT_RC and
@@ -697,6 +719,28 @@ it_si_ca() {
 it_si_issue() {
 	it_si_ca issue --standalone --http-port "$IT_HTTP_PORT" \
 		--http-addr 127.0.0.1 --agree-tos --email test@example.com "$@"
+}
+
+# it_si_issue_killed NAME WHAT: start certo issue -d NAME against the
+# stand-in in the background (--json), wait until it answered the
+# challenge and polled the authorization once, SIGKILL it; fails (WHAT:
+# ...) unless it died of the SIGKILL leaving exactly one saved order.
+it_si_issue_killed() {
+	it_certo_bg --json issue --server "$SI_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		--state-dir "$IT_STATE" --standalone --http-port "$IT_HTTP_PORT" \
+		--http-addr 127.0.0.1 --agree-tos --email test@example.com -d "$1"
+	it_wait_grep "$IT_OUT" '"event":"challenge_answered"' 30
+	_it_seq=$(it_si_seq)
+	_it_n=50
+	while [ "$(it_si_count "e[\"n\"] > $_it_seq and e[\"kind\"] == \"authz\"")" -eq 0 ]; do
+		_it_n=$((_it_n - 1))
+		[ "$_it_n" -gt 0 ] || fail "$2: certo did not poll the authorization after answering"
+		sleep 0.1
+	done
+	it_certo_bg_kill KILL
+	[ "$IT_RC" -eq 137 ] || fail "$2: run 1 was not killed by SIGKILL (exit $IT_RC)"
+	_it_saved=$(find "$IT_STATE/orders" -name order.json 2>/dev/null | wc -l)
+	[ "$_it_saved" -eq 1 ] || fail "$2: expected one orders/*/order.json after the kill, found $_it_saved"
 }
 
 # it_err_msg: certo's error line from the last run (the last stderr line

@@ -39,26 +39,15 @@ Stops on SIGTERM/SIGINT. Network: loopback only.
 """
 
 import argparse
-import base64
 import http.client
 import http.server
 import json
-import signal
-import socketserver
-import ssl
 import sys
 import threading
 import urllib.parse
 
-HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "te", "trailers", "transfer-encoding", "upgrade", "content-length",
-}
-
-
-def b64url_decode(s):
-    s = s + "=" * (-len(s) % 4)
-    return base64.urlsafe_b64decode(s.encode("ascii"))
+from standin_lib import (ThreadingServer, b64url_decode, pebble_exchange,
+                         relay, serve_until_signal, tls_server)
 
 
 class State:
@@ -76,15 +65,8 @@ class State:
             self.log_file.write(json.dumps(obj, sort_keys=True) + "\n")
             self.log_file.flush()
 
-    def upstream(self):
-        ctx = ssl.create_default_context(cafile=self.args.ca_bundle)
-        return http.client.HTTPSConnection(
-            "127.0.0.1", self.args.pebble_port, timeout=30, context=ctx)
 
 
-class ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 def make_plain_handler(state):
@@ -117,16 +99,11 @@ def make_plain_handler(state):
         def directory(self):
             # Fetch Pebble's directory as if asked at the HTTPS side, so all
             # its URLs point there.
-            c = state.upstream()
-            try:
-                c.request("GET", "/dir", headers={
-                    "Host": "localhost:%d" % a.https_port})
-                r = c.getresponse()
-                body = r.read()
-            finally:
-                c.close()
-            if r.status != 200:
-                self.problem(502, "Pebble answered /dir with %d" % r.status)
+            status, _, _, body = pebble_exchange(
+                a.pebble_port, a.ca_bundle, "GET", "/dir",
+                {"Host": "localhost:%d" % a.https_port}, None)
+            if status != 200:
+                self.problem(502, "Pebble answered /dir with %d" % status)
                 return
             d = json.loads(body)
             d["renewalInfo"] = "http://127.0.0.1:%d/renewalInfo" % a.http_port
@@ -219,44 +196,22 @@ def make_proxy_handler(state):
                     entry["payload"] = json.loads(b64url_decode(raw)) if raw else ""
                 except (ValueError, TypeError, AttributeError):
                     entry["payload"] = None
-            headers = {}
-            for k, v in self.headers.items():
-                if k.lower() in HOP_BY_HOP:
-                    continue
-                headers[k] = v
-            headers["Connection"] = "close"
-            c = state.upstream()
             try:
-                c.request(self.command, self.path, body=body, headers=headers)
-                r = c.getresponse()
-                rbody = r.read()
-                rheaders = r.getheaders()
-                status = r.status
-                reason = r.reason
+                status, reason, rheaders, rbody = pebble_exchange(
+                    state.args.pebble_port, state.args.ca_bundle,
+                    self.command, self.path, dict(self.headers.items()), body)
             except (OSError, http.client.HTTPException) as e:
                 entry["status"] = 502
                 state.log(entry)
-                msg = json.dumps({"type": "urn:ietf:params:acme:error:serverInternal",
-                                  "detail": "stand-in: Pebble: %s" % e}).encode()
-                self.send_response(502)
-                self.send_header("Content-Type", "application/problem+json")
-                self.send_header("Content-Length", str(len(msg)))
-                self.end_headers()
-                self.wfile.write(msg)
+                relay(self, 502, None,
+                      [("Content-Type", "application/problem+json")],
+                      json.dumps({"type": "urn:ietf:params:acme:error:"
+                                  "serverInternal", "detail":
+                                  "stand-in: Pebble: %s" % e}).encode())
                 return
-            finally:
-                c.close()
             entry["status"] = status
             state.log(entry)
-            self.send_response(status, reason)
-            for k, v in rheaders:
-                if k.lower() in HOP_BY_HOP:
-                    continue
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(rbody)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(rbody)
+            relay(self, status, reason, rheaders, rbody)
 
         do_GET = forward
         do_POST = forward
@@ -287,30 +242,11 @@ def main():
     state = State(args)
     plain = ThreadingServer(("127.0.0.1", args.http_port),
                             make_plain_handler(state))
-    tls = ThreadingServer(("127.0.0.1", args.https_port),
-                          make_proxy_handler(state))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
-
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    threads = [threading.Thread(target=s.serve_forever, daemon=True)
-               for s in (plain, tls)]
-    for t in threads:
-        t.start()
-    print("ari_standin: http://127.0.0.1:%d/dir (ACME via https://localhost:%d)"
-          % (args.http_port, args.https_port), flush=True)
-    stop.wait()
-    plain.shutdown()
-    tls.shutdown()
-    return 0
-
+    tls = tls_server(args.https_port, make_proxy_handler(state),
+                     args.tls_cert, args.tls_key)
+    return serve_until_signal(
+        [plain, tls], "ari_standin: http://127.0.0.1:%d/dir (ACME via "
+        "https://localhost:%d)" % (args.http_port, args.https_port))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,21 +19,10 @@ import argparse
 import http.client
 import http.server
 import os
-import signal
-import socketserver
-import ssl
 import sys
-import threading
 
-HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "te", "trailers", "transfer-encoding", "upgrade", "content-length",
-}
-
-
-class ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+from standin_lib import (pebble_exchange, relay, serve_until_signal,
+                         tls_server)
 
 
 def make_handler(args):
@@ -46,41 +35,20 @@ def make_handler(args):
         def forward(self):
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n > 0 else None
-            headers = {k: v for k, v in self.headers.items()
-                       if k.lower() not in HOP_BY_HOP}
-            headers["Connection"] = "close"
-            ctx = ssl.create_default_context(cafile=args.ca_bundle)
-            c = http.client.HTTPSConnection("127.0.0.1", args.pebble_port,
-                                            timeout=30, context=ctx)
             try:
-                c.request(self.command, self.path, body=body, headers=headers)
-                r = c.getresponse()
-                rbody = r.read()
-                rheaders = r.getheaders()
-                status, reason = r.status, r.reason
+                status, reason, rheaders, rbody = pebble_exchange(
+                    args.pebble_port, args.ca_bundle, self.command, self.path,
+                    dict(self.headers.items()), body)
             except (OSError, http.client.HTTPException) as e:
-                msg = ("stand-in: Pebble: %s" % e).encode()
-                self.send_response(502)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(msg)))
-                self.end_headers()
-                self.wfile.write(msg)
+                relay(self, 502, None, [("Content-Type", "text/plain")],
+                      ("stand-in: Pebble: %s" % e).encode())
                 return
-            finally:
-                c.close()
             if (self.command == "POST" and self.path.startswith("/certZ/")
                     and status == 200 and os.path.exists(args.replace_cert)):
                 with open(args.replace_cert, "rb") as f:
                     rbody = f.read()
                 sys.stderr.write("habits_standin: replaced %s\n" % self.path)
-            self.send_response(status, reason)
-            for k, v in rheaders:
-                if k.lower() not in HOP_BY_HOP:
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(rbody)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(rbody)
+            relay(self, status, reason, rheaders, rbody)
 
         do_GET = forward
         do_POST = forward
@@ -101,20 +69,10 @@ def main():
                    help="while this file exists, serve it as the chain")
     args = p.parse_args()
 
-    srv = ThreadingServer(("127.0.0.1", args.port), make_handler(args))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda s, f: stop.set())
-    signal.signal(signal.SIGINT, lambda s, f: stop.set())
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    print("habits_standin: https://localhost:%d/dir" % args.port, flush=True)
-    stop.wait()
-    srv.shutdown()
-    return 0
-
+    srv = tls_server(args.port, make_handler(args), args.tls_cert,
+                     args.tls_key)
+    return serve_until_signal(
+        [srv], "habits_standin: https://localhost:%d/dir" % args.port)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -65,24 +65,20 @@ after --max-seconds.
 """
 
 import argparse
-import base64
 import copy
 import http.client
 import http.server
 import json
-import signal
-import socketserver
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
 
-HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "te", "trailers", "transfer-encoding", "upgrade", "content-length",
-    "host",
-}
+import standin_lib
+from standin_lib import b64url_decode
+
+# certo's Host is replaced by the stand-in's own (State.host()).
+HOP_BY_HOP = standin_lib.HOP_BY_HOP | {"host"}
 MAX_BODY = 1 << 20
 ACME = "urn:ietf:params:acme:error:"
 
@@ -118,10 +114,6 @@ def kind_of(path):
             return kind
     return "other"
 
-
-def b64url_decode(s):
-    s = s + "=" * (-len(s) % 4)
-    return base64.urlsafe_b64decode(s.encode("ascii"))
 
 
 def problem(ptype, detail, status, subs=None):
@@ -217,21 +209,11 @@ class State:
         return u.path
 
     def upstream(self, method, path, headers, body):
-        ctx = ssl.create_default_context(cafile=self.args.ca_bundle)
-        c = http.client.HTTPSConnection("127.0.0.1", self.args.pebble_port,
-                                        timeout=30, context=ctx)
-        try:
-            h = dict(headers)
-            h["Host"] = self.host()
-            h["Connection"] = "close"
-            c.request(method, path, body=body, headers=h)
-            r = c.getresponse()
-            data = r.read(MAX_BODY + 1)
-            hdrs = [(k, v) for k, v in r.getheaders()
-                    if k.lower() not in HOP_BY_HOP]
-            return Reply(r.status, hdrs, data[:MAX_BODY], r.reason)
-        finally:
-            c.close()
+        status, reason, hdrs, data = standin_lib.pebble_exchange(
+            self.args.pebble_port, self.args.ca_bundle, method, path,
+            dict(headers), body, max_body=MAX_BODY, drop=HOP_BY_HOP,
+            extra={"Host": self.host()})
+        return Reply(status, hdrs, data, reason)
 
     def nonce(self):
         """A fresh Replay-Nonce from Pebble, for answers made here."""
@@ -609,9 +591,6 @@ SCENARIOS = {
 
 # ---------------------------------------------------------------- server
 
-class ThreadingServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 def make_handler(state):
@@ -623,13 +602,8 @@ def make_handler(state):
             sys.stderr.write("standin_ca: " + (fmt % args) + "\n")
 
         def send(self, reply):
-            self.send_response(reply.status, reply.reason)
-            for k, v in reply.headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(reply.body)
+            standin_lib.relay(self, reply.status, reply.reason,
+                              reply.headers, reply.body)
 
         def control(self, path, body):
             if path == "/control/ping":
@@ -726,27 +700,12 @@ def main():
     args = p.parse_args()
 
     state = State(args)
-    srv = ThreadingServer(("127.0.0.1", args.port), make_handler(state))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.tls_cert, args.tls_key)
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-
-    stop = threading.Event()
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    print("standin_ca: https://localhost:%d/dir (scenario %s) -> Pebble on "
-          "127.0.0.1:%d" % (args.port, args.scenario, args.pebble_port),
-          flush=True)
-    stop.wait(args.max_seconds)
-    srv.shutdown()
-    return 0
-
+    srv = standin_lib.tls_server(args.port, make_handler(state),
+                                 args.tls_cert, args.tls_key)
+    return standin_lib.serve_until_signal(
+        [srv], "standin_ca: https://localhost:%d/dir (scenario %s) -> Pebble "
+        "on 127.0.0.1:%d" % (args.port, args.scenario, args.pebble_port),
+        args.max_seconds)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,33 +18,54 @@
 #include "store.h"
 #include "stored.h"
 
-/* A remembered rate limit on the names of cert (ratelimit.h), if any. */
+/* The remembered rate limits of one CA, read once for every set of it. */
+struct list_limits {
+	char *ca_id;                /* whose limits are loaded, or NULL */
+	struct ratelimit *limits;
+	size_t n;
+};
+
+static void
+list_limits_free(struct list_limits *ll)
+{
+	ratelimit_free_all(ll->limits, ll->n);
+	free(ll->ca_id);
+	memset(ll, 0, sizeof(*ll));
+}
+
+/*
+ * A remembered rate limit on the names of cert (ratelimit.h), if any.
+ * ll keeps the last CA's limits: sets of the same CA (the usual case)
+ * read its file once.
+ */
 static void
 list_ratelimit(const char *state, const struct stored *cert,
-    struct json_object *obj, bool json)
+    struct list_limits *ll, struct json_object *obj, bool json)
 {
-	struct ratelimit *limits = NULL;
 	char *ca_id = NULL, until_s[32];
-	size_t n = 0;
 	time_t until;
 
-	if (account_ca_id(cert->cfg.params.server, &ca_id) != 0 ||
-	    ratelimit_load(state, ca_id, &limits, &n) != 0) {
+	if (account_ca_id(cert->cfg.params.server, &ca_id) != 0) {
 		certo_errclear();
-		goto out;
+		return;
 	}
-	if ((until = ratelimit_for_names(limits, n, cert->cfg.params.names,
-	    cert->cfg.params.nnames)) == 0)
-		goto out;
+	if (ll->ca_id == NULL || strcmp(ll->ca_id, ca_id) != 0) {
+		list_limits_free(ll);
+		ll->ca_id = ca_id;
+		ca_id = NULL; /* ownership moves to ll */
+		if (ratelimit_load(state, ll->ca_id, &ll->limits, &ll->n) != 0)
+			certo_errclear();
+	}
+	free(ca_id);
+	if ((until = ratelimit_for_names(ll->limits, ll->n,
+	    cert->cfg.params.names, cert->cfg.params.nnames)) == 0)
+		return;
 	ratelimit_when(until, until_s, sizeof(until_s));
 	json_object_object_add(obj, "rate_limited_until",
 	    json_object_new_string(until_s));
 	if (!json)
 		printf("  limit:   the CA rate-limited new orders until %s "
 		    "(certo ratelimit)\n", until_s);
-out:
-	ratelimit_free_all(limits, n);
-	free(ca_id);
 }
 
 /* One stored certificate: obj gets its fields; printed unless json. */
@@ -96,6 +117,7 @@ int
 list_run(const struct certo_cli *cli)
 {
 	struct json_object *arr = json_object_new_array();
+	struct list_limits limits = { 0 };
 	char **names = NULL, *state = NULL;
 	size_t n = 0;
 	int rc;
@@ -127,7 +149,7 @@ list_run(const struct certo_cli *cli)
 		/* No network: the window renew got last, if any. */
 		stored_kept_due(&cert, state);
 		list_one(&cert, obj, cli->json);
-		list_ratelimit(state, &cert, obj, cli->json);
+		list_ratelimit(state, &cert, &limits, obj, cli->json);
 		stored_free(&cert);
 	}
 	/* What the CA rate-limited, also for names with no stored set. */
@@ -136,6 +158,7 @@ list_run(const struct certo_cli *cli)
 		printf("%s\n", json_object_to_json_string_ext(arr,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 out:
+	list_limits_free(&limits);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

@@ -558,7 +558,6 @@ finish(struct issue *issue)
 	publish_withdraw_all(&issue->published);
 	if (issue->req.rate_limited_until != 0) {
 		/* Remembered for these names only (ratelimit.h). */
-		issue->job->rate_limited = true;
 		ratelimit_add(issue->sess->state, issue->sess->ca_id,
 		    RATELIMIT_ORDER, params->names, params->nnames,
 		    issue->req.rate_limited_until, certo_errmsg());

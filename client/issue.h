@@ -21,7 +21,6 @@ struct issue_job {
 	/* Results. */
 	char *live;                    /* where the set was stored */
 	time_t not_after;
-	bool rate_limited;
 	bool deploy_failed;            /* stored, but the deploy hook failed */
 };
 

@@ -546,7 +546,7 @@ all_visible(const struct wait_state *state)
 static int
 report(struct wait_state *state)
 {
-	long long left = state->deadline - dns_now_ms();
+	long long left = state->deadline - sig_now_ms();
 	size_t n = 0;
 
 	free(state->prog);
@@ -661,7 +661,7 @@ state_init(struct wait_state *state, const struct dns01_record *recs,
 	state->recs = recs;
 	state->nrecs = nrecs;
 	state->opts = opts;
-	state->deadline = dns_now_ms() + (opts->timeout_ms > 0 ?
+	state->deadline = sig_now_ms() + (opts->timeout_ms > 0 ?
 	    opts->timeout_ms : 0);
 	state->disc.recursive = opts->recursive;
 	state->disc.deadline = state->deadline;
@@ -712,7 +712,7 @@ dns01_wait(const struct dns01_record *recs, size_t nrecs,
 			goto out;
 		if (all_visible(&state))
 			break;
-		left = state.deadline - dns_now_ms();
+		left = state.deadline - sig_now_ms();
 		if (left <= 0) {
 			rc = fail_timeout(&state);
 			goto out;

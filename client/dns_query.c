@@ -18,21 +18,11 @@
 #define POLL_SLICE_MS 200       /* longest poll() between signal checks */
 #define HEADER_LEN 12
 
-/* Milliseconds on the monotonic clock (see dns_query.h). */
-long long
-dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A batch's deadline under the overall one (see dns_query.h). */
 long long
 dns_query_deadline(long long overall)
 {
-	long long now = dns_now_ms();
+	long long now = sig_now_ms();
 
 	return overall > now + DNS_QUERY_TIMEOUT_MS ? overall :
 	    now + DNS_QUERY_TIMEOUT_MS;
@@ -267,7 +257,7 @@ dns_query_run(struct dns_query *queries, size_t n, ares_channel *chans,
 			    sig_pending());
 			goto out;
 		}
-		now = dns_now_ms();
+		now = sig_now_ms();
 		if (now >= deadline) {
 			cancel_all(chans, nchans);
 			continue;

@@ -37,9 +37,6 @@ struct dns_query {
 	size_t len;
 };
 
-/* Milliseconds on the monotonic clock. */
-long long dns_now_ms(void);
-
 /*
  * The deadline of a batch of queries started now under the overall
  * deadline: that one, but never less than one query's own time, so

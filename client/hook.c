@@ -67,15 +67,6 @@ struct hook_outcome {
 	bool left;                      /* it left processes in its group */
 };
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Move fd to a number >= 3 (close-on-exec), so dup2 onto 0-2 is safe. */
 static int
 fd_above_stdio(int fd)
@@ -212,12 +203,12 @@ group_alive(pid_t pgid)
 static bool
 stop_group(pid_t pgid, long grace_ms)
 {
-	long until = now_ms() + grace_ms;
+	long until = sig_now_ms() + grace_ms;
 
 	if (!group_alive(pgid))
 		return false;
 	kill(-pgid, SIGTERM);
-	while (group_alive(pgid) && now_ms() < until)
+	while (group_alive(pgid) && sig_now_ms() < until)
 		poll(NULL, 0, 20);
 	if (group_alive(pgid))
 		kill(-pgid, SIGKILL);
@@ -308,13 +299,13 @@ static bool
 wait_exit(const struct hook_call *call, const struct hook_proc *proc,
     struct hook_outcome *out, long *kill_at)
 {
-	long deadline = now_ms() + call->timeout_ms, now, wait;
+	long deadline = sig_now_ms() + call->timeout_ms, now, wait;
 	bool eof = false;
 	struct pollfd pfd[2];
 	nfds_t n;
 
 	while (!has_exited(proc->pid)) {
-		now = now_ms();
+		now = sig_now_ms();
 		if (out->why == HOOK_RAN) {
 			if (now >= deadline)
 				out->why = HOOK_TIMED_OUT;
@@ -366,7 +357,7 @@ collect(const struct hook_call *call, struct hook_proc *proc,
 	/* Whatever the hook left running in its group is stopped too. */
 	if (exited) {
 		grace = out->why == HOOK_RAN ? HOOK_KILL_GRACE_MS :
-		    kill_at - now_ms();
+		    kill_at - sig_now_ms();
 		out->left = stop_group(proc->pid, grace > 0 ? grace : 0);
 	}
 	while (waitpid(proc->pid, &out->status, 0) < 0 && errno == EINTR)
@@ -418,7 +409,7 @@ run(struct hook_call *call)
 {
 	struct hook_outcome out;
 	struct hook_proc proc = { .pid = -1, .errfd = -1, .pidfd = -1 };
-	long t0 = now_ms();
+	long t0 = sig_now_ms();
 	int rc;
 
 	memset(&out, 0, sizeof(out));
@@ -430,7 +421,7 @@ run(struct hook_call *call)
 		rc = describe(call, &out);
 	}
 	pthread_mutex_unlock(&hook_lock);
-	log_debug("%s took %ld ms", call->label, now_ms() - t0);
+	log_debug("%s took %ld ms", call->label, sig_now_ms() - t0);
 	return rc;
 }
 

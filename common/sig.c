@@ -64,3 +64,12 @@ sig_sleep_ms(long ms)
 		    (int)got_signal);
 	return 0;
 }
+
+int64_t
+sig_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

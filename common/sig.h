@@ -5,6 +5,8 @@
 #ifndef CERTO_SIG_H
 #define CERTO_SIG_H
 
+#include <stdint.h>
+
 #include <stdbool.h>
 
 /* Install the handlers (no SA_RESTART). */
@@ -15,5 +17,7 @@ int sig_pending(void);
 int sig_take(void);
 /* Sleep ms milliseconds; CERTO_EINTR early if a signal arrives. */
 int sig_sleep_ms(long ms);
+/* Milliseconds on the monotonic clock, for deadlines. */
+int64_t sig_now_ms(void);
 
 #endif

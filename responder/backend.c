@@ -17,6 +17,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "sig.h"
 
 struct backend {
 	pthread_mutex_t lock;
@@ -38,15 +39,6 @@ struct backend {
 	unsigned gen;               /* lookups finished */
 	bool stop, exited, orphaned;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Condition variables run on CLOCK_MONOTONIC (see backend_new). */
 static void
@@ -86,7 +78,7 @@ lookup(struct backend *backend)
 		memcpy(&backend->sa, ai->ai_addr, ai->ai_addrlen);
 		backend->salen = ai->ai_addrlen;
 		backend->have = true;
-		backend->expires = now_ms() + (int64_t)BACKEND_TTL_S * 1000;
+		backend->expires = sig_now_ms() + (int64_t)BACKEND_TTL_S * 1000;
 		backend->next_try = 0;
 		if (backend->failing)
 			log_info("%s backend '%s' resolves again", backend->what,
@@ -96,7 +88,7 @@ lookup(struct backend *backend)
 	} else {
 		snprintf(backend->err, sizeof(backend->err), "%s", e == EAI_SYSTEM ?
 		    strerror(errno) : gai_strerror(e));
-		backend->next_try = now_ms() + BACKEND_RETRY_MS;
+		backend->next_try = sig_now_ms() + BACKEND_RETRY_MS;
 		if (!backend->failing)
 			log_warn("%s backend '%s' does not resolve (%s); looking "
 			    "it up again while connections wait for it", backend->what,
@@ -119,7 +111,7 @@ resolver(void *arg)
 
 	pthread_mutex_lock(&backend->lock);
 	for (;;) {
-		while (!backend->stop && !(backend->want && now_ms() >= backend->next_try)) {
+		while (!backend->stop && !(backend->want && sig_now_ms() >= backend->next_try)) {
 			if (backend->want) {
 				abs_ms(backend->next_try, &ts);
 				pthread_cond_timedwait(&backend->wake, &backend->lock, &ts);
@@ -263,7 +255,7 @@ backend_free(struct backend *backend)
 static int
 take(struct backend *backend, struct sockaddr_storage *sa, socklen_t *salen)
 {
-	if (!backend->have || now_ms() >= backend->expires) {
+	if (!backend->have || sig_now_ms() >= backend->expires) {
 		if (!backend->want) {
 			backend->want = true;
 			pthread_cond_signal(&backend->wake);
@@ -295,7 +287,7 @@ backend_wait(struct backend *backend, int timeout_ms,
     struct sockaddr_storage *sa, socklen_t *salen)
 {
 	struct timespec ts;
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = sig_now_ms() + timeout_ms;
 	unsigned gen;
 	char err[128];
 
@@ -303,7 +295,7 @@ backend_wait(struct backend *backend, int timeout_ms,
 	while (take(backend, sa, salen) != 0) {
 		gen = backend->gen;
 		abs_ms(end, &ts);
-		while (backend->gen == gen && now_ms() < end)
+		while (backend->gen == gen && sig_now_ms() < end)
 			pthread_cond_timedwait(&backend->done, &backend->lock, &ts);
 		if (backend->gen == gen || (backend->failing && backend->next_try >= end)) {
 			snprintf(err, sizeof(err), "%s", backend->err[0] ? backend->err :

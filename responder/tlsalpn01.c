@@ -7,6 +7,7 @@
  * refused with an alert or, with a proxy, spliced untouched to the
  * backend (tlsalpn01_proxy.c).
  */
+#include "sig.h"
 #include "tlsalpn01.h"
 
 #include <errno.h>
@@ -44,16 +45,6 @@
 #define ALERT_HANDSHAKE_FAILURE 40
 #define ALERT_UNRECOGNIZED_NAME 112
 #define ALERT_NO_APPLICATION_PROTOCOL 120
-
-/* Monotonic milliseconds, for deadlines and warning periods. */
-int64_t
-tlsalpn01_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Register ep for mask (0: remove from the set); -1 on failure. */
 int
@@ -253,7 +244,7 @@ warn_refused(struct tlsalpn01_server *srv, enum connlimit_verdict verdict,
     const struct connlimit_key *key)
 {
 	char addr[64];
-	int64_t now = tlsalpn01_now_ms();
+	int64_t now = sig_now_ms();
 
 	srv->refused++;
 	if (now < srv->warn_at)
@@ -292,7 +283,7 @@ conn_add(struct tlsalpn01_server *srv, int fd,
 	conn->be.kind = EP_BACKEND;
 	conn->be.fd = -1;
 	conn->be.conn = conn;
-	conn->deadline = tlsalpn01_now_ms() + (int64_t)srv->timeout_s * 1000;
+	conn->deadline = sig_now_ms() + (int64_t)srv->timeout_s * 1000;
 	if (tlsalpn01_ep_set(srv, &conn->cl, EPOLLIN) != 0) {
 		free(conn);
 		return -1;
@@ -309,9 +300,9 @@ conn_add(struct tlsalpn01_server *srv, int fd,
 static void
 accept_pause(struct tlsalpn01_server *srv)
 {
-	if (tlsalpn01_now_ms() >= srv->warn_at) {
+	if (sig_now_ms() >= srv->warn_at) {
 		log_warn("TLS-ALPN-01: accept: %s; pausing", strerror(errno));
-		srv->warn_at = tlsalpn01_now_ms() + WARN_EVERY_MS;
+		srv->warn_at = sig_now_ms() + WARN_EVERY_MS;
 	}
 	if (tlsalpn01_ep_set(srv, &srv->lis, 0) == 0)
 		srv->paused = 1;
@@ -424,7 +415,7 @@ loop(void *arg)
 				conn_event(ep->conn, ep);
 		}
 		reap_dead(srv);
-		now = tlsalpn01_now_ms();
+		now = sig_now_ms();
 		if (now >= next_tick) {
 			expire(srv, now);
 			if (srv->paused &&

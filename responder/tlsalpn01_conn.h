@@ -101,8 +101,6 @@ struct tlsalpn01_server {
 
 /* tlsalpn01.c: the event loop. */
 
-/* Monotonic milliseconds. */
-int64_t tlsalpn01_now_ms(void);
 /* Register ep for mask (0: out of the set); -1 if epoll_ctl fails. */
 int tlsalpn01_ep_set(struct tlsalpn01_server *srv, struct ep *ep,
     uint32_t mask);

@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "log.h"
+#include "sig.h"
 #include "tlsalpn01_conn.h"
 
 /*
@@ -76,7 +77,7 @@ splice_io(struct conn *conn)
 		return;
 	}
 	if (progress)
-		conn->deadline = tlsalpn01_now_ms() +
+		conn->deadline = sig_now_ms() +
 		    (int64_t)PROXY_IDLE_S * 1000;
 	/*
 	 * Read only into free space, write only pending bytes: a slow side
@@ -110,7 +111,7 @@ connect_done(struct conn *conn)
 		return;
 	}
 	conn->state = ST_SPLICE;
-	conn->deadline = tlsalpn01_now_ms() + (int64_t)PROXY_IDLE_S * 1000;
+	conn->deadline = sig_now_ms() + (int64_t)PROXY_IDLE_S * 1000;
 	splice_io(conn);
 }
 
@@ -167,7 +168,7 @@ tlsalpn01_proxy_start(struct conn *conn)
 	memcpy(conn->up.buf, conn->in, conn->inlen);
 	conn->up.end = conn->inlen;
 	tlsalpn01_conn_release(conn);
-	conn->deadline = tlsalpn01_now_ms() + (int64_t)srv->timeout_s * 1000;
+	conn->deadline = sig_now_ms() + (int64_t)srv->timeout_s * 1000;
 	if (tlsalpn01_ep_set(srv, &conn->cl, 0) != 0) {
 		tlsalpn01_conn_close(conn);
 		return;

@@ -9,7 +9,11 @@ PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  libcurl4-gnutls-dev libc-ares-dev libidn2-dev libcmocka-dev nginx-light systemd \
  pebble lego curl procps time strace util-linux \
  knot bind9-dnsutils python3 python3-cryptography \
- clang libclang-rt-14-dev"
+ clang libclang-rt-14-dev \
+ redis-server libhiredis-dev haproxy libseccomp-dev \
+ certbot python3-prometheus-client pdns-server pdns-backend-sqlite3 sqlite3 \
+ dpkg-dev fakeroot lintian podman runc debootstrap uidmap fuse-overlayfs \
+ python3-yaml"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS uacme certbot nginx wrk hyperfine"
 fi

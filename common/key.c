@@ -5,9 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "errors.h"
 #include "file.h"
+#include "json.h"
 #include "sha256.h"
+
+#include <json-c/json.h>
 
 static const struct {
 	const char *name;
@@ -174,6 +178,147 @@ key_parse(const char *pem, size_t len, const char *what,
 	}
 	*out = key;
 	return 0;
+}
+
+/* The JWK members a private key is read from, decoded (key_parse_jwk). */
+#define JWK_MAX_PARTS 8
+struct jwk_parts {
+	gnutls_datum_t v[JWK_MAX_PARTS];
+};
+
+/* Wipe and free what jwk_decode() decoded. */
+static void
+jwk_parts_free(struct jwk_parts *parts)
+{
+	for (size_t i = 0; i < JWK_MAX_PARTS; i++) {
+		if (parts->v[i].data != NULL) {
+			gnutls_memset(parts->v[i].data, 0, parts->v[i].size);
+			free(parts->v[i].data);
+		}
+		parts->v[i].data = NULL;
+		parts->v[i].size = 0;
+	}
+}
+
+/*
+ * Decode the base64url members names[0..n) of obj into parts (in that
+ * order); every one is required.
+ */
+static int
+jwk_decode(struct json_object *obj, const char *what,
+    const char *const *names, size_t n, struct jwk_parts *parts)
+{
+	char *s = NULL;
+	unsigned char *bin;
+	size_t len;
+	int rc;
+
+	for (size_t i = 0; i < n && i < JWK_MAX_PARTS; i++) {
+		if ((rc = json_get_str(obj, what, names[i], true, 4096, &s)) != 0)
+			return rc;
+		rc = b64url_decode(s, &bin, &len);
+		gnutls_memset(s, 0, strlen(s));
+		free(s);
+		s = NULL;
+		if (rc != 0 || len == 0)
+			return certo_fail(CERTO_ECRYPTO, "%s: JWK member \"%s\" is "
+			    "not base64url", what, names[i]);
+		parts->v[i].data = bin;
+		parts->v[i].size = (unsigned)len;
+	}
+	return 0;
+}
+
+/* The GnuTLS private key of an RSA or EC JWK object, in key->x509. */
+static int
+jwk_import(struct json_object *obj, const char *what, struct certo_key *key)
+{
+	static const char *const rsa[] = { "n", "e", "d", "p", "q", "dp", "dq",
+		"qi" };
+	static const char *const ec[] = { "x", "y", "d" };
+	struct jwk_parts parts;
+	gnutls_datum_t *v = parts.v;
+	gnutls_ecc_curve_t curve;
+	char *kty = NULL, *crv = NULL;
+	int ret = 0, rc;
+
+	memset(&parts, 0, sizeof(parts));
+	if ((rc = json_get_str(obj, what, "kty", true, 16, &kty)) != 0)
+		goto out;
+	if (strcmp(kty, "RSA") == 0) {
+		if ((rc = jwk_decode(obj, what, rsa, 8, &parts)) != 0)
+			goto out;
+		/* GnuTLS's u is PKCS#1's coefficient, q^-1 mod p (JWK "qi"). */
+		ret = gnutls_x509_privkey_import_rsa_raw2(key->x509, &v[0], &v[1],
+		    &v[2], &v[3], &v[4], &v[7], &v[5], &v[6]);
+	} else if (strcmp(kty, "EC") == 0) {
+		if ((rc = json_get_str(obj, what, "crv", true, 16, &crv)) != 0)
+			goto out;
+		if (strcmp(crv, "P-256") == 0)
+			curve = GNUTLS_ECC_CURVE_SECP256R1;
+		else if (strcmp(crv, "P-384") == 0)
+			curve = GNUTLS_ECC_CURVE_SECP384R1;
+		else {
+			rc = certo_fail(CERTO_ECRYPTO, "%s: unsupported JWK curve",
+			    what);
+			goto out;
+		}
+		if ((rc = jwk_decode(obj, what, ec, 3, &parts)) != 0)
+			goto out;
+		ret = gnutls_x509_privkey_import_ecc_raw(key->x509, curve, &v[0],
+		    &v[1], &v[2]);
+	} else {
+		rc = certo_fail(CERTO_ECRYPTO, "%s: unsupported JWK key type",
+		    what);
+		goto out;
+	}
+	/* The parts must make one consistent key, not merely parse. */
+	if (ret >= 0)
+		ret = gnutls_x509_privkey_verify_params(key->x509);
+	if (ret < 0)
+		rc = certo_fail(CERTO_ECRYPTO, "%s: not a usable private JWK: %s",
+		    what, gnutls_strerror(ret));
+out:
+	jwk_parts_free(&parts);
+	free(kty);
+	free(crv);
+	return rc;
+}
+
+/*
+ * Parse a private key from a JSON Web Key (RFC 7517, 7518 section 6):
+ * RSA (n, e, d, p, q, dp, dq, qi) or EC P-256/P-384 (crv, x, y, d), as
+ * certbot keeps its account keys (private_key.json).  what names it in
+ * errors.  Caller frees *out.  Returns 0, CERTO_ECRYPTO, CERTO_EPROTO
+ * (not JSON, a member missing) or CERTO_ENOMEM.
+ */
+int
+key_parse_jwk(const char *json, size_t len, const char *what,
+    struct certo_key **out)
+{
+	struct json_object *obj = NULL;
+	struct certo_key *key;
+	int ret, rc;
+
+	*out = NULL;
+	if ((key = calloc(1, sizeof(*key))) == NULL)
+		return CERTO_ENOMEM;
+	if ((ret = gnutls_x509_privkey_init(&key->x509)) < 0) {
+		rc = certo_fail(CERTO_ECRYPTO, "%s: %s", what,
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if ((rc = json_parse_object(json, len, what, &obj)) != 0 ||
+	    (rc = jwk_import(obj, what, key)) != 0 ||
+	    (rc = key_finish(key, what)) != 0)
+		goto out;
+	*out = key;
+	key = NULL;
+out:
+	/* json-c's copies of the private members go with the object. */
+	json_object_put(obj);
+	key_free(key);
+	return rc;
 }
 
 /* Load a PEM key (PKCS#8 or traditional). */
@@ -346,15 +491,17 @@ out:
 	return rc;
 }
 
-/* Write the key as PKCS#8 PEM to path, mode 0600, atomically. */
+/* The key as PKCS#8 PEM in memory (key.h); the caller wipes it. */
 int
-key_save(const struct certo_key *key, const char *path, bool exclusive)
+key_export_pem(const struct certo_key *key, char **pem_out, size_t *len)
 {
 	gnutls_datum_t pem = { NULL, 0 };
 	unsigned char der[512];
 	size_t derlen = 0;
-	int ret, rc;
+	int ret, rc = 0;
 
+	*pem_out = NULL;
+	*len = 0;
 	if (key_ec_size(key) != 0) {
 		/* EC: our own fixed-length encoding (RFC 5915). */
 		gnutls_datum_t in;
@@ -373,12 +520,35 @@ key_save(const struct certo_key *key, const char *path, bool exclusive)
 		    CERTO_ECRYPTO, "exporting key: %s", gnutls_strerror(ret));
 		goto out;
 	}
-	rc = file_write_atomic(path, pem.data, pem.size, 0600, exclusive);
+	if ((*pem_out = malloc(pem.size + 1)) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	memcpy(*pem_out, pem.data, pem.size);
+	(*pem_out)[pem.size] = '\0';
+	*len = pem.size;
 out:
 	gnutls_memset(der, 0, sizeof(der));
 	if (pem.data != NULL) {
 		gnutls_memset(pem.data, 0, pem.size);
 		gnutls_free(pem.data);
+	}
+	return rc;
+}
+
+/* Write the key as PKCS#8 PEM, 0600, atomically (key.h). */
+int
+key_save(const struct certo_key *key, const char *path, bool exclusive)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = key_export_pem(key, &pem, &len)) == 0)
+		rc = file_write_atomic(path, pem, len, 0600, exclusive);
+	if (pem != NULL) {
+		gnutls_memset(pem, 0, len);
+		free(pem);
 	}
 	return rc;
 }

@@ -37,10 +37,24 @@ int key_load(const char *path, struct certo_key **out);
 int key_parse(const char *pem, size_t len, const char *what,
     struct certo_key **out);
 /*
+ * Parse a private key from a JSON Web Key (RFC 7517): RSA or EC
+ * P-256/P-384 with its private members (certbot's private_key.json).
+ * what names it in errors.  Caller frees.
+ */
+int key_parse_jwk(const char *json, size_t len, const char *what,
+    struct certo_key **out);
+/*
  * Write the key as PKCS#8 PEM to path, mode 0600, atomically; with
  * exclusive, fail if path exists.
  */
 int key_save(const struct certo_key *key, const char *path, bool exclusive);
+/*
+ * The key as PKCS#8 PEM in memory (what key_save writes): *pem malloc'd
+ * and NUL-terminated, *len bytes; the caller wipes it before freeing
+ * (seal.h seals it for a shared store).  Returns 0, CERTO_ENOMEM or
+ * CERTO_ECRYPTO.
+ */
+int key_export_pem(const struct certo_key *key, char **pem, size_t *len);
 /* The key's type. */
 enum key_type key_get_type(const struct certo_key *key);
 /*

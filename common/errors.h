@@ -48,6 +48,7 @@
 	XX(EDNSWAIT, CERTO_EXIT_DNSWAIT, "DNS record not visible in time")   \
 	XX(EHOOK, CERTO_EXIT_HOOK, "hook program failed")                    \
 	XX(EBUSY, CERTO_EXIT_LOCAL, "another certo run holds the lock")      \
+	XX(EPRIVSEP, CERTO_EXIT_LOCAL, "internal error in the network process") \
 	XX(EINTR, CERTO_EXIT_INTR, "interrupted")
 
 enum certo_err {

@@ -20,6 +20,10 @@
 #define CERTO_EXIT_SELFCHECK 5 /* our own challenge self-check failed */
 #define CERTO_EXIT_DNSWAIT 6  /* DNS record never visible everywhere */
 #define CERTO_EXIT_HOOK 7     /* a hook program failed */
+#define CERTO_EXIT_NOKEY 10   /* the CA knows no account for the key */
+#define CERTO_EXIT_PENDING 11 /* an order waits for its authorizations */
+#define CERTO_EXIT_STORE 8    /* the store (Redis) unreachable or refused */
+#define CERTO_EXIT_STOREAUTH 9 /* the store refused our credentials */
 #define CERTO_EXIT_INTR 130   /* interrupted by a signal */
 
 /* XX(NAME, exit code, message) */
@@ -49,6 +53,10 @@
 	XX(EHOOK, CERTO_EXIT_HOOK, "hook program failed")                    \
 	XX(EBUSY, CERTO_EXIT_LOCAL, "another certo run holds the lock")      \
 	XX(EPRIVSEP, CERTO_EXIT_LOCAL, "internal error in the network process") \
+	XX(EUNKNOWNKEY, CERTO_EXIT_NOKEY, "account key unknown to the CA")    \
+	XX(EPENDING, CERTO_EXIT_PENDING, "authorizations still pending")     \
+	XX(ESTORE, CERTO_EXIT_STORE, "store unreachable or refused")         \
+	XX(ESTOREAUTH, CERTO_EXIT_STOREAUTH, "store refused the credentials") \
 	XX(EINTR, CERTO_EXIT_INTR, "interrupted")
 
 enum certo_err {

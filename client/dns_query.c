@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -279,6 +280,35 @@ out:
 	return rc;
 }
 
+/*
+ * The system's name servers, read once by dns_query_preset() (the
+ * network process, before its sandbox: no file is opened after it);
+ * until then each channel reads /etc/resolv.conf itself.
+ */
+static struct ares_addr_port_node *preset_servers;
+static bool preset;
+
+/* Read the system's resolver set-up once (see dns_query.h). */
+int
+dns_query_preset(void)
+{
+	ares_channel chan;
+	int st;
+
+	if (preset)
+		return 0;
+	if ((st = ares_init(&chan)) != ARES_SUCCESS)
+		return certo_fail(st == ARES_ENOMEM ? CERTO_ENOMEM : CERTO_ENET,
+		    "dns: c-ares: %s", ares_strerror(st));
+	st = ares_get_servers_ports(chan, &preset_servers);
+	ares_destroy(chan);
+	if (st != ARES_SUCCESS)
+		return certo_fail(CERTO_ENOMEM, "dns: c-ares: %s",
+		    ares_strerror(st));
+	preset = true;
+	return 0;
+}
+
 /* A c-ares channel to one server or the system's (see dns_query.h). */
 int
 dns_channel_open(const struct dns01_server *server, bool direct,
@@ -288,9 +318,14 @@ dns_channel_open(const struct dns01_server *server, bool direct,
 	struct ares_addr_port_node node;
 	unsigned char ip[16];
 	char shown[DNS_SHOWN_MAX];
-	int st;
+	int st, mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
 
 	memset(&options, 0, sizeof(options));
+	if (preset) {
+		/* Servers and domains given: c-ares reads no file. */
+		options.lookups = (char *)(uintptr_t)"b";
+		mask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_LOOKUPS;
+	}
 	options.flags = ARES_FLAG_NOSEARCH;
 	if (direct)
 		options.flags |= ARES_FLAG_NORECURSE;
@@ -299,11 +334,17 @@ dns_channel_open(const struct dns01_server *server, bool direct,
 		options.flags |= ARES_FLAG_NOCHECKRESP;
 	options.timeout = DNS_QUERY_TIMEOUT_MS;
 	options.tries = direct ? 1 : 2;
-	if ((st = ares_init_options(out, &options, ARES_OPT_FLAGS |
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES)) != ARES_SUCCESS) {
+	if ((st = ares_init_options(out, &options, mask)) != ARES_SUCCESS) {
 		*out = NULL;
 		return certo_fail(st == ARES_ENOMEM ? CERTO_ENOMEM : CERTO_ENET,
 		    "dns-01: c-ares: %s", ares_strerror(st));
+	}
+	if (server == NULL && preset && (st = ares_set_servers_ports(*out,
+	    preset_servers)) != ARES_SUCCESS) {
+		ares_destroy(*out);
+		*out = NULL;
+		return certo_fail(CERTO_ENET, "dns-01: c-ares: %s",
+		    ares_strerror(st));
 	}
 	if (server == NULL)
 		return 0;

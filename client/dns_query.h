@@ -45,6 +45,12 @@ struct dns_query {
 long long dns_query_deadline(long long overall);
 
 /*
+ * Read the system's resolver set-up (/etc/resolv.conf) now, once: every
+ * later channel gets those servers without reading a file (the network
+ * process calls it before its sandbox).  Returns 0 or a CERTO_E* code.
+ */
+int dns_query_preset(void);
+/*
  * A channel to one server (direct: no recursion desired, one try), or
  * to the system's resolvers (/etc/resolv.conf) when server is NULL.
  * Returns 0 or CERTO_EUSAGE (not a numeric address), CERTO_ENET,

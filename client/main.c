@@ -8,10 +8,12 @@
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "errors.h"
 #include "log.h"
+#include "privsep.h"
 #include "ratelimit.h"
 #include "sig.h"
 #include "verbs.h"
@@ -43,11 +45,29 @@ print_version(void)
 	printf("  %s\n", curl_version());
 }
 
+/* Verbs that never reach the network run as one process. */
+static bool
+verb_uses_network(enum cli_verb verb)
+{
+	return verb != VERB_LIST && verb != VERB_DELETE &&
+	    verb != VERB_RATELIMIT;
+}
+
+/* $CERTO_PRIVSEP=off: one process (to compare, and to debug). */
+static bool
+privsep_disabled(void)
+{
+	const char *env = getenv("CERTO_PRIVSEP");
+
+	return env != NULL && strcmp(env, "off") == 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct certo_cli cli;
-	int rc, code = -1;
+	struct privsep_opts psopts = { 0 };
+	int rc, code = -1, ret_ps;
 
 	log_set_progname("certo");
 #ifdef M_ARENA_MAX
@@ -78,6 +98,14 @@ main(int argc, char **argv)
 		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
 		goto out;
 	}
+	/*
+	 * Every verb that may reach the network runs privilege-separated:
+	 * the network process is forked now, before any thread starts
+	 * (privsep.h).  $CERTO_PRIVSEP=off keeps one process.
+	 */
+	if (verb_uses_network(cli.verb) && !privsep_disabled() &&
+	    (rc = privsep_start(&psopts)) != 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		int ret;
 
@@ -91,6 +119,12 @@ main(int argc, char **argv)
 			rc = ret;
 		break;
 	}
+	/* A network process that broke the sandbox fails the run. */
+	if ((ret_ps = privsep_stop(code >= 0 ? 0 : rc)) != 0 && code >= 0) {
+		code = -1;
+		rc = ret_ps;
+	} else if (code < 0)
+		rc = ret_ps;
 	ares_library_cleanup();
 	gnutls_global_deinit();
 	curl_global_cleanup();

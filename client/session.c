@@ -14,6 +14,7 @@
 #include "hook.h"
 #include "log.h"
 #include "params.h"
+#include "privsep.h"
 #include "ratelimit.h"
 
 int
@@ -117,6 +118,9 @@ start_solver(struct session *sess, const struct issue_params *params)
 		sopts.http_port = params->http_port;
 		sopts.tls_addr = params->tls_addr;
 		sopts.tls_port = params->tls_port;
+		/* The responders are the network process's (privsep.h). */
+		if (privsep_active())
+			return privsep_standalone_start(&sopts, &sess->solver);
 		return solver_standalone_start(&sopts, &sess->solver);
 	case SOLVE_NONE:
 	default:

@@ -23,6 +23,7 @@
 #include "hook.h"
 #include "http.h"
 #include "log.h"
+#include "privsep.h"
 #include "sig.h"
 #include "solver_http01.h"
 
@@ -309,7 +310,9 @@ wait_dns_visible(struct external *ext, const struct solver_item *items,
 		    dns.timeout_ms / 1000);
 	dns.progress = on_progress;
 	dns.arg = ext;
-	rc = dns01_wait(recs, nrecs, &dns);
+	/* DNS queries are the network process's (privsep.h). */
+	rc = privsep_active() ? privsep_dns01_wait(recs, nrecs, &dns) :
+	    dns01_wait(recs, nrecs, &dns);
 	if (rc == 0)
 		log_event("dns_visible", NULL, "dns-01: all records visible on "
 		    "every server");

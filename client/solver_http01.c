@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "log.h"
+#include "privsep.h"
 
 #define PROBE_TIMEOUT_MS 3000
 
@@ -60,24 +61,30 @@ tcp_connect_errno(const struct addrinfo *ai)
 	return err;
 }
 
-/*
- * Why a TCP connection to host:port fails, in the system's words
- * ("Connection refused", "No route to host"), into out; "" when it
- * connects.  libcurl only says "Couldn't connect to server".
- */
-static void
-tcp_probe(const char *host, unsigned short port, char *out, size_t len)
+/* How the probe resolves names (the network process sets its own). */
+int (*solver_http01_resolver)(const char *host, const char *port,
+    const struct addrinfo *hints, struct addrinfo **res) = getaddrinfo;
+
+/* Probe host:port (see solver_http01.h). */
+void
+solver_http01_probe(const char *host, unsigned short port, char *out,
+    size_t len)
 {
 	struct addrinfo hints, *res = NULL;
 	char ps[8], shown[256];
 	int err = 0, g;
 
 	out[0] = '\0';
+	/* Sockets are the network process's (privsep.h). */
+	if (privsep_active()) {
+		privsep_tcp_probe(host, port, out, len);
+		return;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(ps, sizeof(ps), "%u", port != 0 ? port : 80);
 	log_str(shown, sizeof(shown), host);
-	if ((g = getaddrinfo(host, ps, &hints, &res)) != 0) {
+	if ((g = solver_http01_resolver(host, ps, &hints, &res)) != 0) {
 		snprintf(out, len, "%s does not resolve here (%s)", shown,
 		    gai_strerror(g));
 		return;
@@ -108,7 +115,7 @@ fetch_error(int rc, const char *url, const char *host, unsigned short port,
 	log_str(shown, sizeof(shown), msg);
 	why[0] = '\0';
 	if (rc == CERTO_ENET)
-		tcp_probe(host, port, why, whylen);
+		solver_http01_probe(host, port, why, whylen);
 	if (why[0] == '\0')
 		snprintf(why, whylen, "%s", shown);
 }

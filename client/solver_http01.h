@@ -38,4 +38,19 @@ int solver_http01_fetch(struct certo_http *client, const char *url,
     const char *host, unsigned short port, const char *keyauth, char *why,
     size_t whylen);
 
+struct addrinfo;
+
+/*
+ * Why a TCP connection to host:port fails, in the system's words
+ * ("Connection refused", "No route to host"), into out; "" when it
+ * connects.  libcurl only says "Couldn't connect to server".  In a
+ * privilege-separated run the network process probes.
+ */
+void solver_http01_probe(const char *host, unsigned short port, char *out,
+    size_t len);
+/* The name lookup of the probe: getaddrinfo, or the network process's
+ * own (netproc_net.c), which reads no file. */
+extern int (*solver_http01_resolver)(const char *host, const char *port,
+    const struct addrinfo *hints, struct addrinfo **res);
+
 #endif

@@ -25,6 +25,18 @@ static const char *const system_bundles[] = {
 	NULL
 };
 
+_Static_assert(sizeof(((struct http_xfer_out *)0)->ebuf) >= CURL_ERROR_SIZE,
+    "libcurl's error buffer");
+
+/* Who performs transfers: NULL, this process (http_set_transport). */
+static const struct http_transport *http_transport;
+
+void
+http_set_transport(const struct http_transport *t)
+{
+	http_transport = t;
+}
+
 /*
  * Debian's libcurl-gnutls links libssh2, whose libssh2_init() (run by
  * curl_global_init) sets up OpenSSL's libcrypto for SSH: engines and
@@ -58,7 +70,8 @@ http_init(struct certo_http *http, const struct http_opts *opts)
 		http->opts.total_timeout_ms = 60000;
 	if (http->opts.low_speed_time_ms <= 0)
 		http->opts.low_speed_time_ms = 30000;
-	if ((http->curl = curl_easy_init()) == NULL)
+	/* With a transport (privsep), another process holds the handle. */
+	if (http_transport == NULL && (http->curl = curl_easy_init()) == NULL)
 		return CERTO_ENOMEM;
 	if (env != NULL && *env != '\0') {
 		http->system_bundle = env;
@@ -77,6 +90,9 @@ http_free(struct certo_http *http)
 {
 	if (http == NULL)
 		return;
+	if (http->remote != NULL && http_transport != NULL)
+		http_transport->close(http->remote);
+	http->remote = NULL;
 	if (http->curl) {
 		curl_easy_cleanup(http->curl);
 		http->curl = NULL;
@@ -133,23 +149,25 @@ choose_cainfo(struct certo_http *http, const char *bundle, const char *hp,
 
 /* After a verified connection with the whole bundle: pin its root. */
 static void
-learn_root(struct certo_http *http, const char *bundle, const char *hp)
+learn_root(struct certo_http *http, const char *bundle, const char *hp,
+    const struct http_xfer_out *out)
 {
-	struct curl_certinfo *ci = NULL;
-	const char *pems[16];
-	size_t n = 0;
+	const char *pems[HTTP_MAX_CHAIN];
 
-	if (curl_easy_getinfo(http->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
-	    ci == NULL)
-		return;
-	for (int i = 0; i < ci->num_of_certs && n < 16; i++)
-		for (struct curl_slist *s = ci->certinfo[i]; s; s = s->next)
-			if (strncmp(s->data, "Cert:", 5) == 0) {
-				pems[n++] = s->data + 5;
-				break;
-			}
+	for (size_t i = 0; i < out->nchain; i++)
+		pems[i] = out->chain[i];
 	trustpin_learn(bundle, hp, http->opts.ca_bundle == NULL ?
-	    http->opts.cache_dir : NULL, pems, n);
+	    http->opts.cache_dir : NULL, pems, out->nchain);
+}
+
+void
+http_xfer_out_free(struct http_xfer_out *out)
+{
+	if (out == NULL)
+		return;
+	for (size_t i = 0; i < out->nchain; i++)
+		free(out->chain[i]);
+	memset(out, 0, sizeof(*out));
 }
 
 void
@@ -380,25 +398,27 @@ set_common(CURL *curl, const struct http_opts *opts, const char *url,
  * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
  * --cacert.  For https, the pinned root of the host when known
  * (*pinned), else the bundle, asking for the peer's chain to learn the
- * root from (*learn).  Returns the bundle, or NULL when there is none.
+ * root from (x->certinfo).  Returns the bundle, or NULL when there is
+ * none.
  */
 static const char *
-set_trust(struct certo_http *http, const char *url, const char *hp,
-    bool *learn, bool *pinned)
+set_trust(struct certo_http *http, struct http_xfer *x, const char *hp,
+    bool *pinned)
 {
 	const char *bundle = http->opts.ca_bundle ? http->opts.ca_bundle :
 	    http->system_bundle, *cainfo = bundle;
+	bool learn = false;
 
-	*learn = *pinned = false;
+	*pinned = false;
+	x->cainfo = NULL;
+	x->certinfo = false;
 	if (bundle == NULL)
 		return NULL;
-	if (strncmp(url, "https://", 8) == 0)
-		cainfo = choose_cainfo(http, bundle, hp, learn);
+	if (strncmp(x->url, "https://", 8) == 0)
+		cainfo = choose_cainfo(http, bundle, hp, &learn);
 	*pinned = cainfo != bundle;
-	curl_easy_setopt(http->curl, CURLOPT_CAINFO, cainfo);
-	curl_easy_setopt(http->curl, CURLOPT_CAPATH, NULL);
-	if (*learn)
-		curl_easy_setopt(http->curl, CURLOPT_CERTINFO, 1L);
+	x->cainfo = cainfo;
+	x->certinfo = learn;
 	return bundle;
 }
 
@@ -481,12 +501,13 @@ transfer_error(CURLcode cc, struct http_resp *resp, const char *shown,
 
 /*
  * The pinned root did not verify the host (or its file is gone): drop
- * the pin and set the handle up to verify with the whole bundle and
+ * the pin and set the transfer up to verify with the whole bundle and
  * learn again.  The response is started afresh.
  */
 static void
 unpin(struct certo_http *http, const char *bundle, const char *hp,
-    const char *shown, struct http_resp *resp, size_t max_body)
+    const char *shown, struct http_xfer *x, struct http_resp *resp,
+    struct http_xfer_out *out)
 {
 	log_debug("trust: %s: the remembered root did not verify it; "
 	    "verifying with the whole bundle", shown);
@@ -494,9 +515,79 @@ unpin(struct certo_http *http, const char *bundle, const char *hp,
 	    http->opts.cache_dir : NULL);
 	http->first_cainfo = bundle;
 	http_resp_free(resp);
-	buf_init(&resp->body, max_body);
-	curl_easy_setopt(http->curl, CURLOPT_CAINFO, bundle);
-	curl_easy_setopt(http->curl, CURLOPT_CERTINFO, 1L);
+	http_xfer_out_free(out);
+	buf_init(&resp->body, x->max_body);
+	x->cainfo = bundle;
+	x->certinfo = true;
+}
+
+/* The peer's chain (PEM, leaf first) after a transfer with certinfo. */
+static int
+collect_chain(CURL *curl, struct http_xfer_out *out)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL)
+		return 0;
+	for (int i = 0; i < ci->num_of_certs && out->nchain < HTTP_MAX_CHAIN;
+	    i++)
+		for (struct curl_slist *l = ci->certinfo[i]; l; l = l->next)
+			if (strncmp(l->data, "Cert:", 5) == 0) {
+				if ((out->chain[out->nchain] =
+				    strdup(l->data + 5)) == NULL)
+					return CERTO_ENOMEM;
+				out->nchain++;
+				break;
+			}
+	return 0;
+}
+
+int
+http_xfer_perform(void *handle, const struct http_opts *opts,
+    const struct http_xfer *x, struct http_resp *resp,
+    struct http_xfer_out *out)
+{
+	CURL *curl = handle;
+	struct curl_slist *hdrs = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	set_common(curl, opts, x->url, resp, out->ebuf);
+	if (x->cainfo != NULL) {
+		curl_easy_setopt(curl, CURLOPT_CAINFO, x->cainfo);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	}
+	if (x->certinfo)
+		curl_easy_setopt(curl, CURLOPT_CERTINFO, 1L);
+	if (x->resolve != NULL)
+		curl_easy_setopt(curl, CURLOPT_RESOLVE, x->resolve);
+	if ((rc = set_method(curl, x->method, x->content_type, x->body,
+	    &hdrs)) != 0)
+		goto out;
+	out->cc = (long)curl_easy_perform(curl);
+	if (out->cc == CURLE_OK) {
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (x->certinfo)
+			rc = collect_chain(curl, out);
+	}
+out:
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, NULL);
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+/* One transfer, here or by the transport. */
+static int
+perform(struct certo_http *http, const struct http_xfer *x,
+    struct http_resp *resp, struct http_xfer_out *out)
+{
+	if (http_transport != NULL)
+		return http_transport->perform(&http->remote, &http->opts, x,
+		    resp, out);
+	return http_xfer_perform(http->curl, &http->opts, x, resp, out);
 }
 
 int
@@ -504,46 +595,45 @@ http_request(struct certo_http *http, const char *method, const char *url,
     const char *content_type, const char *body, size_t max_body,
     struct http_resp *resp)
 {
-	struct curl_slist *hdrs = NULL;
-	char ebuf[CURL_ERROR_SIZE] = "", shown[256], *hp;
+	struct http_xfer x = { 0 };
+	struct http_xfer_out out = { 0 };
+	char shown[256], *hp;
 	const char *bundle;
-	bool learn, pinned;
-	CURLcode cc;
+	bool pinned;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->body, max_body);
 	log_str(shown, sizeof(shown), url);
 	hp = http_host_port(url);
-	set_common(http->curl, &http->opts, url, resp, ebuf);
-	bundle = set_trust(http, url, hp, &learn, &pinned);
-	if ((rc = set_method(http->curl, method, content_type, body,
-	    &hdrs)) != 0)
-		goto out;
+	x.method = method;
+	x.url = url;
+	x.content_type = content_type;
+	x.body = body;
+	x.max_body = max_body;
+	bundle = set_trust(http, &x, hp, &pinned);
 	log_debug("%s %s", method, shown);
-	cc = curl_easy_perform(http->curl);
-	if (pinned && (cc == CURLE_PEER_FAILED_VERIFICATION ||
-	    cc == CURLE_SSL_CACERT_BADFILE)) {
-		unpin(http, bundle, hp, shown, resp, max_body);
-		learn = true;
-		ebuf[0] = '\0';
-		cc = curl_easy_perform(http->curl);
+	if ((rc = perform(http, &x, resp, &out)) != 0)
+		goto out;
+	if (pinned && (out.cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    out.cc == CURLE_SSL_CACERT_BADFILE)) {
+		unpin(http, bundle, hp, shown, &x, resp, &out);
+		if ((rc = perform(http, &x, resp, &out)) != 0)
+			goto out;
 	}
-	if (cc != CURLE_OK) {
-		rc = transfer_error(cc, resp, shown, ebuf, max_body);
+	if (out.cc != CURLE_OK) {
+		rc = transfer_error((CURLcode)out.cc, resp, shown, out.ebuf,
+		    max_body);
 		goto out;
 	}
-	if (learn)
-		learn_root(http, bundle, hp);
-	curl_easy_getinfo(http->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (x.certinfo)
+		learn_root(http, bundle, hp, &out);
 	log_debug("-> %ld, %zu bytes", resp->status, resp->body.len);
 out:
 	/* What a cache led to failed: the next run asks afresh. */
 	if (hp != NULL && (rc != 0 || resp->status >= 400))
 		cache_request_failed(hp);
-	curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(http->curl, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(hdrs);
+	http_xfer_out_free(&out);
 	free(hp);
 	return rc;
 }

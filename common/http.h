@@ -49,13 +49,70 @@ struct http_resp {
 };
 
 struct certo_http {
-	void *curl;                /* CURL * */
+	void *curl;                /* CURL *, or NULL with a transport */
+	void *remote;              /* the transport's channel, or NULL */
 	struct http_opts opts;
 	const char *system_bundle; /* the trust bundle file, or NULL */
 	char *first_host;          /* host:port of this handle's first request */
 	const char *first_cainfo;  /* the trust file it used (kept, so the
 	                            * connection stays reusable) */
 };
+
+#define HTTP_MAX_CHAIN 16
+
+/*
+ * One transfer as libcurl performs it: what http_request() decided
+ * (method, body, trust file), handed to whoever performs it.
+ */
+struct http_xfer {
+	const char *method;
+	const char *url;
+	const char *content_type;
+	const char *body;          /* POST only */
+	size_t max_body;
+	const char *cainfo;        /* the trust file, or NULL */
+	bool certinfo;             /* return the peer's chain */
+	const void *resolve;       /* struct curl_slist * for CURLOPT_RESOLVE */
+};
+
+/* What a transfer gave besides the response. */
+struct http_xfer_out {
+	long cc;                   /* the CURLcode */
+	char ebuf[256];            /* CURL_ERROR_SIZE: libcurl's words */
+	char *chain[HTTP_MAX_CHAIN]; /* with certinfo: PEM, leaf first */
+	size_t nchain;
+};
+
+/*
+ * Who performs transfers when not this process: the network process
+ * of a privilege-separated run (client/privsep.c).  perform() opens
+ * its channel in *chan on first use; close() releases it.  Both return
+ * 0 or a CERTO_E* code (the transfer's own failure is in out->cc).
+ */
+struct http_transport {
+	int (*perform)(void **chan, const struct http_opts *opts,
+	    const struct http_xfer *x, struct http_resp *resp,
+	    struct http_xfer_out *out);
+	void (*close)(void *chan);
+};
+
+/*
+ * Send every later transfer of this process through t (NULL: perform
+ * them here).  Set once, before any handle is made.
+ */
+void http_set_transport(const struct http_transport *t);
+/*
+ * Perform x with curl (a CURL *) and opts: the response's status,
+ * headers and capped body into resp (initialised by the caller), the
+ * CURLcode, libcurl's message and with certinfo the peer's chain into
+ * out (initialised here; free with http_xfer_out_free).  Returns 0 or
+ * CERTO_ENOMEM.
+ */
+int http_xfer_perform(void *curl, const struct http_opts *opts,
+    const struct http_xfer *x, struct http_resp *resp,
+    struct http_xfer_out *out);
+/* Free what out holds; safe on a zeroed one. */
+void http_xfer_out_free(struct http_xfer_out *out);
 
 /*
  * Set up a session handle.  The system trust bundle is the first of the

@@ -55,6 +55,10 @@
 	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL, string, state_dir, 0, \
 	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for "\
 	    "root, else $XDG_DATA_HOME/certo)")                              \
+	XX(NET_USER, "user", 0, "USER", V_GLOBAL, string, net_user, 0,      \
+	    "when started as root, the user of the network process (every "  \
+	    "connection to the CA, DNS, responders; default: certo if it "   \
+	    "exists, else nobody)")                                          \
 	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL, server, server, 0,     \
 	    "ACME directory URL or CA name: letsencrypt (default), "         \
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
@@ -241,6 +245,7 @@ struct certo_cli {
 	const char *server;           /* directory URL */
 	const char *ca_bundle;
 	const char *state_dir;
+	const char *net_user;         /* --user: the network process's */
 	const char *http_addr;
 	unsigned short http_port;
 	const char *tls_addr;

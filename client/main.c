@@ -103,6 +103,7 @@ main(int argc, char **argv)
 	 * the network process is forked now, before any thread starts
 	 * (privsep.h).  $CERTO_PRIVSEP=off keeps one process.
 	 */
+	psopts.user = cli.net_user;
 	if (verb_uses_network(cli.verb) && !privsep_disabled() &&
 	    (rc = privsep_start(&psopts)) != 0)
 		goto out;

@@ -61,6 +61,16 @@ netproc_reply(int fd, int rc, const struct privsep_msg *extra)
 	return ret;
 }
 
+/*
+ * A request that could not be read: CERTO_ENOMEM (answered so by
+ * dispatch()) or CERTO_EPRIVSEP (malformed: the channel ends).
+ */
+static int
+bad(const struct privsep_msg *req)
+{
+	return req->err == CERTO_ENOMEM ? CERTO_ENOMEM : CERTO_EPRIVSEP;
+}
+
 /* PS_TRUST: the channel's bundle (or none). */
 static int
 do_trust(struct chan_state *st, struct privsep_msg *req)
@@ -70,9 +80,9 @@ do_trust(struct chan_state *st, struct privsep_msg *req)
 
 	if (req->pos < req->buf.len && req->buf.data[req->pos] == 3) {
 		if (privsep_get_str(req, &pem) != 0)
-			return CERTO_EPRIVSEP;
+			return bad(req);
 	} else if (privsep_get_bytes(req, &pem, &len) != 0)
-		return CERTO_EPRIVSEP;
+		return bad(req);
 	free(st->trust);
 	st->trust = pem;
 	st->trustlen = len;
@@ -128,7 +138,9 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 	    privsep_get_u64(req, &allow) != 0 ||
 	    privsep_get_i64(req, &t1) != 0 || privsep_get_i64(req, &t2) != 0 ||
 	    privsep_get_i64(req, &t3) != 0)
-		return CERTO_EPRIVSEP;
+		return bad(req) == CERTO_ENOMEM ? certo_fail(CERTO_ENOMEM,
+		    "out of memory") : certo_fail(CERTO_EPRIVSEP, "internal "
+		    "error: a malformed request to the network process");
 	x->method = s[0];
 	x->url = s[1];
 	x->content_type = s[2];
@@ -144,6 +156,7 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 }
 
 static void test_violation(const char *method);
+static int handle(struct chan_state *st, struct privsep_msg *req);
 
 /* PS_HTTP: one transfer with the channel's handle and bundle. */
 static int
@@ -203,7 +216,7 @@ do_probe(struct chan_state *st, struct privsep_msg *req)
 	if (privsep_get_str(req, &host) != 0 || host == NULL ||
 	    privsep_get_u64(req, &port) != 0 || port > 65535) {
 		free(host);
-		return CERTO_EPRIVSEP;
+		return bad(req);
 	}
 	solver_http01_probe(host, (unsigned short)port, why, sizeof(why));
 	privsep_msg_init(&extra, PS_REPLY);
@@ -216,9 +229,25 @@ do_probe(struct chan_state *st, struct privsep_msg *req)
 	return ret;
 }
 
-/* One request of a channel; CERTO_EPRIVSEP ends the channel. */
+/*
+ * One request of a channel.  Each handler answers and returns 0, or
+ * returns CERTO_ENOMEM unanswered (answered here), or CERTO_EPRIVSEP:
+ * the channel ends (a malformed request, or the key process is gone).
+ */
 static int
 dispatch(struct chan_state *st, struct privsep_msg *req)
+{
+	int rc = handle(st, req);
+
+	if (rc == CERTO_ENOMEM)
+		rc = netproc_reply(st->fd, certo_fail(CERTO_ENOMEM,
+		    "out of memory"), NULL);
+	return rc;
+}
+
+/* The handler of the request's type. */
+static int
+handle(struct chan_state *st, struct privsep_msg *req)
 {
 	switch (req->type) {
 	case PS_TRUST:
@@ -249,9 +278,14 @@ serve(void *arg)
 
 	memset(&st, 0, sizeof(st));
 	st.fd = (int)(intptr_t)arg;
-	while (privsep_recv(st.fd, &req, REQUEST_MAX) == 0) {
-		int rc = dispatch(&st, &req);
+	for (;;) {
+		int rc = privsep_recv(st.fd, &req, REQUEST_MAX);
 
+		if (rc == CERTO_ENOMEM) /* read past: answer it */
+			rc = netproc_reply(st.fd, certo_fail(CERTO_ENOMEM,
+			    "out of memory"), NULL);
+		else if (rc == 0)
+			rc = dispatch(&st, &req);
 		privsep_msg_free(&req);
 		if (rc == CERTO_EPRIVSEP)
 			break;
@@ -306,6 +340,25 @@ test_violation(const char *method)
 #endif
 }
 
+/*
+ * Why the network process could not start, for the key process to show
+ * (privsep.c reads it): PRIVSEP_DEATH_START, the code, the message.
+ */
+static void
+report_start_failure(int death, int rc)
+{
+	unsigned char b[8 + 200];
+	const char *msg = certo_errmsg() ? certo_errmsg() : certo_strerror(rc);
+	size_t n = strlen(msg) < 200 ? strlen(msg) : 200;
+	uint32_t v[2] = { PRIVSEP_DEATH_START, (uint32_t)rc };
+
+	for (size_t i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v[i / 4] >> (8 * (i % 4)));
+	memcpy(b + 8, msg, n);
+	if (write(death, b, 8 + n) < 0)
+		_exit(4);
+}
+
 void
 netproc_main(int ctl, int death, const struct privsep_opts *opts)
 {
@@ -320,8 +373,7 @@ netproc_main(int ctl, int death, const struct privsep_opts *opts)
 	if ((rc = netproc_net_init()) != 0 ||
 	    (rc = netproc_sandbox_drop(opts)) != 0 ||
 	    (rc = netproc_sandbox_enter(death)) != 0) {
-		log_error("%s", certo_errmsg() ? certo_errmsg() :
-		    certo_strerror(rc));
+		report_start_failure(death, rc);
 		_exit(4);
 	}
 	netproc_net_sandboxed();

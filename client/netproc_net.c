@@ -365,7 +365,12 @@ netproc_net_resolve(const char *url, struct curl_slist **out)
 	if (host[0] == '[' || inet_pton(AF_INET, host, a) == 1)
 		goto out; /* an address: nothing to look up */
 	hints.ai_socktype = SOCK_STREAM;
-	if ((g = netproc_net_getaddrinfo(host, port, &hints, &res)) != 0) {
+	if ((g = netproc_net_getaddrinfo(host, port, &hints, &res)) ==
+	    EAI_MEMORY) {
+		rc = certo_fail(CERTO_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (g != 0) {
 		rc = certo_fail(CERTO_ENET, "%s: cannot resolve host %s: %s",
 		    log_str(shown, sizeof(shown), url), host, gai_strerror(g));
 		goto out;

@@ -69,10 +69,11 @@ get_records(struct privsep_msg *m, struct wait_req *w)
 		if (privsep_get_str(m, &name) != 0 || name == NULL)
 			return CERTO_EPRIVSEP;
 		w->recs[w->nrecs].name = name;
-		if (privsep_get_u64(m, &nv) != 0 || nv > WAIT_MAX_VALUES ||
-		    (w->vals[w->nrecs] = calloc(nv + 1, sizeof(char *))) ==
-		    NULL)
+		if (privsep_get_u64(m, &nv) != 0 || nv > WAIT_MAX_VALUES)
 			return CERTO_EPRIVSEP;
+		if ((w->vals[w->nrecs] = calloc(nv + 1, sizeof(char *))) ==
+		    NULL)
+			return CERTO_ENOMEM;
 		for (size_t k = 0; k < nv; k++) {
 			if (privsep_get_str(m, &w->vals[w->nrecs][k]) != 0 ||
 			    w->vals[w->nrecs][k] == NULL)
@@ -118,20 +119,20 @@ netproc_dns_wait(int fd, struct privsep_msg *req)
 	int rc = CERTO_EPRIVSEP;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return netproc_reply(fd, CERTO_ENOMEM, NULL);
+		return CERTO_ENOMEM;
 	w->fd = fd;
-	if (get_records(req, w) != 0 || privsep_get_u64(req, &n) != 0 ||
+	if ((rc = get_records(req, w)) != 0 || privsep_get_u64(req, &n) != 0 ||
 	    n > WAIT_MAX_SERVERS)
-		goto out;
+		goto bad;
 	for (; w->nresolvers < n; w->nresolvers++)
 		if (get_server(req, &w->resolvers[w->nresolvers]) != 0)
-			goto out;
+			goto bad;
 	if (privsep_get_u64(req, &rec) != 0 ||
 	    (rec && get_server(req, &w->recursive) != 0) ||
 	    privsep_get_i64(req, &t[0]) != 0 ||
 	    privsep_get_i64(req, &t[1]) != 0 ||
 	    privsep_get_i64(req, &t[2]) != 0)
-		goto out;
+		goto bad;
 	opts.resolvers = w->nresolvers > 0 ? w->resolvers : NULL;
 	opts.nresolvers = w->nresolvers;
 	opts.recursive = rec ? &w->recursive : NULL;
@@ -141,6 +142,11 @@ netproc_dns_wait(int fd, struct privsep_msg *req)
 	opts.progress = send_progress;
 	opts.arg = w;
 	rc = netproc_reply(fd, dns01_wait(w->recs, w->nrecs, &opts), NULL);
+	goto out;
+bad:
+	/* Unanswered: out of memory (dispatch() answers) or malformed. */
+	rc = rc == CERTO_ENOMEM || req->err == CERTO_ENOMEM ? CERTO_ENOMEM :
+	    CERTO_EPRIVSEP;
 out:
 	wait_req_free(w);
 	free(w);
@@ -159,7 +165,7 @@ sa_start(struct solver *sa, uint64_t n, struct privsep_msg *req)
 	if (sa->ops != NULL || (n >> 24 & 0xff) > 3 ||
 	    privsep_get_str(req, &addr[0]) != 0 ||
 	    privsep_get_str(req, &addr[1]) != 0) {
-		rc = CERTO_EPRIVSEP;
+		rc = req->err == CERTO_ENOMEM ? CERTO_ENOMEM : CERTO_EPRIVSEP;
 		goto out;
 	}
 	o.ntypes = (size_t)(n >> 24 & 0xff);
@@ -193,7 +199,8 @@ sa_selfcheck(struct solver *sa, uint64_t n, struct privsep_msg *req)
 		rc = CERTO_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < 4 * n; i++)
 		if (privsep_get_str(req, &s[i]) != 0 || s[i] == NULL)
-			rc = CERTO_EPRIVSEP;
+			rc = req->err == CERTO_ENOMEM ? CERTO_ENOMEM :
+			    CERTO_EPRIVSEP;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		items[i].type = challenge_type_parse(s[4 * i]);
 		items[i].ident = s[4 * i + 1];
@@ -219,7 +226,8 @@ sa_token(struct solver *sa, uint16_t type, uint64_t n,
 
 	for (size_t i = 0; i < (type == PS_SA_PUBLISH ? 3u : 2u); i++)
 		if (privsep_get_str(req, &s[i]) != 0 || s[i] == NULL)
-			rc = CERTO_EPRIVSEP;
+			rc = req->err == CERTO_ENOMEM ? CERTO_ENOMEM :
+			    CERTO_EPRIVSEP;
 	if (rc == 0 && type == PS_SA_PUBLISH)
 		rc = sa->ops->publish(sa->ctx, (enum chall_type)n, s[0], s[1],
 		    s[2]);
@@ -237,7 +245,7 @@ netproc_sa(int fd, struct solver *sa, struct privsep_msg *req)
 	int rc;
 
 	if (privsep_get_u64(req, &n) != 0)
-		return CERTO_EPRIVSEP;
+		return req->err == CERTO_ENOMEM ? CERTO_ENOMEM : CERTO_EPRIVSEP;
 	if (req->type != PS_SA_START && sa->ops == NULL)
 		return netproc_reply(fd, req->type == PS_SA_STOP ? 0 :
 		    certo_fail(CERTO_EPRIVSEP, "no standalone responder"),
@@ -258,7 +266,9 @@ netproc_sa(int fd, struct solver *sa, struct privsep_msg *req)
 		rc = sa_token(sa, req->type, n, req);
 		break;
 	}
-	if (rc == CERTO_EPRIVSEP)
-		return rc;
+	if (rc == CERTO_EPRIVSEP && req->err == CERTO_EPRIVSEP)
+		return rc; /* malformed: the channel ends */
+	if (rc == CERTO_ENOMEM && certo_errmsg() == NULL)
+		certo_fail(rc, "out of memory");
 	return netproc_reply(fd, rc, NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "privsep_priv.h"
+#include "sandbox.h"
 #include "sig.h"
 
 /* The one network process of this run. */
@@ -32,7 +34,9 @@ static struct {
 	bool dead;            /* reaped */
 	int status;           /* its wait status once dead */
 	int nr;               /* the forbidden system call, or -1 */
-} ps = { 0, -1, -1, PTHREAD_MUTEX_INITIALIZER, false, 0, -1 };
+	int start_rc;         /* why it could not start, or 0 */
+	char start_msg[201];
+} ps = { 0, -1, -1, PTHREAD_MUTEX_INITIALIZER, false, 0, -1, 0, "" };
 
 bool
 privsep_active(void)
@@ -82,20 +86,38 @@ privsep_start(const struct privsep_opts *opts)
 static void
 reap(bool block)
 {
-	unsigned char b[4];
+	struct rusage ru;
+	unsigned char b[8 + 200];
+	unsigned v;
+	ssize_t n;
 	pid_t r;
 
 	if (ps.dead || ps.pid <= 0)
 		return;
-	while ((r = waitpid(ps.pid, &ps.status, block ? 0 : WNOHANG)) < 0 &&
+	while ((r = wait4(ps.pid, &ps.status, block ? 0 : WNOHANG, &ru)) < 0 &&
 	    errno == EINTR)
 		;
 	if (r != ps.pid)
 		return;
 	ps.dead = true;
-	if (read(ps.death, b, sizeof(b)) == (ssize_t)sizeof(b))
-		ps.nr = (int)((unsigned)b[0] | (unsigned)b[1] << 8 |
-		    (unsigned)b[2] << 16 | (unsigned)b[3] << 24);
+	log_debug("privsep: network process %ld ended; peak RSS %ld KiB",
+	    (long)ps.pid, ru.ru_maxrss);
+	if ((n = read(ps.death, b, sizeof(b))) < 4)
+		return;
+	v = (unsigned)b[0] | (unsigned)b[1] << 8 | (unsigned)b[2] << 16 |
+	    (unsigned)b[3] << 24;
+	if (v != PRIVSEP_DEATH_START) {
+		ps.nr = (int)v;
+		return;
+	}
+	if (n < 8)
+		return;
+	ps.start_rc = (int)((unsigned)b[4] | (unsigned)b[5] << 8 |
+	    (unsigned)b[6] << 16 | (unsigned)b[7] << 24);
+	if (ps.start_rc <= CERTO_E__FIRST || ps.start_rc >= CERTO_E__LAST)
+		ps.start_rc = CERTO_EPRIVSEP;
+	memcpy(ps.start_msg, b + 8, (size_t)n - 8);
+	ps.start_msg[n - 8] = '\0';
 }
 
 /* The name of a trapped system call as the message shows it. */
@@ -103,26 +125,12 @@ static const char *
 syscall_word(int nr)
 {
 	static char num[16];
+	const char *w = sandbox_syscall_word(nr);
 
-	switch (nr) {
-#ifdef __NR_open
-	case __NR_open:
-#endif
-#ifdef __NR_creat
-	case __NR_creat:
-#endif
-	case __NR_openat:
-#ifdef __NR_openat2
-	case __NR_openat2:
-#endif
-		return "open";
-	case __NR_execve:
-	case __NR_execveat:
-		return "execve";
-	default:
-		snprintf(num, sizeof(num), "#%d", nr);
-		return num;
-	}
+	if (strcmp(w, "other") != 0)
+		return w;
+	snprintf(num, sizeof(num), "#%d", nr);
+	return num;
 }
 
 /* The failure of a dead network process (under ps.lock). */
@@ -135,6 +143,12 @@ died(void)
 	if (!ps.dead && ps.pid > 0)
 		kill(ps.pid, SIGKILL);
 	reap(true);
+	if (ps.start_rc != 0) {
+		char shown[256];
+
+		return certo_fail(ps.start_rc, "%s", log_str(shown,
+		    sizeof(shown), ps.start_msg));
+	}
 	if (ps.nr >= 0)
 		return certo_fail(CERTO_EPRIVSEP, "internal error: the network "
 		    "process attempted a forbidden system call (%s)",
@@ -200,6 +214,15 @@ wait_readable(int fd)
 	}
 }
 
+int
+privsep_malformed(const struct privsep_msg *reply)
+{
+	if (reply->err == CERTO_ENOMEM)
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	return certo_fail(CERTO_EPRIVSEP, "internal error: a malformed message "
+	    "from the network process");
+}
+
 /* The reply's rc and message: a network process failure is kept. */
 static int
 reply_rc(struct privsep_msg *reply)
@@ -214,8 +237,7 @@ reply_rc(struct privsep_msg *reply)
 	    rc > 0 || (rc < 0 && (rc <= CERTO_E__FIRST ||
 	    rc >= CERTO_E__LAST))) {
 		free(msg);
-		return certo_fail(CERTO_EPRIVSEP, "internal error: a malformed "
-		    "message from the network process");
+		return privsep_malformed(reply);
 	}
 	if (rc != 0) {
 		ret = msg != NULL ? certo_fail((int)rc, "%s", log_str(shown,
@@ -241,14 +263,19 @@ privsep_call(struct privsep_chan *chan, const struct privsep_msg *req,
 	for (;;) {
 		wait_readable(chan->fd);
 		privsep_msg_free(reply);
-		if ((rc = privsep_recv(chan->fd, reply, PRIVSEP_REPLY_MAX)) ==
-		    CERTO_ENOMEM)
+		rc = privsep_recv(chan->fd, reply, PRIVSEP_REPLY_MAX);
+		/* A progress line lost to memory: the wait goes on. */
+		if (rc == CERTO_ENOMEM && reply->type == PS_DNS_PROGRESS)
+			continue;
+		if (rc == CERTO_ENOMEM)
 			return certo_fail(rc, "out of memory");
 		if (rc != 0)
 			goto dead;
 		if (reply->type != PS_DNS_PROGRESS || fn == NULL)
 			break;
-		if ((rc = fn(arg, reply)) != 0)
+		if ((rc = fn(arg, reply)) == CERTO_ENOMEM)
+			certo_errclear();
+		else if (rc != 0)
 			return rc;
 	}
 	return reply_rc(reply);

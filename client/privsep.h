@@ -44,8 +44,6 @@ enum privsep_type {
 struct privsep_opts {
 	const char *user;      /* --user when started as root; NULL: certo,
 	                        * else nobody */
-	bool off;              /* $CERTO_PRIVSEP=off: one process (tests
-	                        * of the libraries only) */
 };
 
 /*

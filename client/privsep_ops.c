@@ -34,15 +34,9 @@ done(struct privsep_msg *a, struct privsep_msg *b, int rc)
 	return rc;
 }
 
-/* A reply field out of bounds. */
-static int
-malformed(void)
-{
-	return certo_fail(CERTO_EPRIVSEP, "internal error: a malformed message "
-	    "from the network process");
-}
 
-/* A trust file (the pinned root may be /proc/self/fd/N, a link). */
+/* A trust file (the pinned root may be /proc/self/fd/N, a link):
+ * 0, CERTO_ENOMEM, or -1 when it cannot be read. */
 static int
 read_trust(const char *path, char **out, size_t *len)
 {
@@ -54,9 +48,15 @@ read_trust(const char *path, char **out, size_t *len)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)TRUST_MAX ||
-	    (p = malloc((size_t)st.st_size + 1)) == NULL ||
-	    (r = pread(fd, p, (size_t)st.st_size, 0)) != st.st_size) {
+	    st.st_size > (off_t)TRUST_MAX) {
+		close(fd);
+		return -1;
+	}
+	if ((p = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	}
+	if ((r = pread(fd, p, (size_t)st.st_size, 0)) != st.st_size) {
 		free(p);
 		close(fd);
 		return -1;
@@ -85,9 +85,12 @@ send_trust(struct privsep_chan *chan, const char *cainfo)
 	if (cainfo == NULL || (chan->trust != NULL &&
 	    strcmp(chan->trust, cainfo) == 0))
 		return 0;
-	if (read_trust(cainfo, &pem, &len) != 0)
+	if ((rc = read_trust(cainfo, &pem, &len)) == CERTO_ENOMEM)
+		return rc;
+	if (rc != 0)
 		pem = NULL;
 	privsep_msg_init(&req, PS_TRUST);
+	privsep_msg_init(&reply, 0);
 	rc = pem != NULL ? privsep_put_bytes(&req, pem, len) :
 	    privsep_put_str(&req, NULL);
 	free(pem);
@@ -125,7 +128,7 @@ put_xfer(struct privsep_msg *req, const struct http_opts *opts,
 static int
 get_opt_str(struct privsep_msg *m, char **s)
 {
-	return privsep_get_str(m, s) != 0 ? malformed() : 0;
+	return privsep_get_str(m, s) != 0 ? privsep_malformed(m) : 0;
 }
 
 /* The response of one transfer, checked against x. */
@@ -180,7 +183,7 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 	return 0;
 bad:
 	free(s);
-	return malformed();
+	return privsep_malformed(m);
 }
 
 /* http.c's transport: the transfer is the network process's. */
@@ -206,8 +209,9 @@ http_perform(void **chanp, const struct http_opts *opts,
 	if ((rc = send_trust(chan, x->cainfo)) != 0)
 		return rc;
 	privsep_msg_init(&req, PS_HTTP);
+	privsep_msg_init(&reply, 0);
 	if ((rc = put_xfer(&req, opts, x)) != 0)
-		return done(&req, NULL, rc);
+		return done(&req, &reply, rc);
 	if ((rc = privsep_call(chan, &req, &reply, NULL, NULL)) == 0) {
 		buf_free(&resp->body);
 		rc = get_xfer(&reply, x, resp, out);
@@ -239,6 +243,7 @@ privsep_tcp_probe(const char *host, unsigned short port, char *out,
 
 	out[0] = '\0';
 	privsep_msg_init(&req, PS_TCP_PROBE);
+	privsep_msg_init(&reply, 0);
 	if (privsep_put_str(&req, host) == 0 &&
 	    privsep_put_u64(&req, port) == 0 &&
 	    privsep_call(&chan, &req, &reply, NULL, NULL) == 0 &&

@@ -13,6 +13,10 @@
 struct addrinfo;
 struct curl_slist;
 
+/* On the death pipe, before the code and message of a failed start
+ * (a trapped call writes its number, which is smaller). */
+#define PRIVSEP_DEATH_START 0xfffffffeu
+
 /* Every message the key process accepts is at most this long. */
 #define PRIVSEP_REPLY_MAX (2u * 1024 * 1024)
 
@@ -42,6 +46,10 @@ typedef int (*privsep_progress_fn)(void *arg, struct privsep_msg *msg);
  */
 int privsep_call(struct privsep_chan *chan, const struct privsep_msg *req,
     struct privsep_msg *reply, privsep_progress_fn fn, void *arg);
+
+/* A reply whose fields could not be read: "out of memory" when that
+ * was why, else the malformed-message error. */
+int privsep_malformed(const struct privsep_msg *reply);
 
 /* The network process: reply rc (and certo_errmsg()) on fd, then the
  * fields of extra when not NULL.  Returns 0 or CERTO_EPRIVSEP. */

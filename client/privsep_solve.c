@@ -110,8 +110,9 @@ out:
 	free(recs);
 	free(errs);
 	if (rc == CERTO_EPRIVSEP)
-		return certo_fail(rc, "internal error: a malformed message "
-		    "from the network process");
+		return privsep_malformed(m);
+	if (rc == CERTO_ENOMEM)
+		return certo_fail(rc, "out of memory");
 	return rc;
 }
 

@@ -98,13 +98,24 @@ privsep_put_bytes(struct privsep_msg *msg, const void *p, size_t n)
 	return put_field(msg, FIELD_BYTES, n, 4, p, n);
 }
 
+/* Remember the first failure of a get; returns it. */
+static int
+get_failed(struct privsep_msg *msg, int rc)
+{
+	if (msg->err == 0)
+		msg->err = rc;
+	return msg->err;
+}
+
 /* The next field's kind byte, which must be want; advances past it. */
 static int
 take_kind(struct privsep_msg *msg, unsigned char want)
 {
+	if (msg->err != 0)
+		return msg->err;
 	if (msg->pos >= msg->buf.len ||
 	    (unsigned char)msg->buf.data[msg->pos] != want)
-		return CERTO_EPRIVSEP;
+		return get_failed(msg, CERTO_EPRIVSEP);
 	msg->pos++;
 	return 0;
 }
@@ -117,7 +128,7 @@ take_num(struct privsep_msg *msg, unsigned char kind, uint64_t *v)
 	if ((rc = take_kind(msg, kind)) != 0)
 		return rc;
 	if (msg->buf.len - msg->pos < 8)
-		return CERTO_EPRIVSEP;
+		return get_failed(msg, CERTO_EPRIVSEP);
 	*v = get_le((const unsigned char *)msg->buf.data + msg->pos, 8);
 	msg->pos += 8;
 	return 0;
@@ -152,14 +163,14 @@ take_data(struct privsep_msg *msg, unsigned char kind, char **p,
 	if ((rc = take_kind(msg, kind)) != 0)
 		return rc;
 	if (msg->buf.len - msg->pos < 4)
-		return CERTO_EPRIVSEP;
+		return get_failed(msg, CERTO_EPRIVSEP);
 	len = (size_t)get_le((const unsigned char *)msg->buf.data + msg->pos,
 	    4);
 	msg->pos += 4;
 	if (msg->buf.len - msg->pos < len)
-		return CERTO_EPRIVSEP;
+		return get_failed(msg, CERTO_EPRIVSEP);
 	if ((*p = malloc(len + 1)) == NULL)
-		return CERTO_ENOMEM;
+		return get_failed(msg, CERTO_ENOMEM);
 	memcpy(*p, msg->buf.data + msg->pos, len);
 	(*p)[len] = '\0';
 	msg->pos += len;
@@ -175,7 +186,7 @@ privsep_get_str(struct privsep_msg *msg, char **s)
 	int rc;
 
 	*s = NULL;
-	if (msg->pos < msg->buf.len &&
+	if (msg->err == 0 && msg->pos < msg->buf.len &&
 	    (unsigned char)msg->buf.data[msg->pos] == FIELD_NULL) {
 		msg->pos++;
 		return 0;
@@ -185,7 +196,7 @@ privsep_get_str(struct privsep_msg *msg, char **s)
 	if (strlen(*s) != n) { /* a NUL inside: refused */
 		free(*s);
 		*s = NULL;
-		return CERTO_EPRIVSEP;
+		return get_failed(msg, CERTO_EPRIVSEP);
 	}
 	return 0;
 }
@@ -267,8 +278,19 @@ privsep_recv(int fd, struct privsep_msg *msg, size_t max)
 	msg->type = (uint16_t)get_le(h + 4, 2);
 	if (len == 0)
 		return 0;
-	if ((msg->buf.data = malloc(len + 1)) == NULL)
+	if ((msg->buf.data = malloc(len + 1)) == NULL) {
+		/* Read past it: the next message starts where it should. */
+		char sink[4096];
+
+		while (len > 0) {
+			size_t n = len < sizeof(sink) ? len : sizeof(sink);
+
+			if ((rc = read_all(fd, sink, n)) != 0)
+				return rc;
+			len -= n;
+		}
 		return CERTO_ENOMEM;
+	}
 	msg->buf.cap = len + 1;
 	if ((rc = read_all(fd, msg->buf.data, len)) != 0) {
 		privsep_msg_free(msg);

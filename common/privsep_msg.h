@@ -25,6 +25,9 @@ struct privsep_msg {
 	uint16_t type;
 	struct certo_buf buf;   /* the payload */
 	size_t pos;             /* read position in buf */
+	int err;                /* the first failed get: CERTO_EPRIVSEP
+	                         * (malformed) or CERTO_ENOMEM; later gets
+	                         * fail with it too */
 };
 
 /* An empty message of type (payload capped at PRIVSEP_MAX_MSG). */
@@ -57,8 +60,9 @@ int privsep_send(int fd, const struct privsep_msg *msg);
 /*
  * Receive one message from fd into msg (initialised here): the header
  * checked (magic, version, length at most max).  Returns 0,
- * CERTO_EPRIVSEP on end of file or a bad header, CERTO_ENOMEM.  Signals
- * do not interrupt it.
+ * CERTO_EPRIVSEP on end of file or a bad header, CERTO_ENOMEM (the
+ * payload read and dropped: the stream stays in step; msg->type set).
+ * Signals do not interrupt it.
  */
 int privsep_recv(int fd, struct privsep_msg *msg, size_t max);
 

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "http01.h"
 #include "listen.h"
 #include "log.h"
+#include "sandbox.h"
 #include "tlsalpn01.h"
 #include "tokens.h"
 
@@ -611,6 +613,27 @@ daemon_open(struct daemon_state *state)
 	return start_servers(state);
 }
 
+/*
+ * After the drop: the seccomp allow-list of common/sandbox.c for every
+ * thread (open only to read: the proxies' backends are resolved by
+ * name; never execve, never a write to a file), and Landlock (read-only
+ * file system) on the main thread where the kernel has it.  A trapped
+ * call ends the daemon with a message, exit 4.
+ */
+static int
+enter_sandbox(void)
+{
+	static const int extra[] = { SCMP_SYS(wait4), SCMP_SYS(waitid) };
+	struct sandbox_opts o = { 0 };
+
+	o.who = "certo-responder";
+	o.report_fd = -1;
+	o.read_opens = true;
+	o.extra = extra;
+	o.nextra = sizeof(extra) / sizeof(extra[0]);
+	return sandbox_enter(&o);
+}
+
 /* Everything is bound: switch to --user, or say we stay root. */
 static int
 drop_to_user(struct daemon_state *state)
@@ -628,7 +651,7 @@ drop_to_user(struct daemon_state *state)
 		return rc;
 	log_info("running as user %s (uid %ld, gid %ld)", cli->user,
 	    (long)cli->uid, (long)cli->gid);
-	return 0;
+	return enter_sandbox();
 }
 
 /*

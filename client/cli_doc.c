@@ -147,6 +147,8 @@ cli_man(FILE *f)
 	    "ports).\n.TP\n5\nThe challenge self\\-check failed; the CA was "
 	    "not asked.\n.TP\n6\nA DNS record did not become visible in "
 	    "time; the CA was not asked.\n.TP\n7\nA hook program failed.\n"
+	    ".TP\n8\nThe store (\\-\\-store) stayed unreachable or refused "
+	    "a command.\n.TP\n9\nThe store refused the credentials.\n"
 	    ".TP\n130\nInterrupted.\n"
 	    ".SH EXAMPLES\n.nf\ncerto issue \\-d example.com \\-d "
 	    "www.example.com \\-\\-standalone \\\\\n"

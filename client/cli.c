@@ -237,7 +237,8 @@ int
 cli_check_challenges(struct certo_cli *cli)
 {
 	int modes = (cli->standalone ? 1 : 0) + (cli->responder ? 1 : 0) +
-	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0);
+	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0) +
+	    (cli->webroot ? 1 : 0);
 	bool dns = false;
 
 	if (cli->nnames == 0 && (cli->csr_file == NULL || cli->names_from_csr))
@@ -247,13 +248,15 @@ cli_check_challenges(struct certo_cli *cli)
 	if (cli->csr_file != NULL && cli->nnames > 0 && !cli->names_from_csr)
 		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
 		    "the CSR; drop -d");
-	if (modes == 0)
+	/* issue without one may finish an order authorize left (issue_verb.c). */
+	if (modes == 0 && cli->verb != VERB_ISSUE)
 		return certo_fail(CERTO_EUSAGE, "a way to answer challenges is "
-		    "needed: --standalone, --responder SOCKET, --manual, "
-		    "--dns-hook or --http-hook");
+		    "needed: --standalone, --responder SOCKET, --webroot DIR, "
+		    "--manual, --dns-hook or --http-hook");
 	if (modes > 1)
-		return certo_fail(CERTO_EUSAGE, "--standalone, --responder and "
-		    "--manual/--dns-hook/--http-hook exclude each other");
+		return certo_fail(CERTO_EUSAGE, "--standalone, --responder, "
+		    "--webroot and --manual/--dns-hook/--http-hook exclude each "
+		    "other");
 	if (cli->manual && (cli->dns_hook || cli->http_hook))
 		return certo_fail(CERTO_EUSAGE, "--manual and hooks exclude each "
 		    "other");
@@ -268,9 +271,13 @@ cli_check_challenges(struct certo_cli *cli)
 			return certo_fail(CERTO_EUSAGE, "IP address %s cannot be "
 			    "validated with dns-01 (RFC 8738)", cli->names[i]);
 	}
-	if (dns && (cli->standalone || cli->responder))
+	if (dns && (cli->standalone || cli->responder || cli->webroot))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
+	for (size_t i = 0; i < cli->nchallenges && cli->webroot; i++)
+		if (cli->challenges[i] != CHALL_HTTP01)
+			return certo_fail(CERTO_EUSAGE, "--webroot answers http-01 "
+			    "only, not %s", challenge_type_name(cli->challenges[i]));
 	if (cli->not_before && cli->not_after &&
 	    cli->not_after <= cli->not_before)
 		return certo_fail(CERTO_EUSAGE, "--not-after must be later than "

@@ -24,7 +24,10 @@
 #define V_DELETE 0x080
 #define V_DEACTIVATE 0x100
 #define V_RATELIMIT 0x200
-#define V_CHALL (V_ISSUE | V_AUTHORIZE)
+#define V_IMPORT 0x400
+#define V_ORDERS 0x800
+/* import: the challenge options replace what the other client kept. */
+#define V_CHALL (V_ISSUE | V_AUTHORIZE | V_IMPORT)
 #define V_NEWACCT (V_ISSUE | V_AUTHORIZE | V_ACCOUNT)
 
 /*
@@ -55,6 +58,10 @@
 	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL, string, state_dir, 0, \
 	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for "\
 	    "root, else $XDG_DATA_HOME/certo)")                              \
+	XX(STORE_KEY, "store-key", 0, "FILE", V_GLOBAL, string, store_key, 0,\
+	    "with --store: seal private keys in the store with a key derived "\
+	    "from FILE (32 or more random bytes, the same file on every "    \
+	    "host; default: $CERTO_STORE_KEY)")                              \
 	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL, server, server, 0,     \
 	    "ACME directory URL or CA name: letsencrypt (default), "         \
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\
@@ -90,6 +97,11 @@
 	    string, http_hook, 0,                                            \
 	    "run PROGRAM add|del http-01 IDENT TOKEN KEYAUTH to publish "    \
 	    "HTTP-01 files (webroot, external servers)")                     \
+	XX(WEBROOT, "webroot", 'w', "DIR", V_CHALL, string, webroot, 0,      \
+	    "a web server on --http-port serves DIR: answer http-01 by "     \
+	    "writing DIR/.well-known/acme-challenge/TOKEN (removed "         \
+	    "afterwards, with the directories certo made; remembered for "   \
+	    "renew)")                                                        \
 	XX(DNS_TIMEOUT, "dns-timeout", 0, "SECONDS", V_CHALL,                \
 	    seconds1, dns_timeout_s, 86400,                                  \
 	    "how long to wait for DNS records on every authoritative server "\
@@ -106,9 +118,9 @@
 	    "wait this much longer once records are visible (anycast lag)")  \
 	XX(HTTP_TIMEOUT, "http-timeout", 0, "SECONDS", V_CHALL,              \
 	    seconds1, http_timeout_s, 86400,                                 \
-	    "with --manual or --http-hook: how long to wait until the "      \
-	    "http-01 file is served (default 600 with --manual, 120 with a " \
-	    "hook)")                                                         \
+	    "with --manual, --http-hook or --webroot: how long to wait until "\
+	    "the http-01 file is served (default 600 with --manual, 120 with"\
+	    " a hook, 30 with --webroot)")                                   \
 	XX(HOOK_TIMEOUT, "hook-timeout", 0, "SECONDS", V_CHALL | V_RENEW,    \
 	    seconds1, hook_timeout_s, 86400,                                 \
 	    "stop a dns, http or deploy hook call after SECONDS (SIGTERM to "\
@@ -118,8 +130,9 @@
 	    "how long to wait on the CA at each stage (validation, issuance) "\
 	    "without progress (default 300)")                                \
 	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL, port, http_port, 0,   \
-	    "port of the built-in HTTP-01 server (default 80); with --manual "\
-	    "or --http-hook, the port the self-check fetches from")          \
+	    "port of the built-in HTTP-01 server (default 80); with "        \
+	    "--manual, --http-hook or --webroot, the port the self-check "   \
+	    "fetches from")                                                  \
 	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL, string, http_addr, 0, \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
 	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL, port, tls_port, 0,      \
@@ -172,6 +185,9 @@
 	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "            \
 	    "(RENEWED_DOMAINS) in its environment; a failure is retried by " \
 	    "the next renew")                                                \
+	XX(PEM_BUNDLE, "pem-bundle", 0, NULL, V_ISSUE, flag, pem_bundle, 0,  \
+	    "also write combined.pem (private key and full chain, 0600) in " \
+	    "the live set, for HAProxy; remembered for renew")               \
 	XX(FORCE, "force", 0, NULL, V_ISSUE | V_RENEW, flag, force, 0,       \
 	    "renew even if not due; issue even if a stored set for the same "\
 	    "names and options is not due")                                  \
@@ -207,7 +223,18 @@
 	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                         \
 	    deprecated, manuale_file, CLI_OPT_MANUALE_ACCOUNT, NULL)         \
 	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT, flag, clear, 0,             \
-	    "forget what the CA rate-limited, so that certo asks it again")
+	    "forget what the CA rate-limited, so that certo asks it again")   \
+	XX(REFRESH, "refresh", 0, NULL, V_ORDERS, flag, refresh, 0,          \
+	    "orders: ask the CA for each saved order and its authorizations "\
+	    "and remember what it says (else offline, as last seen)")        \
+	XX(PRUNE, "prune", 0, NULL, V_ORDERS, flag, prune, 0,                \
+	    "orders: remove the saved orders that are invalid or expired")   \
+	XX(CERTBOT, "certbot", 0, NULL, V_IMPORT, flag, import_certbot, 0,   \
+	    "import certbot's accounts, certificates and renewal settings "  \
+	    "from DIR (default /etc/letsencrypt)")                           \
+	XX(LEGO, "lego", 0, NULL, V_IMPORT, flag, import_lego, 0,            \
+	    "import lego's accounts and certificates from DIR (its .lego "   \
+	    "directory)")
 
 enum cli_opt {
 	CLI_OPT__FIRST = 256,
@@ -227,6 +254,8 @@ enum cli_verb {
 	VERB_DELETE,
 	VERB_DEACTIVATE,
 	VERB_RATELIMIT,
+	VERB_IMPORT,
+	VERB_ORDERS,
 };
 
 struct certo_cli {
@@ -241,6 +270,7 @@ struct certo_cli {
 	const char *server;           /* directory URL */
 	const char *ca_bundle;
 	const char *state_dir;
+	const char *store_key;        /* --store-key FILE, or NULL */
 	const char *http_addr;
 	unsigned short http_port;
 	const char *tls_addr;
@@ -251,6 +281,7 @@ struct certo_cli {
 	bool manual;
 	const char *dns_hook;
 	const char *http_hook;
+	const char *webroot;          /* --webroot DIR, or NULL */
 	long dns_timeout_s;           /* -1: default for the mode */
 	long dns_interval_s;
 	long dns_wait_extra_s;
@@ -270,11 +301,13 @@ struct certo_cli {
 	const char *profile;
 	const char *preferred_chain;
 	const char *deploy_hook;
+	bool pem_bundle;              /* also write combined.pem */
 	long hook_timeout_s;          /* -1: HOOK_TIMEOUT_MS, del 30 s */
 	long http_timeout_s;          /* -1: as --dns-timeout's default */
 	char *owned_hooks[3];         /* dns, http, deploy hook made absolute */
 	bool force, dry_run, loop;
 	bool clear;                   /* ratelimit --clear */
+	bool refresh, prune;          /* orders --refresh, --prune */
 	const char *dry_run_server;   /* renew --dry-run-server URL */
 	char **only;                  /* renew --name, pointers into argv */
 	size_t nonly;
@@ -283,6 +316,7 @@ struct certo_cli {
 	const char *cert_key_file;
 	int reason;                   /* RFC 5280 CRLReason, -1: omit */
 	const char *manuale_file;
+	bool import_certbot, import_lego; /* import --certbot / --lego */
 };
 
 /*

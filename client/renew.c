@@ -24,6 +24,8 @@
 #include "session.h"
 #include "sig.h"
 #include "store.h"
+#include "store_index.h"
+#include "store_remote.h"
 #include "stored.h"
 
 /* One stored certificate, as renew sees it. */
@@ -42,8 +44,11 @@ struct pass {
 	char *const *want;          /* --name, normalised (resolve_names) */
 	char *state;
 	struct session_set sessions; /* one per CA */
-	struct renewal *certs;
+	char **names;               /* the stored sets (store_list) */
 	size_t n;
+	struct store_index *idx;    /* NULL: every set read from its files */
+	struct renewal **certs;     /* the ones kept: due, failed, deploy */
+	size_t ncerts;
 	struct renewal **due;
 	size_t ndue;
 	size_t renewed, failed, notdue, deploy_failed;
@@ -91,6 +96,7 @@ same_env(const struct issue_params *a, const struct issue_params *b)
 	    !same_str(a->responder, b->responder) ||
 	    !same_str(a->dns_hook, b->dns_hook) ||
 	    !same_str(a->http_hook, b->http_hook) ||
+	    !same_str(a->webroot, b->webroot) ||
 	    !same_str(a->http_addr, b->http_addr) ||
 	    !same_str(a->tls_addr, b->tls_addr) || a->mode != b->mode ||
 	    a->hook_timeout_s != b->hook_timeout_s ||
@@ -332,22 +338,27 @@ list_stored(struct pass *pass)
 	char **names = NULL;
 	int rc;
 
+	/* --store: the store's sets first (store_remote.h). */
 	if ((rc = store_state_dir(pass->cli->state_dir, &pass->state)) != 0 ||
+	    (rc = store_remote_sync_all(pass->state, NULL)) != 0 ||
 	    (rc = store_list(pass->state, &names, &pass->n)) != 0)
 		return rc;
+	pass->names = names;
+	/*
+	 * Only what is kept is in memory (at most every set); the index
+	 * spares reading the sets that are not due (not with --force or
+	 * --dry-run: all of them are).
+	 */
 	if (pass->n > 0 && ((pass->certs = calloc(pass->n,
 	    sizeof(*pass->certs))) == NULL || (pass->due = calloc(pass->n,
 	    sizeof(*pass->due))) == NULL)) {
-		for (size_t i = 0; i < pass->n; i++)
-			free(names[i]);
-		free(names);
 		pass->failed = pass->n;
 		pass->n = 0;
 		return 0;
 	}
-	for (size_t i = 0; i < pass->n; i++)
-		pass->certs[i].cert.name = names[i]; /* ownership moves */
-	free(names);
+	if (!pass->cli->force && !pass->cli->dry_run &&
+	    (rc = store_index_open(pass->state, &pass->idx)) != 0)
+		return rc;
 	return 0;
 }
 
@@ -602,6 +613,7 @@ resolve_names(const struct certo_cli *cli, char ***want)
 	if ((*want = calloc(cli->nonly, sizeof(char *))) == NULL)
 		return RENEW_EXIT_FAILED;
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
+	    (rc = store_remote_sync_all(state, NULL)) != 0 ||
 	    (rc = store_list(state, &names, &n)) != 0) {
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));

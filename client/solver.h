@@ -6,8 +6,9 @@
  * preference, and picks per authorization the first type the CA offers.
  * Implementations: in-process responders (solver_standalone.c), the
  * certo-responder control socket (solver_socket.c), and the user or
- * hook programs (solver_external.c); the http-01 self-check fetch of the
- * first and last is solver_http01.c.
+ * hook programs (solver_external.c), files in a web server's document
+ * root (solver_webroot.c); the http-01 self-check fetch of all but the
+ * socket is solver_http01.c.
  */
 #ifndef CERTO_SOLVER_H
 #define CERTO_SOLVER_H
@@ -100,6 +101,28 @@ struct solver_external_opts {
  * http://<name>/.well-known/acme-challenge/<token> from this host.
  */
 int solver_external_start(const struct solver_external_opts *opts,
+    struct solver *out);
+
+/* How long --webroot waits for the web server to serve a file. */
+#define SOLVER_WEBROOT_TIMEOUT_MS (30 * 1000)
+
+/* What solver_webroot_start() writes into, and checks through. */
+struct solver_webroot_opts {
+	const enum chall_type *types;   /* http-01 only */
+	size_t ntypes;
+	const char *dir;                /* the web server's document root */
+	unsigned short http_port;       /* where it listens (80) */
+	long http_timeout_ms;           /* 0: SOLVER_WEBROOT_TIMEOUT_MS */
+};
+
+/*
+ * --webroot DIR (solver_webroot.c): http-01 files written into
+ * DIR/.well-known/acme-challenge/ for a web server that serves DIR,
+ * checked through that server on http_port, removed afterwards with
+ * the directories certo made.  DIR is opened now: a missing one fails
+ * before anything is asked of the CA.
+ */
+int solver_webroot_start(const struct solver_webroot_opts *opts,
     struct solver *out);
 
 #endif

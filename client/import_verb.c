@@ -362,9 +362,15 @@ import_cert(struct import_ctx *ctx, const char *what,
 	    (rc = names_from_chain(params, &chain, first)) != 0)
 		goto out;
 	/* The trust of this import's --ca-bundle goes with the CA. */
-	if (ctx->cli->ca_bundle != NULL && params->ca_bundle == NULL &&
-	    (rc = params_set_str(&params->ca_bundle, ctx->cli->ca_bundle)) != 0)
-		goto out;
+	if (ctx->cli->ca_bundle != NULL && params->ca_bundle == NULL) {
+		char *real = realpath(ctx->cli->ca_bundle, NULL);
+
+		rc = params_set_str(&params->ca_bundle, real ? real :
+		    ctx->cli->ca_bundle);
+		free(real);
+		if (rc != 0)
+			goto out;
+	}
 	params->allow_http = params->allow_http || ctx->cli->allow_http;
 	rc = commit_cert(ctx, what, params, &chain, key);
 out:

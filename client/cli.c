@@ -13,6 +13,7 @@
 #include "cli_table.h"
 #include "directory.h"
 #include "errors.h"
+#include "kv.h"
 #include "hook.h"
 #include "log.h"
 #include "opttab.h"
@@ -165,6 +166,23 @@ check_pairs(const struct certo_cli *cli)
 	return 0;
 }
 
+/* $CERTO_STORE when --store is not given, checked as --store is. */
+static int
+store_from_env(struct certo_cli *cli)
+{
+	const char *env = getenv("CERTO_STORE");
+	struct kv_url url;
+	int rc;
+
+	if (cli->store != NULL || env == NULL || *env == '\0')
+		return 0;
+	if ((rc = kv_url_parse(env, &url)) != 0)
+		return rc;
+	kv_url_wipe(&url);
+	cli->store = env;
+	return 0;
+}
+
 /* What each verb needs beyond its options. */
 static int
 check_verb(const struct cli_parse *walk)
@@ -225,7 +243,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		    walk.replacement->row.arg ? " " : "",
 		    walk.replacement->row.arg ? walk.replacement->row.arg : "");
 	if ((rc = check_verb_words(&walk, used)) != 0 ||
-	    (rc = check_pairs(cli)) != 0 || (rc = resolve_hooks(cli)) != 0)
+	    (rc = check_pairs(cli)) != 0 || (rc = store_from_env(cli)) != 0 ||
+	    (rc = resolve_hooks(cli)) != 0)
 		return rc;
 	return check_verb(&walk);
 }
@@ -249,7 +268,7 @@ cli_check_challenges(struct certo_cli *cli)
 		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
 		    "the CSR; drop -d");
 	/* issue without one may finish an order authorize left (issue_verb.c). */
-	if (modes == 0 && cli->verb != VERB_ISSUE)
+	if (modes == 0 && cli->verb != VERB_ISSUE && cli->store == NULL)
 		return certo_fail(CERTO_EUSAGE, "a way to answer challenges is "
 		    "needed: --standalone, --responder SOCKET, --webroot DIR, "
 		    "--manual, --dns-hook or --http-hook");
@@ -271,7 +290,8 @@ cli_check_challenges(struct certo_cli *cli)
 			return certo_fail(CERTO_EUSAGE, "IP address %s cannot be "
 			    "validated with dns-01 (RFC 8738)", cli->names[i]);
 	}
-	if (dns && (cli->standalone || cli->responder || cli->webroot))
+	if (dns && (cli->standalone || cli->responder || cli->webroot ||
+	    (modes == 0 && cli->store)))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
 	for (size_t i = 0; i < cli->nchallenges && cli->webroot; i++)

@@ -58,6 +58,12 @@
 	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL, string, state_dir, 0, \
 	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for "\
 	    "root, else $XDG_DATA_HOME/certo)")                              \
+	XX(STORE, "store", 0, "URL", V_GLOBAL, store, store, 0,              \
+	    "share challenges (and more) through this Redis store: "        \
+	    "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "                \
+	    "redis+unix:///PATH[?db=N] (default: $CERTO_STORE); with no "    \
+	    "other way chosen, issue publishes http-01/tls-alpn-01 "         \
+	    "challenges there for certo-responder --store")                 \
 	XX(STORE_KEY, "store-key", 0, "FILE", V_GLOBAL, string, store_key, 0,\
 	    "with --store: seal private keys in the store with a key derived "\
 	    "from FILE (32 or more random bytes, the same file on every "    \
@@ -270,6 +276,7 @@ struct certo_cli {
 	const char *server;           /* directory URL */
 	const char *ca_bundle;
 	const char *state_dir;
+	const char *store;            /* --store URL (checked), or NULL */
 	const char *store_key;        /* --store-key FILE, or NULL */
 	const char *http_addr;
 	unsigned short http_port;

@@ -57,6 +57,7 @@ params_free(struct issue_params *params)
 	free(params->dns_hook);
 	free(params->http_hook);
 	free(params->webroot);
+	free(params->store);
 	free(params->http_addr);
 	free(params->tls_addr);
 	free(params->deploy_hook);
@@ -99,7 +100,7 @@ no_mode(void)
 {
 	return certo_fail(CERTO_EUSAGE, "a way to answer challenges is needed: "
 	    "--standalone, --responder SOCKET, --webroot DIR, --manual, "
-	    "--dns-hook or --http-hook");
+	    "--dns-hook, --http-hook or --store URL");
 }
 
 /* The one way given, or SOLVE_NONE when none or more than one. */
@@ -110,6 +111,8 @@ mode_of(const struct issue_params *params, bool standalone, bool manual)
 	int modes = (standalone ? 1 : 0) + (params->responder ? 1 : 0) +
 	    (manual || hooks ? 1 : 0) + (params->webroot ? 1 : 0);
 
+	if (modes == 0 && params->store != NULL)
+		return SOLVE_STORE;
 	if (modes != 1 || (manual && hooks))
 		return SOLVE_NONE;
 	if (params->webroot != NULL)
@@ -145,6 +148,7 @@ copy_cli_strings(const struct certo_cli *cli, struct issue_params *params)
 	    (rc = params_set_str(&params->tls_addr, cli->tls_addr)) != 0 ||
 	    (rc = params_set_str(&params->deploy_hook, cli->deploy_hook)) != 0 ||
 	    (rc = params_set_str(&params->state_dir, cli->state_dir)) != 0 ||
+	    (rc = params_set_str(&params->store, cli->store)) != 0 ||
 	    (rc = params_set_str(&params->eab_kid, cli->eab_kid)) != 0)
 		return rc;
 	return params_set_str(&params->eab_hmac_key, cli->eab_hmac_key);
@@ -287,7 +291,8 @@ check_names(const struct issue_params *params)
 			    "validated with dns-01 (RFC 8738)", params->names[i]);
 	}
 	if (dns && (params->mode == SOLVE_STANDALONE ||
-	    params->mode == SOLVE_RESPONDER || params->mode == SOLVE_WEBROOT))
+	    params->mode == SOLVE_RESPONDER || params->mode == SOLVE_WEBROOT ||
+	    params->mode == SOLVE_STORE))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
 	for (size_t i = 0; i < params->nchallenges; i++)

@@ -29,6 +29,7 @@ enum solve_mode {
 	SOLVE_MANUAL,         /* the user publishes; certo waits to see it */
 	SOLVE_HOOKS,          /* --dns-hook / --http-hook programs */
 	SOLVE_WEBROOT,        /* files in a web server's root (--webroot) */
+	SOLVE_STORE,          /* none of those, --store: the shared store */
 };
 
 struct issue_params {
@@ -73,6 +74,7 @@ struct issue_params {
 	long hook_timeout_s;           /* -1: hook.h's defaults */
 	/* This run only: never stored in certo.json. */
 	char *state_dir;               /* NULL: the default */
+	char *store;                   /* --store URL, or NULL */
 	bool force;                    /* ignore rate-limit memory, freshness */
 	long ca_timeout_s;             /* each wait on the CA; 0: default */
 	char **emails;                 /* for an account certo creates */

@@ -127,6 +127,9 @@ start_solver(struct session *sess, const struct issue_params *params)
 		return start_external(sess, params);
 	case SOLVE_WEBROOT:
 		return start_webroot(sess, params);
+	case SOLVE_STORE:
+		return solver_store_start(params->store, params->challenges,
+		    params->nchallenges, &sess->solver);
 	case SOLVE_STANDALONE:
 		sopts.types = params->challenges;
 		sopts.ntypes = params->nchallenges;

@@ -44,6 +44,12 @@ struct solver_ops {
 	    const char *token);
 	/* Release the solver. */
 	void (*stop)(void *ctx);
+	/*
+	 * Optional: the expiry (RFC 3339 text, may be NULL) of the
+	 * authorization whose challenge this thread publishes next; the
+	 * store solver keeps its entries that long.
+	 */
+	void (*expires)(void *ctx, const char *rfc3339);
 };
 
 /* A started solver. */
@@ -124,5 +130,14 @@ struct solver_webroot_opts {
  */
 int solver_webroot_start(const struct solver_webroot_opts *opts,
     struct solver *out);
+
+/*
+ * --store URL with no other way chosen (solver_store.c): http-01 and
+ * tls-alpn-01 challenges published into the shared store for the
+ * certo-responder --store replicas, until the authorization expires,
+ * withdrawn on every exit path.  The store is reached now (kv_open).
+ */
+int solver_store_start(const char *url, const enum chall_type *types,
+    size_t ntypes, struct solver *out);
 
 #endif

@@ -378,7 +378,7 @@ test_combinations(void **state)
 	    "--standalone");
 	REFUSED("with --csr the names come from the CSR; drop -d", "issue",
 	    "--standalone", "--csr", "x.csr", "-d", "a.example");
-	REFUSED("a way to answer challenges is needed", "issue", "-d",
+	REFUSED("a way to answer challenges is needed", "authorize", "-d",
 	    "a.example");
 	REFUSED("exclude each other", "issue", "-d", "a.example",
 	    "--standalone", "--responder", "/run/r.sock");

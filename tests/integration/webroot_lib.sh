@@ -17,13 +17,14 @@ wr_need_nginx() {
 
 # wr_start_nginx PORT ROOT [PORT404]: nginx in the foreground (daemon
 # off) with one worker on 127.0.0.1:PORT, document root ROOT (and a
-# server answering 404 to everything on PORT404). As root, its worker
+# server answering 404 to everything on PORT404; more servers can go in
+# $WR_NGINX_DIR/conf.d/*.conf). As root, its worker
 # runs as nobody (nginx's default), so what certo writes must be
 # readable by others, and the test's temp dir must be traversable.
 wr_start_nginx() {
 	WR_NGINX_DIR="$IT_TMP/nginx"
 	WR_ACCESS_LOG="$WR_NGINX_DIR/access.log"
-	mkdir -p "$WR_NGINX_DIR/tmp" || fail "mkdir $WR_NGINX_DIR"
+	mkdir -p "$WR_NGINX_DIR/tmp" "$WR_NGINX_DIR/conf.d" || fail "mkdir $WR_NGINX_DIR"
 	chmod 711 "$IT_TMP"
 	_wr_404=""
 	[ -z "${3:-}" ] || _wr_404="server { listen 127.0.0.1:$3; return 404; }"
@@ -46,6 +47,7 @@ wr_start_nginx() {
 			location / { }
 		}
 		$_wr_404
+		include $WR_NGINX_DIR/conf.d/*.conf;
 	}
 	EOF
 	"$WR_NGINX" -p "$WR_NGINX_DIR" -e "$WR_NGINX_DIR/error.log" \

@@ -352,6 +352,10 @@ list_stored(struct pass *pass)
 	if (pass->n > 0 && ((pass->certs = calloc(pass->n,
 	    sizeof(*pass->certs))) == NULL || (pass->due = calloc(pass->n,
 	    sizeof(*pass->due))) == NULL)) {
+		for (size_t i = 0; i < pass->n; i++)
+			free(names[i]);
+		free(names);
+		pass->names = NULL;
 		pass->failed = pass->n;
 		pass->n = 0;
 		return 0;
@@ -383,40 +387,93 @@ not_due(struct pass *pass, const struct renewal *ren)
 		pass->next = cert->check_again;
 }
 
+/* Is the deploy hook of ren's set pending (store_deploy_mark)? */
+static bool
+deploy_pending(const char *state, const struct renewal *ren)
+{
+	char *live = NULL;
+	bool yes;
+
+	if (asprintf(&live, "%s/live/%s", state, ren->cert.name) < 0)
+		return true; /* out of memory: deploy_retry() says so */
+	yes = store_deploy_pending(live);
+	free(live);
+	return yes;
+}
+
 /*
- * Load each wanted certificate with this run's options and decide
- * whether it is due (asking the CA's renewalInfo, fetch_due); the due
- * ones go to pass->due.
+ * Decide whether ren (its name set) is due, asking the CA's
+ * renewalInfo when it offers it (stored_fetch_due); a set the index
+ * knows is read only when it is due.  Returns true when ren is kept in
+ * the pass: due (then in pass->due), failed, or with a deploy hook to
+ * run again.
+ */
+static bool
+fetch_due_one(struct pass *pass, struct renewal *ren)
+{
+	const struct certo_cli *cli = pass->cli;
+	struct session *sess = NULL;
+	int rc;
+
+	if ((rc = stored_load_indexed(pass->state, pass->idx,
+	    &ren->cert)) != 0 || (cli->dry_run && (rc = dry_run_target(cli,
+	    pass->state, ren)) != 0)) {
+		renewal_failed(ren, rc);
+		pass->failed++;
+		return true;
+	}
+	/* No session: the lifetime rule decides. */
+	if (stored_session(&pass->sessions, cli, &ren->cert, &sess) != 0)
+		certo_errclear();
+	stored_fetch_due(&ren->cert, sess, NULL, cli->force || cli->dry_run);
+	if (!ren->cert.is_due) {
+		not_due(pass, ren);
+		if (!deploy_pending(pass->state, ren))
+			return false;
+	}
+	/* Renewed, or its deploy hook run again: all of it, this run's way. */
+	if ((rc = stored_load_full(pass->state, &ren->cert)) != 0 ||
+	    (rc = run_options(cli, ren)) != 0) {
+		renewal_failed(ren, rc);
+		pass->failed++;
+		ren->cert.is_due = false;
+		return true;
+	}
+	if (ren->cert.is_due)
+		pass->due[pass->ndue++] = ren;
+	return true;
+}
+
+/*
+ * Decide for each wanted set whether it is due; only the ones kept
+ * (fetch_due_one) stay in memory.
  */
 static void
 fetch_due_all(struct pass *pass)
 {
-	const struct certo_cli *cli = pass->cli;
-	int rc;
+	struct renewal *ren;
 
 	for (size_t i = 0; i < pass->n; i++) {
-		struct renewal *ren = &pass->certs[i];
-		struct session *sess = NULL;
-
-		if (!wanted_name(cli, pass->want, ren->cert.name))
+		if (!wanted_name(pass->cli, pass->want, pass->names[i])) {
+			if (pass->idx != NULL)
+				store_index_pass(pass->idx, pass->names[i]);
 			continue;
-		if ((rc = stored_load(pass->state, &ren->cert)) != 0 ||
-		    (cli->dry_run && (rc = dry_run_target(cli, pass->state,
-		    ren)) != 0) || (rc = run_options(cli, ren)) != 0) {
-			renewal_failed(ren, rc);
+		}
+		if ((ren = calloc(1, sizeof(*ren))) == NULL) {
 			pass->failed++;
 			continue;
 		}
-		/* No session: the lifetime rule decides. */
-		if (stored_session(&pass->sessions, cli, &ren->cert, &sess) != 0)
-			certo_errclear();
-		stored_fetch_due(&ren->cert, sess, NULL, cli->force ||
-		    cli->dry_run);
-		if (ren->cert.is_due)
-			pass->due[pass->ndue++] = ren;
-		else
-			not_due(pass, ren);
+		ren->cert.name = pass->names[i]; /* ownership moves */
+		pass->names[i] = NULL;
+		if (fetch_due_one(pass, ren)) {
+			pass->certs[pass->ncerts++] = ren;
+			continue;
+		}
+		renewal_free(ren);
+		free(ren);
 	}
+	store_index_close(pass->idx, true);
+	pass->idx = NULL;
 }
 
 /* Renew the due ones, grouped by shared CA and solver settings. */
@@ -428,6 +485,8 @@ renew_due(struct pass *pass)
 	if (pass->ndue == 0 ||
 	    (group = calloc(pass->ndue, sizeof(*group))) == NULL)
 		return;
+	/* Hosts sharing a store start on different certificates. */
+	store_remote_shuffle((void **)pass->due, pass->ndue);
 	for (size_t i = 0; i < pass->ndue; i++) {
 		size_t n = 0;
 
@@ -519,10 +578,10 @@ report(const struct pass *pass)
 	int code;
 
 	/* With --json, one event per failure, then the counts. */
-	for (size_t i = 0; i < pass->n; i++)
-		if (pass->certs[i].rc != 0)
-			event_failed(pass->certs[i].cert.name, pass->certs[i].rc,
-			    pass->certs[i].errmsg);
+	for (size_t i = 0; i < pass->ncerts; i++)
+		if (pass->certs[i]->rc != 0)
+			event_failed(pass->certs[i]->cert.name, pass->certs[i]->rc,
+			    pass->certs[i]->errmsg);
 	code = sig_pending() ? CERTO_EXIT_INTR :
 	    pass->failed + pass->deploy_failed > 0 ? RENEW_EXIT_FAILED :
 	    pass->renewed > 0 ? RENEW_EXIT_RENEWED : RENEW_EXIT_NOTHING;
@@ -559,15 +618,22 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 	renew_due(&pass);
 	count_due(&pass);
 	/* Deploy hooks that failed in an earlier run, due or not. */
-	for (size_t i = 0; i < pass.n && !cli->dry_run && !sig_pending(); i++)
-		if (pass.certs[i].cert.loaded && pass.certs[i].job.live == NULL &&
-		    deploy_retry(pass.state, &pass.certs[i]) != 0)
+	for (size_t i = 0; i < pass.ncerts && !cli->dry_run && !sig_pending();
+	    i++)
+		if (pass.certs[i]->cert.loaded && pass.certs[i]->job.live == NULL &&
+		    deploy_retry(pass.state, pass.certs[i]) != 0)
 			pass.deploy_failed++;
 	code = report(&pass);
 	*next = pass.next;
 	session_set_free(&pass.sessions);
+	store_index_close(pass.idx, false);
+	for (size_t i = 0; i < pass.ncerts; i++) {
+		renewal_free(pass.certs[i]);
+		free(pass.certs[i]);
+	}
 	for (size_t i = 0; i < pass.n; i++)
-		renewal_free(&pass.certs[i]);
+		free(pass.names[i]);
+	free(pass.names);
 	free(pass.certs);
 	free(pass.due);
 	free(pass.state);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "store_index.h"
 #include "stored.h"
 
 /* The remembered rate limits of one CA, read once for every set of it. */
@@ -118,12 +119,14 @@ list_run(const struct certo_cli *cli)
 {
 	struct json_object *arr = json_object_new_array();
 	struct list_limits limits = { 0 };
+	struct store_index *idx = NULL;
 	char **names = NULL, *state = NULL;
 	size_t n = 0;
 	int rc;
 
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (rc = store_list(state, &names, &n)) != 0)
+	    (rc = store_list(state, &names, &n)) != 0 ||
+	    (rc = store_index_open(state, &idx)) != 0)
 		goto out;
 	if (!cli->json && n == 0)
 		printf("no certificates stored in %s\n", state);
@@ -137,7 +140,8 @@ list_run(const struct certo_cli *cli)
 		json_object_object_add(obj, "name", json_object_new_string(
 		    cert.name));
 		json_object_array_add(arr, obj);
-		if (stored_load(state, &cert) != 0) {
+		/* The index's record while the set's files are unchanged. */
+		if (stored_load_indexed(state, idx, &cert) != 0) {
 			json_object_object_add(obj, "error", json_object_new_string(
 			    certo_errmsg() ? certo_errmsg() : "unreadable"));
 			if (!cli->json)
@@ -152,12 +156,15 @@ list_run(const struct certo_cli *cli)
 		list_ratelimit(state, &cert, &limits, obj, cli->json);
 		stored_free(&cert);
 	}
+	store_index_close(idx, true);
+	idx = NULL;
 	/* What the CA rate-limited, also for names with no stored set. */
 	ratelimit_list_all(state, arr, cli->json ? NULL : stdout);
 	if (cli->json)
 		printf("%s\n", json_object_to_json_string_ext(arr,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 out:
+	store_index_close(idx, false);
 	list_limits_free(&limits);
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

@@ -336,13 +336,15 @@ static int
 list_stored(struct pass *pass)
 {
 	char **names = NULL;
+	size_t failed = 0;
 	int rc;
 
 	/* --store: the store's sets first (store_remote.h). */
 	if ((rc = store_state_dir(pass->cli->state_dir, &pass->state)) != 0 ||
-	    (rc = store_remote_sync_all(pass->state, NULL)) != 0 ||
+	    (rc = store_remote_sync_all(pass->state, NULL, &failed)) != 0 ||
 	    (rc = store_list(pass->state, &names, &pass->n)) != 0)
 		return rc;
+	pass->failed += failed;
 	pass->names = names;
 	/*
 	 * Only what is kept is in memory (at most every set); the index
@@ -679,7 +681,7 @@ resolve_names(const struct certo_cli *cli, char ***want)
 	if ((*want = calloc(cli->nonly, sizeof(char *))) == NULL)
 		return RENEW_EXIT_FAILED;
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
-	    (rc = store_remote_sync_all(state, NULL)) != 0 ||
+	    (rc = store_remote_sync_all(state, NULL, NULL)) != 0 ||
 	    (rc = store_list(state, &names, &n)) != 0) {
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));

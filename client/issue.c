@@ -65,6 +65,23 @@ order_failed(const struct certo_order *order)
 	return rc;
 }
 
+/* A pending order and no way to answer challenges (issue_verb.c). */
+static int
+pending_without_solver(const struct issue *issue)
+{
+	const struct issue_params *params = issue->params;
+	char names[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < params->nnames && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, " -d %s",
+		    params->names[i]);
+	return certo_fail(CERTO_EPENDING, "the order for these names still "
+	    "waits for its authorizations: finish certo authorize%s (with "
+	    "--standalone, --responder, --webroot, --manual or a hook) first, "
+	    "or give issue one of them", names);
+}
+
 /*
  * Run the order through its states until valid or invalid.  Each wait
  * on the CA is one poll (polling.h) started when the wait starts, so time
@@ -93,6 +110,9 @@ drive_order(struct issue *issue)
 		case ORDER_PENDING:
 			if (authorized)
 				break;
+			/* issue without a solver, to finish authorize's order. */
+			if (issue->sess->solver.ops == NULL)
+				return pending_without_solver(issue);
 			/* Prove control of every identifier. */
 			if ((rc = stage_authorize(issue)) != 0)
 				return rc;
@@ -295,9 +315,9 @@ post_new_order(struct issue *issue)
 	    &issue->order)) != 0)
 		return rc;
 	log_str(shown, sizeof(shown), issue->order.url);
-	if (issue->cert_key != NULL && !issue->job->authorize_only &&
-	    (rc = store_order_save(issue->order_dir, params->names, params->nnames,
-	    issue->order.url, issue->sess->server, issue->cert_key)) != 0)
+	if (issue->cert_key != NULL && (rc = store_order_save(issue->order_dir,
+	    params->names, params->nnames, issue->order.url,
+	    issue->sess->server, issue->cert_key)) != 0)
 		return rc;
 	log_event("order_created", log_fields_url(shown), "order: %s (%s, "
 	    "%zu authorization%s)", shown, order_status_name(
@@ -401,9 +421,10 @@ new_order_driven(struct issue *issue)
 }
 
 /*
- * An order for the job's names driven to valid: a saved one resumed
- * (unless --csr or authorize, which always start afresh), else a new
- * one.  A saved order whose challenge failed in an earlier run is
+ * An order for the job's names driven to valid (authorize: ready): a
+ * saved one resumed (unless --csr, which always starts afresh; authorize
+ * and issue share the saved order, as manuale's do), else a new one.
+ * A saved order whose challenge failed in an earlier run is
  * replaced by a new one, once.
  */
 static int
@@ -411,7 +432,7 @@ run_order(struct issue *issue)
 {
 	int rc;
 
-	if (!issue->job->authorize_only && issue->params->csr_file == NULL &&
+	if (issue->params->csr_file == NULL &&
 	    (rc = fetch_saved_order(issue)) != 0)
 		return rc;
 	if (issue->order.url == NULL)
@@ -597,7 +618,11 @@ issue_job_run(struct session *sess, struct issue_job *job)
 	    !job->dry_run && ((rc = stored_fetch_fresh(sess, &issue.req,
 	    issue.params, &fresh)) != 0 || fresh))
 		goto out;
-	if ((rc = run_order(&issue)) != 0)
+	rc = run_order(&issue);
+	/* What the CA last said, for certo orders (a failure kept first). */
+	if (store_order_note(issue.order_dir, &issue.order) != 0 && rc == 0)
+		certo_errclear();
+	if (rc != 0)
 		goto out;
 	if (job->authorize_only)
 		rc = save_authorizations(&issue);

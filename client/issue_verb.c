@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "issue.h"
+#include "key.h"
 #include "params.h"
 #include "session.h"
 #include "store.h"
@@ -26,6 +27,34 @@ tidy_fresh(const struct session *sess, const struct issue_params *params)
 	if (store_prepare(sess->state) == 0)
 		store_order_forget(sess->state, params->names, params->nnames);
 	certo_errclear();
+}
+
+/*
+ * issue without a way to answer challenges: only to finish an order
+ * that certo authorize saved for these names at this CA (offline
+ * check); else the usage error of any issue without one.
+ */
+static int
+saved_order_needed(const struct session *sess,
+    const struct issue_params *params)
+{
+	struct certo_key *key = NULL;
+	char *dir = NULL, *url = NULL;
+	int rc;
+
+	if ((rc = store_order_dir(sess->state, params->names, params->nnames,
+	    &dir)) == 0 && (rc = store_order_load(dir, sess->server, &url,
+	    &key)) != 0)
+		certo_errclear();
+	if (rc != CERTO_ENOMEM && url == NULL)
+		rc = certo_fail(CERTO_EUSAGE, "a way to answer challenges is "
+		    "needed: --standalone, --responder SOCKET, --webroot DIR, "
+		    "--manual, --dns-hook or --http-hook (or certo authorize "
+		    "first)");
+	key_free(key);
+	free(url);
+	free(dir);
+	return rc;
 }
 
 int
@@ -47,8 +76,11 @@ issue_one(const struct issue_params *params, bool authorize_only)
 	needs.account = SESSION_ACCOUNT_USE;
 	needs.account_opts = &acct;
 	needs.profile = params->profile;
-	needs.solve = params;
+	needs.solve = params->mode != SOLVE_NONE ? params : NULL;
 	if ((rc = session_open(&opts, &sess)) != 0)
+		goto out;
+	if (params->mode == SOLVE_NONE && !authorize_only &&
+	    (rc = saved_order_needed(&sess, params)) != 0)
 		goto out;
 	if (!authorize_only && !params->force &&
 	    ((rc = stored_fetch_fresh(&sess, NULL, params, &fresh)) != 0 ||

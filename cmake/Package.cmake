@@ -34,16 +34,16 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The maintainer scripts call adduser; the rest is dpkg-shlibdeps's.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# The extended description; CPack puts the summary above it and indents it.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-"ACME (RFC 8555) client and challenge responder
- certo obtains, renews and revokes certificates from ACME CAs such as
- Let's Encrypt. It answers http-01, tls-alpn-01 and dns-01 challenges
- with built-in servers, hooks, or the long-running certo-responder
- daemon, which binds ports 80 and 443 and drops its privileges to the
- certo-responder user.
- .
- The package ships systemd units for the responder and a timer that
- renews due certificates twice a day; neither is enabled on install.")
+"certo obtains, renews and revokes certificates from ACME CAs such as
+Let's Encrypt. It answers http-01, tls-alpn-01 and dns-01 challenges
+with built-in servers, hooks, or the long-running certo-responder
+daemon, which binds ports 80 and 443 and drops its privileges to the
+certo-responder user.
+
+The package ships systemd units for the responder and a timer that
+renews due certificates twice a day; neither is enabled on install.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   "${CMAKE_CURRENT_BINARY_DIR}/packaging/postinst;${CMAKE_CURRENT_BINARY_DIR}/packaging/postrm")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -597,6 +597,28 @@ report(const struct pass *pass)
 	return code;
 }
 
+/*
+ * Keep what the pass came to for certo list --prometheus (not for a dry
+ * run: nothing was stored).  A failure to write is a warning only.
+ */
+static void
+keep_status(const struct pass *pass, int code)
+{
+	struct store_renew_status st = {
+		.time = time(NULL), .exit_code = code, .renewed = pass->renewed,
+		.failed = pass->failed, .not_due = pass->notdue,
+		.deploy_failed = pass->deploy_failed,
+	};
+
+	if (pass->cli->dry_run || pass->state == NULL)
+		return;
+	if (store_renew_status_save(pass->state, &st) != 0)
+		log_warn("renew: the result of this run is not kept for certo "
+		    "list --prometheus: %s", certo_errmsg() ? certo_errmsg() :
+		    "error");
+	certo_errclear();
+}
+
 /* One pass: returns the RENEW_EXIT code; *next is when to look again. */
 static int
 renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
@@ -626,6 +648,7 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 		    deploy_retry(pass.state, pass.certs[i]) != 0)
 			pass.deploy_failed++;
 	code = report(&pass);
+	keep_status(&pass, code);
 	*next = pass.next;
 	session_set_free(&pass.sessions);
 	store_index_close(pass.idx, false);

@@ -345,7 +345,7 @@ out:
 
 /* Bring every set of the store in (store_remote.h). */
 int
-store_remote_sync_all(const char *state, size_t *nchanged)
+store_remote_sync_all(const char *state, size_t *nchanged, size_t *nfailed)
 {
 	struct kv_reply *reply = NULL;
 	char *live = NULL;
@@ -353,6 +353,8 @@ store_remote_sync_all(const char *state, size_t *nchanged)
 
 	if (nchanged != NULL)
 		*nchanged = 0;
+	if (nfailed != NULL)
+		*nfailed = 0;
 	if (sr_kv == NULL)
 		return 0;
 	if ((rc = sr_hgetall("certo:sets", &reply)) != 0 || reply == NULL)
@@ -389,6 +391,8 @@ store_remote_sync_all(const char *state, size_t *nchanged)
 			log_error("store: %s not brought in: %s", name->str,
 			    certo_errmsg() ? certo_errmsg() : certo_strerror(one));
 			certo_errclear();
+			if (nfailed != NULL)
+				(*nfailed)++;
 		} else if (changed && nchanged != NULL)
 			(*nchanged)++;
 	}

@@ -62,10 +62,13 @@ int store_remote_sync_set(const char *state, const char *dname,
 /*
  * Every set of the store, as store_remote_sync_set (renew: before the
  * pass reads live/).  *nchanged (may be NULL) counts those brought in.
- * A set that cannot be brought in is logged and skipped; the store being
- * unreachable is an error (nothing local touched).
+ * A set that cannot be brought in (wrong store key, altered record) is
+ * logged ("store: NAME not brought in: why"), counted in *nfailed (may
+ * be NULL) and skipped; the store being unreachable is an error
+ * (nothing local touched).
  */
-int store_remote_sync_all(const char *state, size_t *nchanged);
+int store_remote_sync_all(const char *state, size_t *nchanged,
+    size_t *nfailed);
 
 /*
  * The store lock of one certificate (kvlock.h), or of the account of a

@@ -379,6 +379,7 @@ fail:
 	return rc;
 }
 
+/* Does certo.json's text ask for combined.pem? (store.c asks). */
 bool
 config_text_pem_bundle(const char *text)
 {

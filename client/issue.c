@@ -239,6 +239,42 @@ summary(const struct issue *issue)
 }
 
 /*
+ * A resumed order that is not finalized yet takes the key this run asks
+ * for (--key, --key-type: certo authorize saved its order with a default
+ * key): made or loaded now, and saved with the order as one unit again.
+ */
+static int
+fit_saved_key(struct issue *issue)
+{
+	const struct issue_params *params = issue->params;
+	struct certo_key *want = NULL;
+	int rc;
+
+	if ((issue->order.status != ORDER_PENDING &&
+	    issue->order.status != ORDER_READY) || (params->key_file == NULL &&
+	    key_get_type(issue->cert_key) == params->key_type))
+		return 0;
+	if (params->key_file != NULL)
+		rc = key_load(params->key_file, &want);
+	else
+		rc = key_generate(params->key_type, &want);
+	if (rc == 0 && key_same_public(want, issue->cert_key))
+		goto out; /* already this key */
+	if (rc == 0 && key_same_public(want, issue->sess->acct.key))
+		rc = certo_fail(CERTO_EUSAGE, "the certificate key must not be "
+		    "the account key");
+	if (rc == 0 && (rc = store_order_save(issue->order_dir, params->names,
+	    params->nnames, issue->order.url, issue->sess->server, want)) == 0) {
+		key_free(issue->cert_key);
+		issue->cert_key = want; /* ownership moves to issue */
+		want = NULL;
+	}
+out:
+	key_free(want);
+	return rc;
+}
+
+/*
  * A saved order for the same names and CA: fetch it and resume it
  * (Ctrl-C or a crash left it).  Invalid or vanished orders are discarded
  * and reported.
@@ -283,7 +319,7 @@ fetch_saved_order(struct issue *issue)
 	issue->resumed = true;
 	log_event("order_resumed", log_fields_url(shown), "order: resuming "
 	    "%s (%s)", shown, order_status_name(issue->order.status));
-	return 0;
+	return fit_saved_key(issue);
 }
 
 /* POST a new order; its key is saved with it so that a rerun can resume. */
@@ -619,8 +655,10 @@ issue_job_run(struct session *sess, struct issue_job *job)
 	    issue.params, &fresh)) != 0 || fresh))
 		goto out;
 	rc = run_order(&issue);
-	/* What the CA last said, for certo orders (a failure kept first). */
-	if (store_order_note(issue.order_dir, &issue.order) != 0 && rc == 0)
+	/* What the CA last said, for certo orders, of an order that stays
+	 * saved (a valid one is removed once stored; a failure kept first). */
+	if ((rc != 0 || job->authorize_only) &&
+	    store_order_note(issue.order_dir, &issue.order) != 0 && rc == 0)
 		certo_errclear();
 	if (rc != 0)
 		goto out;

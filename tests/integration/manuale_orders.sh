@@ -7,7 +7,8 @@
 #  - issue after a partial authorize: no way to answer challenges given
 #    -> exit 11, one line naming certo authorize; with --standalone ->
 #    the saved order is resumed and finished, the order dir is gone;
-#  - authorize then issue without a solver: the ready order is finalized;
+#  - authorize then issue without a solver: the ready order is finalized,
+#    with the key type issue asks for (authorize saved a default key);
 #  - a failed authorize (nobody answers: invalid) is listed invalid, the
 #    next issue discards it for a new order, --prune removes invalid and
 #    expired ones and nothing else.
@@ -91,10 +92,12 @@ R=$(odir r.mo.certo.test)
 orders
 it_expect_out_contains "status:   ready" "orders after authorize"
 it_expect_out_contains "pending:  none" "orders after authorize: nothing pending"
-ca issue -d r.mo.certo.test
+ca issue -d r.mo.certo.test --key-type ec-384
 it_expect_rc 0 "issue without a solver after authorize"
 it_expect_out_contains "resuming" "issue after authorize resumed its order"
 it_check_issued r.mo.certo.test r.mo.certo.test
+openssl x509 -in "$IT_STATE/live/r.mo.certo.test/cert.pem" -noout -text | grep -q "P-384\|secp384r1" ||
+	fail "issue --key-type ec-384 after authorize did not get a P-384 key"
 [ ! -e "$IT_STATE/orders/$R" ] || fail "orders/$R is still there after issue"
 
 # -- a failed authorize: nobody answers on 127.0.0.2 -> invalid.

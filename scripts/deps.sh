@@ -13,7 +13,7 @@ PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  redis-server libhiredis-dev haproxy libseccomp-dev \
  certbot python3-prometheus-client pdns-server pdns-backend-sqlite3 sqlite3 \
  dpkg-dev fakeroot lintian podman runc debootstrap uidmap fuse-overlayfs \
- python3-yaml"
+ python3-yaml jq"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS uacme certbot nginx wrk hyperfine"
 fi

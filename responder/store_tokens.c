@@ -156,6 +156,17 @@ static int store_split(char *s, char **f, int max)
 	return p ? max + 1 : n;
 }
 
+/* Add to the cache; a full cache is emptied first (it is only a cache). */
+static void store_cache_add(struct store_tokens *st, enum chall_type type,
+    const char *ident, const char *token, const char *keyauth)
+{
+	if (tokens_add(&st->cache, type, ident, token, keyauth) ==
+	    CERTO_ETOOBIG) {
+		tokens_expire(&st->cache, (time_t)INT64_MAX);
+		tokens_add(&st->cache, type, ident, token, keyauth);
+	}
+}
+
 /* One channel message: fill or empty the cache. */
 static void store_message(struct store_tokens *st, char *msg)
 {
@@ -168,7 +179,7 @@ static void store_message(struct store_tokens *st, char *msg)
 	type = challenge_type_parse(f[1]);
 	if (strcmp(f[0], "set") == 0 && n == 5 &&
 	    store_fields_ok(type, f[2], f[3], f[4]))
-		tokens_add(&st->cache, type, f[2], f[3], f[4]);
+		store_cache_add(st, type, f[2], f[3], f[4]);
 	else if (strcmp(f[0], "del") == 0 && n == 4)
 		tokens_remove(&st->cache, type, f[2], f[3]);
 }
@@ -247,7 +258,7 @@ static long store_lookup(void *arg, enum chall_type type, const char *key,
 		return -1;
 	}
 	memcpy(out, f[2], n + 1);
-	tokens_add(&st->cache, type, f[0], f[1], f[2]);
+	store_cache_add(st, type, f[0], f[1], f[2]);
 	memset(val, 0, len);
 	free(val);
 	return (long)n;

@@ -228,6 +228,10 @@
 	/* The old spelling, one letter from --manual: hidden, warns. */     \
 	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                         \
 	    deprecated, manuale_file, CLI_OPT_MANUALE_ACCOUNT, NULL)         \
+	XX(PROMETHEUS, "prometheus", 0, NULL, V_LIST, flag, prometheus, 0,   \
+	    "list: print the Prometheus text format (node_exporter's "       \
+	    "textfile collector): each certificate's notAfter and renewal "  \
+	    "time, the time and result of the last renew")                   \
 	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT, flag, clear, 0,             \
 	    "forget what the CA rate-limited, so that certo asks it again")   \
 	XX(REFRESH, "refresh", 0, NULL, V_ORDERS, flag, refresh, 0,          \
@@ -314,6 +318,7 @@ struct certo_cli {
 	char *owned_hooks[3];         /* dns, http, deploy hook made absolute */
 	bool force, dry_run, loop;
 	bool clear;                   /* ratelimit --clear */
+	bool prometheus;              /* list --prometheus */
 	bool refresh, prune;          /* orders --refresh, --prune */
 	const char *dry_run_server;   /* renew --dry-run-server URL */
 	char **only;                  /* renew --name, pointers into argv */

@@ -1,6 +1,7 @@
 /*
- * certo list: the stored certificates, their expiry and renewal time;
- * never asks the CA (renew keeps the last ARI window it got).
+ * certo list: the stored certificates, their expiry and renewal time
+ * (text, --json, or --prometheus metrics); never asks the CA (renew
+ * keeps the last ARI window it got).
  */
 #include "verbs.h"
 
@@ -114,6 +115,123 @@ list_one(const struct stored *cert, struct json_object *obj, bool json)
 		printf("  ARI:     %s to %s\n", start, end);
 }
 
+/* v as a Prometheus label value (\\, \" and \\n escaped) to f. */
+static void
+prom_label(FILE *f, const char *v)
+{
+	for (; *v; v++)
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			putc(*v, f);
+}
+
+/* One sample: metric{name="...",ca="..."} value. */
+static void
+prom_sample(FILE *f, const char *metric, const struct stored *cert,
+    time_t value)
+{
+	const struct issue_params *p = &cert->cfg.params;
+
+	fprintf(f, "%s{name=\"", metric);
+	prom_label(f, p->nnames > 0 ? p->names[0] : cert->name);
+	fputs("\",ca=\"", f);
+	prom_label(f, p->server ? p->server : "");
+	fprintf(f, "\"} %lld\n", (long long)value);
+}
+
+/* The last renew pass's metrics (none before the first one). */
+static void
+prom_renew(const char *state)
+{
+	static const char *const results[] = { "renewed", "failed",
+		"not_due", "deploy_failed" };
+	struct store_renew_status st;
+	size_t counts[4];
+	bool missing;
+
+	if (store_renew_status_load(state, &st, &missing) != 0) {
+		if (!missing)
+			log_warn("%s", certo_errmsg());
+		certo_errclear();
+		return;
+	}
+	counts[0] = st.renewed;
+	counts[1] = st.failed;
+	counts[2] = st.not_due;
+	counts[3] = st.deploy_failed;
+	printf("# HELP certo_renew_last_run_timestamp_seconds When the last "
+	    "certo renew pass ended.\n# TYPE certo_renew_last_run_timestamp_"
+	    "seconds gauge\ncerto_renew_last_run_timestamp_seconds %lld\n",
+	    (long long)st.time);
+	printf("# HELP certo_renew_last_run_exit_code Exit code of the last "
+	    "renew pass (0 renewed, 2 nothing due, 1 failures).\n# TYPE "
+	    "certo_renew_last_run_exit_code gauge\ncerto_renew_last_run_exit_"
+	    "code %d\n", st.exit_code);
+	printf("# HELP certo_renew_last_run_success 1 when the last renew pass "
+	    "had no failure.\n# TYPE certo_renew_last_run_success gauge\n"
+	    "certo_renew_last_run_success %d\n", st.exit_code == 0 ||
+	    st.exit_code == 2 ? 1 : 0);
+	printf("# HELP certo_renew_last_run_certificates Certificates of the "
+	    "last renew pass by result.\n# TYPE certo_renew_last_run_"
+	    "certificates gauge\n");
+	for (size_t i = 0; i < 4; i++)
+		printf("certo_renew_last_run_certificates{result=\"%s\"} %zu\n",
+		    results[i], counts[i]);
+}
+
+/*
+ * certo list --prometheus: the text exposition format (version 0.0.4)
+ * for node_exporter's textfile collector.  The renewal times go to a
+ * memory stream first: each metric's samples must come together.
+ */
+static int
+list_prometheus(const char *state, char **names, size_t n,
+    struct store_index *idx)
+{
+	char *later = NULL;
+	size_t later_len = 0, bad = 0;
+	FILE *renewal;
+
+	if ((renewal = open_memstream(&later, &later_len)) == NULL)
+		return CERTO_ENOMEM;
+	printf("# HELP certo_certificate_not_after_seconds notAfter of the "
+	    "stored certificate.\n# TYPE certo_certificate_not_after_seconds "
+	    "gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		struct stored cert;
+
+		memset(&cert, 0, sizeof(cert));
+		cert.name = names[i]; /* ownership moves */
+		names[i] = NULL;
+		if (stored_load_indexed(state, idx, &cert) != 0) {
+			log_warn("%s: unreadable: %s", cert.name, certo_errmsg());
+			certo_errclear();
+			bad++;
+		} else {
+			stored_kept_due(&cert, state);
+			prom_sample(stdout, "certo_certificate_not_after_seconds",
+			    &cert, cert.chain.not_after);
+			prom_sample(renewal, "certo_certificate_renewal_seconds",
+			    &cert, cert.due);
+		}
+		stored_free(&cert);
+	}
+	fclose(renewal);
+	printf("# HELP certo_certificate_renewal_seconds When certo renews the "
+	    "certificate (the CA's ARI window renew last got, else a third of "
+	    "its lifetime left).\n# TYPE certo_certificate_renewal_seconds "
+	    "gauge\n%s", later ? later : "");
+	free(later);
+	printf("# HELP certo_certificates_unreadable Stored sets certo cannot "
+	    "read (certo list names them).\n# TYPE certo_certificates_"
+	    "unreadable gauge\ncerto_certificates_unreadable %zu\n", bad);
+	prom_renew(state);
+	return 0;
+}
+
 int
 list_run(const struct certo_cli *cli)
 {
@@ -128,6 +246,19 @@ list_run(const struct certo_cli *cli)
 	    (rc = store_list(state, &names, &n)) != 0 ||
 	    (rc = store_index_open(state, &idx)) != 0)
 		goto out;
+	if (cli->prometheus) {
+		if (cli->json) {
+			rc = certo_fail(CERTO_EUSAGE, "list: --json and "
+			    "--prometheus are two formats: choose one");
+			goto out;
+		}
+		if ((rc = list_prometheus(state, names, n, idx)) == 0)
+			store_index_close(idx, true);
+		else
+			store_index_close(idx, false);
+		idx = NULL;
+		goto out;
+	}
 	if (!cli->json && n == 0)
 		printf("no certificates stored in %s\n", state);
 	for (size_t i = 0; i < n; i++) {

@@ -362,9 +362,10 @@ list_stored(struct pass *pass)
 		pass->n = 0;
 		return 0;
 	}
+	/* Out of memory for the index: every set read from its files. */
 	if (!pass->cli->force && !pass->cli->dry_run &&
-	    (rc = store_index_open(pass->state, &pass->idx)) != 0)
-		return rc;
+	    store_index_open(pass->state, &pass->idx) != 0)
+		certo_errclear();
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct certo_key;
 struct certo_chain;
@@ -179,5 +180,24 @@ int store_authz_load(const char *state, const char *ca_id,
 int store_deploy_mark(const char *live_dir, const char *why);
 /* 1 when the deploy hook of live_dir is pending, else 0. */
 int store_deploy_pending(const char *live_dir);
+
+/*
+ * What the last renew pass came to, kept in <state>/last-renew.json for
+ * certo list --prometheus: when it ended, its exit code and its counts.
+ */
+struct store_renew_status {
+	time_t time;
+	int exit_code;
+	size_t renewed, failed, not_due, deploy_failed;
+};
+/* Write st atomically.  Returns 0 or the write's error. */
+int store_renew_status_save(const char *state,
+    const struct store_renew_status *st);
+/*
+ * Read it into *st.  Returns 0, or CERTO_EIO (missing: *missing true;
+ * unreadable) / CERTO_ECONFIG (malformed) with a message.
+ */
+int store_renew_status_load(const char *state, struct store_renew_status *st,
+    bool *missing);
 
 #endif

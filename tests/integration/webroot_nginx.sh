@@ -6,7 +6,9 @@
 # nothing is left in DIR afterwards; a .well-known that was there before
 # is kept. certo runs with umask 077: the file must still be 0644 and the
 # directories 0755 for nginx's worker (nobody, when the test runs as root).
-# certo.json remembers the webroot and renew --force uses it. Failure
+# certo.json remembers the webroot and renew --force uses it. Two names
+# that do not resolve on this host: certo warns it cannot check them, the
+# CA fetches both files through nginx. Failure
 # paths leave nothing in DIR: a DIR nginx does not serve (self-check,
 # exit 5, CA not asked), SIGTERM while waiting, and a .well-known or
 # acme-challenge that is a symbolic link to a directory outside DIR
@@ -86,7 +88,7 @@ it_expect_mode "$WWW/.well-known/acme-challenge" 755
 it_expect_mode "$F" 644
 # 3. SIGTERM while it waits: the file and the directories go.
 it_certo_bg_kill TERM
-[ "$IT_RC" -ne 0 ] || fail "certo exited 0 after SIGTERM"
+it_expect_rc 130 "SIGTERM while waiting"
 expect_www_clean
 
 # 4. renew --force uses the remembered webroot; a .well-known that was
@@ -100,6 +102,20 @@ it_expect_rc 0 "renew --force with the remembered webroot"
 it_expect_verifies "$LIVE/cert.pem" "$IT_INTERMEDIATE"
 it_expect_verifies "$LIVE/cert.pem" "$LIVE/chain.pem"
 expect_fetched_by_both "$(tokens_of_run)"
+expect_www_clean ./.well-known ./.well-known/security.txt
+
+# 4b. Two names at once (two files side by side). They do not resolve on
+# this host (Pebble resolves them to 127.0.0.1 through challtestsrv), so
+# certo says it cannot check them and lets the CA fetch them through nginx.
+before=$(grep -c "LetsEncrypt-Pebble-VA" "$WR_ACCESS_LOG")
+it_certo_ca issue -d a.certo.test -d b.certo.test --webroot "$WWW" \
+	--http-port "$IT_HTTP_PORT"
+it_expect_rc 0 "issue for two names through nginx"
+it_expect_err_contains "cannot check http-01 for http://a.certo.test:$IT_HTTP_PORT/" "the warning"
+it_expect_verifies "$IT_STATE/live/a.certo.test/cert.pem" "$IT_INTERMEDIATE"
+it_expect_sans "$IT_STATE/live/a.certo.test/cert.pem" a.certo.test b.certo.test
+[ "$(grep -c "LetsEncrypt-Pebble-VA" "$WR_ACCESS_LOG")" -ge $((before + 2)) ] ||
+	fail "Pebble did not fetch both files through nginx"
 expect_www_clean ./.well-known ./.well-known/security.txt
 
 # 5. A DIR that nginx does not serve: the self-check sees 404 and gives

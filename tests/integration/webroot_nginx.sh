@@ -10,7 +10,8 @@
 # that do not resolve on this host: certo warns it cannot check them, the
 # CA fetches both files through nginx. Failure
 # paths leave nothing in DIR: a DIR nginx does not serve (self-check,
-# exit 5, CA not asked), SIGTERM while waiting, and a .well-known or
+# exit 5, CA not asked), SIGTERM while waiting, a validation the CA
+# fails (exit 2), and a .well-known or
 # acme-challenge that is a symbolic link to a directory outside DIR
 # (refused before anything is written there). --webroot with another way
 # of answering is a usage error.
@@ -129,10 +130,22 @@ it_expect_err_contains "HTTP 404" "the reason"
 it_expect_err_contains "the CA was not asked" "the CA was not asked"
 [ -z "$(ls -A "$OTHER")" ] || fail "left in $OTHER: $(find "$OTHER" | tr '\n' ' ')"
 
+# 5b. The CA's validation fails (the name resolves to 127.0.0.2 for
+# Pebble, where nothing listens): exit 2 with Pebble's problem, and the
+# file and directories certo made are gone again.
+rm -r "$WWW/.well-known"
+code=$(curl -s -o "$IT_TMP/add-a.out" -w '%{http_code}' -X POST \
+	-d '{"host":"bad.certo.test","addresses":["127.0.0.2"]}' \
+	"$CHALLTESTSRV_MGMT_URL/add-a") || fail "challtestsrv /add-a request failed"
+[ "$code" = 200 ] || fail "challtestsrv /add-a answered HTTP $code"
+it_certo_ca issue -d bad.certo.test --webroot "$WWW" --http-port "$IT_HTTP_PORT"
+it_expect_rc 2 "validation failed at the CA"
+it_expect_err_contains "connection refused" "Pebble's problem detail"
+expect_www_clean
+
 # 6. Symbolic links out of DIR are refused; nothing is written outside.
 OUT="$IT_TMP/outside"
 mkdir -p "$OUT/acme-challenge"
-rm -r "$WWW/.well-known"
 ln -s "$OUT" "$WWW/.well-known"
 it_certo_ca issue -d 127.0.0.1 --webroot "$WWW" --http-port "$IT_HTTP_PORT" --force
 it_expect_rc 1 ".well-known is a symbolic link"

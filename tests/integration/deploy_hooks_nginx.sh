@@ -9,6 +9,8 @@
 # configuration nginx -t refuses is not reloaded: the hook fails, renew
 # exits 1 and leaves .deploy-pending; once the configuration is fixed, the
 # next renew (nothing due: exit 2) runs the hook again, which reloads.
+# apache.sh and postfix.sh run with stand-in commands: test, then reload,
+# and not again for the same set.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/webroot_lib.sh"
 it_init deploy_hooks_nginx
@@ -103,4 +105,25 @@ it_expect_out_contains "running the deploy hook that failed earlier" "the retry"
 [ "$(reloads)" -eq 3 ] || fail "nginx was reloaded $(reloads) times after the retry, expected 3"
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after the retry succeeded"
 wait_serial "$S3"
+
+# 5. apache.sh and postfix.sh with stand-in commands that log their
+# arguments (no Apache or Postfix here): test, then reload, once per set.
+STUB="$IT_TMP/stub"
+printf '#!/bin/sh\necho "$*" >>"%s"\n' "$IT_TMP/stub.calls" >"$STUB"
+chmod +x "$STUB"
+for hook in apache postfix; do
+	if [ "$hook" = apache ] && [ -d /run/systemd/system ]; then
+		continue # under systemd it would call systemctl reload apache2
+	fi
+	: >"$IT_TMP/stub.calls"
+	for run in 1 2; do
+		CERTO_APACHECTL="$STUB" CERTO_POSTFIX="$STUB" CERTO_LIVE_DIR="$LIVE" \
+			"$IT_SRCROOT/scripts/hooks/deploy/$hook.sh" >"$IT_TMP/hook.out" 2>&1 ||
+			fail "$hook.sh failed (run $run): $(cat "$IT_TMP/hook.out")"
+	done
+	want="-t -k graceful "
+	[ "$hook" = postfix ] && want="check reload "
+	[ "$(tr '\n' ' ' <"$IT_TMP/stub.calls")" = "$want" ] ||
+		fail "$hook.sh ran [$(tr '\n' ' ' <"$IT_TMP/stub.calls")], expected [$want] (one reload for two runs on one set)"
+done
 it_pass

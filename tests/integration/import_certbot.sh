@@ -112,4 +112,28 @@ it_certo import --state-dir "$S2" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB
 	--standalone --http-port "$IT_HTTP_PORT"
 it_expect_rc 0 "import with --standalone for the apache lineage"
 it_expect_out_contains "authenticator apache: replaced" "override said"
+
+# -- webroot with its map, and settings certo has no meaning for
+CB3="$IT_TMP/letsencrypt3"
+WWW="$IT_TMP/www"
+mkdir -p "$WWW"
+cp -a "$CB" "$CB3"
+sed -i -e "s|^authenticator = .*|authenticator = webroot\nwebroot_path = $WWW,\ninstaller = nginx\nreuse_key = True\ndns_cloudflare_credentials = /root/cf.ini\n[[webroot_map]]\ncb.certo.test = $WWW\nwww.cb.certo.test = $WWW|" \
+	"$CB3/renewal/cb.certo.test.conf"
+S3="$IT_TMP/state3"
+it_certo import --state-dir "$S3" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB3"
+it_expect_rc 0 "import of a webroot lineage"
+[ "$(it_json_get "$S3/live/cb.certo.test/certo.json" 'd.get("webroot")')" = "$WWW" ] ||
+	fail "certo.json has no webroot $WWW"
+for s in "installer = nginx" "reuse_key = True" "dns_cloudflare_credentials = /root/cf.ini"; do
+	it_expect_err_contains "$s" "import names '$s'"
+done
+it_certo list --state-dir "$S3"
+it_expect_rc 0 "list of the webroot import"
+# Names mapped to two webroots: certo serves one; that lineage is refused.
+sed -i -e "s|^www.cb.certo.test = .*|www.cb.certo.test = /srv/other|" "$CB3/renewal/cb.certo.test.conf"
+it_certo import --state-dir "$IT_TMP/state4" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB3"
+it_expect_rc 1 "two webroots"
+it_expect_err_contains "names map to different webroots" "two webroots named"
+[ ! -e "$IT_TMP/state4/live/cb.certo.test" ] || fail "a set was stored for the two-webroot lineage"
 it_pass

@@ -239,9 +239,10 @@ orders_prune_one(const struct orders_ctx *ctx,
 	int fd = -1, rc;
 
 	if ((rc = store_order_trylock(ctx->state, info->hash, &fd)) <= 0) {
+		log_warn("orders/%s: not pruned: %s", info->hash, rc < 0 &&
+		    certo_errmsg() ? certo_errmsg() : "another certo run is "
+		    "working on it");
 		certo_errclear();
-		log_warn("orders/%s: another certo run is working on it; not "
-		    "pruned", info->hash);
 		return false;
 	}
 	if (asprintf(&dir, "%s/orders/%s", ctx->state, info->hash) >= 0) {

@@ -121,7 +121,8 @@ int store_orders_list(const char *state, struct store_order_info **out,
 void store_orders_free(struct store_order_info *v, size_t n);
 /*
  * Take the lock of the saved order orders/<hash> without waiting: 1
- * with *fd holding it (close to release), 0 when a run holds it.
+ * with *fd holding it (close to release), 0 when a run holds it, or a
+ * negative CERTO_E* code.
  */
 int store_order_trylock(const char *state, const char *hash, int *fd);
 /*

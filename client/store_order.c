@@ -19,8 +19,10 @@
 #include "file.h"
 #include "json.h"
 #include "key.h"
+#include "log.h"
 #include "order.h"
 #include "store_priv.h"
+#include "store_remote.h"
 
 #define ORDER_JSON_MAX (64 * 1024)
 #define NAMES_JSON_MAX (256 * 1024)
@@ -223,19 +225,19 @@ order_json(const char *url, const char *server, char *const *names,
 	return 0;
 }
 
-/* Save the order and its key as one unit in dir (see store.h). */
-int
-store_order_save(const char *dir, char *const *names, size_t n,
-    const char *url, const char *server, const struct certo_key *key)
+/*
+ * Write order.json's text and the key as one unit in dir; with a shared
+ * store and put, put the unit there too (store_remote.h).
+ */
+static int
+save_unit(const char *dir, const char *text, const struct certo_key *key,
+    bool put)
 {
 	char *parent = NULL, *base = NULL, *stg = NULL, *kp = NULL, *jp = NULL;
-	char kid[SHA256_HEX_LEN + 1], *text = NULL;
 	bool exchanged;
 	int rc, fd = -1;
 
 	if ((rc = split_path(dir, &parent, &base)) != 0 ||
-	    (rc = key_id_hex(key, kid)) != 0 ||
-	    (rc = order_json(url, server, names, n, kid, &text)) != 0 ||
 	    (rc = file_mkdirs(parent)) != 0)
 		goto out;
 	/*
@@ -261,17 +263,60 @@ store_order_save(const char *dir, char *const *names, size_t n,
 		store_remove_tree(stg);
 	free(stg);
 	stg = NULL;
+	/* Hosts sharing a store can resume it (another host's order). */
+	if (put)
+		rc = store_remote_put_order(base, text, key);
 out:
 	if (stg != NULL)
 		store_remove_tree(stg);
 	if (fd >= 0)
 		close(fd);
-	free(text);
 	free(stg);
 	free(kp);
 	free(jp);
 	free(parent);
 	free(base);
+	return rc;
+}
+
+/* Save the order and its key as one unit in dir (see store.h). */
+int
+store_order_save(const char *dir, char *const *names, size_t n,
+    const char *url, const char *server, const struct certo_key *key)
+{
+	char kid[SHA256_HEX_LEN + 1], *text = NULL;
+	int rc;
+
+	if ((rc = key_id_hex(key, kid)) == 0 &&
+	    (rc = order_json(url, server, names, n, kid, &text)) == 0)
+		rc = save_unit(dir, text, key, true);
+	free(text);
+	return rc;
+}
+
+/*
+ * No saved order in dir: the shared store's unit for it, if any, written
+ * there (another host created the order and stopped before storing the
+ * certificate).
+ */
+static int
+order_from_store(const char *dir)
+{
+	struct certo_key *key = NULL;
+	const char *base = strrchr(dir, '/');
+	char *text = NULL;
+	int rc;
+
+	if (!store_remote_active() || base == NULL)
+		return 0;
+	if ((rc = store_remote_get_order(base + 1, &text, &key)) == 0 &&
+	    text != NULL) {
+		log_info("order: resuming the order another host saved in the "
+		    "store");
+		rc = save_unit(dir, text, key, false);
+	}
+	key_free(key);
+	free(text);
 	return rc;
 }
 
@@ -316,6 +361,8 @@ store_order_load(const char *dir, const char *server, char **url,
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
+	if (!file_exists(jp) && (rc = order_from_store(dir)) != 0)
+		goto out;
 	if ((rc = json_load_file(jp, ORDER_JSON_MAX, &doc, &missing)) != 0) {
 		if (missing) {
 			certo_errclear(); /* no saved order */
@@ -353,8 +400,17 @@ store_order_remove(const char *dir)
 {
 	char *parent = NULL, *base = NULL;
 
-	if (split_path(dir, &parent, &base) == 0)
+	if (split_path(dir, &parent, &base) == 0) {
 		store_remove_atomic(parent, base, dir);
+		/* And the store's copy (a failure is only logged). */
+		bool had_error = certo_errmsg() != NULL;
+		if (store_remote_del_order(base) != 0) {
+			log_warn("saved order %s not removed from the store %s",
+			    base, store_remote_shown());
+			if (!had_error)
+				certo_errclear();
+		}
+	}
 	free(parent);
 	free(base);
 }
@@ -649,5 +705,14 @@ store_orders_free(struct store_order_info *v, size_t n)
 int
 store_order_trylock(const char *state, const char *hash, int *fd)
 {
-	return store_lock_try(state, "order", hash, fd);
+	char *locks;
+	int rc;
+
+	*fd = -1;
+	/* A state directory no run has locked anything in yet. */
+	if ((locks = file_join(state, "locks")) == NULL)
+		return CERTO_ENOMEM;
+	rc = file_mkdirs(locks);
+	free(locks);
+	return rc != 0 ? rc : store_lock_try(state, "order", hash, fd);
 }

@@ -35,6 +35,11 @@ static const char sr_put_set_lua[] =
     "redis.call('del', KEYS[1]) "
     "redis.call('hset', KEYS[1], unpack(ARGV, 3)) "
     "redis.call('hset', KEYS[2], ARGV[1], ARGV[2]) return 1";
+/* Replace a saved order, expiring with the CA's order. */
+static const char sr_put_order_lua[] =
+    "redis.call('del', KEYS[1]) "
+    "redis.call('hset', KEYS[1], 'json', ARGV[1], 'key', ARGV[2]) "
+    "redis.call('pexpire', KEYS[1], ARGV[3]) return 1";
 /* Put a hash unless the key exists. */
 static const char sr_put_new_lua[] =
     "if redis.call('exists', KEYS[1]) == 1 then return 0 end "
@@ -564,4 +569,74 @@ store_remote_shuffle(void **v, size_t n)
 		v[i] = v[j];
 		v[j] = tmp;
 	}
+}
+
+/* Put a saved order into the store (store_remote.h). */
+int
+store_remote_put_order(const char *hash, const char *text,
+    const struct certo_key *key)
+{
+	const char *argv[7];
+	size_t lens[7];
+	char rec[300], *sealed = NULL;
+	int rc;
+
+	if (sr_kv == NULL)
+		return 0;
+	snprintf(rec, sizeof(rec), "certo:order:%s", hash);
+	if ((rc = sr_seal_key(rec, key, &sealed)) != 0)
+		return rc;
+	argv[0] = "EVAL"; argv[1] = sr_put_order_lua; argv[2] = "1";
+	argv[3] = rec; argv[4] = text; argv[5] = sealed;
+	argv[6] = "604800000";
+	for (size_t i = 0; i < 7; i++)
+		lens[i] = strlen(argv[i]);
+	rc = kv_command_argv(sr_kv, NULL, 7, argv, lens);
+	free(sealed);
+	return rc;
+}
+
+/* A saved order from the store (store_remote.h). */
+int
+store_remote_get_order(const char *hash, char **text, struct certo_key **key)
+{
+	struct kv_reply *reply = NULL;
+	const char *json, *sealed;
+	size_t slen = 0;
+	char rec[300];
+	int rc;
+
+	*text = NULL;
+	*key = NULL;
+	if (sr_kv == NULL)
+		return 0;
+	snprintf(rec, sizeof(rec), "certo:order:%s", hash);
+	if ((rc = sr_hgetall(rec, &reply)) != 0 || reply == NULL)
+		return rc;
+	json = sr_field(reply, "json", NULL);
+	sealed = sr_field(reply, "key", &slen);
+	if (json == NULL || sealed == NULL)
+		rc = certo_fail(CERTO_ESTORE, "the store's order %s is "
+		    "incomplete", rec);
+	else if ((rc = sr_open_key(rec, sealed, slen, key)) == 0 &&
+	    (*text = strdup(json)) == NULL)
+		rc = CERTO_ENOMEM;
+	if (rc != 0) {
+		key_free(*key);
+		*key = NULL;
+	}
+	kv_reply_free(reply);
+	return rc;
+}
+
+/* Forget a saved order in the store (store_remote.h). */
+int
+store_remote_del_order(const char *hash)
+{
+	char rec[300];
+
+	if (sr_kv == NULL)
+		return 0;
+	snprintf(rec, sizeof(rec), "certo:order:%s", hash);
+	return kv_del(sr_kv, rec);
 }

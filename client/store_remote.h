@@ -8,6 +8,7 @@
  *                             not_after key (sealed, seal.h)
  *   certo:sets                hash: <dir name> -> "<sha> <not_after>"
  *   certo:account:<ca id>     hash: url json key (sealed)
+ *   certo:order:<sha256>      hash: json (order.json) key (sealed)
  *   certo:ratelimit:<ca id>   string: ratelimits/<ca>.json
  *   certo:lock:cert:<dir name>, certo:lock:account:<ca id>  (kvlock.h)
  *
@@ -90,6 +91,18 @@ int store_remote_get_account(const char *acct_dir);
  */
 int store_remote_put_account(const char *acct_dir,
     const struct certo_key *key);
+
+/*
+ * Saved orders (store_order.c) by the hash naming orders/<hash>: put
+ * order.json's text and the key (sealed) there, expiring after a week
+ * as the CA's order does; get them back (*text NULL when the store has
+ * none); forget them.
+ */
+int store_remote_put_order(const char *hash, const char *text,
+    const struct certo_key *key);
+int store_remote_get_order(const char *hash, char **text,
+    struct certo_key **key);
+int store_remote_del_order(const char *hash);
 
 /*
  * With a store, put the n pointers of v in a random order (renew: hosts

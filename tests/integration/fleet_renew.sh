@@ -55,6 +55,8 @@ done
 # Nothing pending, no lock left behind.
 [ -z "$(fleet_redis_cli --scan --pattern 'certo:lock:*')" ] ||
 	fail "store locks left: $(fleet_redis_cli --scan --pattern 'certo:lock:*' | tr '\n' ' ')"
+[ -z "$(fleet_redis_cli --scan --pattern 'certo:order:*')" ] ||
+	fail "saved orders left in the store"
 find "$IT_TMP/h1/live" "$IT_TMP/h2/live" "$IT_TMP/h3/live" -name .deploy-pending | grep -q . &&
 	fail "deploy-pending marks left: $(find "$IT_TMP" -name .deploy-pending | tr '\n' ' ')"
 

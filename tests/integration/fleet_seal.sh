@@ -9,6 +9,7 @@
 #  - another key file: renew on a new host says the key was sealed with
 #    another store key file, exits 1, brings nothing in;
 #  - a sealed key moved to another set's record does not open;
+#  - an order in flight (certo authorize on h1) is resumed by h2;
 #  - Redis stopped in the middle of a renew (by the first renewal's
 #    deploy hook): the second certificate fails naming the store (exit
 #    1), its live set untouched, one certificate issued;
@@ -76,6 +77,26 @@ it_expect_rc 1 "renew with a moved sealed key"
 it_expect_err_contains "altered, or moved from another record"
 [ -f "$IT_TMP/h3/live/s1.certo.test/cert.pem" ] || fail "h3 did not bring in the intact set"
 [ -e "$IT_TMP/h3/live/s2.certo.test" ] && fail "h3 brought in the set with the moved key"
+
+# An order in flight is in the store: h1 authorizes (the order is saved,
+# its key sealed), h2 issues the same name and resumes that very order.
+common="--store-key $FLEET_KEY --server $PEBBLE_DIR_URL --ca-bundle $PEBBLE_CA_BUNDLE --agree-tos --email test@example.com --responder $FLEET_SOCK -d o1.certo.test"
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" authorize --state-dir "$IT_TMP/h1" $common
+it_expect_rc 0 "authorize o1 on h1"
+url=$(sed -n 's/^order: \([^ ]*\) .*/\1/p' "$IT_OUT" | head -1)
+[ -n "$url" ] || fail "authorize printed no order URL"
+case "$(fleet_redis_cli hget "$(fleet_redis_cli --scan --pattern 'certo:order:*' | head -1)" key)" in
+certo-seal:1:*) ;;
+*) fail "the saved order's key is not sealed in the store" ;;
+esac
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" issue --state-dir "$IT_TMP/h2" $common
+it_expect_rc 0 "issue o1 on h2"
+it_expect_out_contains "resuming the order another host saved in the store"
+grep -qF "order: resuming $url " "$IT_OUT" || fail "h2 did not resume h1's order $url"
+[ -z "$(fleet_redis_cli --scan --pattern 'certo:order:*')" ] ||
+	fail "the order stayed in the store after its certificate was stored"
 
 # The store stops during a renew (the first renewal's deploy hook stops
 # it): the second certificate fails naming the store, its set untouched.

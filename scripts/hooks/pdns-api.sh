@@ -15,7 +15,8 @@
 #                   curl on its standard input, never on a command line.
 #   PDNS_SERVER_ID  the server id in the API's URLs (default localhost)
 #   PDNS_ZONE       the zone (default: found by walking up RECORD-NAME,
-#                   label by label, until the API knows the zone)
+#                   label by label, until the API knows the zone); a CNAME
+#                   at RECORD-NAME is followed into its target's zone
 #   PDNS_TTL        TTL of the TXT RRset (default 60)
 #   PDNS_TIMEOUT    seconds for each API request (default 10)
 #
@@ -106,30 +107,52 @@ why() {
 		head -c 300 "$tmp" | tr -d '\r\n'
 }
 
-# The zone: PDNS_ZONE, else the longest suffix of the name the API knows.
-if [ -z "$zone" ]; then
-	cand=$name
+# find_zone NAME: the longest suffix of NAME the API knows, in $zone.
+find_zone() {
+	cand=$1
 	while :; do
 		code=$(api GET "/zones/$cand?rrsets=false")
 		case "$code" in
 		200)
 			zone=$cand
-			break
+			return 0
 			;;
 		404 | 422) ;;
 		*) die "GET zone $cand: HTTP $code: $(why)" ;;
 		esac
 		case "$cand" in
 		*.*.*) cand=${cand#*.} ;;
-		*) die "no zone on $url holds $name" ;;
+		*) die "no zone on $url holds $1" ;;
 		esac
 	done
-fi
-zone=${zone%.}.
+}
+
+# The zone (PDNS_ZONE, else found), then its RRsets. A CNAME at the name
+# (_acme-challenge delegated to a zone made for challenges) is followed,
+# at most 8 times, into the zone that holds its target.
+fixed_zone=$zone
+hops=0
+while :; do
+	if [ -n "$fixed_zone" ] && [ "$hops" = 0 ]; then
+		zone=$fixed_zone
+	else
+		find_zone "$name"
+	fi
+	zone=${zone%.}.
+	code=$(api GET "/zones/$zone")
+	[ "$code" = 200 ] || die "GET zone $zone: HTTP $code: $(why)"
+	target=$(jq -r --arg n "$name" '.rrsets[]? | select(.name == $n and .type == "CNAME")
+		| .records[0].content // empty' "$tmp") ||
+		die "cannot read the zone $zone from the API"
+	[ -n "$target" ] && [ "$hops" -lt 8 ] || break
+	case "$target" in
+	*[!A-Za-z0-9._-]* | .*) die "refusing CNAME target '$target' of $name" ;;
+	esac
+	name=${target%.}.
+	hops=$((hops + 1))
+done
 
 # The values of the name's TXT RRset now (without their quotes).
-code=$(api GET "/zones/$zone")
-[ "$code" = 200 ] || die "GET zone $zone: HTTP $code: $(why)"
 have=$(jq -r --arg n "$name" '.rrsets[]? | select(.name == $n and .type == "TXT")
 	| .records[] | .content | ltrimstr("\"") | rtrimstr("\"")' "$tmp") ||
 	die "cannot read the zone $zone from the API"

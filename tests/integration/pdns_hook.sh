@@ -6,6 +6,7 @@
 #    del / del of the last value, each checked with dig against pdns itself
 #    (the RRset is gone at the end) and the API's zone;
 #  - the zone is found by walking up the name (x.sub.certo.test -> certo.test);
+#    a CNAME of _acme-challenge into another zone is followed;
 #  - a wrong API key and a name in no zone: non-zero exit with the reason;
 #  - certo's dns-01 propagation check against pdns (discovery: SOA, NS
 #    ns1.certo.test, its address, then TXT at that address): exit 6 before
@@ -120,6 +121,21 @@ grep -q "no zone on" "$IT_TMP/hook.err" || fail "no zone: '$(cat "$IT_TMP/hook.e
 if "$HOOK" add dns-01 x.certo.test "$REC" 'a"b' 2>/dev/null; then
 	fail "the hook accepted a value with a quote"
 fi
+
+# -- a CNAME of _acme-challenge into a zone made for challenges is followed
+api -X POST -H 'Content-Type: application/json' -o /dev/null \
+	"$PDNS_API_URL/api/v1/servers/localhost/zones" --data-binary \
+	'{"name": "acme-dele.test.", "kind": "Native", "nameservers": ["ns1.certo.test."]}' ||
+	fail "cannot create the zone acme-dele.test"
+api -X PATCH -H 'Content-Type: application/json' -o /dev/null \
+	"$PDNS_API_URL/api/v1/servers/localhost/zones/certo.test." --data-binary \
+	'{"rrsets": [{"name": "_acme-challenge.c.certo.test.", "type": "CNAME", "ttl": 60,
+	  "changetype": "REPLACE", "records": [{"content": "c.acme-dele.test.", "disabled": false}]}]}' ||
+	fail "cannot add the CNAME"
+hook add dns-01 c.certo.test _acme-challenge.c.certo.test "$V1"
+[ "$(txt c.acme-dele.test)" = "$V1" ] || fail "the hook did not write the CNAME target c.acme-dele.test"
+hook del dns-01 c.certo.test _acme-challenge.c.certo.test "$V1"
+[ -z "$(txt c.acme-dele.test)" ] || fail "del left TXT at the CNAME target"
 
 # -- certo's propagation check, discovering pdns as the zone's server
 dwait() {

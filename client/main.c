@@ -89,8 +89,7 @@ main(int argc, char **argv)
 			continue;
 		/* --store: the shared store, opened once (store_remote.h). */
 		if ((rc = store_remote_open(cli.store, cli.store_key,
-		    cli.verb != VERB_LIST && cli.verb != VERB_DELETE &&
-		    cli.verb != VERB_RATELIMIT)) != 0)
+		    cli.verb != VERB_LIST && cli.verb != VERB_RATELIMIT)) != 0)
 			break;
 		ret = verbs[i].run(&cli);
 		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */

@@ -509,7 +509,9 @@ store_delete(const char *state, const char *name)
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	if ((rc = store_live_dir(state, name, &live)) != 0)
+	/* --store: a set only the store has is brought in first. */
+	if ((rc = store_live_dir(state, name, &live)) != 0 ||
+	    (rc = store_remote_sync_set(state, dname, NULL)) != 0)
 		goto out;
 	if (!file_exists(live)) {
 		rc = certo_fail(CERTO_EUSAGE, "no stored certificate '%s' (see "
@@ -527,6 +529,9 @@ store_delete(const char *state, const char *name)
 	/* First what killed runs left (a staged set would be archived
 	 * after the delete otherwise). */
 	store_sweep(state);
+	/* Out of the store first: no host brings it back from there. */
+	if ((rc = store_remote_del_set(dname)) != 0)
+		goto out;
 	/* Each tree goes in one atomic rename: never half a set. */
 	if ((rc = remove_set_trees(state, dname)) == 0)
 		store_orders_remove_for(state, dname, hash);

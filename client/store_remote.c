@@ -266,6 +266,21 @@ out:
 	return rc;
 }
 
+/* Remove a set from the store (store_remote.h). */
+int
+store_remote_del_set(const char *dname)
+{
+	char rec[300];
+	int rc;
+
+	if (sr_kv == NULL)
+		return 0;
+	snprintf(rec, sizeof(rec), "certo:set:%s", dname);
+	if ((rc = kv_command(sr_kv, NULL, "HDEL certo:sets %s", dname)) == 0)
+		rc = kv_del(sr_kv, rec);
+	return rc;
+}
+
 /* Commit the store's set (reply) into live/<dname>. */
 static int
 sr_materialise(const char *state, const char *dname, const char *rec,

@@ -52,6 +52,11 @@ const char *store_remote_shown(void);
 int store_remote_put_set(const char *dname, const struct certo_key *key,
     const struct certo_chain *chain, const char *config);
 /*
+ * certo delete: remove the set dname from the store (its record and its
+ * index entry).  Other hosts keep their copies (run delete there too).
+ */
+int store_remote_del_set(const char *dname);
+/*
  * Bring live/<dname> up to the store's set when it differs and is not
  * older (a host that never issued it gets it): swapped in like any set,
  * with a deploy-pending mark so that renew runs its deploy hook.

@@ -10,6 +10,7 @@
 #    another store key file, exits 1, brings nothing in;
 #  - a sealed key moved to another set's record does not open;
 #  - an order in flight (certo authorize on h1) is resumed by h2;
+#  - certo delete on a host without the set removes it from the store;
 #  - Redis stopped in the middle of a renew (by the first renewal's
 #    deploy hook): the second certificate fails naming the store (exit
 #    1), its live set untouched, one certificate issued;
@@ -97,6 +98,15 @@ it_expect_out_contains "resuming the order another host saved in the store"
 grep -qF "order: resuming $url " "$IT_OUT" || fail "h2 did not resume h1's order $url"
 [ -z "$(fleet_redis_cli --scan --pattern 'certo:order:*')" ] ||
 	fail "the order stayed in the store after its certificate was stored"
+
+# certo delete on a host that never had the set: gone from the store.
+it_certo --store "$FLEET_STORE" delete --store-key "$FLEET_KEY" --state-dir "$IT_TMP/h3" o1.certo.test
+it_expect_rc 0 "delete o1 on h3"
+[ "$(fleet_redis_cli exists certo:set:o1.certo.test)" = 0 ] ||
+	fail "delete left the set in the store"
+[ -z "$(fleet_redis_cli hget certo:sets o1.certo.test)" ] ||
+	fail "delete left the set in the store's index"
+[ -e "$IT_TMP/h3/live/o1.certo.test" ] && fail "delete left h3's copy"
 
 # The store stops during a renew (the first renewal's deploy hook stops
 # it): the second certificate fails naming the store, its set untouched.

@@ -63,8 +63,3 @@ wr_start_nginx() {
 		sleep 0.1
 	done
 }
-
-# wr_nginx_workers: the pids of nginx's workers, space-separated.
-wr_nginx_workers() {
-	pgrep -P "$WR_NGINX_PID" 2>/dev/null | tr '\n' ' '
-}

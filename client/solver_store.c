@@ -124,8 +124,9 @@ static int publish(void *ctx, enum chall_type type, const char *ident,
 	    ttl * 1000);
 	if (rc == 0)
 		log_debug("store %s: published the %s challenge for %s "
-		    "(%lld s)", kv_url_shown(ss->kv), challenge_type_name(type),
-		    ident, ttl);
+		    "(%lld s%s)", kv_url_shown(ss->kv), challenge_type_name(type),
+		    ident, ttl, exp > now ? ", until the authorization expires" :
+		    ", the authorization gave no expiry");
 	return rc;
 }
 

@@ -34,8 +34,14 @@ wait_published() {
 for sig in INT TERM; do
 	# shellcheck disable=SC2086
 	kill -STOP "$CL_PID_1"
-	it_certo_bg issue $common -d sig$sig.cluster.test
+	it_certo_bg -v issue $common -d sig$sig.cluster.test
 	wait_published
+	# Kept until the authorization expires (Pebble: an hour), not less.
+	key=$(cl_chall_keys | head -n 1)
+	ttl=$(cl_redis -n 3 pttl "$key")
+	[ "$ttl" -gt 600000 ] || fail "the challenge's TTL in the store is $ttl ms"
+	grep -q "until the authorization expires" "$IT_ERR" ||
+		fail "certo -v does not say the TTL comes from the authorization"
 	sleep 0.5
 	it_bg_running || fail "certo finished although the validation hangs"
 	kill "-$sig" "$IT_BG_PID"

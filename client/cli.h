@@ -79,7 +79,8 @@
 	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,             \
 	    flag, allow_http, 0,                                             \
 	    "permit a plain http:// directory URL (test CAs only)")          \
-	XX(DOMAIN, "domain", 'd', "NAME", V_CHALL, names, names, 0,          \
+	XX(DOMAIN, "domain", 'd', "NAME", V_ISSUE | V_AUTHORIZE,             \
+	    names, names, 0,                                                 \
 	    "a DNS name or IP address for the certificate; repeat for more " \
 	    "(the first names the files); non-ASCII names become punycode")  \
 	XX(STANDALONE, "standalone", 0, NULL, V_CHALL, flag, standalone, 0,  \

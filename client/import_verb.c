@@ -395,9 +395,6 @@ import_check_cli(const struct certo_cli *cli, const char **dir)
 	if (cli->import_certbot == cli->import_lego)
 		return certo_fail(CERTO_EUSAGE, "import needs --certbot [DIR] or "
 		    "--lego DIR");
-	if (cli->nnames > 0)
-		return certo_fail(CERTO_EUSAGE, "import takes the names from the "
-		    "certificates; drop -d");
 	*dir = cli->arg;
 	if (*dir == NULL && cli->import_lego)
 		return certo_fail(CERTO_EUSAGE, "import --lego needs DIR (lego's "

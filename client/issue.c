@@ -513,7 +513,16 @@ save_authorizations(struct issue *issue)
 {
 	const struct certo_order *order = &issue->order;
 	const struct issue_params *params = issue->params;
+	char *config = NULL;
 	int rc;
+
+	/* How they were proven, for an issue without a way (issue_verb.c). */
+	if ((rc = config_serialize(params, &config)) != 0 ||
+	    (rc = store_order_put_config(issue->order_dir, config)) != 0) {
+		free(config);
+		return rc;
+	}
+	free(config);
 
 	/* Saved under certo's own copy of each name, never the CA's. */
 	for (size_t i = 0; i < order->nauthz && order->authzs; i++) {

@@ -73,6 +73,8 @@ struct issue_params {
 	bool pem_bundle;               /* also combined.pem (key + chain) */
 	long hook_timeout_s;           /* -1: hook.h's defaults */
 	/* This run only: never stored in certo.json. */
+	bool solver_off;               /* issue after authorize: its way (mode
+	                                * and settings) kept, none started */
 	char *state_dir;               /* NULL: the default */
 	char *store;                   /* --store URL, or NULL */
 	bool force;                    /* ignore rate-limit memory, freshness */

@@ -120,6 +120,12 @@ int store_orders_list(const char *state, struct store_order_info **out,
     size_t *n);
 void store_orders_free(struct store_order_info *v, size_t n);
 /*
+ * certo authorize: how it answered challenges (certo.json text) kept as
+ * dir/certo.json next to the order saved there (none: nothing written),
+ * so that an issue without a way of its own records authorize's.
+ */
+int store_order_put_config(const char *dir, const char *text);
+/*
  * Take the lock of the saved order orders/<hash> without waiting: 1
  * with *fd holding it (close to release), 0 when a run holds it, or a
  * negative CERTO_E* code.

@@ -701,6 +701,23 @@ store_orders_free(struct store_order_info *v, size_t n)
 	free(v);
 }
 
+/* authorize's certo.json text next to the order saved in dir (store.h). */
+int
+store_order_put_config(const char *dir, const char *text)
+{
+	char *jp = file_join(dir, "order.json"), *cp = file_join(dir,
+	    "certo.json");
+	int rc = 0;
+
+	if (jp == NULL || cp == NULL)
+		rc = CERTO_ENOMEM;
+	else if (file_exists(jp))
+		rc = file_write_atomic(cp, text, strlen(text), 0600, false);
+	free(jp);
+	free(cp);
+	return rc;
+}
+
 /* Take the lock of the order named hash without waiting (store.h). */
 int
 store_order_trylock(const char *state, const char *hash, int *fd)

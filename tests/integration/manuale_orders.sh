@@ -8,7 +8,8 @@
 #    -> exit 11, one line naming certo authorize; with --standalone ->
 #    the saved order is resumed and finished, the order dir is gone;
 #  - authorize then issue without a solver: the ready order is finalized,
-#    with the key type issue asks for (authorize saved a default key);
+#    with the key type issue asks for (authorize saved a default key), and
+#    certo.json keeps authorize's way for renew;
 #  - a failed authorize (nobody answers: invalid) is listed invalid, the
 #    next issue discards it for a new order, --prune removes invalid and
 #    expired ones and nothing else.
@@ -98,6 +99,11 @@ it_expect_out_contains "resuming" "issue after authorize resumed its order"
 it_check_issued r.mo.certo.test r.mo.certo.test
 openssl x509 -in "$IT_STATE/live/r.mo.certo.test/cert.pem" -noout -text | grep -q "P-384\|secp384r1" ||
 	fail "issue --key-type ec-384 after authorize did not get a P-384 key"
+# certo.json keeps authorize's way, so renew can renew it.
+[ "$(it_json_get "$IT_STATE/live/r.mo.certo.test/certo.json" 'd.get("standalone")')" = true ] ||
+	fail "certo.json after authorize + issue does not keep --standalone"
+it_certo renew --state-dir "$IT_STATE" --force --name r.mo.certo.test
+it_expect_rc 0 "renew of a certificate issued after authorize"
 [ ! -e "$IT_STATE/orders/$R" ] || fail "orders/$R is still there after issue"
 
 # -- a failed authorize: nobody answers on 127.0.0.2 -> invalid.

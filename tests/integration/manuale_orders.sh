@@ -57,6 +57,14 @@ it_expect_out_contains "orders/$D: b.mo.certo.test, a.mo.certo.test" "orders lis
 it_expect_out_contains "status:   pending" "orders: status pending"
 it_expect_out_contains "CA:       $PEBBLE_DIR_URL" "orders: the CA"
 it_expect_out_contains "expires:" "orders: the expiry"
+# Offline: no connect(2) to any network address without --refresh.
+if command -v strace >/dev/null 2>&1; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" timeout -k 5 40 strace -f -qq \
+		-e trace=connect -o "$IT_TMP/trace" "$CERTO" orders --state-dir "$IT_STATE" \
+		>/dev/null 2>&1 </dev/null || fail "orders under strace failed"
+	! grep -qE 'connect\([0-9]+, \{sa_family=AF_INET6?,' "$IT_TMP/trace" ||
+		fail "orders without --refresh connected: $(grep AF_INET "$IT_TMP/trace" | head -n 2)"
+fi
 
 # --refresh: the CA says both authorizations are pending.
 IT_GLOBAL_OPTS=--json orders --refresh

@@ -54,6 +54,7 @@ add_solving(struct json_object *obj, const struct issue_params *params)
 	json_object_object_add(obj, "challenges", arr);
 	add_true(obj, "standalone", params->mode == SOLVE_STANDALONE);
 	add_true(obj, "manual", params->mode == SOLVE_MANUAL);
+	add_true(obj, "store_challenges", params->mode == SOLVE_STORE);
 	add_str(obj, "responder", params->responder);
 	add_str(obj, "dns_hook", params->dns_hook);
 	add_str(obj, "http_hook", params->http_hook);
@@ -365,9 +366,13 @@ config_load(const char *path, struct cert_config *cfg)
 	relative_hook(path, "http_hook", params->http_hook);
 	relative_hook(path, "deploy_hook", params->deploy_hook);
 	relative_hook(path, "webroot", params->webroot);
-	if ((rc = load_lists(cfg->root, path, params)) != 0 ||
-	    (rc = params_set_mode(params, get_bool(cfg->root, "standalone"),
-	    get_bool(cfg->root, "manual"))) != 0)
+	if ((rc = load_lists(cfg->root, path, params)) != 0)
+		goto fail;
+	/* Through the store: renew's --store names it (params->store). */
+	if (get_bool(cfg->root, "store_challenges"))
+		params->mode = SOLVE_STORE;
+	else if ((rc = params_set_mode(params, get_bool(cfg->root,
+	    "standalone"), get_bool(cfg->root, "manual"))) != 0)
 		goto fail;
 	/* With a CSR, the stored names are the CSR's. */
 	params->names_from_csr = params->csr_file != NULL;

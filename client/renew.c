@@ -269,6 +269,9 @@ run_options(const struct certo_cli *cli, struct renewal *ren)
 		return rc;
 	if (cli->hook_timeout_s > 0)
 		params->hook_timeout_s = cli->hook_timeout_s;
+	/* The store of this run (challenges with store_challenges). */
+	if ((rc = params_set_str(&params->store, cli->store)) != 0)
+		return rc;
 	params->agree_tos = params->agree_tos || cli->agree_tos;
 	if (cli->nemails == 0)
 		return 0;

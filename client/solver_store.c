@@ -237,6 +237,9 @@ int solver_store_start(const char *url, const enum chall_type *types,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (url == NULL)
+		return certo_fail(CERTO_EUSAGE, "this certificate's challenges "
+		    "go through a store: give --store URL (or CERTO_STORE)");
 	for (size_t i = 0; i < ntypes && i < 3; i++) {
 		if (types[i] != CHALL_HTTP01 && types[i] != CHALL_TLSALPN01)
 			return certo_fail(CERTO_EUSAGE, "the store's responders "

@@ -110,6 +110,14 @@ it_expect_rc 0 "tls-alpn-01 order with one replica killed"
 it_check_issued k4.cluster.test k4.cluster.test k5.cluster.test
 cl_expect_no_chall "after the orders with a replica down"
 
+# --- renew of a set whose challenges went through the store: --store again
+rcommon="--store-key $IT_TMP/store.key --ca-bundle $PEBBLE_CA_BUNDLE --state-dir $IT_STATE"
+# shellcheck disable=SC2086
+it_certo --store "$CL_STORE" renew $rcommon --force -n k1.cluster.test
+it_expect_rc 0 "renew through the store"
+it_check_issued k1.cluster.test k1.cluster.test k2.cluster.test k3.cluster.test
+cl_expect_no_chall "after the renewal"
+
 # --- wrong password: exit 9, one line naming the store, password hidden
 # shellcheck disable=SC2086
 it_certo --store "redis://:wrong-$PW@127.0.0.1:$CL_REDIS_PORT/3" issue $common -d w.cluster.test

@@ -542,14 +542,27 @@ out:
 	return rc;
 }
 
-/* Remember what the CA last said of the order saved in dir (store.h). */
+/*
+ * Remember what the CA last said of the order saved in dir (store.h).
+ * A failed run's message, recorded before, is kept as it was.
+ */
 int
 store_order_note(const char *dir, const struct certo_order *order)
 {
+	char saved[1024];
+	int code = certo_errcode(), rc;
+
 	if (order->url == NULL)
 		return 0;
-	return note_write(dir, order->url, note_status(order), order->expires,
+	snprintf(saved, sizeof(saved), "%s", certo_errmsg() ? certo_errmsg() :
+	    "");
+	rc = note_write(dir, order->url, note_status(order), order->expires,
 	    note_authzs(order));
+	if (code != 0) {
+		certo_errclear();
+		certo_fail(code, "%s", saved);
+	}
+	return rc;
 }
 
 /* The CA no longer knows the order saved in dir (store.h). */

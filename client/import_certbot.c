@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "errors.h"
@@ -189,21 +190,68 @@ cb_read_live(const char *dir, const char *name, const char *file,
 	return rc;
 }
 
+/* Was the account at rel (under DIR) imported in this run already? */
+static bool
+cb_seen(struct import_ctx *ctx, const char *rel)
+{
+	for (size_t i = 0; i < ctx->nseen; i++)
+		if (strcmp(ctx->seen[i], rel) == 0)
+			return true;
+	if (ctx->nseen < IMPORT_SEEN_MAX &&
+	    (ctx->seen[ctx->nseen] = strdup(rel)) != NULL)
+		ctx->nseen++;
+	return false;
+}
+
 /*
- * The account the configuration names: its JWK key and regr.json's URL,
- * made certo's account for server.
+ * The certbot account at DIR/rel (accounts/<netloc><path>/<id>): its JWK
+ * key (private_key.json) and regr.json's URL, made certo's account for
+ * server.
  */
+static int
+cb_account_at(struct import_ctx *ctx, const char *dir, const char *rel,
+    const char *server)
+{
+	struct json_object *regr = NULL;
+	struct certo_key *key = NULL;
+	char *acct = NULL, *data = NULL, *url = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (cb_seen(ctx, rel))
+		return 0;
+	if ((acct = file_join(dir, rel)) == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = cb_read(acct, ".", "private_key.json", IMPORT_KEY_MAX, &data,
+	    &len)) != 0 || (rc = key_parse_jwk(data, len, rel, &key)) != 0)
+		goto out;
+	memset(data, 0, len);
+	free(data);
+	data = NULL;
+	if ((rc = cb_read(acct, ".", "regr.json", IMPORT_JSON_MAX, &data,
+	    &len)) != 0 || (rc = json_parse_object(data, len, rel, &regr)) != 0 ||
+	    (rc = json_get_url(regr, rel, "uri", true, &url)) != 0)
+		goto out;
+	rc = import_account(ctx, server, key, url, rel);
+out:
+	if (data != NULL)
+		memset(data, 0, len);
+	free(data);
+	free(acct);
+	free(url);
+	json_object_put(regr);
+	key_free(key);
+	return rc;
+}
+
+/* The account the configuration names (renewalparams "account"). */
 static int
 cb_account(struct import_ctx *ctx, const char *dir, const char *name,
     struct cb_conf *conf, const char *server)
 {
 	const char *id = cb_get(conf, "renewalparams", "account");
 	const char *hostpath = strstr(server, "://");
-	struct json_object *regr = NULL;
-	struct certo_key *key = NULL;
-	char *acct = NULL, *data = NULL, *url = NULL, what[600];
-	size_t len = 0;
-	int rc;
+	char rel[600];
 
 	if (id == NULL || strspn(id, "0123456789abcdef") != strlen(id) ||
 	    strlen(id) > 64 || hostpath == NULL || strstr(hostpath, "..") ||
@@ -213,28 +261,65 @@ cb_account(struct import_ctx *ctx, const char *dir, const char *name,
 		return 0;
 	}
 	/* certbot: accounts/<netloc><path>/<id>/ */
-	snprintf(what, sizeof(what), "accounts/%s/%s", hostpath + 3, id);
-	if ((acct = file_join(dir, what)) == NULL)
+	snprintf(rel, sizeof(rel), "accounts/%s/%s", hostpath + 3, id);
+	return cb_account_at(ctx, dir, rel, server);
+}
+
+/*
+ * Accounts no certificate names, below DIR/rel (depth levels left):
+ * a directory with regr.json is one, at https://<the path between
+ * accounts/ and its id>.  Symbolic links (certbot's for old server
+ * names) are not followed.  Problems are named, not fatal.
+ */
+static int
+cb_accounts_walk(struct import_ctx *ctx, const char *dir, const char *rel,
+    int depth)
+{
+	char *path = file_join(dir, rel), **names = NULL, sub[600], *p = NULL;
+	char server[600];
+	const char *netpath = rel + strlen("accounts");
+	struct stat st;
+	size_t n = 0;
+	int rc = 0;
+
+	if (path == NULL || import_list_dir(path, "", &names, &n) != 0) {
+		free(path);
 		return CERTO_ENOMEM;
-	if ((rc = cb_read(acct, ".", "private_key.json", IMPORT_KEY_MAX, &data,
-	    &len)) != 0 || (rc = key_parse_jwk(data, len, what, &key)) != 0)
-		goto out;
-	memset(data, 0, len);
-	free(data);
-	data = NULL;
-	if ((rc = cb_read(acct, ".", "regr.json", IMPORT_JSON_MAX, &data,
-	    &len)) != 0 || (rc = json_parse_object(data, len, what, &regr)) != 0 ||
-	    (rc = json_get_url(regr, what, "uri", true, &url)) != 0)
-		goto out;
-	rc = import_account(ctx, server, key, url, what);
-out:
-	if (data != NULL)
-		memset(data, 0, len);
-	free(data);
-	free(acct);
-	free(url);
-	json_object_put(regr);
-	key_free(key);
+	}
+	/* Here, rel is accounts[/<netloc><path>]: the server of an id below. */
+	snprintf(server, sizeof(server), "https://%s", *netpath == '/' ?
+	    netpath + 1 : "");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", rel, names[i]);
+		free(p);
+		if (asprintf(&p, "%s/%s/regr.json", dir, sub) < 0) {
+			p = NULL;
+			rc = CERTO_ENOMEM;
+			break;
+		}
+		/* sub itself, not what a symbolic link points to. */
+		p[strlen(p) - strlen("/regr.json")] = '\0';
+		if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		p[strlen(p)] = '/';
+		if (!file_exists(p)) {
+			if (depth > 0)
+				rc = cb_accounts_walk(ctx, dir, sub, depth - 1);
+			continue;
+		}
+		if (*netpath == '\0')
+			continue;   /* accounts/<netloc> itself: no server path */
+		if ((rc = cb_account_at(ctx, dir, sub, server)) != 0 &&
+		    rc != CERTO_ENOMEM) {
+			import_note(ctx, sub, "account not imported: %s",
+			    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
+			certo_errclear();
+			rc = 0;
+		}
+	}
+	free(p);
+	import_list_free(names, n);
+	free(path);
 	return rc;
 }
 
@@ -575,6 +660,9 @@ import_certbot(struct import_ctx *ctx, const char *dir)
 		goto out;
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = cb_one(ctx, dir, confs[i]);
+	/* Then the accounts of CAs no certificate is from. */
+	if (rc == 0)
+		rc = cb_accounts_walk(ctx, dir, "accounts", 6);
 	if (rc == 0)
 		cb_hook_dirs(ctx, dir);
 out:

@@ -14,12 +14,16 @@
 struct certo_cli;
 struct certo_key;
 
+#define IMPORT_SEEN_MAX 64
+
 /* One import run. */
 struct import_ctx {
 	const struct certo_cli *cli;
 	char *state;                 /* the state directory */
 	bool override;               /* it named a way to answer challenges */
 	unsigned imported, already, failed, notes, accounts;
+	char *seen[IMPORT_SEEN_MAX]; /* accounts read (paths under DIR) */
+	size_t nseen;
 };
 
 /* Upper bounds on what is read from another client's directory. */

@@ -388,6 +388,25 @@ out:
 	return rc;
 }
 
+/* The counts of the run, for the JSON event. */
+static struct json_object *
+import_counts(const struct import_ctx *ctx)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "imported", json_object_new_int(
+	    (int)ctx->imported));
+	json_object_object_add(f, "already", json_object_new_int(
+	    (int)ctx->already));
+	json_object_object_add(f, "failed", json_object_new_int(
+	    (int)ctx->failed));
+	json_object_object_add(f, "accounts", json_object_new_int(
+	    (int)ctx->accounts));
+	json_object_object_add(f, "not_mapped", json_object_new_int(
+	    (int)ctx->notes));
+	return f;
+}
+
 /* The source directory: DIR, or certbot's default. */
 static int
 import_check_cli(const struct certo_cli *cli, const char **dir)
@@ -435,15 +454,17 @@ import_run(const struct certo_cli *cli)
 	    import_lego(&ctx, dir);
 	if (rc != 0)
 		goto out;
-	log_info("import: %u certificate%s imported, %u already there, %u not "
-	    "imported; %u account%s imported; %u setting%s not taken over",
-	    ctx.imported, ctx.imported == 1 ? "" : "s", ctx.already, ctx.failed,
+	log_event("import_done", import_counts(&ctx), "import: %u certificate%s "
+	    "imported, %u already there, %u not imported; %u account%s "
+	    "imported; %u setting%s not taken over", ctx.imported, ctx.imported == 1 ? "" : "s", ctx.already, ctx.failed,
 	    ctx.accounts, ctx.accounts == 1 ? "" : "s", ctx.notes,
 	    ctx.notes == 1 ? "" : "s");
 	if (ctx.failed > 0)
 		rc = certo_fail(CERTO_EUSAGE, "import: %u certificate%s not "
 		    "imported (see above)", ctx.failed, ctx.failed == 1 ? "" : "s");
 out:
+	for (size_t i = 0; i < ctx.nseen; i++)
+		free(ctx.seen[i]);
 	free(ctx.state);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #    registers no new account), certbot's deploy hook ran with
 #    RENEWED_LINEAGE = certo's live dir; DIR still unchanged; import again:
 #    nothing replaced (certo's is newer);
+#  - webroot with its map becomes certo.json's webroot; an account no
+#    certificate uses (another CA) is imported too, a broken one named;
 #  - a lineage whose authenticator certo cannot map (apache) in a copy of
 #    DIR: exit 1 naming it, the other lineage imported all the same, no set
 #    for the bad one; with --standalone on the command line it is taken.
@@ -120,9 +122,17 @@ mkdir -p "$WWW"
 cp -a "$CB" "$CB3"
 sed -i -e "s|^authenticator = .*|authenticator = webroot\nwebroot_path = $WWW,\ninstaller = nginx\nreuse_key = True\ndns_cloudflare_credentials = /root/cf.ini\n[[webroot_map]]\ncb.certo.test = $WWW\nwww.cb.certo.test = $WWW|" \
 	"$CB3/renewal/cb.certo.test.conf"
+# An account no certificate uses (another CA), and a broken one.
+STG="$CB3/accounts/acme-staging-v02.api.letsencrypt.org/directory"
+mkdir -p "$STG" "$CB3/accounts/localhost:$IT_BASEPORT/dir/0badc0de"
+cp -a "$(dirname "$(echo "$CB3"/accounts/localhost*/dir/*/regr.json | cut -d' ' -f1)")" "$STG/5eed"
+echo '{}' >"$CB3/accounts/localhost:$IT_BASEPORT/dir/0badc0de/regr.json"
 S3="$IT_TMP/state3"
 it_certo import --state-dir "$S3" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB3"
 it_expect_rc 0 "import of a webroot lineage"
+[ -f "$S3/accounts/acme-staging-v02.api.letsencrypt.org/account.json" ] ||
+	fail "the account no certificate uses was not imported"
+it_expect_err_contains "dir/0badc0de: account not imported" "the broken account is named"
 [ "$(it_json_get "$S3/live/cb.certo.test/certo.json" 'd.get("webroot")')" = "$WWW" ] ||
 	fail "certo.json has no webroot $WWW"
 for s in "installer = nginx" "reuse_key = True" "dns_cloudflare_credentials = /root/cf.ini"; do

@@ -10,9 +10,9 @@
 #  - authorize then issue without a solver: the ready order is finalized,
 #    with the key type issue asks for (authorize saved a default key), and
 #    certo.json keeps authorize's way for renew;
-#  - a failed authorize (nobody answers: invalid) is listed invalid, the
-#    next issue discards it for a new order, --prune removes invalid and
-#    expired ones and nothing else.
+#  - a failed authorize (nobody answers: invalid) is listed invalid,
+#    --prune removes invalid and expired ones and nothing else, and the
+#    next issue discards an invalid order for a new one.
 . "$(dirname "$0")/lib.sh"
 it_init manuale_orders
 it_start_pebble
@@ -160,7 +160,18 @@ orders
 it_expect_out_contains "orders/$K: keep.mo.certo.test" "orders after --prune"
 [ "$(grep -c '^orders/' "$IT_OUT")" -eq 1 ] || fail "orders after --prune lists $(grep -c '^orders/' "$IT_OUT") orders"
 
-# The invalid order is discarded by the next issue, which makes a new one.
-ca authorize --http-hook "$IT_TMP/failhook" --http-port "$IT_HTTP_PORT" -d "$bad"
-it_expect_rc 7 "authorize $bad again (a new order, hook fails)"
+# An invalid order is discarded by the next issue, which makes a new one.
+ca authorize --standalone --http-port "$IT_HTTP_PORT" --http-addr 127.0.0.1 -d "$bad"
+it_expect_rc 2 "authorize that nobody answers, again"
+[ "$(it_json_get "$IT_STATE/orders/$B/order.json" 'd["status"]')" = invalid ] ||
+	fail "the failed authorize did not leave an invalid order"
+OLD=$(it_json_get "$IT_STATE/orders/$B/order.json" 'd["url"]')
+_code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d "{\"host\":\"$bad\"}" \
+	"$CHALLTESTSRV_MGMT_URL/clear-a") || fail "challtestsrv /clear-a failed"
+[ "$_code" = 200 ] || fail "challtestsrv /clear-a answered $_code"
+it_issue -d "$bad"
+it_expect_rc 0 "issue after a failed authorize"
+it_expect_out_contains "$OLD is invalid; starting a new one" "the invalid order is discarded"
+it_check_issued "$bad" "$bad"
+[ ! -e "$IT_STATE/orders/$B" ] || fail "orders/$B is still there after issue"
 it_pass

@@ -3,7 +3,8 @@
 # replicas behind a real HAProxy (round robin; HTTP frontend on the http-01
 # port and TCP frontend on the tls-alpn-01 port Pebble validates).
 # A token given to one replica's control socket is served by the others
-# and withdrawn from all; certo --store issue (no other way chosen)
+# and withdrawn from all, one written without its message is read by
+# every replica on a miss; certo --store issue (no other way chosen)
 # issues an 8-name http-01 order and a 3-name tls-alpn-01 order (chains
 # verify, SANs exact); one replica is SIGKILLed and another order still
 # issues; the store holds no challenge after each run; a wrong password
@@ -66,6 +67,14 @@ for p in $((B + 22)) $((B + 24)); do
 		sleep 0.1
 	done
 done
+
+# A key written without its message (a replica that missed it): every
+# replica finds it by its direct read on a miss.
+cl_redis -n 3 set "certo:chall:http-01:$TOK" "miss.certo.test $TOK $KA" px 60000 >/dev/null
+for p in $((B + 20)) $((B + 22)) $((B + 24)); do
+	[ "$(fetch "$p" "$TOK")" = "$KA" ] || fail "replica on port $p does not read a token missing from its cache"
+done
+cl_redis -n 3 del "certo:chall:http-01:$TOK" >/dev/null
 
 # certo keeps its account and sets in the store too: sealed with this key.
 head -c 32 /dev/urandom >"$IT_TMP/store.key"

@@ -7,7 +7,8 @@
 # every replica on a miss; certo --store issue (no other way chosen)
 # issues an 8-name http-01 order and a 3-name tls-alpn-01 order (chains
 # verify, SANs exact); one replica is SIGKILLed and another order still
-# issues; the store holds no challenge after each run; a wrong password
+# issues, and a renew goes through the store too; the store holds no
+# challenge after each run; a wrong password
 # is exit 9 with one line naming the store, the password never shown.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"

@@ -67,7 +67,9 @@ cli_help(FILE *f, enum cli_verb verb)
 	    "CA refused or validation\nfailed (renew: nothing was due), 3 "
 	    "network error or timeout, 4 local I/O error,\n5 challenge "
 	    "self-check failed, 6 DNS record not visible in time, 7 a hook "
-	    "failed,\n130 interrupted.\n");
+	    "failed,\n8/9 the store failed/refused the credentials, 10 the CA "
+	    "knows no account for the\nkey, 11 authorizations still pending "
+	    "(finish certo authorize), 130 interrupted.\n");
 }
 
 static void

@@ -102,9 +102,14 @@ orders_session(struct orders_ctx *ctx, const char *server,
 		return rc;
 	if ((*out)->acct.url != NULL)
 		return 0;
+	/* Its key and URL: a key alone would be looked up, or registered. */
 	if ((key = file_join((*out)->acct_dir, "account.key")) == NULL)
 		return CERTO_ENOMEM;
 	have = file_exists(key);
+	free(key);
+	if ((key = file_join((*out)->acct_dir, "account.json")) == NULL)
+		return CERTO_ENOMEM;
+	have = have && file_exists(key);
 	free(key);
 	if (!have)
 		return certo_fail(CERTO_EUSAGE, "no account for this CA in %s: "

@@ -10,7 +10,10 @@
 #                SSLCertificateKeyFile /var/lib/certo/live/example.com/privkey.pem
 #
 # Environment:
-#   CERTO_APACHECTL   apachectl to use (default: apache2ctl (Debian), else apachectl)
+#   CERTO_APACHECTL   apachectl to use (default: apache2ctl (Debian), else apachectl);
+#                     the server binary itself (/usr/sbin/apache2, httpd) works too
+#   CERTO_APACHE_OPTS options for both calls, e.g. "-f /srv/apache/apache2.conf"
+#                     (set: reload with apachectl -k graceful even under systemd)
 #   CERTO_APACHE_UNIT systemd unit (default: apache2 (Debian), else httpd)
 #   CERTO_DEPLOY_FORCE=1  reload even if the set did not change
 # Reloads with systemctl reload UNIT under systemd, else apachectl -k graceful.
@@ -27,12 +30,14 @@ unit=${CERTO_APACHE_UNIT:-}
 if [ -z "$unit" ]; then
 	if [ -d /etc/apache2 ]; then unit=apache2; else unit=httpd; fi
 fi
-out=$("$ctl" -t 2>&1) ||
+# shellcheck disable=SC2086 # CERTO_APACHE_OPTS is a word list
+out=$("$ctl" ${CERTO_APACHE_OPTS:-} -t 2>&1) ||
 	deploy_die "$ctl -t refused the configuration, not reloading: $out"
-if deploy_systemd; then
+if [ -z "${CERTO_APACHE_OPTS:-}" ] && deploy_systemd; then
 	systemctl reload "$unit" || deploy_die "systemctl reload $unit failed"
 else
-	"$ctl" -k graceful || deploy_die "$ctl -k graceful failed"
+	# shellcheck disable=SC2086
+	"$ctl" ${CERTO_APACHE_OPTS:-} -k graceful || deploy_die "$ctl -k graceful failed"
 fi
 deploy_done
 deploy_say "Apache reloaded for ${CERTO_DOMAINS:-$DEPLOY_LIVE}"

@@ -393,20 +393,6 @@ not_due(struct pass *pass, const struct renewal *ren)
 		pass->next = cert->check_again;
 }
 
-/* Is the deploy hook of ren's set pending (store_deploy_mark)? */
-static bool
-deploy_pending(const char *state, const struct renewal *ren)
-{
-	char *live = NULL;
-	bool yes;
-
-	if (asprintf(&live, "%s/live/%s", state, ren->cert.name) < 0)
-		return true; /* out of memory: deploy_retry() says so */
-	yes = store_deploy_pending(live);
-	free(live);
-	return yes;
-}
-
 /*
  * Decide whether ren (its name set) is due, asking the CA's
  * renewalInfo when it offers it (stored_fetch_due); a set the index
@@ -434,7 +420,7 @@ fetch_due_one(struct pass *pass, struct renewal *ren)
 	stored_fetch_due(&ren->cert, sess, NULL, cli->force || cli->dry_run);
 	if (!ren->cert.is_due) {
 		not_due(pass, ren);
-		if (!deploy_pending(pass->state, ren))
+		if (!stored_deploy_pending(pass->state, &ren->cert))
 			return false;
 	}
 	/* Renewed, or its deploy hook run again: all of it, this run's way. */

@@ -405,6 +405,7 @@ index_put_stamp(FILE *out, const struct store_index_stamp *st)
 	    st->size, st->mtime_ns, st->ctime_ns);
 }
 
+/* A new record after the ones visited (store_index.h). */
 int
 store_index_put(struct store_index *idx, const struct store_index_entry *e)
 {
@@ -455,6 +456,7 @@ index_open_kept(struct store_index *idx)
 	idx->hdr_len = idx->offset = idx->clean_end = strlen(INDEX_HEADER);
 }
 
+/* Start a pass over the index of state (store_index.h). */
 int
 store_index_open(const char *state, struct store_index **out)
 {
@@ -480,6 +482,7 @@ store_index_open(const char *state, struct store_index **out)
 	return 0;
 }
 
+/* The identity of a set's live files (store_index.h). */
 int
 store_index_stamp(const struct store_index *idx, const char *name,
     struct store_index_stamp stamp[STORE_INDEX_NFILES])
@@ -503,6 +506,7 @@ store_index_stamp(const struct store_index *idx, const char *name,
 	return 0;
 }
 
+/* The record of name, if made from these files (store_index.h). */
 bool
 store_index_find(struct store_index *idx, const char *name,
     const struct store_index_stamp stamp[STORE_INDEX_NFILES],
@@ -529,6 +533,7 @@ store_index_find(struct store_index *idx, const char *name,
 	return false;
 }
 
+/* Keep the record of name unchanged (store_index.h). */
 void
 store_index_pass(struct store_index *idx, const char *name)
 {
@@ -564,6 +569,7 @@ index_commit(struct store_index *idx)
 	idx->tmp = NULL; /* renamed: nothing to remove */
 }
 
+/* End the pass; the new index replaces the old one (store_index.h). */
 void
 store_index_close(struct store_index *idx, bool complete)
 {

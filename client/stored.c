@@ -14,6 +14,7 @@
 #include "log.h"
 #include "request.h"
 #include "sha256.h"
+#include "store.h"
 #include "store_index.h"
 
 void
@@ -121,6 +122,21 @@ to_entry(const struct stored *cert,
 	e->nnames = p->nnames;
 }
 
+/* Is the deploy hook of cert's set pending (stored.h)? */
+bool
+stored_deploy_pending(const char *state, const struct stored *cert)
+{
+	char *live = NULL;
+	bool yes;
+
+	if (asprintf(&live, "%s/live/%s", state, cert->name) < 0)
+		return true; /* out of memory: reading it fully will say so */
+	yes = store_deploy_pending(live) != 0;
+	free(live);
+	return yes;
+}
+
+/* A set through the index, else from its files (stored.h). */
 int
 stored_load_indexed(const char *state, struct store_index *idx,
     struct stored *cert)
@@ -145,6 +161,7 @@ stored_load_indexed(const char *state, struct store_index *idx,
 	return 0;
 }
 
+/* An indexed set read fully, its decision kept (stored.h). */
 int
 stored_load_full(const char *state, struct stored *cert)
 {

@@ -54,6 +54,11 @@ int stored_load_indexed(const char *state, struct store_index *idx,
  * name kept; one already loaded is left as it is.
  */
 int stored_load_full(const char *state, struct stored *cert);
+/*
+ * Is the deploy hook of cert's set pending (live/<name>/.deploy-pending,
+ * store_deploy_mark)?  True also when out of memory.
+ */
+bool stored_deploy_pending(const char *state, const struct stored *cert);
 /* Free what cert holds (name included); a zeroed struct is fine. */
 void stored_free(struct stored *cert);
 /*

@@ -604,13 +604,8 @@ cb_one(struct import_ctx *ctx, const char *dir, const char *conffile)
 	    conffile);
 	snprintf(what, sizeof(what), "certbot %s", name);
 	rc = cb_lineage(ctx, dir, name, what, &conf, &params);
-	if (rc != 0 && rc != CERTO_ENOMEM) {
-		ctx->failed++;
-		log_error("import: %s: not imported: %s", what, certo_errmsg() ?
-		    certo_errmsg() : certo_strerror(rc));
-		certo_errclear();
-		rc = 0;
-	}
+	if (rc != 0)
+		rc = import_failed(ctx, what, rc);
 	cb_conf_free(&conf);
 	params_free(&params);
 	return rc;

@@ -158,13 +158,8 @@ lego_accounts(struct import_ctx *ctx, const char *dir,
 			if ((acct = file_join(hostdir, emails[e])) == NULL)
 				rc = CERTO_ENOMEM;
 			else if ((rc = lego_account(ctx, acct, emails[e], server,
-			    what)) != 0 && rc != CERTO_ENOMEM) {
-				ctx->failed++;
-				log_error("import: %s: not imported: %s", what,
-				    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
-				certo_errclear();
-				rc = 0;
-			}
+			    what)) != 0)
+				rc = import_failed(ctx, what, rc);
 			free(acct);
 		}
 		import_list_free(emails, ne);
@@ -276,13 +271,8 @@ lego_cert(struct import_ctx *ctx, const char *certs, const char *base,
 	rc = rc == CERTO_ENOMEM ? rc : 0;
 	goto done;
 out:
-	if (rc != 0 && rc != CERTO_ENOMEM) {
-		ctx->failed++;
-		log_error("import: %s: not imported: %s", what, certo_errmsg() ?
-		    certo_errmsg() : certo_strerror(rc));
-		certo_errclear();
-		rc = 0;
-	}
+	if (rc != 0)
+		rc = import_failed(ctx, what, rc);
 done:
 	if (pem != NULL)
 		memset(pem, 0, klen);

@@ -41,6 +41,13 @@ void import_note(struct import_ctx *ctx, const char *what, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * what was not imported because of rc: counted, said on one line (made
+ * printable), the recorded message cleared.  Returns 0, or CERTO_ENOMEM
+ * which stops the run.
+ */
+int import_failed(struct import_ctx *ctx, const char *what, int rc);
+
+/*
  * The account (key, URL) of the CA directory server as certo's account
  * for that CA, unless certo has one: the same one is "already there", a
  * different one is kept and noted (renew then uses certo's).  from names

@@ -36,14 +36,37 @@
 void
 import_note(struct import_ctx *ctx, const char *what, const char *fmt, ...)
 {
-	char line[1024], shown[256];
+	char line[1024], safe[1024], shown[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	ctx->notes++;
-	log_warn("import: %s: %s", log_str(shown, sizeof(shown), what), line);
+	log_warn("import: %s: %s", log_str(shown, sizeof(shown), what),
+	    log_str(safe, sizeof(safe), line));
+}
+
+/*
+ * Something (a certificate, an account) was not imported because of rc:
+ * counted and said on one line (its recorded message, made printable:
+ * it may quote the other client's files), the message cleared.
+ * CERTO_ENOMEM stays an error; anything else becomes 0.
+ */
+int
+import_failed(struct import_ctx *ctx, const char *what, int rc)
+{
+	char why[1024], shown[256];
+
+	if (rc == CERTO_ENOMEM)
+		return rc;
+	log_str(why, sizeof(why), certo_errmsg() ? certo_errmsg() :
+	    certo_strerror(rc));
+	certo_errclear();
+	ctx->failed++;
+	log_error("import: %s: not imported: %s", log_str(shown, sizeof(shown),
+	    what), why);
+	return 0;
 }
 
 static int
@@ -374,15 +397,8 @@ import_cert(struct import_ctx *ctx, const char *what,
 	params->allow_http = params->allow_http || ctx->cli->allow_http;
 	rc = commit_cert(ctx, what, params, &chain, key);
 out:
-	if (rc != 0) {
-		char why[512];
-
-		snprintf(why, sizeof(why), "%s", certo_errmsg() ?
-		    certo_errmsg() : certo_strerror(rc));
-		certo_errclear();
-		ctx->failed++;
-		log_error("import: %s: not imported: %s", what, why);
-	}
+	if (rc != 0)
+		import_failed(ctx, what, rc);
 	key_free(key);
 	certificate_free(&chain);
 	return rc;

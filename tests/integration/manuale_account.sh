@@ -7,9 +7,10 @@
 #    original URL, says "OLD -> NEW" in one line, and issue uses it;
 #  - a key the CA does not know: exit 10, one line, nothing written, and
 #    no account created (a second import still finds none);
-#  - later runs: an account.json holding a v1 URL, or a URL the CA says
-#    does not exist: issue finds the account by its key, rewrites
-#    account.json and issues; an unknown key there: exit 10, no account.
+#  - later runs: an account.json holding a v1 URL, a URL the CA says does
+#    not exist, or one outside its account path (a malformed kid): issue
+#    finds the account by its key, rewrites account.json and issues; an
+#    unknown key there: exit 10, no account.
 . "$(dirname "$0")/lib.sh"
 it_init manuale_account
 it_start_pebble
@@ -107,6 +108,15 @@ it_expect_rc 0 "issue with an account URL the CA does not know"
 grep -qF "account: $BOGUS -> $URL" "$IT_OUT" || fail "issue did not say '$BOGUS -> $URL'"
 [ "$(acct_url "$S1")" = "$URL" ] || fail "account.json was not rewritten to $URL"
 [ -s "$S1/live/later-gone.certo.test/cert.pem" ] || fail "no certificate after the URL was found again"
+
+# -- later runs: a URL outside the CA's account path (Pebble: malformed,
+# "Key ID (kid) in JWS header missing expected URL prefix").
+ODD="https://localhost:$IT_BASEPORT/acct/5"
+set_url "$S1" "$ODD"
+issue_in "$S1" later-kid.certo.test
+it_expect_rc 0 "issue with an account URL of the wrong form"
+grep -qF "account: $ODD -> $URL" "$IT_OUT" || fail "issue did not say '$ODD -> $URL'"
+[ "$(acct_url "$S1")" = "$URL" ] || fail "account.json was not rewritten to $URL"
 
 # -- later runs: the stored key is unknown to the CA (and its URL too):
 # exit 10, no account.

@@ -184,6 +184,40 @@ sr_open_key(const char *rec, const char *sealed, size_t slen,
 	return rc;
 }
 
+/*
+ * certo.json of the record rec sealed too (it names the hooks renew
+ * runs: nobody without the key file may read or change it).
+ */
+static int
+sr_seal_config(const char *rec, const char *config, char **sealed)
+{
+	char name[320];
+
+	*sealed = NULL;
+	if (sr_seal == NULL)
+		return certo_fail(CERTO_EUSAGE, "refusing to put a set in the "
+		    "store %s without --store-key", kv_url_shown(sr_kv));
+	snprintf(name, sizeof(name), "%s#config", rec);
+	return seal_seal(sr_seal, name, config, strlen(config), sealed);
+}
+
+/* Open the sealed certo.json of the record rec (*config malloc'd). */
+static int
+sr_open_config(const char *rec, const char *sealed, size_t slen,
+    char **config)
+{
+	char name[320];
+	size_t len = 0;
+
+	*config = NULL;
+	if (sr_seal == NULL)
+		return certo_fail(CERTO_EUSAGE, "the store %s holds sealed sets: "
+		    "give --store-key FILE (or CERTO_STORE_KEY)",
+		    kv_url_shown(sr_kv));
+	snprintf(name, sizeof(name), "%s#config", rec);
+	return seal_open(sr_seal, name, sealed, slen, config, &len);
+}
+
 /* Put a set into the store after a local commit (store_remote.h). */
 int
 store_remote_put_set(const char *dname, const struct certo_key *key,
@@ -192,7 +226,7 @@ store_remote_put_set(const char *dname, const struct certo_key *key,
 	const char *argv[24];
 	size_t lens[24];
 	char rec[300], idx[SHA256_HEX_LEN + 40], sha[SHA256_HEX_LEN + 1];
-	char na[32], *sealed = NULL;
+	char na[32], *sealed = NULL, *sealed_config = NULL;
 	int argc = 0, rc;
 
 	if (sr_kv == NULL)
@@ -200,7 +234,8 @@ store_remote_put_set(const char *dname, const struct certo_key *key,
 	snprintf(rec, sizeof(rec), "certo:set:%s", dname);
 	if ((rc = sha256_hex(chain->fullchain, strlen(chain->fullchain),
 	    sha)) != 0 || (key != NULL && (rc = sr_seal_key(rec, key,
-	    &sealed)) != 0))
+	    &sealed)) != 0) || (config != NULL &&
+	    (rc = sr_seal_config(rec, config, &sealed_config)) != 0))
 		goto out;
 	snprintf(na, sizeof(na), "%lld", (long long)chain->not_after);
 	snprintf(idx, sizeof(idx), "%s %s", sha, na);
@@ -213,9 +248,9 @@ store_remote_put_set(const char *dname, const struct certo_key *key,
 	SR_ARG("fullchain"); SR_ARG(chain->fullchain);
 	SR_ARG("sha"); SR_ARG(sha);
 	SR_ARG("not_after"); SR_ARG(na);
-	if (config != NULL) {
+	if (sealed_config != NULL) {
 		SR_ARG("config");
-		SR_ARG(config);
+		SR_ARG(sealed_config);
 	}
 	if (sealed != NULL) {
 		SR_ARG("key");
@@ -225,6 +260,7 @@ store_remote_put_set(const char *dname, const struct certo_key *key,
 	rc = kv_command_argv(sr_kv, NULL, argc, argv, lens);
 out:
 	free(sealed);
+	free(sealed_config);
 	return rc;
 }
 
@@ -288,15 +324,15 @@ sr_materialise(const char *state, const char *dname, const char *rec,
 {
 	struct certo_chain chain;
 	struct certo_key *key = NULL;
-	const char *full, *sealed, *config;
-	size_t flen = 0, slen = 0;
-	char *live = NULL;
+	const char *full, *sealed, *sconfig;
+	size_t flen = 0, slen = 0, clen = 0;
+	char *live = NULL, *config = NULL;
 	int rc;
 
 	memset(&chain, 0, sizeof(chain));
 	full = sr_field(reply, "fullchain", &flen);
 	sealed = sr_field(reply, "key", &slen);
-	config = sr_field(reply, "config", NULL);
+	sconfig = sr_field(reply, "config", &clen);
 	if (full == NULL) {
 		rc = certo_fail(CERTO_ESTORE, "the store's set %s has no chain",
 		    rec);
@@ -304,7 +340,8 @@ sr_materialise(const char *state, const char *dname, const char *rec,
 	}
 	if ((rc = certificate_parse(full, flen, &chain)) != 0 ||
 	    (sealed != NULL && (rc = sr_open_key(rec, sealed, slen,
-	    &key)) != 0))
+	    &key)) != 0) || (sconfig != NULL && (rc = sr_open_config(rec,
+	    sconfig, clen, &config)) != 0))
 		goto out;
 	/* The key must be the certificate's (a swapped field is refused). */
 	if (key != NULL && (rc = certificate_check(&chain, key,
@@ -318,6 +355,7 @@ out:
 	key_free(key);
 	certificate_free(&chain);
 	free(live);
+	free(config);
 	return rc;
 }
 

@@ -2,8 +2,9 @@
 # fleet_seal: private keys in the store are sealed, and the store being
 # away never costs a live set.
 #  - after `issue --store`: no PEM private key anywhere in Redis (every
-#    key dumped), the set's and the account's keys are certo-seal:1:
-#    blobs; the store key file readable by others is refused;
+#    key dumped), the set's and the account's keys and the set's
+#    certo.json are certo-seal:1: blobs; a store key file readable by
+#    others is refused;
 #  - certo --store without --store-key (nor CERTO_STORE_KEY) refuses
 #    (exit 1, names --store-key), nothing written;
 #  - another key file: renew on a new host says the key was sealed with
@@ -42,6 +43,12 @@ case "$(fleet_redis_cli hget certo:set:s1.certo.test key)" in
 certo-seal:1:*) ;;
 *) fail "the set's key in the store is not a sealed blob" ;;
 esac
+# certo.json (it names the hooks renew runs) is sealed too.
+case "$(fleet_redis_cli hget certo:set:s1.certo.test config)" in
+certo-seal:1:*) ;;
+*) fail "the set's certo.json in the store is not a sealed blob" ;;
+esac
+grep -q '"names"' "$dump" && fail "a certo.json is in the store in clear"
 acct=$(fleet_redis_cli --scan --pattern 'certo:account:*' | head -1)
 [ -n "$acct" ] || fail "no account in the store"
 case "$(fleet_redis_cli hget "$acct" key)" in

@@ -10,6 +10,8 @@
 #    registers no new account), certbot's deploy hook ran with
 #    RENEWED_LINEAGE = certo's live dir; DIR still unchanged; import again:
 #    nothing replaced (certo's is newer);
+#  - a lineage whose key is not its certificate's, or whose live link
+#    leaves DIR: refused (exit 1), the other one imported;
 #  - webroot with its map becomes certo.json's webroot; an account no
 #    certificate uses (another CA) is imported too, a broken one named;
 #  - a lineage whose authenticator certo cannot map (apache) in a copy of
@@ -114,6 +116,27 @@ it_certo import --state-dir "$S2" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB
 	--standalone --http-port "$IT_HTTP_PORT"
 it_expect_rc 0 "import with --standalone for the apache lineage"
 it_expect_out_contains "authenticator apache: replaced" "override said"
+
+# -- a lineage whose key is not its certificate's: refused whole
+CB5="$IT_TMP/letsencrypt5"
+cp -a "$CB" "$CB5"
+cp "$CB5/renewal/cb.certo.test.conf" "$CB5/renewal/mis.conf"
+mkdir -p "$CB5/live/mis"
+ln -s ../../archive/cb.certo.test/fullchain1.pem "$CB5/live/mis/fullchain.pem"
+(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-out "$CB5/live/mis/privkey.pem" 2>/dev/null) || fail "openssl genpkey"
+S5="$IT_TMP/state5"
+it_certo import --state-dir "$S5" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB5"
+it_expect_rc 1 "import with a mismatched key"
+it_expect_err_contains "certbot mis: not imported: certificate: the issued certificate is not for our key" "the mismatched lineage is named"
+[ "$(it_cert_serial "$S5/live/cb.certo.test/cert.pem")" = "$CB_SERIAL" ] ||
+	fail "the good lineage was not imported, or replaced"
+it_expect_key_matches "$S5/live/cb.certo.test/privkey.pem" "$S5/live/cb.certo.test/cert.pem"
+# A live link pointing out of DIR is not followed.
+ln -sf /etc/passwd "$CB5/live/mis/privkey.pem"
+it_certo import --state-dir "$S5" --ca-bundle "$PEBBLE_CA_BUNDLE" --certbot "$CB5"
+it_expect_rc 1 "import with a link out of DIR"
+it_expect_err_contains "points outside" "the link out of DIR is named"
 
 # -- webroot with its map, and settings certo has no meaning for
 CB3="$IT_TMP/letsencrypt3"

@@ -10,6 +10,7 @@
 #    certificate and key, the world-readable account key is named;
 #    DIR unchanged (checksum listing); list shows it; a second import
 #    changes nothing;
+#  - a --no-bundle .crt (leaf only): chain.pem is the .issuer.crt;
 #  - renew --force: a new certificate from the same account (no new
 #    account at Pebble).
 . "$(dirname "$0")/lib.sh"
@@ -73,6 +74,18 @@ it_expect_out_contains "lg.certo.test" "list shows the import"
 imp --server "$PEBBLE_DIR_URL" --standalone --http-port "$IT_HTTP_PORT"
 it_expect_rc 0 "second import"
 it_expect_out_contains "0 certificates imported, 1 already there" "second import changes nothing"
+
+# lego --no-bundle: the .crt holds the leaf alone, .issuer.crt the rest.
+LG2="$IT_TMP/dotlego2"
+cp -a "$LG" "$LG2"
+openssl x509 -in "$CRT" -out "$LG2/certificates/lg.certo.test.crt" || fail "openssl x509"
+it_certo import --state-dir "$IT_TMP/state2" --ca-bundle "$PEBBLE_CA_BUNDLE" --lego "$LG2" \
+	--server "$PEBBLE_DIR_URL" --standalone --http-port "$IT_HTTP_PORT"
+it_expect_rc 0 "import of a --no-bundle certificate"
+cmp -s "$IT_TMP/state2/live/lg.certo.test/chain.pem" "$LG/certificates/lg.certo.test.issuer.crt" ||
+	[ "$(openssl x509 -in "$IT_TMP/state2/live/lg.certo.test/chain.pem" -noout -fingerprint)" = \
+		"$(openssl x509 -in "$LG/certificates/lg.certo.test.issuer.crt" -noout -fingerprint)" ] ||
+	fail "chain.pem is not lego's issuer certificate"
 
 it_certo renew --force --state-dir "$IT_STATE"
 it_expect_rc 0 "renew --force"

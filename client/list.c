@@ -270,7 +270,9 @@ list_run(const struct certo_cli *cli)
 		names[i] = NULL;
 		json_object_object_add(obj, "name", json_object_new_string(
 		    cert.name));
-		json_object_array_add(arr, obj);
+		/* Text is printed set by set: nothing kept per set. */
+		if (cli->json)
+			json_object_array_add(arr, json_object_get(obj));
 		/* The index's record while the set's files are unchanged. */
 		if (stored_load_indexed(state, idx, &cert) != 0) {
 			json_object_object_add(obj, "error", json_object_new_string(
@@ -278,14 +280,14 @@ list_run(const struct certo_cli *cli)
 			if (!cli->json)
 				printf("%s: unreadable: %s\n", cert.name, certo_errmsg());
 			certo_errclear();
-			stored_free(&cert);
-			continue;
+		} else {
+			/* No network: the window renew got last, if any. */
+			stored_kept_due(&cert, state);
+			list_one(&cert, obj, cli->json);
+			list_ratelimit(state, &cert, &limits, obj, cli->json);
 		}
-		/* No network: the window renew got last, if any. */
-		stored_kept_due(&cert, state);
-		list_one(&cert, obj, cli->json);
-		list_ratelimit(state, &cert, &limits, obj, cli->json);
 		stored_free(&cert);
+		json_object_put(obj);
 	}
 	store_index_close(idx, true);
 	idx = NULL;

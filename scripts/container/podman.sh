@@ -7,9 +7,10 @@
 # (CONTAINERS_CONF) that sets no default ulimits (runc fails to raise
 # RLIMIT_NOFILE in some nested setups), cgroupfs when PID 1 is not
 # systemd, and the file events logger (no journald).
-# CERTO_PODMAN_ROOT=DIR keeps images and containers in DIR/storage and
-# DIR/run instead of the host's podman storage (the tests do this, so
-# that nothing is cached between runs).
+# CERTO_PODMAN_ROOT=DIR keeps images and containers in DIR/storage
+# instead of the host's podman storage (the tests do this, so that nothing
+# is cached between runs), and the run state in a short path under /tmp
+# ($CERTO_PODMAN_RUNROOT: podman refuses a runroot over 50 characters).
 # After podman_setup: $PODMAN, $CERTO_PODMAN_RUNTIME, $CERTO_PODMAN_WHY.
 
 podman_setup() {
@@ -46,8 +47,10 @@ CONF
 	export CONTAINERS_CONF
 	PODMAN="podman --runtime $runtime --cgroup-manager $cgroups --events-backend file"
 	if [ -n "${CERTO_PODMAN_ROOT:-}" ]; then
-		mkdir -p "$CERTO_PODMAN_ROOT/storage" "$CERTO_PODMAN_ROOT/run"
-		PODMAN="$PODMAN --root $CERTO_PODMAN_ROOT/storage --runroot $CERTO_PODMAN_ROOT/run"
+		CERTO_PODMAN_RUNROOT=/tmp/certo-podrun-$(echo "$CERTO_PODMAN_ROOT" |
+			cksum | cut -d' ' -f1)
+		mkdir -p "$CERTO_PODMAN_ROOT/storage" "$CERTO_PODMAN_RUNROOT"
+		PODMAN="$PODMAN --root $CERTO_PODMAN_ROOT/storage --runroot $CERTO_PODMAN_RUNROOT"
 	fi
 	CERTO_PODMAN_RUNTIME=$runtime
 	if ! $PODMAN info >"$conf_dir/podman-info.log" 2>&1; then

@@ -7,8 +7,8 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 : "${CERTO_PODMAN_ROOT:?}"
 [ "${CERTO_IT_KEEP:-}" = 1 ] && { echo "kept $CERTO_PODMAN_ROOT"; exit 0; }
 . "$SRC/scripts/container/podman.sh"
-if [ -d "$CERTO_PODMAN_ROOT/storage" ] && podman_setup; then
+if podman_setup; then
 	$PODMAN system reset --force >/dev/null 2>&1 || true
 fi
-rm -rf "$CERTO_PODMAN_ROOT"
+rm -rf "$CERTO_PODMAN_ROOT" "${CERTO_PODMAN_RUNROOT:-}"
 echo "PASS: container.cleanup"

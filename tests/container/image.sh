@@ -16,10 +16,10 @@ fail() { echo "FAIL: $NAME: $*" >&2; exit 1; }
 . "$SRC/scripts/container/podman.sh"
 
 # A fresh storage for every run.
-if [ -d "$CERTO_PODMAN_ROOT/storage" ] && podman_setup; then
+if podman_setup; then
 	$PODMAN system reset --force >/dev/null 2>&1 || true
 fi
-rm -rf "$CERTO_PODMAN_ROOT"
+rm -rf "$CERTO_PODMAN_ROOT" "${CERTO_PODMAN_RUNROOT:-}"
 if ! podman_setup; then
 	echo "SKIPPED: $NAME: podman cannot run here: $CERTO_PODMAN_WHY"
 	exit 77
@@ -62,7 +62,7 @@ run test -f /usr/share/man/man8/certo-responder.8.gz || fail "no certo-responder
 run test -x /usr/share/certo/hooks/nsupdate.sh || fail "no hooks in the image"
 run sh -c 'ls -ld /var/lib/certo /run/certo' | grep -v "certo certo" && fail "volumes not owned by certo"
 pkgs=$(run dpkg-query -W -f '${Package}\n')
-bad=$(echo "$pkgs" | grep -E -- '-dev$|^gcc|^cpp|^cmake$|^make$|^binutils|^build-essential$' || true)
+bad=$(echo "$pkgs" | grep -E -- '-dev$|^gcc(-[0-9]+)?$|^cpp(-[0-9]+)?$|^g\+\+|^cmake$|^make$|^binutils|^build-essential$|^dpkg-dev$' || true)
 [ -z "$bad" ] || fail "build packages in the final image: $(echo "$bad" | tr '\n' ' ')"
 echo "$pkgs" | grep -qx certo || fail "the certo package is not installed in the image"
 echo "PASS: $NAME"

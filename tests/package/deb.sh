@@ -20,7 +20,8 @@ BUILD=$WORK/build
 ROOT=$WORK/root
 mkdir -p "$WORK"
 rm -rf "$ROOT" "$BUILD"/certo_*.deb
-# Debian's hardening flags, as a Debian build would use them.
+# Debian's hardening flags, all of them (bindnow too).
+export DEB_BUILD_MAINT_OPTIONS=hardening=+all
 CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
 LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" \
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCERTO_TESTS=OFF \

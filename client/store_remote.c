@@ -401,61 +401,96 @@ out:
 	return rc;
 }
 
-/* Bring every set of the store in (store_remote.h). */
+/* Counts of one sync_all. */
+struct sr_counts {
+	size_t changed, failed;
+};
+
+/*
+ * One entry of certo:sets (name -> "<sha> <not_after>"): brought in when
+ * it differs from this host's set and is not older.  Returns 0 (also for
+ * a set that could not be brought in: logged and counted) or the error
+ * that stops the pass (the store unreachable, memory, a signal).
+ */
+static int
+sr_sync_entry(const char *state, const struct kv_reply *name,
+    const struct kv_reply *val, struct sr_counts *counts)
+{
+	char sha[SHA256_HEX_LEN + 1], *live = NULL;
+	bool same = false, newer = false, changed = false;
+	int rc;
+
+	if (name->type != KV_STR || val->type != KV_STR ||
+	    !sr_safe_name(name->str, name->len) || val->len < SHA256_HEX_LEN) {
+		log_warn("store: skipping a set with a bad name or index");
+		return 0;
+	}
+	memcpy(sha, val->str, SHA256_HEX_LEN);
+	sha[SHA256_HEX_LEN] = '\0';
+	rc = store_live_dir(state, name->str, &live);
+	if (rc == 0)
+		rc = sr_compare_local(live, sha, strtoll(val->str +
+		    SHA256_HEX_LEN, NULL, 10), &same, &newer);
+	free(live);
+	if (rc != 0 || same || newer)
+		return rc;
+	rc = store_remote_sync_set(state, name->str, &changed);
+	if (rc == CERTO_ESTORE || rc == CERTO_ESTOREAUTH ||
+	    rc == CERTO_ENOMEM || rc == CERTO_EINTR)
+		return rc;
+	if (rc != 0) {
+		log_error("store: %s not brought in: %s", name->str,
+		    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
+		certo_errclear();
+		counts->failed++;
+	} else if (changed)
+		counts->changed++;
+	return 0;
+}
+
+/*
+ * Bring every set of the store in (store_remote.h): certo:sets read in
+ * HSCAN pages, so that no reply comes near kv.h's caps however many sets
+ * the store holds.
+ */
 int
 store_remote_sync_all(const char *state, size_t *nchanged, size_t *nfailed)
 {
+	struct sr_counts counts = { 0, 0 };
 	struct kv_reply *reply = NULL;
-	char *live = NULL;
-	int rc;
+	char cursor[32] = "0";
+	int rc = 0, pages = 0;
 
-	if (nchanged != NULL)
-		*nchanged = 0;
-	if (nfailed != NULL)
-		*nfailed = 0;
 	if (sr_kv == NULL)
-		return 0;
-	if ((rc = sr_hgetall("certo:sets", &reply)) != 0 || reply == NULL)
-		return rc;
-	for (size_t i = 0; i + 1 < reply->nelem && rc == 0; i += 2) {
-		const struct kv_reply *name = &reply->elem[i];
-		const struct kv_reply *val = &reply->elem[i + 1];
-		char sha[SHA256_HEX_LEN + 1];
-		bool same = false, newer = false, changed = false;
-		int one;
+		goto out;
+	do {
+		const struct kv_reply *page;
 
-		if (name->type != KV_STR || val->type != KV_STR ||
-		    !sr_safe_name(name->str, name->len) ||
-		    val->len < SHA256_HEX_LEN) {
-			log_warn("store: skipping a set with a bad name or index");
-			continue;
+		if ((rc = kv_command(sr_kv, &reply, "HSCAN certo:sets %s COUNT 1000",
+		    cursor)) != 0)
+			goto out;
+		if (reply->type != KV_ARRAY || reply->nelem != 2 ||
+		    reply->elem[0].type != KV_STR || reply->elem[0].len >=
+		    sizeof(cursor) || reply->elem[1].type != KV_ARRAY ||
+		    ++pages > 1000000) {
+			rc = certo_fail(CERTO_ESTORE, "the store %s answered HSCAN "
+			    "with something else", kv_url_shown(sr_kv));
+			goto out;
 		}
-		memcpy(sha, val->str, SHA256_HEX_LEN);
-		sha[SHA256_HEX_LEN] = '\0';
-		free(live);
-		if ((rc = store_live_dir(state, name->str, &live)) != 0 ||
-		    (rc = sr_compare_local(live, sha, strtoll(val->str +
-		    SHA256_HEX_LEN, NULL, 10), &same, &newer)) != 0)
-			break;
-		if (same || newer)
-			continue;
-		one = store_remote_sync_set(state, name->str, &changed);
-		if (one == CERTO_ESTORE || one == CERTO_ESTOREAUTH ||
-		    one == CERTO_ENOMEM || one == CERTO_EINTR) {
-			rc = one;
-			break;
-		}
-		if (one != 0) {
-			log_error("store: %s not brought in: %s", name->str,
-			    certo_errmsg() ? certo_errmsg() : certo_strerror(one));
-			certo_errclear();
-			if (nfailed != NULL)
-				(*nfailed)++;
-		} else if (changed && nchanged != NULL)
-			(*nchanged)++;
-	}
-	free(live);
+		memcpy(cursor, reply->elem[0].str, reply->elem[0].len + 1);
+		page = &reply->elem[1];
+		for (size_t i = 0; i + 1 < page->nelem && rc == 0; i += 2)
+			rc = sr_sync_entry(state, &page->elem[i], &page->elem[i + 1],
+			    &counts);
+		kv_reply_free(reply);
+		reply = NULL;
+	} while (rc == 0 && strcmp(cursor, "0") != 0);
+out:
 	kv_reply_free(reply);
+	if (nchanged != NULL)
+		*nchanged = counts.changed;
+	if (nfailed != NULL)
+		*nfailed = counts.failed;
 	return rc;
 }
 

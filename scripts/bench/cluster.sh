@@ -28,6 +28,7 @@
 #   CERTO=path CERTO_RESPONDER=path   (default: a Release build)
 #   BENCH_FLEET_CERTS=200  BENCH_PASS_CERTS=10000  BENCH_JOBS=4
 #   BENCH_PORT=27000       first of the ports used (Pebble, redis, http-01)
+#   BENCH_TOKENS_PORT=26000  first port of part 1 (cluster_tokens.sh)
 #   BENCH_SKIP_TOKENS=1    skip part 1
 # Prints figures; exits non-zero only when a run failed or the
 # exactly-once / same-set checks do not hold.
@@ -59,6 +60,7 @@ FAILED=0
 if [ "${BENCH_SKIP_TOKENS:-0}" != 1 ]; then
 	echo "== 1. challenge tokens (scripts/bench/cluster_tokens.sh)"
 	BENCH_WORKDIR=$WORK/tokens BENCH_NO_BUILD=1 CERTO_RESPONDER=$CERTO_RESPONDER \
+		BENCH_PORT=${BENCH_TOKENS_PORT:-26000} \
 		bash "$BENCH_DIR/cluster_tokens.sh" || FAILED=1
 fi
 
@@ -143,7 +145,8 @@ fleet_run 2 h1 h2 h3
 echo "== 3. renew pass over $PASS stored certificates, none due"
 python3 "$FIXTURE" "$WORK/template" "$WORK/many" "$PASS" 0 ||
 	bench_die "store-fixture.py failed"
-# The same sets in store db 3, keys sealed as common/seal.c does.
+# The same sets in store db 3, keys and certo.json sealed as store_remote.c
+# does (common/seal.c's format).
 python3 - "$WORK/many" "$KEY" <<'PY' | redis-cli -p "$REDIS_PORT" -n 3 --pipe >"$LOGS/pipe.log" 2>&1 || bench_die "filling the store failed"
 import base64, hashlib, hmac, os, sys
 from cryptography import x509
@@ -178,7 +181,8 @@ for d in sorted(os.listdir(live)):
     rec = "certo:set:" + d
     cmd("HSET", rec, "cert", files["cert.pem"], "chain", files["chain.pem"],
         "fullchain", files["fullchain.pem"], "sha", sha, "not_after", str(na),
-        "config", files["certo.json"], "key", seal(rec, files["privkey.pem"]))
+        "config", seal(rec + "#config", files["certo.json"]),
+        "key", seal(rec, files["privkey.pem"]))
     cmd("HSET", "certo:sets", d, "%s %d" % (sha, na))
 PY
 # Warm-up (untimed): a host missing one set brings it in from the store,

@@ -116,14 +116,15 @@ it_expect_rc 0 "delete o1 on h3"
 [ -e "$IT_TMP/h3/live/o1.certo.test" ] && fail "delete left h3's copy"
 
 # The store stops during a renew (the first renewal's deploy hook stops
-# it): the second certificate fails naming the store, its set untouched.
+# it and waits until it no longer answers): the second certificate fails
+# naming the store, its set untouched.
 export CERTO_STORE_WAIT=1
 issued=$(fleet_issued)
 sum3=$(it_tree_digest "$IT_TMP/h1/live/s3.certo.test")
 sum4=$(it_tree_digest "$IT_TMP/h1/live/s4.certo.test")
 it_certo --store "$FLEET_STORE" renew --store-key "$FLEET_KEY" --state-dir "$IT_TMP/h1" \
 	--name s3.certo.test --name s4.certo.test --jobs 1 \
-	--deploy-hook "kill $FLEET_REDIS_PID"
+	--deploy-hook "kill $FLEET_REDIS_PID; n=0; while [ \"\$(redis-cli -p $FLEET_REDIS_PORT ping 2>/dev/null)\" = PONG ] && [ \$n -lt 100 ]; do sleep 0.05; n=\$((n + 1)); done"
 it_expect_rc 1 "renew with the store stopped in the middle"
 it_expect_err_contains "127.0.0.1:$FLEET_REDIS_PORT"
 [ "$(fleet_issued)" -eq $((issued + 1)) ] ||

@@ -11,6 +11,9 @@
 #
 # Environment:
 #   CERTO_POSTFIX        the postfix command (default: postfix on PATH)
+#   CERTO_POSTFIX_CONFIG_DIR  the configuration directory of the instance to
+#                        reload (postfix -c DIR check, postfix -c DIR reload;
+#                        default: postfix's own, normally /etc/postfix)
 #   CERTO_DEPLOY_FORCE=1 reload even if the set did not change
 set -u
 . "$(dirname "$0")/deploy-lib.sh"
@@ -18,8 +21,10 @@ deploy_init postfix
 deploy_changed || deploy_unchanged_exit
 
 postfix=${CERTO_POSTFIX:-postfix}
-out=$("$postfix" check 2>&1) ||
+set --
+[ -z "${CERTO_POSTFIX_CONFIG_DIR:-}" ] || set -- -c "$CERTO_POSTFIX_CONFIG_DIR"
+out=$("$postfix" "$@" check 2>&1) ||
 	deploy_die "postfix check failed, not reloading: $out"
-"$postfix" reload || deploy_die "postfix reload failed"
+"$postfix" "$@" reload || deploy_die "postfix reload failed"
 deploy_done
 deploy_say "Postfix reloaded for ${CERTO_DOMAINS:-$DEPLOY_LIVE}"

@@ -20,6 +20,8 @@ it_init deploy_hooks_postfix
 POSTFIX=${CERTO_IT_POSTFIX:-/usr/sbin/postfix}
 [ -x "$POSTFIX" ] || it_skip "postfix not installed ($POSTFIX; Debian postfix)"
 [ -f /etc/postfix/master.cf.proto ] || it_skip "no /etc/postfix/master.cf.proto"
+# Postfix's master starts as root (it gives its daemons to mail_owner).
+[ "$(id -u)" = 0 ] || it_skip "a Postfix instance needs root"
 if ! getent passwd postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null 2>&1; then
 	it_skip "no postfix user or postdrop group (install Debian postfix)"
 fi

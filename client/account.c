@@ -18,6 +18,7 @@
 #include "jws.h"
 #include "log.h"
 #include "request.h"
+#include "store_remote.h"
 
 #define ACCOUNT_JSON_MAX (64 * 1024)
 
@@ -243,6 +244,87 @@ account_lookup(struct certo_req *req, const struct certo_directory *dir,
 	return post_new_account(req, dir, &none, true, url, missing);
 }
 
+bool
+account_url_v1(const char *url)
+{
+	return strstr(url, "/acme/reg/") != NULL ||
+	    strstr(url, "/acme/new-reg") != NULL ||
+	    strstr(url, "://acme-v01.api.letsencrypt.org/") != NULL ||
+	    strstr(url, "://acme-staging.api.letsencrypt.org/") != NULL;
+}
+
+/* account.json at path with "url" replaced (its other members kept). */
+static int
+replace_url(const char *path, const char *url)
+{
+	struct json_object *o = NULL;
+	char *data = NULL;
+	const char *s;
+	size_t len;
+	int rc;
+
+	if ((rc = file_read(path, ACCOUNT_JSON_MAX, false, &data, &len,
+	    NULL)) != 0 || (rc = json_parse_object(data, len, path, &o)) != 0)
+		goto out;
+	json_object_object_add(o, "url", json_object_new_string(url));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = s == NULL ? CERTO_ENOMEM : file_write_atomic(path, s, strlen(s),
+	    0600, false);
+out:
+	json_object_put(o);
+	free(data);
+	return rc;
+}
+
+int
+account_relocate(struct certo_req *req, const struct certo_directory *dir,
+    const char *acct_dir)
+{
+	struct json_object *fields;
+	char *old = NULL, *url = NULL, *path = NULL, shown[512], shown2[512];
+	bool missing = false;
+	int rc;
+
+	if (req->kid == NULL)
+		return 1;
+	if ((old = strdup(req->kid)) == NULL ||
+	    (path = file_join(acct_dir, "account.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	log_str(shown, sizeof(shown), old);
+	/* newAccount, signed with the key itself (jwk), never creates. */
+	rc = account_lookup(req, dir, &url, &missing);
+	if (rc == 0 && missing)
+		rc = certo_fail(CERTO_EUNKNOWNKEY, "the CA refused the stored "
+		    "account %s and knows no account for its key (%s/account.key)"
+		    "; nothing was created: move %s aside and run certo account "
+		    "register for a new account", shown, acct_dir, acct_dir);
+	if (rc == 0 && strcmp(url, old) == 0)
+		rc = 1;
+	if (rc == 0 && (rc = replace_url(path, url)) == 0) {
+		log_str(shown2, sizeof(shown2), url);
+		if ((fields = json_object_new_object()) != NULL) {
+			json_object_object_add(fields, "old_url",
+			    json_object_new_string(shown));
+			json_object_object_add(fields, "url",
+			    json_object_new_string(shown2));
+		}
+		log_event("account_relocated", fields, "account: %s -> %s (found "
+		    "by its key)", shown, shown2);
+	}
+	/* From now on signed with the CA's URL, or as before. */
+	if (request_set_account(req, req->key, rc == 0 ? url : old) != 0 &&
+	    rc >= 0)
+		rc = CERTO_ENOMEM;
+out:
+	free(old);
+	free(url);
+	free(path);
+	return rc;
+}
+
 /*
  * Register a new account for acct->key (made and saved at keypath now
  * unless have_key): the CA's preconditions first (external account
@@ -303,9 +385,16 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 		goto out;
 	if (url != NULL) {
 		/* Known account: sign with its kid from now on. */
+		if ((rc = request_set_account(req, acct->key, url)) != 0)
+			goto out;
+		/* An ACME v1 URL is never a kid: ask the CA (account.h). */
+		if (account_url_v1(url) && (rc = account_relocate(req, dir,
+		    opts->dir)) < 0)
+			goto out;
+		free(url);
+		rc = (url = strdup(req->kid)) == NULL ? CERTO_ENOMEM : 0;
 		acct->url = url;
 		url = NULL;
-		rc = request_set_account(req, acct->key, acct->url);
 		goto out;
 	}
 	req->key = acct->key;
@@ -326,6 +415,9 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 	url = NULL;
 	rc = request_set_account(req, acct->key, acct->url);
 out:
+	/* Hosts sharing a store (store_remote.h) find it there. */
+	if (rc == 0)
+		rc = store_remote_put_account(opts->dir, acct->key);
 	if (rc != 0) {
 		req->key = NULL;
 		account_free(acct);

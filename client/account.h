@@ -54,6 +54,25 @@ void account_free(struct certo_account *acct);
 int account_lookup(struct certo_req *req, const struct certo_directory *dir,
     char **url, bool *missing);
 /*
+ * An ACME v1 registration URL ("https://acme-v01.api.letsencrypt.org/
+ * acme/reg/123", any /acme/reg/ or /acme/new-reg path): never an RFC
+ * 8555 account URL.
+ */
+bool account_url_v1(const char *url);
+/*
+ * The CA refused the account URL req signs with (req->kid: unknown to
+ * it, or an ACME v1 URL): find the account of req->key with
+ * onlyReturnExisting, write its URL into acct_dir/account.json (the
+ * rest of the file kept), say "account: OLD -> NEW", and make req sign
+ * with it.  Returns 0 (req->kid is the new URL), 1 when the CA names the
+ * same URL (nothing changed, req as it was), CERTO_EUNKNOWNKEY when the
+ * CA knows no account for the key (nothing is created), or another
+ * CERTO_E* code.  Safe from several threads (account.json is replaced
+ * atomically with the same URL).
+ */
+int account_relocate(struct certo_req *req, const struct certo_directory *dir,
+    const char *acct_dir);
+/*
  * Write account.json at path: the URL and, for an account created by
  * certo, what the user said when it was made (remembered for the
  * staging account of renew --dry-run): agreed ("terms_agreed") and the

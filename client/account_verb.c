@@ -35,8 +35,22 @@ post_account(struct session *sess, const char *payload, const char *event)
 	size_t n = 0;
 	int rc;
 
-	if ((rc = request_post(&sess->req, sess->acct.url, payload,
-	    REQUEST_MAX_BODY, &resp, NULL)) != 0)
+	rc = request_post(&sess->req, sess->acct.url, payload,
+	    REQUEST_MAX_BODY, &resp, NULL);
+	/* The CA refused the stored URL and the key's is another: use it. */
+	if (rc != 0 && sess->req.kid != NULL &&
+	    strcmp(sess->req.kid, sess->acct.url) != 0) {
+		free(sess->acct.url);
+		if ((sess->acct.url = strdup(sess->req.kid)) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		certo_errclear();
+		http_resp_free(&resp);
+		rc = request_post(&sess->req, sess->acct.url, payload,
+		    REQUEST_MAX_BODY, &resp, NULL);
+	}
+	if (rc != 0)
 		goto out;
 	if ((rc = json_parse_object(resp.body.data, resp.body.len, "account",
 	    &obj)) != 0 || (rc = json_get_str(obj, "account", "status", true,
@@ -179,19 +193,6 @@ out:
 	return rc;
 }
 
-/*
- * An ACME v1 registration URL ("https://acme-v01.api.letsencrypt.org/
- * acme/reg/123"): v1 resources live under /acme/reg/, /acme/new-reg...
- */
-static bool
-acme_v1_url(const char *url)
-{
-	return strstr(url, "/acme/reg/") != NULL ||
-	    strstr(url, "/acme/new-reg") != NULL ||
-	    strstr(url, "://acme-v01.api.letsencrypt.org/") != NULL ||
-	    strstr(url, "://acme-staging.api.letsencrypt.org/") != NULL;
-}
-
 /* A usage error: prefix, then the cause already recorded. */
 static int
 usage_because(const char *prefix, const char *fallback)
@@ -206,14 +207,14 @@ usage_because(const char *prefix, const char *fallback)
 
 /*
  * manuale's account.json: {"uri": ..., "key": "<PEM>"}: *uri and *key
- * from file, checked.  An ACME v1 registration is refused: its URL is
- * not an RFC 8555 account URL.
+ * from file, checked.  An ACME v1 registration URI is read too: the
+ * account is found by its key (verb_import).
  */
 static int
 read_manuale(const char *file, char **uri, struct certo_key **key)
 {
 	struct json_object *obj = NULL;
-	char *data = NULL, *pem = NULL, shown[512];
+	char *data = NULL, *pem = NULL;
 	size_t len = 0;
 	int rc;
 
@@ -227,11 +228,6 @@ read_manuale(const char *file, char **uri, struct certo_key **key)
 	    strncmp(*uri, "http://", 7) != 0) {
 		rc = certo_fail(CERTO_EUSAGE, "%s: \"uri\" is not an account URL",
 		    file);
-	} else if (acme_v1_url(*uri)) {
-		rc = certo_fail(CERTO_EUSAGE, "%s: %s is an ACME v1 registration; "
-		    "certo speaks ACME v2 (RFC 8555) only and cannot import it "
-		    "(register a new account with certo account register)", file,
-		    log_str(shown, sizeof(shown), *uri));
 	} else if (key_parse(pem, strlen(pem), file, key) != 0) {
 		rc = usage_because("", "unreadable key");
 	}
@@ -248,7 +244,9 @@ read_manuale(const char *file, char **uri, struct certo_key **key)
 /*
  * import --manuale FILE: everything is checked before anything is
  * written, the CA included: it must know an account for the key
- * (onlyReturnExisting).
+ * (onlyReturnExisting), and its URL is the one stored (an ACME v1 URI
+ * or a stale one is replaced, and the change is said in one line).
+ * A key the CA does not know is CERTO_EUNKNOWNKEY; nothing is created.
  */
 static int
 verb_import(const struct certo_cli *cli, struct session *sess)
@@ -283,16 +281,17 @@ verb_import(const struct certo_cli *cli, struct session *sess)
 	if (rc != 0)
 		goto out;
 	if (missing) {
-		rc = certo_fail(CERTO_ENOACCOUNT, "the CA at %s knows no account "
+		rc = certo_fail(CERTO_EUNKNOWNKEY, "the CA at %s knows no account "
 		    "for the key in %s (is --server the CA this account belongs "
-		    "to?); nothing imported", log_str(shown2, sizeof(shown2),
-		    sess->server), file);
+		    "to?); nothing imported, no account created",
+		    log_str(shown2, sizeof(shown2), sess->server), file);
 		goto out;
 	}
 	if (strcmp(url, uri) != 0)
-		log_warn("the CA says the account of this key is %s, not %s; "
-		    "importing %s", log_str(shown2, sizeof(shown2), url), shown,
-		    shown2);
+		log_event("account_relocated", NULL, "account: %s -> %s (%s; "
+		    "found by its key)", shown, log_str(shown2, sizeof(shown2),
+		    url), account_url_v1(uri) ? "an ACME v1 registration" :
+		    "the URI in the file is not the CA's");
 	if ((rc = file_mkdirs(sess->acct_dir)) != 0 ||
 	    (rc = key_save(key, keypath, true)) != 0)
 		goto out;

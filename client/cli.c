@@ -13,6 +13,7 @@
 #include "cli_table.h"
 #include "directory.h"
 #include "errors.h"
+#include "kv.h"
 #include "hook.h"
 #include "log.h"
 #include "opttab.h"
@@ -165,6 +166,23 @@ check_pairs(const struct certo_cli *cli)
 	return 0;
 }
 
+/* $CERTO_STORE when --store is not given, checked as --store is. */
+static int
+store_from_env(struct certo_cli *cli)
+{
+	const char *env = getenv("CERTO_STORE");
+	struct kv_url url;
+	int rc;
+
+	if (cli->store != NULL || env == NULL || *env == '\0')
+		return 0;
+	if ((rc = kv_url_parse(env, &url)) != 0)
+		return rc;
+	kv_url_wipe(&url);
+	cli->store = env;
+	return 0;
+}
+
 /* What each verb needs beyond its options. */
 static int
 check_verb(const struct cli_parse *walk)
@@ -225,7 +243,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		    walk.replacement->row.arg ? " " : "",
 		    walk.replacement->row.arg ? walk.replacement->row.arg : "");
 	if ((rc = check_verb_words(&walk, used)) != 0 ||
-	    (rc = check_pairs(cli)) != 0 || (rc = resolve_hooks(cli)) != 0)
+	    (rc = check_pairs(cli)) != 0 || (rc = store_from_env(cli)) != 0 ||
+	    (rc = resolve_hooks(cli)) != 0)
 		return rc;
 	return check_verb(&walk);
 }
@@ -237,7 +256,8 @@ int
 cli_check_challenges(struct certo_cli *cli)
 {
 	int modes = (cli->standalone ? 1 : 0) + (cli->responder ? 1 : 0) +
-	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0);
+	    (cli->manual || cli->dns_hook || cli->http_hook ? 1 : 0) +
+	    (cli->webroot ? 1 : 0);
 	bool dns = false;
 
 	if (cli->nnames == 0 && (cli->csr_file == NULL || cli->names_from_csr))
@@ -247,13 +267,15 @@ cli_check_challenges(struct certo_cli *cli)
 	if (cli->csr_file != NULL && cli->nnames > 0 && !cli->names_from_csr)
 		return certo_fail(CERTO_EUSAGE, "with --csr the names come from "
 		    "the CSR; drop -d");
-	if (modes == 0)
+	/* issue without one may finish an order authorize left (issue_verb.c). */
+	if (modes == 0 && cli->verb != VERB_ISSUE && cli->store == NULL)
 		return certo_fail(CERTO_EUSAGE, "a way to answer challenges is "
-		    "needed: --standalone, --responder SOCKET, --manual, "
-		    "--dns-hook or --http-hook");
+		    "needed: --standalone, --responder SOCKET, --webroot DIR, "
+		    "--manual, --dns-hook or --http-hook");
 	if (modes > 1)
-		return certo_fail(CERTO_EUSAGE, "--standalone, --responder and "
-		    "--manual/--dns-hook/--http-hook exclude each other");
+		return certo_fail(CERTO_EUSAGE, "--standalone, --responder, "
+		    "--webroot and --manual/--dns-hook/--http-hook exclude each "
+		    "other");
 	if (cli->manual && (cli->dns_hook || cli->http_hook))
 		return certo_fail(CERTO_EUSAGE, "--manual and hooks exclude each "
 		    "other");
@@ -268,9 +290,14 @@ cli_check_challenges(struct certo_cli *cli)
 			return certo_fail(CERTO_EUSAGE, "IP address %s cannot be "
 			    "validated with dns-01 (RFC 8738)", cli->names[i]);
 	}
-	if (dns && (cli->standalone || cli->responder))
+	if (dns && (cli->standalone || cli->responder || cli->webroot ||
+	    (modes == 0 && cli->store)))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
+	for (size_t i = 0; i < cli->nchallenges && cli->webroot; i++)
+		if (cli->challenges[i] != CHALL_HTTP01)
+			return certo_fail(CERTO_EUSAGE, "--webroot answers http-01 "
+			    "only, not %s", challenge_type_name(cli->challenges[i]));
 	if (cli->not_before && cli->not_after &&
 	    cli->not_after <= cli->not_before)
 		return certo_fail(CERTO_EUSAGE, "--not-after must be later than "

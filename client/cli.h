@@ -24,7 +24,10 @@
 #define V_DELETE 0x080
 #define V_DEACTIVATE 0x100
 #define V_RATELIMIT 0x200
-#define V_CHALL (V_ISSUE | V_AUTHORIZE)
+#define V_IMPORT 0x400
+#define V_ORDERS 0x800
+/* import: the challenge options replace what the other client kept. */
+#define V_CHALL (V_ISSUE | V_AUTHORIZE | V_IMPORT)
 #define V_NEWACCT (V_ISSUE | V_AUTHORIZE | V_ACCOUNT)
 
 /*
@@ -55,6 +58,16 @@
 	XX(STATE_DIR, "state-dir", 0, "DIR", V_GLOBAL, string, state_dir, 0, \
 	    "state directory (default: $CERTO_STATE_DIR, /var/lib/certo for "\
 	    "root, else $XDG_DATA_HOME/certo)")                              \
+	XX(STORE, "store", 0, "URL", V_GLOBAL, store, store, 0,              \
+	    "share challenges (and more) through this Redis store: "        \
+	    "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "                \
+	    "redis+unix:///PATH[?db=N] (default: $CERTO_STORE); with no "    \
+	    "other way chosen, issue publishes http-01/tls-alpn-01 "         \
+	    "challenges there for certo-responder --store")                 \
+	XX(STORE_KEY, "store-key", 0, "FILE", V_GLOBAL, string, store_key, 0,\
+	    "with --store: seal private keys in the store with a key derived "\
+	    "from FILE (32 or more random bytes, the same file on every "    \
+	    "host; default: $CERTO_STORE_KEY)")                              \
 	XX(NET_USER, "user", 0, "USER", V_GLOBAL, string, net_user, 0,      \
 	    "when started as root, the user of the network process (every "  \
 	    "connection to the CA, DNS, responders; default: certo if it "   \
@@ -70,7 +83,8 @@
 	XX(ALLOW_HTTP, "allow-insecure-http", 0, NULL, V_GLOBAL,             \
 	    flag, allow_http, 0,                                             \
 	    "permit a plain http:// directory URL (test CAs only)")          \
-	XX(DOMAIN, "domain", 'd', "NAME", V_CHALL, names, names, 0,          \
+	XX(DOMAIN, "domain", 'd', "NAME", V_ISSUE | V_AUTHORIZE,             \
+	    names, names, 0,                                                 \
 	    "a DNS name or IP address for the certificate; repeat for more " \
 	    "(the first names the files); non-ASCII names become punycode")  \
 	XX(STANDALONE, "standalone", 0, NULL, V_CHALL, flag, standalone, 0,  \
@@ -94,6 +108,11 @@
 	    string, http_hook, 0,                                            \
 	    "run PROGRAM add|del http-01 IDENT TOKEN KEYAUTH to publish "    \
 	    "HTTP-01 files (webroot, external servers)")                     \
+	XX(WEBROOT, "webroot", 'w', "DIR", V_CHALL, string, webroot, 0,      \
+	    "a web server on --http-port serves DIR: answer http-01 by "     \
+	    "writing DIR/.well-known/acme-challenge/TOKEN (removed "         \
+	    "afterwards, with the directories certo made; remembered for "   \
+	    "renew)")                                                        \
 	XX(DNS_TIMEOUT, "dns-timeout", 0, "SECONDS", V_CHALL,                \
 	    seconds1, dns_timeout_s, 86400,                                  \
 	    "how long to wait for DNS records on every authoritative server "\
@@ -110,9 +129,9 @@
 	    "wait this much longer once records are visible (anycast lag)")  \
 	XX(HTTP_TIMEOUT, "http-timeout", 0, "SECONDS", V_CHALL,              \
 	    seconds1, http_timeout_s, 86400,                                 \
-	    "with --manual or --http-hook: how long to wait until the "      \
-	    "http-01 file is served (default 600 with --manual, 120 with a " \
-	    "hook)")                                                         \
+	    "with --manual, --http-hook or --webroot: how long to wait until "\
+	    "the http-01 file is served (default 600 with --manual, 120 with"\
+	    " a hook, 30 with --webroot)")                                   \
 	XX(HOOK_TIMEOUT, "hook-timeout", 0, "SECONDS", V_CHALL | V_RENEW,    \
 	    seconds1, hook_timeout_s, 86400,                                 \
 	    "stop a dns, http or deploy hook call after SECONDS (SIGTERM to "\
@@ -122,8 +141,9 @@
 	    "how long to wait on the CA at each stage (validation, issuance) "\
 	    "without progress (default 300)")                                \
 	XX(HTTP_PORT, "http-port", 0, "PORT", V_CHALL, port, http_port, 0,   \
-	    "port of the built-in HTTP-01 server (default 80); with --manual "\
-	    "or --http-hook, the port the self-check fetches from")          \
+	    "port of the built-in HTTP-01 server (default 80); with "        \
+	    "--manual, --http-hook or --webroot, the port the self-check "   \
+	    "fetches from")                                                  \
 	XX(HTTP_ADDR, "http-addr", 0, "ADDR", V_CHALL, string, http_addr, 0, \
 	    "bind the HTTP-01 server to this address only (default: all)")   \
 	XX(TLS_PORT, "tls-port", 0, "PORT", V_CHALL, port, tls_port, 0,      \
@@ -176,6 +196,9 @@
 	    "CERTO_LIVE_DIR (RENEWED_LINEAGE) and CERTO_DOMAINS "            \
 	    "(RENEWED_DOMAINS) in its environment; a failure is retried by " \
 	    "the next renew")                                                \
+	XX(PEM_BUNDLE, "pem-bundle", 0, NULL, V_ISSUE, flag, pem_bundle, 0,  \
+	    "also write combined.pem (private key and full chain, 0600) in " \
+	    "the live set, for HAProxy; remembered for renew")               \
 	XX(FORCE, "force", 0, NULL, V_ISSUE | V_RENEW, flag, force, 0,       \
 	    "renew even if not due; issue even if a stored set for the same "\
 	    "names and options is not due")                                  \
@@ -210,8 +233,23 @@
 	/* The old spelling, one letter from --manual: hidden, warns. */     \
 	XX(MANUALE, "manuale", 0, "FILE", V_ACCOUNT,                         \
 	    deprecated, manuale_file, CLI_OPT_MANUALE_ACCOUNT, NULL)         \
+	XX(PROMETHEUS, "prometheus", 0, NULL, V_LIST, flag, prometheus, 0,   \
+	    "list: print the Prometheus text format (node_exporter's "       \
+	    "textfile collector): each certificate's notAfter and renewal "  \
+	    "time, the time and result of the last renew")                   \
 	XX(CLEAR, "clear", 0, NULL, V_RATELIMIT, flag, clear, 0,             \
-	    "forget what the CA rate-limited, so that certo asks it again")
+	    "forget what the CA rate-limited, so that certo asks it again")   \
+	XX(REFRESH, "refresh", 0, NULL, V_ORDERS, flag, refresh, 0,          \
+	    "orders: ask the CA for each saved order and its authorizations "\
+	    "and remember what it says (else offline, as last seen)")        \
+	XX(PRUNE, "prune", 0, NULL, V_ORDERS, flag, prune, 0,                \
+	    "orders: remove the saved orders that are invalid or expired")   \
+	XX(CERTBOT, "certbot", 0, NULL, V_IMPORT, flag, import_certbot, 0,   \
+	    "import certbot's accounts, certificates and renewal settings "  \
+	    "from DIR (default /etc/letsencrypt)")                           \
+	XX(LEGO, "lego", 0, NULL, V_IMPORT, flag, import_lego, 0,            \
+	    "import lego's accounts and certificates from DIR (its .lego "   \
+	    "directory)")
 
 enum cli_opt {
 	CLI_OPT__FIRST = 256,
@@ -231,6 +269,8 @@ enum cli_verb {
 	VERB_DELETE,
 	VERB_DEACTIVATE,
 	VERB_RATELIMIT,
+	VERB_IMPORT,
+	VERB_ORDERS,
 };
 
 struct certo_cli {
@@ -245,6 +285,8 @@ struct certo_cli {
 	const char *server;           /* directory URL */
 	const char *ca_bundle;
 	const char *state_dir;
+	const char *store;            /* --store URL (checked), or NULL */
+	const char *store_key;        /* --store-key FILE, or NULL */
 	const char *net_user;         /* --user: the network process's */
 	const char *http_addr;
 	unsigned short http_port;
@@ -256,6 +298,7 @@ struct certo_cli {
 	bool manual;
 	const char *dns_hook;
 	const char *http_hook;
+	const char *webroot;          /* --webroot DIR, or NULL */
 	long dns_timeout_s;           /* -1: default for the mode */
 	long dns_interval_s;
 	long dns_wait_extra_s;
@@ -275,11 +318,14 @@ struct certo_cli {
 	const char *profile;
 	const char *preferred_chain;
 	const char *deploy_hook;
+	bool pem_bundle;              /* also write combined.pem */
 	long hook_timeout_s;          /* -1: HOOK_TIMEOUT_MS, del 30 s */
 	long http_timeout_s;          /* -1: as --dns-timeout's default */
 	char *owned_hooks[3];         /* dns, http, deploy hook made absolute */
 	bool force, dry_run, loop;
 	bool clear;                   /* ratelimit --clear */
+	bool prometheus;              /* list --prometheus */
+	bool refresh, prune;          /* orders --refresh, --prune */
 	const char *dry_run_server;   /* renew --dry-run-server URL */
 	char **only;                  /* renew --name, pointers into argv */
 	size_t nonly;
@@ -288,6 +334,7 @@ struct certo_cli {
 	const char *cert_key_file;
 	int reason;                   /* RFC 5280 CRLReason, -1: omit */
 	const char *manuale_file;
+	bool import_certbot, import_lego; /* import --certbot / --lego */
 };
 
 /*

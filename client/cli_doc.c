@@ -67,7 +67,9 @@ cli_help(FILE *f, enum cli_verb verb)
 	    "CA refused or validation\nfailed (renew: nothing was due), 3 "
 	    "network error or timeout, 4 local I/O error,\n5 challenge "
 	    "self-check failed, 6 DNS record not visible in time, 7 a hook "
-	    "failed,\n130 interrupted.\n");
+	    "failed,\n8/9 the store failed/refused the credentials, 10 the CA "
+	    "knows no account for the\nkey, 11 authorizations still pending "
+	    "(finish certo authorize), 130 interrupted.\n");
 }
 
 static void
@@ -147,6 +149,12 @@ cli_man(FILE *f)
 	    "ports).\n.TP\n5\nThe challenge self\\-check failed; the CA was "
 	    "not asked.\n.TP\n6\nA DNS record did not become visible in "
 	    "time; the CA was not asked.\n.TP\n7\nA hook program failed.\n"
+	    ".TP\n8\nThe store (\\-\\-store) stayed unreachable or refused "
+	    "a command.\n.TP\n9\nThe store refused the credentials.\n"
+	    ".TP\n10\nThe CA knows no account for the account key; none "
+	    "was created.\n.TP\n11\nAn order's authorizations are still "
+	    "pending and issue was given no way to answer challenges: finish "
+	    "\\fBcerto authorize\\fR first.\n"
 	    ".TP\n130\nInterrupted.\n"
 	    ".SH EXAMPLES\n.nf\ncerto issue \\-d example.com \\-d "
 	    "www.example.com \\-\\-standalone \\\\\n"

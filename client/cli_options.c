@@ -15,6 +15,7 @@
 #include "directory.h"
 #include "domain.h"
 #include "errors.h"
+#include "kv.h"
 #include "log.h"
 
 /* The field a row writes, as the type its kind writes. */
@@ -28,6 +29,7 @@
 typedef bool ftype_flag;
 typedef int ftype_level;
 typedef const char *ftype_string;
+typedef const char *ftype_store;
 typedef const char *ftype_deprecated;
 typedef const char *ftype_server;
 typedef const char *ftype_url;
@@ -84,6 +86,21 @@ static int
 set_string(struct cli_parse *walk, const struct cli_option *opt,
     const char *arg)
 {
+	*FIELD(walk, opt, const char *) = arg;
+	return 0;
+}
+
+/* --store URL: kept as given once it parses (the password never shown). */
+static int
+set_store(struct cli_parse *walk, const struct cli_option *opt,
+    const char *arg)
+{
+	struct kv_url url;
+	int rc;
+
+	if ((rc = kv_url_parse(arg, &url)) != 0)
+		return rc;
+	kv_url_wipe(&url);
 	*FIELD(walk, opt, const char *) = arg;
 	return 0;
 }
@@ -416,6 +433,12 @@ const struct cli_verb_row cli_verbs[] = {
 	  1, "deactivate an authorization (by URL, or the saved one for NAME)" },
 	{ "ratelimit", VERB_RATELIMIT, V_RATELIMIT, "", NULL, 0,
 	  "show what the CA rate-limited and until when (--clear forgets it)" },
+	{ "import", VERB_IMPORT, V_IMPORT, "[DIR]", NULL, 2,
+	  "take over certbot's (--certbot) or lego's (--lego) accounts, "
+	  "certificates and renewal settings, without asking the CA" },
+	{ "orders", VERB_ORDERS, V_ORDERS, "", NULL, 0,
+	  "list the saved orders in flight (authorize, interrupted issues): "
+	  "names, CA, status, expiry, pending authorizations" },
 };
 const size_t cli_nverbs = sizeof(cli_verbs) / sizeof(cli_verbs[0]);
 

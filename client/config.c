@@ -54,9 +54,11 @@ add_solving(struct json_object *obj, const struct issue_params *params)
 	json_object_object_add(obj, "challenges", arr);
 	add_true(obj, "standalone", params->mode == SOLVE_STANDALONE);
 	add_true(obj, "manual", params->mode == SOLVE_MANUAL);
+	add_true(obj, "store_challenges", params->mode == SOLVE_STORE);
 	add_str(obj, "responder", params->responder);
 	add_str(obj, "dns_hook", params->dns_hook);
 	add_str(obj, "http_hook", params->http_hook);
+	add_str(obj, "webroot", params->webroot);
 	add_str(obj, "deploy_hook", params->deploy_hook);
 	add_str(obj, "http_addr", params->http_addr);
 	add_str(obj, "tls_addr", params->tls_addr);
@@ -114,6 +116,7 @@ config_serialize(const struct issue_params *params, char **out)
 	add_real_path(obj, "key", params->key_file);
 	add_str(obj, "preferred_chain", params->preferred_chain);
 	add_true(obj, "must_staple", params->must_staple);
+	add_true(obj, "pem_bundle", params->pem_bundle);
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	*out = text ? strdup(text) : NULL;
@@ -244,6 +247,7 @@ load_strings(struct json_object *root, const char *path,
 	    (rc = get_str(root, path, "responder", &params->responder)) ||
 	    (rc = get_str(root, path, "dns_hook", &params->dns_hook)) ||
 	    (rc = get_str(root, path, "http_hook", &params->http_hook)) ||
+	    (rc = get_str(root, path, "webroot", &params->webroot)) ||
 	    (rc = get_str(root, path, "deploy_hook", &params->deploy_hook)) ||
 	    (rc = get_str(root, path, "http_addr", &params->http_addr)) ||
 	    (rc = get_str(root, path, "tls_addr", &params->tls_addr)) ||
@@ -353,6 +357,7 @@ config_load(const char *path, struct cert_config *cfg)
 	}
 	params->allow_http = get_bool(cfg->root, "allow_insecure_http");
 	params->must_staple = get_bool(cfg->root, "must_staple");
+	params->pem_bundle = get_bool(cfg->root, "pem_bundle");
 	if ((rc = load_names(cfg->root, path, params)) != 0 ||
 	    (rc = load_strings(cfg->root, path, params)) != 0 ||
 	    (rc = load_numbers(cfg->root, path, params)) != 0)
@@ -360,9 +365,14 @@ config_load(const char *path, struct cert_config *cfg)
 	relative_hook(path, "dns_hook", params->dns_hook);
 	relative_hook(path, "http_hook", params->http_hook);
 	relative_hook(path, "deploy_hook", params->deploy_hook);
-	if ((rc = load_lists(cfg->root, path, params)) != 0 ||
-	    (rc = params_set_mode(params, get_bool(cfg->root, "standalone"),
-	    get_bool(cfg->root, "manual"))) != 0)
+	relative_hook(path, "webroot", params->webroot);
+	if ((rc = load_lists(cfg->root, path, params)) != 0)
+		goto fail;
+	/* Through the store: renew's --store names it (params->store). */
+	if (get_bool(cfg->root, "store_challenges"))
+		params->mode = SOLVE_STORE;
+	else if ((rc = params_set_mode(params, get_bool(cfg->root,
+	    "standalone"), get_bool(cfg->root, "manual"))) != 0)
 		goto fail;
 	/* With a CSR, the stored names are the CSR's. */
 	params->names_from_csr = params->csr_file != NULL;
@@ -372,6 +382,17 @@ config_load(const char *path, struct cert_config *cfg)
 fail:
 	config_free(cfg);
 	return rc;
+}
+
+/* Does certo.json's text ask for combined.pem? (store.c asks). */
+bool
+config_text_pem_bundle(const char *text)
+{
+	struct json_object *obj = json_tokener_parse(text);
+	bool yes = obj != NULL && get_bool(obj, "pem_bundle");
+
+	json_object_put(obj);
+	return yes;
 }
 
 bool

@@ -32,6 +32,8 @@ int config_serialize(const struct issue_params *p, char **out);
  */
 int config_load(const char *path, struct cert_config *cfg);
 void config_free(struct cert_config *cfg);
+/* Does the certo.json text ask for combined.pem (--pem-bundle)? */
+bool config_text_pem_bundle(const char *text);
 /*
  * Would p be stored as cfg (every member certo.json keeps: names in
  * order, CA, key type, --key/--csr paths, challenges, hooks...)?

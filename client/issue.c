@@ -65,6 +65,23 @@ order_failed(const struct certo_order *order)
 	return rc;
 }
 
+/* A pending order and no way to answer challenges (issue_verb.c). */
+static int
+pending_without_solver(const struct issue *issue)
+{
+	const struct issue_params *params = issue->params;
+	char names[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < params->nnames && n < sizeof(names); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, " -d %s",
+		    params->names[i]);
+	return certo_fail(CERTO_EPENDING, "the order for these names still "
+	    "waits for its authorizations: finish certo authorize%s (with "
+	    "--standalone, --responder, --webroot, --manual or a hook) first, "
+	    "or give issue one of them", names);
+}
+
 /*
  * Run the order through its states until valid or invalid.  Each wait
  * on the CA is one poll (polling.h) started when the wait starts, so time
@@ -93,6 +110,9 @@ drive_order(struct issue *issue)
 		case ORDER_PENDING:
 			if (authorized)
 				break;
+			/* issue without a solver, to finish authorize's order. */
+			if (issue->sess->solver.ops == NULL)
+				return pending_without_solver(issue);
 			/* Prove control of every identifier. */
 			if ((rc = stage_authorize(issue)) != 0)
 				return rc;
@@ -219,6 +239,42 @@ summary(const struct issue *issue)
 }
 
 /*
+ * A resumed order that is not finalized yet takes the key this run asks
+ * for (--key, --key-type: certo authorize saved its order with a default
+ * key): made or loaded now, and saved with the order as one unit again.
+ */
+static int
+fit_saved_key(struct issue *issue)
+{
+	const struct issue_params *params = issue->params;
+	struct certo_key *want = NULL;
+	int rc;
+
+	if ((issue->order.status != ORDER_PENDING &&
+	    issue->order.status != ORDER_READY) || (params->key_file == NULL &&
+	    key_get_type(issue->cert_key) == params->key_type))
+		return 0;
+	if (params->key_file != NULL)
+		rc = key_load(params->key_file, &want);
+	else
+		rc = key_generate(params->key_type, &want);
+	if (rc == 0 && key_same_public(want, issue->cert_key))
+		goto out; /* already this key */
+	if (rc == 0 && key_same_public(want, issue->sess->acct.key))
+		rc = certo_fail(CERTO_EUSAGE, "the certificate key must not be "
+		    "the account key");
+	if (rc == 0 && (rc = store_order_save(issue->order_dir, params->names,
+	    params->nnames, issue->order.url, issue->sess->server, want)) == 0) {
+		key_free(issue->cert_key);
+		issue->cert_key = want; /* ownership moves to issue */
+		want = NULL;
+	}
+out:
+	key_free(want);
+	return rc;
+}
+
+/*
  * A saved order for the same names and CA: fetch it and resume it
  * (Ctrl-C or a crash left it).  Invalid or vanished orders are discarded
  * and reported.
@@ -263,7 +319,7 @@ fetch_saved_order(struct issue *issue)
 	issue->resumed = true;
 	log_event("order_resumed", log_fields_url(shown), "order: resuming "
 	    "%s (%s)", shown, order_status_name(issue->order.status));
-	return 0;
+	return fit_saved_key(issue);
 }
 
 /* POST a new order; its key is saved with it so that a rerun can resume. */
@@ -295,9 +351,9 @@ post_new_order(struct issue *issue)
 	    &issue->order)) != 0)
 		return rc;
 	log_str(shown, sizeof(shown), issue->order.url);
-	if (issue->cert_key != NULL && !issue->job->authorize_only &&
-	    (rc = store_order_save(issue->order_dir, params->names, params->nnames,
-	    issue->order.url, issue->sess->server, issue->cert_key)) != 0)
+	if (issue->cert_key != NULL && (rc = store_order_save(issue->order_dir,
+	    params->names, params->nnames, issue->order.url,
+	    issue->sess->server, issue->cert_key)) != 0)
 		return rc;
 	log_event("order_created", log_fields_url(shown), "order: %s (%s, "
 	    "%zu authorization%s)", shown, order_status_name(
@@ -401,9 +457,10 @@ new_order_driven(struct issue *issue)
 }
 
 /*
- * An order for the job's names driven to valid: a saved one resumed
- * (unless --csr or authorize, which always start afresh), else a new
- * one.  A saved order whose challenge failed in an earlier run is
+ * An order for the job's names driven to valid (authorize: ready): a
+ * saved one resumed (unless --csr, which always starts afresh; authorize
+ * and issue share the saved order, as manuale's do), else a new one.
+ * A saved order whose challenge failed in an earlier run is
  * replaced by a new one, once.
  */
 static int
@@ -411,7 +468,7 @@ run_order(struct issue *issue)
 {
 	int rc;
 
-	if (!issue->job->authorize_only && issue->params->csr_file == NULL &&
+	if (issue->params->csr_file == NULL &&
 	    (rc = fetch_saved_order(issue)) != 0)
 		return rc;
 	if (issue->order.url == NULL)
@@ -456,7 +513,16 @@ save_authorizations(struct issue *issue)
 {
 	const struct certo_order *order = &issue->order;
 	const struct issue_params *params = issue->params;
+	char *config = NULL;
 	int rc;
+
+	/* How they were proven, for an issue without a way (issue_verb.c). */
+	if ((rc = config_serialize(params, &config)) != 0 ||
+	    (rc = store_order_put_config(issue->order_dir, config)) != 0) {
+		free(config);
+		return rc;
+	}
+	free(config);
 
 	/* Saved under certo's own copy of each name, never the CA's. */
 	for (size_t i = 0; i < order->nauthz && order->authzs; i++) {
@@ -597,7 +663,13 @@ issue_job_run(struct session *sess, struct issue_job *job)
 	    !job->dry_run && ((rc = stored_fetch_fresh(sess, &issue.req,
 	    issue.params, &fresh)) != 0 || fresh))
 		goto out;
-	if ((rc = run_order(&issue)) != 0)
+	rc = run_order(&issue);
+	/* What the CA last said, for certo orders, of an order that stays
+	 * saved (a valid one is removed once stored; a failure kept first). */
+	if ((rc != 0 || job->authorize_only) &&
+	    store_order_note(issue.order_dir, &issue.order) != 0 && rc == 0)
+		certo_errclear();
+	if (rc != 0)
 		goto out;
 	if (job->authorize_only)
 		rc = save_authorizations(&issue);

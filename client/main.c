@@ -16,6 +16,7 @@
 #include "privsep.h"
 #include "ratelimit.h"
 #include "sig.h"
+#include "store_remote.h"
 #include "verbs.h"
 
 /* The verbs: each one's entry point (verbs.h). */
@@ -33,6 +34,8 @@ static const struct {
 	{ VERB_LIST, list_run, false },
 	{ VERB_DELETE, delete_run, false },
 	{ VERB_RATELIMIT, ratelimit_run, false },
+	{ VERB_IMPORT, import_run, false },
+	{ VERB_ORDERS, orders_run, false },
 };
 
 static void
@@ -89,7 +92,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	log_set_level((enum log_level)cli.verbosity);
-	log_set_json(cli.json && cli.verb != VERB_LIST);
+	log_set_json(cli.json && cli.verb != VERB_LIST &&
+	    cli.verb != VERB_ORDERS);
 	sig_install();
 	/* Library set-up once, before any thread starts. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
@@ -112,6 +116,10 @@ main(int argc, char **argv)
 
 		if (verbs[i].verb != cli.verb)
 			continue;
+		/* --store: the shared store, opened once (store_remote.h). */
+		if ((rc = store_remote_open(cli.store, cli.store_key,
+		    cli.verb != VERB_LIST && cli.verb != VERB_RATELIMIT)) != 0)
+			break;
 		ret = verbs[i].run(&cli);
 		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */
 		if (verbs[i].exit_code)
@@ -126,6 +134,7 @@ main(int argc, char **argv)
 		rc = ret_ps;
 	} else if (code < 0)
 		rc = ret_ps;
+	store_remote_close();
 	ares_library_cleanup();
 	gnutls_global_deinit();
 	curl_global_cleanup();

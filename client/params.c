@@ -2,8 +2,10 @@
 #include "params.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "csr.h"
@@ -54,6 +56,8 @@ params_free(struct issue_params *params)
 	free(params->responder);
 	free(params->dns_hook);
 	free(params->http_hook);
+	free(params->webroot);
+	free(params->store);
 	free(params->http_addr);
 	free(params->tls_addr);
 	free(params->deploy_hook);
@@ -95,8 +99,8 @@ static int
 no_mode(void)
 {
 	return certo_fail(CERTO_EUSAGE, "a way to answer challenges is needed: "
-	    "--standalone, --responder SOCKET, --manual, --dns-hook or "
-	    "--http-hook");
+	    "--standalone, --responder SOCKET, --webroot DIR, --manual, "
+	    "--dns-hook, --http-hook or --store URL");
 }
 
 /* The one way given, or SOLVE_NONE when none or more than one. */
@@ -105,10 +109,14 @@ mode_of(const struct issue_params *params, bool standalone, bool manual)
 {
 	bool hooks = params->dns_hook != NULL || params->http_hook != NULL;
 	int modes = (standalone ? 1 : 0) + (params->responder ? 1 : 0) +
-	    (manual || hooks ? 1 : 0);
+	    (manual || hooks ? 1 : 0) + (params->webroot ? 1 : 0);
 
+	if (modes == 0 && params->store != NULL)
+		return SOLVE_STORE;
 	if (modes != 1 || (manual && hooks))
 		return SOLVE_NONE;
+	if (params->webroot != NULL)
+		return SOLVE_WEBROOT;
 	return standalone ? SOLVE_STANDALONE : params->responder ? SOLVE_RESPONDER :
 	    manual ? SOLVE_MANUAL : SOLVE_HOOKS;
 }
@@ -140,9 +148,33 @@ copy_cli_strings(const struct certo_cli *cli, struct issue_params *params)
 	    (rc = params_set_str(&params->tls_addr, cli->tls_addr)) != 0 ||
 	    (rc = params_set_str(&params->deploy_hook, cli->deploy_hook)) != 0 ||
 	    (rc = params_set_str(&params->state_dir, cli->state_dir)) != 0 ||
+	    (rc = params_set_str(&params->store, cli->store)) != 0 ||
 	    (rc = params_set_str(&params->eab_kid, cli->eab_kid)) != 0)
 		return rc;
 	return params_set_str(&params->eab_hmac_key, cli->eab_hmac_key);
+}
+
+/*
+ * --webroot DIR as renew will find it from cron or systemd: absolute,
+ * an existing directory (symbolic links in DIR's own path resolved).
+ */
+static int
+webroot_absolute(const char *dir, char **out)
+{
+	struct stat st;
+	char shown[300];
+
+	log_str(shown, sizeof(shown), dir);
+	if ((*out = realpath(dir, NULL)) == NULL)
+		return errno == ENOMEM ? CERTO_ENOMEM : certo_fail(CERTO_EUSAGE,
+		    "--webroot %s: %s", shown, strerror(errno));
+	if (stat(*out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		free(*out);
+		*out = NULL;
+		return certo_fail(CERTO_EUSAGE, "--webroot %s: not a directory",
+		    shown);
+	}
+	return 0;
 }
 
 int
@@ -174,6 +206,12 @@ params_from_cli(const struct certo_cli *cli, struct issue_params *params)
 	params->ca_timeout_s = cli->ca_timeout_s;
 	params->agree_tos = cli->agree_tos;
 	params->account_key_type = cli->account_key_type;
+	params->pem_bundle = cli->pem_bundle;
+	if (cli->webroot != NULL && (rc = webroot_absolute(cli->webroot,
+	    &params->webroot)) != 0) {
+		params_free(params);
+		return rc;
+	}
 	/* cli_parse() let exactly one way through (issue, authorize). */
 	params->mode = mode_of(params, cli->standalone, cli->manual);
 	return 0;
@@ -221,13 +259,15 @@ params_set_mode(struct issue_params *params, bool standalone, bool manual)
 
 	if ((params->mode = mode_of(params, standalone, manual)) != SOLVE_NONE)
 		return 0;
-	if (!standalone && params->responder == NULL && !manual && !hooks)
+	if (!standalone && params->responder == NULL && !manual && !hooks &&
+	    params->webroot == NULL)
 		return no_mode();
-	if (manual && hooks && !standalone && params->responder == NULL)
+	if (manual && hooks && !standalone && params->responder == NULL &&
+	    params->webroot == NULL)
 		return certo_fail(CERTO_EUSAGE, "--manual and hooks exclude each "
 		    "other");
-	return certo_fail(CERTO_EUSAGE, "--standalone, --responder and "
-	    "--manual/--dns-hook/--http-hook exclude each other");
+	return certo_fail(CERTO_EUSAGE, "--standalone, --responder, --webroot "
+	    "and --manual/--dns-hook/--http-hook exclude each other");
 }
 
 /* Can the challenge types prove every name (wildcards, IP addresses)? */
@@ -251,9 +291,16 @@ check_names(const struct issue_params *params)
 			    "validated with dns-01 (RFC 8738)", params->names[i]);
 	}
 	if (dns && (params->mode == SOLVE_STANDALONE ||
-	    params->mode == SOLVE_RESPONDER))
+	    params->mode == SOLVE_RESPONDER || params->mode == SOLVE_WEBROOT ||
+	    params->mode == SOLVE_STORE))
 		return certo_fail(CERTO_EUSAGE, "dns-01 needs --manual or "
 		    "--dns-hook PROGRAM");
+	for (size_t i = 0; i < params->nchallenges; i++)
+		if (params->mode == SOLVE_WEBROOT &&
+		    params->challenges[i] != CHALL_HTTP01)
+			return certo_fail(CERTO_EUSAGE, "--webroot answers http-01 "
+			    "only, not %s",
+			    challenge_type_name(params->challenges[i]));
 	return 0;
 }
 
@@ -271,6 +318,10 @@ params_check(const struct issue_params *params)
 		    "the CSR; drop -d");
 	if (params->mode == SOLVE_NONE)
 		return no_mode();
+	if (params->pem_bundle && params->csr_file != NULL &&
+	    params->key_file == NULL)
+		return certo_fail(CERTO_EUSAGE, "--pem-bundle needs the key: "
+		    "with --csr, give --key too");
 	if ((rc = check_names(params)) != 0)
 		return rc;
 	if (params->not_before && params->not_after &&

@@ -28,6 +28,8 @@ enum solve_mode {
 	SOLVE_RESPONDER,      /* a running certo-responder's control socket */
 	SOLVE_MANUAL,         /* the user publishes; certo waits to see it */
 	SOLVE_HOOKS,          /* --dns-hook / --http-hook programs */
+	SOLVE_WEBROOT,        /* files in a web server's root (--webroot) */
+	SOLVE_STORE,          /* none of those, --store: the shared store */
 };
 
 struct issue_params {
@@ -55,6 +57,7 @@ struct issue_params {
 	char *responder;               /* SOLVE_RESPONDER: socket path */
 	char *dns_hook;                /* SOLVE_HOOKS: programs */
 	char *http_hook;
+	char *webroot;                 /* SOLVE_WEBROOT: DIR, absolute */
 	char *http_addr;
 	unsigned short http_port;
 	char *tls_addr;
@@ -67,9 +70,13 @@ struct issue_params {
 	size_t ndns_resolvers;
 	/* After issuance. */
 	char *deploy_hook;             /* a command line (sh -c) */
+	bool pem_bundle;               /* also combined.pem (key + chain) */
 	long hook_timeout_s;           /* -1: hook.h's defaults */
 	/* This run only: never stored in certo.json. */
+	bool solver_off;               /* issue after authorize: its way (mode
+	                                * and settings) kept, none started */
 	char *state_dir;               /* NULL: the default */
+	char *store;                   /* --store URL, or NULL */
 	bool force;                    /* ignore rate-limit memory, freshness */
 	long ca_timeout_s;             /* each wait on the CA; 0: default */
 	char **emails;                 /* for an account certo creates */
@@ -85,8 +92,9 @@ void params_init(struct issue_params *p);
 /* Free what p holds; a zeroed or freed p is fine. */
 void params_free(struct issue_params *p);
 /*
- * The issue parameters of a command line (issue, authorize), copied.
- * Returns 0 or CERTO_ENOMEM.
+ * The issue parameters of a command line (issue, authorize), copied;
+ * --webroot made absolute.  Returns 0, CERTO_ENOMEM, or CERTO_EUSAGE
+ * when --webroot names no directory.
  */
 int params_from_cli(const struct certo_cli *cli, struct issue_params *p);
 /* *dst gets a copy of src (NULL: NULL), the old value freed. */
@@ -101,8 +109,8 @@ int params_normalize_name(const char *arg, char **out);
 int params_add_name(struct issue_params *p, const char *arg);
 /*
  * The solving mode from certo.json's or the command line's flags:
- * exactly one of standalone, responder, manual, hooks (CERTO_EUSAGE
- * otherwise).
+ * exactly one of standalone, responder, manual, hooks, webroot
+ * (CERTO_EUSAGE otherwise).
  */
 int params_set_mode(struct issue_params *p, bool standalone, bool manual);
 /*

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "log.h"
 #include "store.h"
+#include "store_remote.h"
 
 #define RATELIMIT_MAX_FILE (256 * 1024)
 #define RATELIMIT_MAX_ENTRIES 256
@@ -142,6 +143,28 @@ parse_limits(struct json_object *arr, size_t cnt, const char *path,
 	return 0;
 }
 
+/*
+ * The store's memory for ca_id (store_remote.h) written over path; none
+ * there leaves path as it is.  A store that cannot be read is logged:
+ * this host's copy is used.
+ */
+static int
+from_store(const char *ca_id, const char *dir, const char *path)
+{
+	char *json = NULL;
+	int rc;
+
+	if ((rc = store_remote_get_ratelimit(ca_id, &json)) != 0) {
+		log_warn("rate-limit memory: %s; using this host's copy",
+		    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
+		return rc;
+	}
+	if (json != NULL && (rc = file_mkdirs(dir)) == 0)
+		rc = file_write_atomic(path, json, strlen(json), 0600, false);
+	free(json);
+	return rc;
+}
+
 /* ratelimit_load without the lock. */
 static int
 load(const char *state, const char *ca_id, struct ratelimit **out,
@@ -160,6 +183,10 @@ load(const char *state, const char *ca_id, struct ratelimit **out,
 	*n = 0;
 	if ((rc = paths(state, ca_id, &dir, &path)) != 0)
 		goto out;
+	/* --store: the fleet's memory replaces this host's copy. */
+	if (store_remote_active() && from_store(ca_id, dir, path) != 0 &&
+	    !had_error)
+		certo_errclear();
 	if (json_load_file(path, RATELIMIT_MAX_FILE, &doc, NULL) != 0) {
 		if (!had_error)
 			certo_errclear(); /* none, or unreadable: no memory */
@@ -264,6 +291,8 @@ save(const char *state, const char *ca_id, const struct ratelimit *entries,
 		text = json_object_to_json_string_ext(doc,
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 		rc = file_write_atomic(path, text, strlen(text), 0600, false);
+		if (rc == 0)
+			rc = store_remote_put_ratelimit(ca_id, text);
 	}
 	json_object_put(doc);
 	free(dir);
@@ -401,6 +430,8 @@ ratelimit_clear(const char *state, const char *ca_id)
 	if ((rc = paths(state, ca_id, &dir, &path)) == 0 &&
 	    unlink(path) == 0)
 		rc = file_fsync_dir(dir);
+	if (rc == 0)
+		rc = store_remote_put_ratelimit(ca_id, NULL);
 	pthread_mutex_unlock(&ratelimit_lock);
 	free(dir);
 	free(path);

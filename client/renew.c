@@ -24,6 +24,8 @@
 #include "session.h"
 #include "sig.h"
 #include "store.h"
+#include "store_index.h"
+#include "store_remote.h"
 #include "stored.h"
 
 /* One stored certificate, as renew sees it. */
@@ -42,8 +44,11 @@ struct pass {
 	char *const *want;          /* --name, normalised (resolve_names) */
 	char *state;
 	struct session_set sessions; /* one per CA */
-	struct renewal *certs;
+	char **names;               /* the stored sets (store_list) */
 	size_t n;
+	struct store_index *idx;    /* NULL: every set read from its files */
+	struct renewal **certs;     /* the ones kept: due, failed, deploy */
+	size_t ncerts;
 	struct renewal **due;
 	size_t ndue;
 	size_t renewed, failed, notdue, deploy_failed;
@@ -91,6 +96,7 @@ same_env(const struct issue_params *a, const struct issue_params *b)
 	    !same_str(a->responder, b->responder) ||
 	    !same_str(a->dns_hook, b->dns_hook) ||
 	    !same_str(a->http_hook, b->http_hook) ||
+	    !same_str(a->webroot, b->webroot) ||
 	    !same_str(a->http_addr, b->http_addr) ||
 	    !same_str(a->tls_addr, b->tls_addr) || a->mode != b->mode ||
 	    a->hook_timeout_s != b->hook_timeout_s ||
@@ -263,6 +269,9 @@ run_options(const struct certo_cli *cli, struct renewal *ren)
 		return rc;
 	if (cli->hook_timeout_s > 0)
 		params->hook_timeout_s = cli->hook_timeout_s;
+	/* The store of this run (challenges with store_challenges). */
+	if ((rc = params_set_str(&params->store, cli->store)) != 0)
+		return rc;
 	params->agree_tos = params->agree_tos || cli->agree_tos;
 	if (cli->nemails == 0)
 		return 0;
@@ -330,24 +339,36 @@ static int
 list_stored(struct pass *pass)
 {
 	char **names = NULL;
+	size_t failed = 0;
 	int rc;
 
+	/* --store: the store's sets first (store_remote.h). */
 	if ((rc = store_state_dir(pass->cli->state_dir, &pass->state)) != 0 ||
+	    (rc = store_remote_sync_all(pass->state, NULL, &failed)) != 0 ||
 	    (rc = store_list(pass->state, &names, &pass->n)) != 0)
 		return rc;
+	pass->failed += failed;
+	pass->names = names;
+	/*
+	 * Only what is kept is in memory (at most every set); the index
+	 * spares reading the sets that are not due (not with --force or
+	 * --dry-run: all of them are).
+	 */
 	if (pass->n > 0 && ((pass->certs = calloc(pass->n,
 	    sizeof(*pass->certs))) == NULL || (pass->due = calloc(pass->n,
 	    sizeof(*pass->due))) == NULL)) {
 		for (size_t i = 0; i < pass->n; i++)
 			free(names[i]);
 		free(names);
+		pass->names = NULL;
 		pass->failed = pass->n;
 		pass->n = 0;
 		return 0;
 	}
-	for (size_t i = 0; i < pass->n; i++)
-		pass->certs[i].cert.name = names[i]; /* ownership moves */
-	free(names);
+	/* Out of memory for the index: every set read from its files. */
+	if (!pass->cli->force && !pass->cli->dry_run &&
+	    store_index_open(pass->state, &pass->idx) != 0)
+		certo_errclear();
 	return 0;
 }
 
@@ -373,39 +394,78 @@ not_due(struct pass *pass, const struct renewal *ren)
 }
 
 /*
- * Load each wanted certificate with this run's options and decide
- * whether it is due (asking the CA's renewalInfo, fetch_due); the due
- * ones go to pass->due.
+ * Decide whether ren (its name set) is due, asking the CA's
+ * renewalInfo when it offers it (stored_fetch_due); a set the index
+ * knows is read only when it is due.  Returns true when ren is kept in
+ * the pass: due (then in pass->due), failed, or with a deploy hook to
+ * run again.
+ */
+static bool
+fetch_due_one(struct pass *pass, struct renewal *ren)
+{
+	const struct certo_cli *cli = pass->cli;
+	struct session *sess = NULL;
+	int rc;
+
+	if ((rc = stored_load_indexed(pass->state, pass->idx,
+	    &ren->cert)) != 0 || (cli->dry_run && (rc = dry_run_target(cli,
+	    pass->state, ren)) != 0)) {
+		renewal_failed(ren, rc);
+		pass->failed++;
+		return true;
+	}
+	/* No session: the lifetime rule decides. */
+	if (stored_session(&pass->sessions, cli, &ren->cert, &sess) != 0)
+		certo_errclear();
+	stored_fetch_due(&ren->cert, sess, NULL, cli->force || cli->dry_run);
+	if (!ren->cert.is_due) {
+		not_due(pass, ren);
+		if (!stored_deploy_pending(pass->state, &ren->cert))
+			return false;
+	}
+	/* Renewed, or its deploy hook run again: all of it, this run's way. */
+	if ((rc = stored_load_full(pass->state, &ren->cert)) != 0 ||
+	    (rc = run_options(cli, ren)) != 0) {
+		renewal_failed(ren, rc);
+		pass->failed++;
+		ren->cert.is_due = false;
+		return true;
+	}
+	if (ren->cert.is_due)
+		pass->due[pass->ndue++] = ren;
+	return true;
+}
+
+/*
+ * Decide for each wanted set whether it is due; only the ones kept
+ * (fetch_due_one) stay in memory.
  */
 static void
 fetch_due_all(struct pass *pass)
 {
-	const struct certo_cli *cli = pass->cli;
-	int rc;
+	struct renewal *ren;
 
 	for (size_t i = 0; i < pass->n; i++) {
-		struct renewal *ren = &pass->certs[i];
-		struct session *sess = NULL;
-
-		if (!wanted_name(cli, pass->want, ren->cert.name))
+		if (!wanted_name(pass->cli, pass->want, pass->names[i])) {
+			if (pass->idx != NULL)
+				store_index_pass(pass->idx, pass->names[i]);
 			continue;
-		if ((rc = stored_load(pass->state, &ren->cert)) != 0 ||
-		    (cli->dry_run && (rc = dry_run_target(cli, pass->state,
-		    ren)) != 0) || (rc = run_options(cli, ren)) != 0) {
-			renewal_failed(ren, rc);
+		}
+		if ((ren = calloc(1, sizeof(*ren))) == NULL) {
 			pass->failed++;
 			continue;
 		}
-		/* No session: the lifetime rule decides. */
-		if (stored_session(&pass->sessions, cli, &ren->cert, &sess) != 0)
-			certo_errclear();
-		stored_fetch_due(&ren->cert, sess, NULL, cli->force ||
-		    cli->dry_run);
-		if (ren->cert.is_due)
-			pass->due[pass->ndue++] = ren;
-		else
-			not_due(pass, ren);
+		ren->cert.name = pass->names[i]; /* ownership moves */
+		pass->names[i] = NULL;
+		if (fetch_due_one(pass, ren)) {
+			pass->certs[pass->ncerts++] = ren;
+			continue;
+		}
+		renewal_free(ren);
+		free(ren);
 	}
+	store_index_close(pass->idx, true);
+	pass->idx = NULL;
 }
 
 /* Renew the due ones, grouped by shared CA and solver settings. */
@@ -417,6 +477,8 @@ renew_due(struct pass *pass)
 	if (pass->ndue == 0 ||
 	    (group = calloc(pass->ndue, sizeof(*group))) == NULL)
 		return;
+	/* Hosts sharing a store start on different certificates. */
+	store_remote_shuffle((void **)pass->due, pass->ndue);
 	for (size_t i = 0; i < pass->ndue; i++) {
 		size_t n = 0;
 
@@ -508,10 +570,10 @@ report(const struct pass *pass)
 	int code;
 
 	/* With --json, one event per failure, then the counts. */
-	for (size_t i = 0; i < pass->n; i++)
-		if (pass->certs[i].rc != 0)
-			event_failed(pass->certs[i].cert.name, pass->certs[i].rc,
-			    pass->certs[i].errmsg);
+	for (size_t i = 0; i < pass->ncerts; i++)
+		if (pass->certs[i]->rc != 0)
+			event_failed(pass->certs[i]->cert.name, pass->certs[i]->rc,
+			    pass->certs[i]->errmsg);
 	code = sig_pending() ? CERTO_EXIT_INTR :
 	    pass->failed + pass->deploy_failed > 0 ? RENEW_EXIT_FAILED :
 	    pass->renewed > 0 ? RENEW_EXIT_RENEWED : RENEW_EXIT_NOTHING;
@@ -523,6 +585,28 @@ report(const struct pass *pass)
 	    "due%s", pass->renewed, pass->failed, pass->notdue, dep);
 	event_done(pass, true, code, text);
 	return code;
+}
+
+/*
+ * Keep what the pass came to for certo list --prometheus (not for a dry
+ * run: nothing was stored).  A failure to write is a warning only.
+ */
+static void
+keep_status(const struct pass *pass, int code)
+{
+	struct store_renew_status st = {
+		.time = time(NULL), .exit_code = code, .renewed = pass->renewed,
+		.failed = pass->failed, .not_due = pass->notdue,
+		.deploy_failed = pass->deploy_failed,
+	};
+
+	if (pass->cli->dry_run || pass->state == NULL)
+		return;
+	if (store_renew_status_save(pass->state, &st) != 0)
+		log_warn("renew: the result of this run is not kept for certo "
+		    "list --prometheus: %s", certo_errmsg() ? certo_errmsg() :
+		    "error");
+	certo_errclear();
 }
 
 /* One pass: returns the RENEW_EXIT code; *next is when to look again. */
@@ -548,15 +632,23 @@ renew_pass(const struct certo_cli *cli, char *const *want, time_t *next)
 	renew_due(&pass);
 	count_due(&pass);
 	/* Deploy hooks that failed in an earlier run, due or not. */
-	for (size_t i = 0; i < pass.n && !cli->dry_run && !sig_pending(); i++)
-		if (pass.certs[i].cert.loaded && pass.certs[i].job.live == NULL &&
-		    deploy_retry(pass.state, &pass.certs[i]) != 0)
+	for (size_t i = 0; i < pass.ncerts && !cli->dry_run && !sig_pending();
+	    i++)
+		if (pass.certs[i]->cert.loaded && pass.certs[i]->job.live == NULL &&
+		    deploy_retry(pass.state, pass.certs[i]) != 0)
 			pass.deploy_failed++;
 	code = report(&pass);
+	keep_status(&pass, code);
 	*next = pass.next;
 	session_set_free(&pass.sessions);
+	store_index_close(pass.idx, false);
+	for (size_t i = 0; i < pass.ncerts; i++) {
+		renewal_free(pass.certs[i]);
+		free(pass.certs[i]);
+	}
 	for (size_t i = 0; i < pass.n; i++)
-		renewal_free(&pass.certs[i]);
+		free(pass.names[i]);
+	free(pass.names);
 	free(pass.certs);
 	free(pass.due);
 	free(pass.state);
@@ -602,6 +694,7 @@ resolve_names(const struct certo_cli *cli, char ***want)
 	if ((*want = calloc(cli->nonly, sizeof(char *))) == NULL)
 		return RENEW_EXIT_FAILED;
 	if ((rc = store_state_dir(cli->state_dir, &state)) != 0 ||
+	    (rc = store_remote_sync_all(state, NULL, NULL)) != 0 ||
 	    (rc = store_list(state, &names, &n)) != 0) {
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));

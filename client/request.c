@@ -286,6 +286,45 @@ account_refused(const struct certo_problem *prob, int rc)
 	    deact ? "deactivated" : "lost");
 }
 
+/*
+ * Does prob refuse the account URL we signed with (unknown to the CA, or
+ * not one of its account URLs)?  A deactivated account is not: looking
+ * it up again would find the same one.
+ */
+static bool
+kid_refused(const struct certo_problem *prob)
+{
+	const char *d = prob->detail != NULL ? prob->detail : "";
+
+	if (problem_is(prob, "accountDoesNotExist"))
+		return true;
+	if (problem_is(prob, "unauthorized"))
+		return strstr(d, "deactivated") == NULL;
+	return problem_is(prob, "malformed") && (strstr(d, "kid") != NULL ||
+	    strstr(d, "Key ID") != NULL);
+}
+
+/*
+ * The CA refused req->kid (its answer rc): let req->relocate find the
+ * account by its key.  0: retry with the new kid; 1: the same account,
+ * the CA's answer stands (its message recorded again); else the error.
+ */
+static int
+relocate_kid(struct certo_req *req, int rc)
+{
+	char saved[1024];
+	int found;
+
+	snprintf(saved, sizeof(saved), "%s", certo_errmsg() ? certo_errmsg() :
+	    certo_strerror(rc));
+	certo_errclear();
+	if ((found = req->relocate(req, req->relocate_arg)) <= 0)
+		return found;
+	certo_errclear();
+	certo_fail(rc, "%s", saved);
+	return 1;
+}
+
 /* Signed POST of payload (JSON text), or POST-as-GET when payload is NULL. */
 int
 request_post(struct certo_req *req, const char *url, const char *payload,
@@ -294,7 +333,8 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 	struct certo_problem local = { 0 };
 	struct netretry retry;
 	char *jws = NULL;
-	int rc, badnonce = 0, busy = 0;
+	int rc, found, badnonce = 0, busy = 0;
+	bool relocated = false;
 	long wait;
 
 	if (prob == NULL)
@@ -335,6 +375,17 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 		problem_free(prob);
 		certo_errclear();
 		rc = error_response(url, resp, prob);
+		/* Once: the account found by its key (account.h). */
+		if (req->kid != NULL && req->relocate != NULL && !relocated &&
+		    kid_refused(prob)) {
+			relocated = true;
+			if ((found = relocate_kid(req, rc)) == 0)
+				continue;
+			if (found < 0) {
+				rc = found;
+				goto out;
+			}
+		}
 		if (req->kid != NULL)
 			rc = account_refused(prob, rc);
 		if (problem_is(prob, "rateLimited") &&

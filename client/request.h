@@ -50,6 +50,14 @@ struct certo_req {
 	char *kid;                    /* account URL, or NULL: sign with jwk */
 	unsigned requests;            /* count, for -v and benchmarks */
 	time_t rate_limited_until;    /* set by a rateLimited answer */
+	/*
+	 * When the CA refuses kid (accountDoesNotExist, unauthorized, a
+	 * malformed kid): find the account by its key and sign with its URL
+	 * (account_relocate); 0 retries the request once, 1 (same account)
+	 * keeps the CA's answer, a negative code is the error.  NULL: never.
+	 */
+	int (*relocate)(struct certo_req *req, const void *arg);
+	const void *relocate_arg;
 };
 
 /* Set up; the http handle is reused for the whole session. */

@@ -98,6 +98,21 @@ start_external(struct session *sess, const struct issue_params *params)
 	return solver_external_start(&xopts, &sess->solver);
 }
 
+/* --webroot DIR: files for the web server there. */
+static int
+start_webroot(struct session *sess, const struct issue_params *params)
+{
+	struct solver_webroot_opts wopts = { 0 };
+
+	wopts.types = params->challenges;
+	wopts.ntypes = params->nchallenges;
+	wopts.dir = params->webroot;
+	wopts.http_port = params->http_port;
+	wopts.http_timeout_ms = params->http_timeout_s > 0 ?
+	    params->http_timeout_s * 1000 : SOLVER_WEBROOT_TIMEOUT_MS;
+	return solver_webroot_start(&wopts, &sess->solver);
+}
+
 /* The solver params' solving mode asks for. */
 static int
 start_solver(struct session *sess, const struct issue_params *params)
@@ -111,6 +126,11 @@ start_solver(struct session *sess, const struct issue_params *params)
 	case SOLVE_MANUAL:
 	case SOLVE_HOOKS:
 		return start_external(sess, params);
+	case SOLVE_WEBROOT:
+		return start_webroot(sess, params);
+	case SOLVE_STORE:
+		return solver_store_start(params->store, params->challenges,
+		    params->nchallenges, &sess->solver);
 	case SOLVE_STANDALONE:
 		sopts.types = params->challenges;
 		sopts.ntypes = params->nchallenges;
@@ -176,6 +196,15 @@ check_profile(const struct session *sess, const char *profile)
 	    " (it advertises no profiles)");
 }
 
+/* The CA refused the account URL: find it by the key (account.h). */
+static int
+relocate_account(struct certo_req *req, const void *arg)
+{
+	const struct session *sess = arg;
+
+	return account_relocate(req, &sess->dir, sess->acct_dir);
+}
+
 /* Load or create the account, under the account lock. */
 static int
 ensure_account(struct session *sess, const struct session_needs *needs)
@@ -191,6 +220,8 @@ ensure_account(struct session *sess, const struct session_needs *needs)
 	    (rc = store_lock_account(sess->state, sess->ca_id, &sess->acct_lock)) != 0)
 		return rc;
 	rc = account_ensure(&sess->req, &sess->dir, &acct, &sess->acct);
+	sess->req.relocate = relocate_account;
+	sess->req.relocate_arg = sess;
 	/* The account verbs hold it to the end (rollover, deactivate). */
 	if (!manage)
 		store_unlock(&sess->acct_lock);
@@ -264,6 +295,8 @@ session_request(const struct session *sess, struct certo_req *req)
 	if ((rc = request_init(req, &sess->http)) != 0 ||
 	    (rc = request_set_new_nonce_url(req, sess->dir.new_nonce)) != 0)
 		return rc;
+	req->relocate = relocate_account;
+	req->relocate_arg = sess;
 	return request_set_account(req, sess->acct.key, sess->acct.url);
 }
 

@@ -6,8 +6,9 @@
  * preference, and picks per authorization the first type the CA offers.
  * Implementations: in-process responders (solver_standalone.c), the
  * certo-responder control socket (solver_socket.c), and the user or
- * hook programs (solver_external.c); the http-01 self-check fetch of the
- * first and last is solver_http01.c.
+ * hook programs (solver_external.c), files in a web server's document
+ * root (solver_webroot.c); the http-01 self-check fetch of all but the
+ * socket is solver_http01.c.
  */
 #ifndef CERTO_SOLVER_H
 #define CERTO_SOLVER_H
@@ -43,6 +44,12 @@ struct solver_ops {
 	    const char *token);
 	/* Release the solver. */
 	void (*stop)(void *ctx);
+	/*
+	 * Optional: the expiry (RFC 3339 text, may be NULL) of the
+	 * authorization whose challenge this thread publishes next; the
+	 * store solver keeps its entries that long.
+	 */
+	void (*expires)(void *ctx, const char *rfc3339);
 };
 
 /* A started solver. */
@@ -101,5 +108,36 @@ struct solver_external_opts {
  */
 int solver_external_start(const struct solver_external_opts *opts,
     struct solver *out);
+
+/* How long --webroot waits for the web server to serve a file. */
+#define SOLVER_WEBROOT_TIMEOUT_MS (30 * 1000)
+
+/* What solver_webroot_start() writes into, and checks through. */
+struct solver_webroot_opts {
+	const enum chall_type *types;   /* http-01 only */
+	size_t ntypes;
+	const char *dir;                /* the web server's document root */
+	unsigned short http_port;       /* where it listens (80) */
+	long http_timeout_ms;           /* 0: SOLVER_WEBROOT_TIMEOUT_MS */
+};
+
+/*
+ * --webroot DIR (solver_webroot.c): http-01 files written into
+ * DIR/.well-known/acme-challenge/ for a web server that serves DIR,
+ * checked through that server on http_port, removed afterwards with
+ * the directories certo made.  DIR is opened now: a missing one fails
+ * before anything is asked of the CA.
+ */
+int solver_webroot_start(const struct solver_webroot_opts *opts,
+    struct solver *out);
+
+/*
+ * --store URL with no other way chosen (solver_store.c): http-01 and
+ * tls-alpn-01 challenges published into the shared store for the
+ * certo-responder --store replicas, until the authorization expires,
+ * withdrawn on every exit path.  The store is reached now (kv_open).
+ */
+int solver_store_start(const char *url, const enum chall_type *types,
+    size_t ntypes, struct solver *out);
 
 #endif

@@ -189,6 +189,8 @@ fetch_and_publish(struct issue *issue, size_t i, enum chall_type *chosen)
 	if ((rc = jws_key_authorization(issue->sess->acct.key, chall->token,
 	    &keyauth)) != 0)
 		return rc;
+	if (solver->ops->expires != NULL)
+		solver->ops->expires(solver->ctx, authz->expires);
 	/* publish_add() owns keyauth now, also when it fails. */
 	return publish_add(&issue->published, want, name, chall, keyauth,
 	    chall->status == CHALL_PROCESSING);

@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "certificate.h"
+#include "config.h"
 #include "errors.h"
 #include "file.h"
 #include "key.h"
 #include "log.h"
 #include "store_priv.h"
+#include "store_remote.h"
 
 static const char *const set_files[] = { "privkey.pem", "cert.pem",
 	"chain.pem", "fullchain.pem" };
@@ -157,6 +159,38 @@ store_cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * combined.pem in dir: the key's PEM, then the full chain, 0600 (HAProxy's
+ * "crt" file, --pem-bundle); the key's text is wiped after use.
+ */
+static int
+write_pem_bundle(const char *dir, const struct certo_key *key,
+    const struct certo_chain *chain)
+{
+	char *pem = NULL, *both = NULL, *path = NULL;
+	size_t klen = 0, clen = strlen(chain->fullchain);
+	int rc;
+
+	if ((rc = key_export_pem(key, &pem, &klen)) != 0)
+		return rc;
+	if ((both = malloc(klen + clen + 1)) == NULL ||
+	    (path = file_join(dir, STORE_PEM_BUNDLE_FILE)) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	memcpy(both, pem, klen);
+	memcpy(both + klen, chain->fullchain, clen + 1);
+	rc = file_write_atomic(path, both, klen + clen, 0600, true);
+out:
+	if (both != NULL)
+		explicit_bzero(both, klen + clen);
+	explicit_bzero(pem, klen);
+	free(both);
+	free(pem);
+	free(path);
+	return rc;
+}
+
 /* Write the files of a set (and certo.json) into dir. */
 static int
 write_set(const char *dir, const struct certo_key *key,
@@ -186,6 +220,10 @@ write_set(const char *dir, const struct certo_key *key,
 		rc = file_write_atomic(path, config, strlen(config), 0600, true);
 		free(path);
 	}
+	/* certo.json says --pem-bundle: also when a set is brought in. */
+	if (rc == 0 && key != NULL && config != NULL &&
+	    config_text_pem_bundle(config))
+		rc = write_pem_bundle(dir, key, chain);
 	return rc;
 }
 
@@ -252,13 +290,14 @@ store_swap_in(const char *parent, const char *staging, const char *target,
 }
 
 /*
- * Write the set for name into a locked staging directory under live/,
- * then swap it in; *live_dir (malloc'd) says where it is.
+ * Write the set for name into a locked staging directory under live/
+ * (with a deploy-pending mark saying mark, unless NULL), then swap it
+ * in; *live_dir (malloc'd) says where it is.
  */
-int
-store_commit(const char *state, const char *name,
+static int
+commit_set(const char *state, const char *name,
     const struct certo_key *key, const struct certo_chain *chain,
-    const char *config, char **live_dir)
+    const char *config, const char *mark, char **live_dir)
 {
 	char *live = NULL, *target = NULL, *staging = NULL, *dname = NULL;
 	bool exchanged;
@@ -276,7 +315,8 @@ store_commit(const char *state, const char *name,
 	/* live/.<name>.new.<pid>.XXXXXX, locked while we build it. */
 	if ((rc = file_staging_dir(live, dname, "new", &staging, &lfd)) != 0)
 		goto out;
-	if ((rc = write_set(staging, key, chain, config)) != 0)
+	if ((rc = write_set(staging, key, chain, config)) != 0 ||
+	    (mark != NULL && (rc = store_deploy_mark(staging, mark)) != 0))
 		goto out;
 	store_sync_dir(staging);
 	if ((rc = store_swap_in(live, staging, target, &exchanged)) != 0)
@@ -285,6 +325,9 @@ store_commit(const char *state, const char *name,
 	 * After an exchange staging holds the previous set (a SIGKILL here
 	 * leaves it there: the sweep of the next run archives it).
 	 */
+	/* A deploy that was pending for the previous set no longer is. */
+	if (exchanged && store_deploy_mark(staging, NULL) != 0)
+		certo_errclear();
 	if (exchanged && store_archive_set(state, dname, staging) != 0) {
 		/* Never delete the previous set: say where it is and why. */
 		log_warn("%s; the previous certificate stays in %s",
@@ -306,6 +349,44 @@ out:
 	free(live);
 	free(dname);
 	return rc;
+}
+
+/*
+ * Write the set for name and swap it in (commit_set); with a shared
+ * store (store_remote.h), put it there too before the caller's locks go.
+ */
+int
+store_commit(const char *state, const char *name,
+    const struct certo_key *key, const struct certo_chain *chain,
+    const char *config, char **live_dir)
+{
+	char *dname;
+	int rc;
+
+	if ((rc = commit_set(state, name, key, chain, config, NULL,
+	    live_dir)) != 0 || !store_remote_active())
+		return rc;
+	if ((dname = store_set_name(name)) == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = store_remote_put_set(dname, key, chain, config)) != 0) {
+		/* Live here; its deploy hook runs at the next renew. */
+		if (store_deploy_mark(*live_dir, "not in the store") != 0)
+			certo_errclear();
+		certo_fail(rc, "the certificate is live in %s but could not be "
+		    "put in the store %s", *live_dir, store_remote_shown());
+	}
+	free(dname);
+	return rc;
+}
+
+/* A set from the shared store, committed here (store_priv.h). */
+int
+store_commit_from_store(const char *state, const char *dname,
+    const struct certo_key *key, const struct certo_chain *chain,
+    const char *config, char **live_dir)
+{
+	return commit_set(state, dname, key, chain, config,
+	    "brought in from the store", live_dir);
 }
 
 /* <state>/live/<dir name of name> into *out (malloc'd). */
@@ -428,7 +509,9 @@ store_delete(const char *state, const char *name)
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	if ((rc = store_live_dir(state, name, &live)) != 0)
+	/* --store: a set only the store has is brought in first. */
+	if ((rc = store_live_dir(state, name, &live)) != 0 ||
+	    (rc = store_remote_sync_set(state, dname, NULL)) != 0)
 		goto out;
 	if (!file_exists(live)) {
 		rc = certo_fail(CERTO_EUSAGE, "no stored certificate '%s' (see "
@@ -446,6 +529,9 @@ store_delete(const char *state, const char *name)
 	/* First what killed runs left (a staged set would be archived
 	 * after the delete otherwise). */
 	store_sweep(state);
+	/* Out of the store first: no host brings it back from there. */
+	if ((rc = store_remote_del_set(dname)) != 0)
+		goto out;
 	/* Each tree goes in one atomic rename: never half a set. */
 	if ((rc = remove_set_trees(state, dname)) == 0)
 		store_orders_remove_for(state, dname, hash);

@@ -17,9 +17,11 @@
 
 #include "errors.h"
 #include "file.h"
+#include "kvlock.h"
 #include "log.h"
 #include "sig.h"
 #include "store_priv.h"
+#include "store_remote.h"
 
 #define LOCK_POLL_MS 50
 
@@ -164,11 +166,47 @@ store_lock_account(const char *state, const char *ca_id,
 {
 	char shown[300];
 
+	char *acct_dir = NULL;
+	int rc;
+
 	lock->fd[0] = lock->fd[1] = -1;
 	lock->waited = false;
+	lock->remote = NULL;
 	snprintf(shown, sizeof(shown), "the account for %s", ca_id);
-	return lock_take(state, "account", ca_id, shown, &lock->fd[0],
-	    &lock->waited);
+	if ((rc = lock_take(state, "account", ca_id, shown, &lock->fd[0],
+	    &lock->waited)) != 0 || !store_remote_active())
+		return rc;
+	/* Hosts sharing a store: one creates the account, the others get it. */
+	if (asprintf(&acct_dir, "%s/accounts/%s", state, ca_id) < 0) {
+		acct_dir = NULL;
+		rc = CERTO_ENOMEM;
+	}
+	if (rc != 0 || (rc = store_remote_lock("account", ca_id, shown,
+	    &lock->remote, NULL)) != 0 ||
+	    (rc = store_remote_get_account(acct_dir)) != 0)
+		store_unlock(lock);
+	free(acct_dir);
+	return rc;
+}
+
+/*
+ * The store lock of the certificate dname, then the store's set brought
+ * in when another host stored a new one: that counts as having waited.
+ */
+static int
+lock_remote_cert(const char *state, const char *dname, const char *shown,
+    struct store_lock *lock)
+{
+	bool changed = false;
+	int rc;
+
+	if ((rc = store_remote_lock("cert", dname, shown, &lock->remote,
+	    NULL)) != 0 || (rc = store_remote_sync_set(state, dname,
+	    &changed)) != 0)
+		return rc;
+	if (changed)
+		lock->waited = true;
+	return 0;
 }
 
 /* Lock one certificate: its live name, then its order (see store.h). */
@@ -181,6 +219,7 @@ store_lock_cert(const char *state, const char *live_name,
 
 	lock->fd[0] = lock->fd[1] = -1;
 	lock->waited = false;
+	lock->remote = NULL;
 	if ((dname = store_set_name(live_name)) == NULL)
 		return CERTO_ENOMEM;
 	snprintf(shown, sizeof(shown), "certificate %s", live_name);
@@ -190,6 +229,8 @@ store_lock_cert(const char *state, const char *live_name,
 	    (rc = store_names_hash(names, n, hash)) == 0)
 		rc = lock_take(state, "order", hash, shown, &lock->fd[1],
 		    &lock->waited);
+	if (rc == 0 && store_remote_active())
+		rc = lock_remote_cert(state, dname, shown, lock);
 	if (rc != 0)
 		store_unlock(lock);
 	free(dname);
@@ -200,6 +241,8 @@ store_lock_cert(const char *state, const char *live_name,
 void
 store_unlock(struct store_lock *lock)
 {
+	kvlock_release(lock->remote);
+	lock->remote = NULL;
 	for (size_t i = 0; i < 2; i++)
 		if (lock->fd[i] >= 0) {
 			close(lock->fd[i]);

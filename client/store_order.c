@@ -1,7 +1,8 @@
 /*
  * Saved orders, for resume: <state>/orders/<sha256 of the sorted names>/
- * holds order.json (URL, CA, names, the key's ID) and privkey.pem,
- * written and replaced as one unit (see store.h).
+ * holds order.json (URL, CA, names, the key's ID, and what the CA last
+ * said of it) and privkey.pem, written and replaced as one unit (see
+ * store.h); the listing of certo orders.
  */
 #include "store.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -17,7 +19,10 @@
 #include "file.h"
 #include "json.h"
 #include "key.h"
+#include "log.h"
+#include "order.h"
 #include "store_priv.h"
+#include "store_remote.h"
 
 #define ORDER_JSON_MAX (64 * 1024)
 #define NAMES_JSON_MAX (256 * 1024)
@@ -220,19 +225,19 @@ order_json(const char *url, const char *server, char *const *names,
 	return 0;
 }
 
-/* Save the order and its key as one unit in dir (see store.h). */
-int
-store_order_save(const char *dir, char *const *names, size_t n,
-    const char *url, const char *server, const struct certo_key *key)
+/*
+ * Write order.json's text and the key as one unit in dir; with a shared
+ * store and put, put the unit there too (store_remote.h).
+ */
+static int
+save_unit(const char *dir, const char *text, const struct certo_key *key,
+    bool put)
 {
 	char *parent = NULL, *base = NULL, *stg = NULL, *kp = NULL, *jp = NULL;
-	char kid[SHA256_HEX_LEN + 1], *text = NULL;
 	bool exchanged;
 	int rc, fd = -1;
 
 	if ((rc = split_path(dir, &parent, &base)) != 0 ||
-	    (rc = key_id_hex(key, kid)) != 0 ||
-	    (rc = order_json(url, server, names, n, kid, &text)) != 0 ||
 	    (rc = file_mkdirs(parent)) != 0)
 		goto out;
 	/*
@@ -258,17 +263,60 @@ store_order_save(const char *dir, char *const *names, size_t n,
 		store_remove_tree(stg);
 	free(stg);
 	stg = NULL;
+	/* Hosts sharing a store can resume it (another host's order). */
+	if (put)
+		rc = store_remote_put_order(base, text, key);
 out:
 	if (stg != NULL)
 		store_remove_tree(stg);
 	if (fd >= 0)
 		close(fd);
-	free(text);
 	free(stg);
 	free(kp);
 	free(jp);
 	free(parent);
 	free(base);
+	return rc;
+}
+
+/* Save the order and its key as one unit in dir (see store.h). */
+int
+store_order_save(const char *dir, char *const *names, size_t n,
+    const char *url, const char *server, const struct certo_key *key)
+{
+	char kid[SHA256_HEX_LEN + 1], *text = NULL;
+	int rc;
+
+	if ((rc = key_id_hex(key, kid)) == 0 &&
+	    (rc = order_json(url, server, names, n, kid, &text)) == 0)
+		rc = save_unit(dir, text, key, true);
+	free(text);
+	return rc;
+}
+
+/*
+ * No saved order in dir: the shared store's unit for it, if any, written
+ * there (another host created the order and stopped before storing the
+ * certificate).
+ */
+static int
+order_from_store(const char *dir)
+{
+	struct certo_key *key = NULL;
+	const char *base = strrchr(dir, '/');
+	char *text = NULL;
+	int rc;
+
+	if (!store_remote_active() || base == NULL)
+		return 0;
+	if ((rc = store_remote_get_order(base + 1, &text, &key)) == 0 &&
+	    text != NULL) {
+		log_info("order: resuming the order another host saved in the "
+		    "store");
+		rc = save_unit(dir, text, key, false);
+	}
+	key_free(key);
+	free(text);
 	return rc;
 }
 
@@ -313,6 +361,8 @@ store_order_load(const char *dir, const char *server, char **url,
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
+	if (!file_exists(jp) && (rc = order_from_store(dir)) != 0)
+		goto out;
 	if ((rc = json_load_file(jp, ORDER_JSON_MAX, &doc, &missing)) != 0) {
 		if (missing) {
 			certo_errclear(); /* no saved order */
@@ -350,8 +400,17 @@ store_order_remove(const char *dir)
 {
 	char *parent = NULL, *base = NULL;
 
-	if (split_path(dir, &parent, &base) == 0)
+	if (split_path(dir, &parent, &base) == 0) {
 		store_remove_atomic(parent, base, dir);
+		/* And the store's copy (a failure is only logged). */
+		bool had_error = certo_errmsg() != NULL;
+		if (store_remote_del_order(base) != 0) {
+			log_warn("saved order %s not removed from the store %s",
+			    base, store_remote_shown());
+			if (!had_error)
+				certo_errclear();
+		}
+	}
 	free(parent);
 	free(base);
 }
@@ -381,4 +440,309 @@ out:
 		close(fd);
 	free(dir);
 	return rc;
+}
+
+/*
+ * The status to remember for order: the CA's, except that a pending
+ * order with a failed authorization is invalid (RFC 8555 7.1.6), which
+ * the CA decided after the order was last fetched.
+ */
+static const char *
+note_status(const struct certo_order *order)
+{
+	for (size_t i = 0; order->status == ORDER_PENDING && order->authzs &&
+	    i < order->nauthz; i++)
+		if (order->authzs[i].ident.value != NULL &&
+		    order->authzs[i].status != AUTHZ_PENDING &&
+		    order->authzs[i].status != AUTHZ_VALID)
+			return order_status_name(ORDER_INVALID);
+	return order_status_name(order->status);
+}
+
+/*
+ * {name: status} of the authorizations of order, under certo's own copy
+ * of each name (never the CA's string); NULL unless all were fetched
+ * (the last complete record is kept then).
+ */
+static struct json_object *
+note_authzs(const struct certo_order *order)
+{
+	struct json_object *obj = NULL;
+	size_t k;
+
+	for (size_t i = 0; order->authzs && i < order->nauthz; i++)
+		if (order->authzs[i].ident.value == NULL)
+			return NULL;
+	for (size_t i = 0; order->authzs && i < order->nauthz; i++) {
+		const struct certo_authz *authz = &order->authzs[i];
+
+		if (authz->ident.value == NULL || authz_check_ident(&authz->ident,
+		    authz->wildcard, order->names, order->nnames, &k) != 0) {
+			certo_errclear();
+			continue;
+		}
+		if (obj == NULL && (obj = json_object_new_object()) == NULL)
+			return NULL;
+		json_object_object_add(obj, order->names[k],
+		    json_object_new_string(authz_status_name(authz->status)));
+	}
+	return obj;
+}
+
+/*
+ * order.json of the unit in dir, when it holds the order at url, with
+ * "status", "seen" (now), "expires" and "authorizations" set (the last
+ * two when not NULL; authzs is taken over).
+ */
+static int
+note_write(const char *dir, const char *url, const char *status,
+    const char *expires, struct json_object *authzs)
+{
+	struct json_object *doc = NULL, *saved;
+	char *jp, stamp[32];
+	const char *text;
+	time_t now = time(NULL);
+	struct tm tm;
+	bool missing = false;
+	int rc;
+
+	if ((jp = file_join(dir, "order.json")) == NULL) {
+		json_object_put(authzs);
+		return CERTO_ENOMEM;
+	}
+	if ((rc = json_load_file(jp, ORDER_JSON_MAX, &doc, &missing)) != 0) {
+		if (missing) {
+			certo_errclear(); /* not saved (--csr), or stored */
+			rc = 0;
+		}
+		goto out;
+	}
+	/* Only the unit of this very order. */
+	if (!json_object_object_get_ex(doc, "url", &saved) ||
+	    strcmp(json_object_get_string(saved), url) != 0)
+		goto out;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(doc, "status", json_object_new_string(status));
+	json_object_object_add(doc, "seen", json_object_new_string(stamp));
+	if (expires != NULL)
+		json_object_object_add(doc, "expires", json_object_new_string(
+		    expires));
+	if (authzs != NULL)
+		json_object_object_add(doc, "authorizations", authzs);
+	authzs = NULL; /* doc's now */
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = text == NULL ? CERTO_ENOMEM : file_write_atomic(jp, text,
+	    strlen(text), 0600, false);
+out:
+	json_object_put(authzs);
+	json_object_put(doc);
+	free(jp);
+	return rc;
+}
+
+/*
+ * Remember what the CA last said of the order saved in dir (store.h).
+ * A failed run's message, recorded before, is kept as it was.
+ */
+int
+store_order_note(const char *dir, const struct certo_order *order)
+{
+	char saved[1024];
+	int code = certo_errcode(), rc;
+
+	if (order->url == NULL)
+		return 0;
+	snprintf(saved, sizeof(saved), "%s", certo_errmsg() ? certo_errmsg() :
+	    "");
+	rc = note_write(dir, order->url, note_status(order), order->expires,
+	    note_authzs(order));
+	if (code != 0) {
+		certo_errclear();
+		certo_fail(code, "%s", saved);
+	}
+	return rc;
+}
+
+/* The CA no longer knows the order saved in dir (store.h). */
+int
+store_order_note_gone(const char *dir, const char *url)
+{
+	return note_write(dir, url, "gone", NULL, NULL);
+}
+
+/* A string member of doc, copied (NULL when absent or not a string). */
+static char *
+info_str(struct json_object *doc, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(doc, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return strdup(json_object_get_string(v));
+}
+
+/*
+ * One saved order's order.json into info; an unreadable one is listed
+ * with why (info->error).
+ */
+static int
+info_read(const char *orders, const char *hash, struct store_order_info *info)
+{
+	struct json_object *doc = NULL, *authzs;
+	char *dir, *jp = NULL;
+	size_t n;
+	int rc = 0;
+
+	if ((info->hash = strdup(hash)) == NULL ||
+	    (dir = file_join(orders, hash)) == NULL)
+		return CERTO_ENOMEM;
+	if ((jp = file_join(dir, "order.json")) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	if (json_load_file(jp, ORDER_JSON_MAX, &doc, NULL) != 0 ||
+	    store_read_names(jp, &info->names, &info->nnames) != 0) {
+		info->error = strdup(certo_errmsg() ? certo_errmsg() :
+		    "unreadable");
+		certo_errclear();
+		goto out;
+	}
+	info->url = info_str(doc, "url");
+	info->server = info_str(doc, "server");
+	info->status = info_str(doc, "status");
+	info->seen = info_str(doc, "seen");
+	info->expires = info_str(doc, "expires");
+	if (!json_object_object_get_ex(doc, "authorizations", &authzs) ||
+	    !json_object_is_type(authzs, json_type_object))
+		goto out;
+	info->authz_known = true;
+	/* The names whose authorization is still pending. */
+	n = (size_t)json_object_object_length(authzs);
+	if ((info->pending = calloc(n ? n : 1, sizeof(char *))) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	json_object_object_foreach(authzs, name, status) {
+		if (!json_object_is_type(status, json_type_string) ||
+		    strcmp(json_object_get_string(status), "pending") != 0)
+			continue;
+		if ((info->pending[info->npending] = strdup(name)) == NULL) {
+			rc = CERTO_ENOMEM;
+			goto out;
+		}
+		info->npending++;
+	}
+out:
+	json_object_put(doc);
+	free(jp);
+	free(dir);
+	return rc;
+}
+
+/* The orders under <state>/orders/, sorted by directory name (store.h). */
+int
+store_orders_list(const char *state, struct store_order_info **out,
+    size_t *n)
+{
+	struct store_order_info *v = NULL;
+	char *orders, **hashes = NULL;
+	size_t nhashes = 0;
+	struct dirent *ent;
+	DIR *dirp;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((orders = file_join(state, "orders")) == NULL)
+		return CERTO_ENOMEM;
+	if ((dirp = opendir(orders)) == NULL)
+		goto out; /* none saved */
+	while (rc == 0 && (ent = readdir(dirp)) != NULL) {
+		char **more;
+		/* Temporary names (.<hash>.new.<pid>...) are not orders. */
+		if (ent->d_name[0] == '.' || strlen(ent->d_name) != SHA256_HEX_LEN)
+			continue;
+		if ((more = realloc(hashes, (nhashes + 1) * sizeof(*more))) ==
+		    NULL || (more[nhashes] = strdup(ent->d_name)) == NULL) {
+			hashes = more != NULL ? more : hashes;
+			rc = CERTO_ENOMEM;
+			break;
+		}
+		hashes = more;
+		nhashes++;
+	}
+	closedir(dirp);
+	if (rc != 0)
+		goto out;
+	qsort(hashes, nhashes, sizeof(char *), store_cmp_str);
+	if (nhashes > 0 && (v = calloc(nhashes, sizeof(*v))) == NULL) {
+		rc = CERTO_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nhashes && rc == 0; i++, (*n)++)
+		rc = info_read(orders, hashes[i], &v[i]);
+	*out = v;
+	if (rc != 0) {
+		store_orders_free(v, *n);
+		*out = NULL;
+		*n = 0;
+	}
+out:
+	store_free_names(hashes, nhashes);
+	free(orders);
+	return rc;
+}
+
+/* Free what store_orders_list() returned (store.h). */
+void
+store_orders_free(struct store_order_info *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		free(v[i].hash);
+		free(v[i].url);
+		free(v[i].server);
+		free(v[i].status);
+		free(v[i].seen);
+		free(v[i].expires);
+		free(v[i].error);
+		store_free_names(v[i].names, v[i].nnames);
+		store_free_names(v[i].pending, v[i].npending);
+	}
+	free(v);
+}
+
+/* authorize's certo.json text next to the order saved in dir (store.h). */
+int
+store_order_put_config(const char *dir, const char *text)
+{
+	char *jp = file_join(dir, "order.json"), *cp = file_join(dir,
+	    "certo.json");
+	int rc = 0;
+
+	if (jp == NULL || cp == NULL)
+		rc = CERTO_ENOMEM;
+	else if (file_exists(jp))
+		rc = file_write_atomic(cp, text, strlen(text), 0600, false);
+	free(jp);
+	free(cp);
+	return rc;
+}
+
+/* Take the lock of the order named hash without waiting (store.h). */
+int
+store_order_trylock(const char *state, const char *hash, int *fd)
+{
+	char *locks;
+	int rc;
+
+	*fd = -1;
+	/* A state directory no run has locked anything in yet. */
+	if ((locks = file_join(state, "locks")) == NULL)
+		return CERTO_ENOMEM;
+	rc = file_mkdirs(locks);
+	free(locks);
+	return rc != 0 ? rc : store_lock_try(state, "order", hash, fd);
 }

@@ -45,6 +45,17 @@ int store_archive_set(const char *state, const char *dname,
     const char *from);
 
 /*
+ * A set from the shared store (store_remote.c), committed into
+ * live/<dname> like store_commit but not put back, with a deploy-pending
+ * mark so that renew runs its deploy hook on this host.
+ */
+struct certo_key;
+struct certo_chain;
+int store_commit_from_store(const char *state, const char *dname,
+    const struct certo_key *key, const struct certo_chain *chain,
+    const char *config, char **live_dir);
+
+/*
  * Sweep what killed runs left under state: temp files, staging and
  * removal directories whose writer is gone (store_sweep.c).
  */

@@ -1,7 +1,8 @@
 /*
  * Small records under the state directory: the valid authorizations
- * `certo authorize` keeps (authz/<ca>/<name>.json) and the mark of a
- * deploy hook that has not succeeded yet (live/<name>/.deploy-pending).
+ * `certo authorize` keeps (authz/<ca>/<name>.json), the mark of a
+ * deploy hook that has not succeeded yet (live/<name>/.deploy-pending)
+ * and what the last renew pass came to (last-renew.json).
  */
 #include "store.h"
 
@@ -141,4 +142,73 @@ store_deploy_pending(const char *live_dir)
 
 	free(path);
 	return yes;
+}
+
+#define RENEW_STATUS "last-renew.json"
+
+/* Write what the last renew pass came to (store.h). */
+int
+store_renew_status_save(const char *state, const struct store_renew_status *st)
+{
+	char *path, text[256];
+	int n, rc;
+
+	if ((path = file_join(state, RENEW_STATUS)) == NULL)
+		return CERTO_ENOMEM;
+	n = snprintf(text, sizeof(text), "{\"time\":%lld,\"exit\":%d,"
+	    "\"renewed\":%zu,\"failed\":%zu,\"not_due\":%zu,"
+	    "\"deploy_failed\":%zu}\n", (long long)st->time, st->exit_code,
+	    st->renewed, st->failed, st->not_due, st->deploy_failed);
+	rc = file_write_atomic(path, text, (size_t)n, 0600, false);
+	free(path);
+	return rc;
+}
+
+/* A non-negative integer member of the renew status into *out. */
+static int
+status_int(struct json_object *doc, const char *path, const char *key,
+    long long *out)
+{
+	struct json_object *val;
+
+	if (!json_object_object_get_ex(doc, key, &val) ||
+	    !json_object_is_type(val, json_type_int) ||
+	    (*out = json_object_get_int64(val)) < 0)
+		return certo_fail(CERTO_ECONFIG, "%s: \"%s\" is not a "
+		    "non-negative integer", path, key);
+	return 0;
+}
+
+/* Read what the last renew pass came to (store.h). */
+int
+store_renew_status_load(const char *state, struct store_renew_status *st,
+    bool *missing)
+{
+	struct json_object *doc = NULL;
+	long long v[6];
+	static const char *const keys[6] = { "time", "exit", "renewed",
+		"failed", "not_due", "deploy_failed" };
+	char *path;
+	int rc = 0;
+
+	memset(st, 0, sizeof(*st));
+	*missing = false;
+	if ((path = file_join(state, RENEW_STATUS)) == NULL)
+		return CERTO_ENOMEM;
+	if ((rc = json_load_file(path, 4096, &doc, missing)) != 0)
+		goto out;
+	for (size_t i = 0; i < 6 && rc == 0; i++)
+		rc = status_int(doc, path, keys[i], &v[i]);
+	if (rc != 0)
+		goto out;
+	st->time = (time_t)v[0];
+	st->exit_code = (int)v[1];
+	st->renewed = (size_t)v[2];
+	st->failed = (size_t)v[3];
+	st->not_due = (size_t)v[4];
+	st->deploy_failed = (size_t)v[5];
+out:
+	json_object_put(doc);
+	free(path);
+	return rc;
 }

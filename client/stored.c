@@ -14,6 +14,8 @@
 #include "log.h"
 #include "request.h"
 #include "sha256.h"
+#include "store.h"
+#include "store_index.h"
 
 void
 stored_free(struct stored *cert)
@@ -53,6 +55,125 @@ out:
 	free(crt);
 	free(pem);
 	return rc;
+}
+
+/* Copy n strings of v into *out (malloc'd array). */
+static int
+copy_list(char *const *v, size_t n, char ***out, size_t *nout)
+{
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof(char *))) == NULL)
+		return CERTO_ENOMEM;
+	for (; *nout < n; (*nout)++)
+		if (((*out)[*nout] = strdup(v[*nout])) == NULL)
+			return CERTO_ENOMEM;
+	return 0;
+}
+
+/* cert (its name set) from an index record. */
+static int
+from_entry(struct stored *cert, const struct store_index_entry *e)
+{
+	struct issue_params *p = &cert->cfg.params;
+	int rc;
+
+	cert->indexed = true;
+	cert->chain.not_before = e->not_before;
+	cert->chain.not_after = e->not_after;
+	snprintf(cert->chain.key_desc, sizeof(cert->chain.key_desc), "%s",
+	    e->key_desc);
+	p->allow_http = e->allow_http;
+	if ((rc = copy_list(e->sans, e->nsans, &cert->chain.sans,
+	    &cert->chain.nsans)) != 0 || (rc = copy_list(e->names, e->nnames,
+	    &p->names, &p->nnames)) != 0 ||
+	    (rc = params_set_str(&p->server, e->server)) != 0 ||
+	    (rc = params_set_str(&p->ca_bundle, *e->ca_bundle ? e->ca_bundle :
+	    NULL)) != 0)
+		return rc;
+	if (*e->ari_id != '\0' && (cert->ari_id = strdup(e->ari_id)) == NULL)
+		return CERTO_ENOMEM;
+	return 0;
+}
+
+/* The index record of a loaded cert, with the stamps read before. */
+static void
+to_entry(const struct stored *cert,
+    const struct store_index_stamp stamp[STORE_INDEX_NFILES],
+    const char *ari_id, struct store_index_entry *e)
+{
+	const struct issue_params *p = &cert->cfg.params;
+
+	memset(e, 0, sizeof(*e));
+	e->name = cert->name;
+	memcpy(e->stamp, stamp, sizeof(e->stamp));
+	e->not_before = cert->chain.not_before;
+	e->not_after = cert->chain.not_after;
+	e->key_desc = cert->chain.key_desc;
+	e->server = p->server ? p->server : "";
+	e->ca_bundle = p->ca_bundle ? p->ca_bundle : "";
+	e->allow_http = p->allow_http;
+	e->ari_id = ari_id ? ari_id : "";
+	e->sans = cert->chain.sans;
+	e->nsans = cert->chain.nsans;
+	e->names = p->names;
+	e->nnames = p->nnames;
+}
+
+/* Is the deploy hook of cert's set pending (stored.h)? */
+bool
+stored_deploy_pending(const char *state, const struct stored *cert)
+{
+	char *live = NULL;
+	bool yes;
+
+	if (asprintf(&live, "%s/live/%s", state, cert->name) < 0)
+		return true; /* out of memory: reading it fully will say so */
+	yes = store_deploy_pending(live) != 0;
+	free(live);
+	return yes;
+}
+
+/* A set through the index, else from its files (stored.h). */
+int
+stored_load_indexed(const char *state, struct store_index *idx,
+    struct stored *cert)
+{
+	struct store_index_stamp stamp[STORE_INDEX_NFILES];
+	struct store_index_entry entry;
+	char *ari_id = NULL;
+	int rc;
+
+	/* The stamps first: a change while reading makes the record stale. */
+	if (idx == NULL || store_index_stamp(idx, cert->name, stamp) != 0)
+		return stored_load(state, cert); /* it says what is missing */
+	if (store_index_find(idx, cert->name, stamp, &entry))
+		return from_entry(cert, &entry);
+	if ((rc = stored_load(state, cert)) != 0)
+		return rc;
+	if (certificate_ari_id(&cert->chain, &ari_id) != 0)
+		certo_errclear(); /* no authorityKeyIdentifier: no ARI */
+	to_entry(cert, stamp, ari_id, &entry);
+	store_index_put(idx, &entry);
+	free(ari_id);
+	return 0;
+}
+
+/* An indexed set read fully, its decision kept (stored.h). */
+int
+stored_load_full(const char *state, struct stored *cert)
+{
+	if (cert->loaded)
+		return 0;
+	/* The decision (due, ARI window and ID) stays; the rest is read. */
+	config_free(&cert->cfg);
+	certificate_free(&cert->chain);
+	memset(&cert->cfg, 0, sizeof(cert->cfg));
+	memset(&cert->chain, 0, sizeof(cert->chain));
+	cert->indexed = false;
+	return stored_load(state, cert);
 }
 
 int
@@ -137,7 +258,8 @@ stored_fetch_due(struct stored *cert, struct session *sess,
 		dir = NULL; /* falls back to the lifetime rule */
 	certo_errclear();
 	if (dir != NULL && dir->renewal_info != NULL &&
-	    certificate_ari_id(&cert->chain, &cert->ari_id) == 0) {
+	    (cert->ari_id != NULL || (!cert->indexed &&
+	    certificate_ari_id(&cert->chain, &cert->ari_id) == 0))) {
 		cert->ari_offered = true;
 		if (!ari_could_move(cert, force)) {
 			/* Not asked: the answer would change nothing. */
@@ -167,7 +289,8 @@ stored_kept_due(struct stored *cert, const char *state)
 	size_t len;
 
 	cert->due = cert->chain.not_after - life / 3;
-	if (certificate_ari_id(&cert->chain, &cert->ari_id) == 0 &&
+	if ((cert->ari_id != NULL || (!cert->indexed &&
+	    certificate_ari_id(&cert->chain, &cert->ari_id) == 0)) &&
 	    (path = ari_entry(state, cert->ari_id)) != NULL &&
 	    cache_read(path, STORED_ARI_KEPT_S, &text, &len, NULL) == 0 &&
 	    renewalinfo_parse(text, len, &cert->ari) == 0) {

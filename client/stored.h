@@ -17,6 +17,7 @@
 #include "session.h"
 
 struct certo_cli;
+struct store_index;
 
 struct stored {
 	char *name;                 /* directory name under live/ */
@@ -29,10 +30,35 @@ struct stored {
 	time_t due;                 /* when to renew */
 	time_t check_again;         /* ARI Retry-After, 0 if none */
 	bool loaded, is_due;
+	/*
+	 * From the index (stored_load_indexed), not loaded: only the names
+	 * (cfg.params.names), server, ca_bundle, allow_http, the chain's
+	 * SANs, dates and key_desc, and ari_id are set.
+	 */
+	bool indexed;
 };
 
 /* Load live/<cert->name>/{certo.json,cert.pem} under state. */
 int stored_load(const char *state, struct stored *cert);
+/*
+ * cert->name's set through the index of this pass (store_index.h, names
+ * in increasing order): from its record while the live files are the
+ * ones it was made from (cert->indexed), else read from them
+ * (stored_load(), cert->loaded) and its record made anew; idx NULL:
+ * stored_load().  Returns 0 or stored_load()'s error.
+ */
+int stored_load_indexed(const char *state, struct store_index *idx,
+    struct stored *cert);
+/*
+ * A cert from stored_load_indexed() read fully (stored_load()), its
+ * name kept; one already loaded is left as it is.
+ */
+int stored_load_full(const char *state, struct stored *cert);
+/*
+ * Is the deploy hook of cert's set pending (live/<name>/.deploy-pending,
+ * store_deploy_mark)?  True also when out of memory.
+ */
+bool stored_deploy_pending(const char *state, const struct stored *cert);
 /* Free what cert holds (name included); a zeroed struct is fine. */
 void stored_free(struct stored *cert);
 /*

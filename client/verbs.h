@@ -42,5 +42,16 @@ int list_run(const struct certo_cli *cli);
 int delete_run(const struct certo_cli *cli);
 /* certo account register|info|update|deactivate|rollover|import. */
 int account_run(const struct certo_cli *cli);
+/*
+ * certo import --certbot [DIR] | --lego DIR: another client's accounts,
+ * certificates and renewal settings into the state directory, without
+ * contacting the CA and without writing to DIR (import_verb.c).
+ */
+int import_run(const struct certo_cli *cli);
+/*
+ * certo orders [--refresh] [--prune]: the saved orders under
+ * <state>/orders/ (orders_verb.c); offline unless --refresh.
+ */
+int orders_run(const struct certo_cli *cli);
 
 #endif

@@ -20,10 +20,10 @@
 #define CERTO_EXIT_SELFCHECK 5 /* our own challenge self-check failed */
 #define CERTO_EXIT_DNSWAIT 6  /* DNS record never visible everywhere */
 #define CERTO_EXIT_HOOK 7     /* a hook program failed */
-#define CERTO_EXIT_NOKEY 10   /* the CA knows no account for the key */
-#define CERTO_EXIT_PENDING 11 /* an order waits for its authorizations */
 #define CERTO_EXIT_STORE 8    /* the store (Redis) unreachable or refused */
 #define CERTO_EXIT_STOREAUTH 9 /* the store refused our credentials */
+#define CERTO_EXIT_NOKEY 10   /* the CA knows no account for the key */
+#define CERTO_EXIT_PENDING 11 /* an order waits for its authorizations */
 #define CERTO_EXIT_INTR 130   /* interrupted by a signal */
 
 /* XX(NAME, exit code, message) */

@@ -233,8 +233,7 @@ jwk_decode(struct json_object *obj, const char *what,
 static int
 jwk_import(struct json_object *obj, const char *what, struct certo_key *key)
 {
-	static const char *const rsa[] = { "n", "e", "d", "p", "q", "dp", "dq",
-		"qi" };
+	static const char *const rsa[] = { "n", "e", "d", "p", "q" };
 	static const char *const ec[] = { "x", "y", "d" };
 	struct jwk_parts parts;
 	gnutls_datum_t *v = parts.v;
@@ -246,11 +245,14 @@ jwk_import(struct json_object *obj, const char *what, struct certo_key *key)
 	if ((rc = json_get_str(obj, what, "kty", true, 16, &kty)) != 0)
 		goto out;
 	if (strcmp(kty, "RSA") == 0) {
-		if ((rc = jwk_decode(obj, what, rsa, 8, &parts)) != 0)
+		if ((rc = jwk_decode(obj, what, rsa, 5, &parts)) != 0)
 			goto out;
-		/* GnuTLS's u is PKCS#1's coefficient, q^-1 mod p (JWK "qi"). */
+		/*
+		 * n, e, d, p, q; GnuTLS computes the CRT values itself, so a
+		 * wrong "dp", "dq" or "qi" cannot make a key that signs wrongly.
+		 */
 		ret = gnutls_x509_privkey_import_rsa_raw2(key->x509, &v[0], &v[1],
-		    &v[2], &v[3], &v[4], &v[7], &v[5], &v[6]);
+		    &v[2], &v[3], &v[4], NULL, NULL, NULL);
 	} else if (strcmp(kty, "EC") == 0) {
 		if ((rc = json_get_str(obj, what, "crv", true, 16, &crv)) != 0)
 			goto out;
@@ -286,6 +288,32 @@ out:
 }
 
 /*
+ * A key from parts a file gave (not made by GnuTLS from one encoding):
+ * sign and verify once, so that a private value that does not belong to
+ * the public one is refused now, not by the CA at the next renewal.
+ */
+static int
+key_selftest(const struct certo_key *key, const char *what)
+{
+	static const unsigned char msg[] = "certo key self-test";
+	gnutls_datum_t data = { (unsigned char *)(uintptr_t)msg, sizeof(msg) };
+	gnutls_datum_t sig = { NULL, 0 };
+	gnutls_sign_algorithm_t algo;
+	int ret;
+
+	algo = gnutls_pk_to_sign(gnutls_privkey_get_pk_algorithm(key->priv,
+	    NULL), GNUTLS_DIG_SHA256);
+	if ((ret = gnutls_privkey_sign_data(key->priv, GNUTLS_DIG_SHA256, 0,
+	    &data, &sig)) >= 0)
+		ret = gnutls_pubkey_verify_data2(key->pub, algo, 0, &data, &sig);
+	gnutls_free(sig.data);
+	if (ret < 0)
+		return certo_fail(CERTO_ECRYPTO, "%s: the private and public parts "
+		    "of the key do not match", what);
+	return 0;
+}
+
+/*
  * Parse a private key from a JSON Web Key (RFC 7517, 7518 section 6):
  * RSA (n, e, d, p, q, dp, dq, qi) or EC P-256/P-384 (crv, x, y, d), as
  * certbot keeps its account keys (private_key.json).  what names it in
@@ -310,7 +338,8 @@ key_parse_jwk(const char *json, size_t len, const char *what,
 	}
 	if ((rc = json_parse_object(json, len, what, &obj)) != 0 ||
 	    (rc = jwk_import(obj, what, key)) != 0 ||
-	    (rc = key_finish(key, what)) != 0)
+	    (rc = key_finish(key, what)) != 0 ||
+	    (rc = key_selftest(key, what)) != 0)
 		goto out;
 	*out = key;
 	key = NULL;

@@ -28,6 +28,8 @@ struct kv {
 	pthread_mutex_t lock;
 	char channel[256];     /* subscribers: the channel */
 	int wait_ms;           /* retry budget of one command */
+	int connect_ms;
+	int command_ms;
 };
 
 /* The reader's functions with a cap on array sizes (kv_reader_fns). */
@@ -259,8 +261,10 @@ static int kv_handshake(struct kv *kv)
 /* Connect, set timeouts, AUTH, SELECT: 0, 1 (transport), or a code. */
 static int kv_connect(struct kv *kv, char *why, size_t whylen)
 {
-	struct timeval ct = { KV_CONNECT_MS / 1000, 0 };
-	struct timeval st = { KV_COMMAND_MS / 1000, 0 };
+	struct timeval ct = { kv->connect_ms / 1000,
+	    (kv->connect_ms % 1000) * 1000 };
+	struct timeval st = { kv->command_ms / 1000,
+	    (kv->command_ms % 1000) * 1000 };
 	int rc;
 
 	kv_drop(kv);
@@ -299,10 +303,11 @@ static int kv_run(struct kv *kv, const char *cmd, size_t len,
 	long backoff = 50;
 	char why[160] = "connection lost";
 	redisReply *r = NULL;
-	int rc;
+	int rc, reused, stale_retried = 0;
 
 	for (;;) {
-		rc = kv->ctx ? 0 : kv_connect(kv, why, sizeof(why));
+		reused = kv->ctx != NULL;
+		rc = reused ? 0 : kv_connect(kv, why, sizeof(why));
 		if (rc == 0) {
 			rc = kv_exchange(kv, cmd, len, &r);
 			if (rc == 1) {
@@ -316,6 +321,11 @@ static int kv_run(struct kv *kv, const char *cmd, size_t len,
 			return rc;
 		if (rc == 0)
 			break;
+		/* A connection the server closed since: one new one at once. */
+		if (reused && !stale_retried) {
+			stale_retried = 1;
+			continue;
+		}
 		if (sig_pending())
 			return certo_fail(CERTO_EINTR, "interrupted while "
 			    "reaching store %s", kv->url.shown);
@@ -365,6 +375,8 @@ int kv_open(const char *url, struct kv **out)
 	}
 	pthread_mutex_init(&kv->lock, NULL);
 	kv->wait_ms = kv_wait_budget_ms();
+	kv->connect_ms = KV_CONNECT_MS;
+	kv->command_ms = KV_COMMAND_MS;
 	deadline = sig_now_ms() + kv->wait_ms;
 	while ((rc = kv_connect(kv, why, sizeof(why))) == 1) {
 		if (sig_pending()) {
@@ -407,6 +419,23 @@ void kv_close(struct kv *kv)
 const char *kv_url_shown(const struct kv *kv)
 {
 	return kv->url.shown;
+}
+
+/* Timeouts and resend budget (kv.h). */
+void kv_set_timeouts(struct kv *kv, int connect_ms, int command_ms,
+    int wait_ms)
+{
+	pthread_mutex_lock(&kv->lock);
+	kv->connect_ms = connect_ms > 0 ? connect_ms : KV_CONNECT_MS;
+	kv->command_ms = command_ms > 0 ? command_ms : KV_COMMAND_MS;
+	kv->wait_ms = wait_ms >= 0 ? wait_ms : 0;
+	if (kv->ctx) {
+		struct timeval st = { kv->command_ms / 1000,
+		    (kv->command_ms % 1000) * 1000 };
+
+		redisSetTimeout(kv->ctx, st);
+	}
+	pthread_mutex_unlock(&kv->lock);
 }
 
 /* A command in hiredis format, va_list (kv.h). */

@@ -79,6 +79,13 @@ int kv_open(const char *url, struct kv **out);
 void kv_close(struct kv *kv);
 /* The URL for messages, password replaced by "***". */
 const char *kv_url_shown(const struct kv *kv);
+/*
+ * Change the connect timeout, the command (socket) timeout and the resend
+ * budget of kv, in milliseconds (wait_ms 0: one try, no resend); a
+ * responder answering the CA uses short ones.  Takes effect at once.
+ */
+void kv_set_timeouts(struct kv *kv, int connect_ms, int command_ms,
+    int wait_ms);
 
 /*
  * Send one command in hiredis format ("SET %s %b", key, val, len) and

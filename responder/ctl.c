@@ -302,7 +302,9 @@ client_line(struct ctl_server *srv, struct ctl_client *client,
 			    req.ident, req.token);
 		return client_answer(client, rc == 0 ? "OK" :
 		    rc == CERTO_ETOOBIG ? "ERR table full" :
-		    rc == CERTO_ENOMEM ? "ERR out of memory" : "ERR rejected");
+		    rc == CERTO_ENOMEM ? "ERR out of memory" :
+		    rc == CERTO_ESTORE || rc == CERTO_ESTOREAUTH ?
+		    "ERR store unreachable" : "ERR rejected");
 	case CTL_UNAUTH:
 		rc = tokens_remove(srv->tokens, req.type, req.ident, req.token);
 		if (rc == 0)

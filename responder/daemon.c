@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "store_tokens.h"
 #include "daemon_cli.h"
 #include "errors.h"
 #include "http01.h"
@@ -385,6 +386,7 @@ struct daemon_state {
 	bool have_tokens;
 	struct token_table tokens;
 	struct ctl_server *ctl;
+	struct store_tokens *store;  /* --store */
 	struct http01_server *http;
 	struct tlsalpn01_server *tls;
 	struct health health;
@@ -610,6 +612,10 @@ daemon_open(struct daemon_state *state)
 	if (state->dropping && (rc = helper_start(cli->socket, &state->helper,
 	    &state->helper_fd)) != 0)
 		return rc;
+	/* Threads of its own: after the helper's fork. */
+	if (cli->store && (rc = store_tokens_start(cli->store, &state->tokens,
+	    &state->store)) != 0)
+		return rc;
 	return start_servers(state);
 }
 
@@ -665,6 +671,7 @@ daemon_close(struct daemon_state *state, int rc)
 	tlsalpn01_stop(state->tls);
 	http01_stop(state->http);
 	ctl_server_stop(state->ctl);
+	store_tokens_stop(state->store);
 	/* The socket is closed: now the helper may remove its file. */
 	helper_finish(state->helper, state->helper_fd);
 	health_close(&state->health);
@@ -677,6 +684,8 @@ daemon_close(struct daemon_state *state, int rc)
 	if (rc != 0)
 		log_error("%s", certo_errmsg() ? certo_errmsg() :
 		    certo_strerror(rc));
+	if (rc == CERTO_ESTORE || rc == CERTO_ESTOREAUTH)
+		return certo_exitcode(rc);
 	return rc == 0 ? 0 : certo_exitcode(rc) == CERTO_EXIT_USAGE ?
 	    CERTO_EXIT_USAGE : CERTO_EXIT_LOCAL;
 }

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "errors.h"
+#include "kv.h"
 #include "opttab.h"
 #include "log.h"
 #include "tokens.h"
@@ -42,7 +43,8 @@ daemon_cli_help(FILE *f)
 	fprintf(f, "\nSignals: TERM and INT stop cleanly (the socket is "
 	    "removed), HUP is logged.\nExit codes: 0 stopped by a signal, 1 "
 	    "usage or configuration error, 4 cannot\nbind a port or the "
-	    "socket, or another local error; no other code.\n");
+	    "socket, or another local error; 8 --store unreachable, 9 it "
+	    "refused the\ncredentials; no other code.\n");
 }
 
 
@@ -194,6 +196,9 @@ static const char *const man_tail[] = {
     "permission), another daemon listens on the socket, a non\\-socket file "
     "is in its place, or another local error such as a failed privilege "
     "drop.\n"
+    ".TP\n8\nThe \\fB\\-\\-store\\fR stayed unreachable at start "
+    "(\\fBCERTO_STORE_WAIT\\fR seconds, default 10).\n"
+    ".TP\n9\nThe store refused the credentials of its URL.\n"
     ".PP\n"
     "No other status is used. A proxy backend that does not resolve is not "
     "an error at start (see \\fBHTTP FALLBACK\\fR).\n",
@@ -219,21 +224,22 @@ static const char *const man_tail[] = {
     "    \\-\\-health 127.0.0.1:8081\n"
     ".fi\n"
     ".PP\n"
-    "As a container sidecar: the responder container publishes ports 80 "
-    "and 443, redirects other HTTP to https and passes other TLS through "
-    "to the web server; the socket lives in a volume shared with the "
-    "container running \\fBcerto\\fR as uid and gid 1000 "
-    "(\\fIscripts/Containerfile.responder\\fR builds the image):\n"
+    "As a container sidecar (the image certo:" CERTO_VERSION " that "
+    "\\fIscripts/container/build.sh\\fR builds; \\fIdocs/container.md\\fR): "
+    "the responder is the image's default command, run as the user certo "
+    "on ports 8080 and 8443 published as 80 and 443; it redirects other "
+    "HTTP to https and passes other TLS through to the web server; the "
+    "socket lives in a volume shared with the containers running "
+    "\\fBcerto\\fR (issue, then renew \\-\\-loop):\n"
     ".PP\n.nf\n"
-    "podman run \\-d \\-\\-name responder \\-p 80:80 \\-p 443:443 \\e\n"
+    "podman run \\-d \\-\\-name responder \\-p 80:8080 \\-p 443:8443 \\e\n"
     "    \\-v certo\\-run:/run/certo \\e\n"
     "    \\-e CERTO_RESPONDER_HTTP_REDIRECT=1 \\e\n"
-    "    \\-e CERTO_RESPONDER_TLS_PROXY=web:8443 \\e\n"
-    "    certo\\-responder \\-\\-user nobody \\-\\-socket\\-group 1000\n"
-    "podman run \\-\\-rm \\-\\-user 1000:1000 \\-v certo\\-run:/run/certo "
-    "\\e\n"
-    "    \\-v certo\\-state:/var/lib/certo certo \\e\n"
-    "    issue \\-d example.org \\-\\-responder /run/certo/responder.sock\n"
+    "    \\-e CERTO_RESPONDER_TLS_PROXY=web:8443 certo:" CERTO_VERSION "\n"
+    "podman run \\-\\-rm \\-v certo\\-run:/run/certo "
+    "\\-v certo\\-state:/var/lib/certo \\e\n"
+    "    certo:" CERTO_VERSION " certo issue \\-d example.org \\e\n"
+    "    \\-\\-responder /run/certo/responder.sock\n"
     ".fi\n"
     ".PP\n"
     "Testing by hand on high ports:\n"
@@ -479,6 +485,25 @@ proxy_spec_ok(const char *val)
 	    parse_ulong(colon + 1, 65535, &port) == 0 && port != 0;
 }
 
+/* --store URL: parsed now so that a bad one fails at start. */
+static int
+apply_store(struct daemon_cli *cli, const char *src, const char *val)
+{
+	struct kv_url url;
+
+	if (kv_url_parse(val, &url) != 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s", certo_errmsg() ?
+		    certo_errmsg() : "bad store URL");
+		certo_errclear();
+		return certo_fail(CERTO_EUSAGE, "%s: %s", src, msg);
+	}
+	kv_url_wipe(&url);
+	cli->store = val;
+	return 0;
+}
+
 /* An option with a text argument. */
 static int
 apply_text(struct daemon_cli *cli, const struct opt_info *opt,
@@ -497,6 +522,8 @@ apply_text(struct daemon_cli *cli, const struct opt_info *opt,
 		return 0;
 	case DAEMON_OPT_SOCKET_MODE:
 		return apply_socket_mode(cli, src, val);
+	case DAEMON_OPT_STORE:
+		return apply_store(cli, src, val);
 	case DAEMON_OPT_HTTP_PROXY:
 	case DAEMON_OPT_TLS_PROXY:
 		if (!proxy_spec_ok(val))
@@ -675,6 +702,10 @@ daemon_cli_parse(int argc, char **argv, struct daemon_cli *cli)
 		if ((rc = apply(cli, &opts[i], val, true)) != 0)
 			return rc;
 	}
+	/* CERTO_STORE, shared with certo, below CERTO_RESPONDER_STORE. */
+	if (cli->store == NULL && (val = getenv("CERTO_STORE")) != NULL &&
+	    *val != '\0' && (rc = apply_store(cli, "CERTO_STORE", val)) != 0)
+		return rc;
 	opttab_getopt_init(row_of, NOPTS, lo, shortopts);
 	while ((rc = opttab_next(argc, argv, shortopts, lo, row_of, NOPTS,
 	    "certo-responder", &i)) > 0) {

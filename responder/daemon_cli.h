@@ -40,6 +40,11 @@
 	    "others may not write)")                                          \
 	XX(SOCKET_GROUP, "socket-group", 0, "GROUP",                          \
 	    "group owning the control socket (default: unchanged)")          \
+	XX(STORE, "store", 0, "URL",                                          \
+	    "serve the challenges of this shared Redis store "              \
+	    "(redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or "               \
+	    "redis+unix:///PATH[?db=N]; also CERTO_STORE); the control "     \
+	    "socket publishes into it")                                       \
 	XX(HTTP_PORT, "http-port", 0, "PORT",                                 \
 	    "HTTP-01 port (default 80, 0 disables)")                          \
 	XX(HTTP_ADDR, "http-addr", 0, "ADDR",                                 \
@@ -91,6 +96,7 @@ struct daemon_cli {
 	mode_t socket_mode;
 	const char *socket_group;
 	gid_t socket_gid;             /* (gid_t)-1: leave as created */
+	const char *store;            /* --store URL, checked; NULL: none */
 	unsigned short http_port;     /* 0: disabled */
 	const char *http_addr;
 	const char *http_proxy;

@@ -136,6 +136,14 @@ tokens_add(struct token_table *table, enum chall_type type,
 	table->entries[table->count++] = entry;
 out:
 	pthread_mutex_unlock(&table->lock);
+	if (rc == 0 && table->store && table->store->publish &&
+	    (rc = table->store->publish(table->store_arg, type, ident, token,
+	    keyauth, table->ttl)) != 0) {
+		pthread_mutex_lock(&table->lock);
+		if ((i = find(table, type, ident, token)) >= 0)
+			drop(table, (size_t)i);
+		pthread_mutex_unlock(&table->lock);
+	}
 	return rc;
 }
 
@@ -144,15 +152,23 @@ int
 tokens_remove(struct token_table *table, enum chall_type type,
     const char *ident, const char *token)
 {
+	char *keyauth = NULL;
 	long i;
 	int rc = 0;
 
 	pthread_mutex_lock(&table->lock);
-	if ((i = find(table, type, ident, token)) >= 0)
+	if ((i = find(table, type, ident, token)) >= 0) {
+		if (table->store && table->store->withdraw)
+			keyauth = strdup(table->entries[i].keyauth);
 		drop(table, (size_t)i);
-	else
+	} else
 		rc = CERTO_EUSAGE;
 	pthread_mutex_unlock(&table->lock);
+	if (keyauth) {
+		table->store->withdraw(table->store_arg, type, ident, token,
+		    keyauth);
+		free(keyauth);
+	}
 	return rc;
 }
 
@@ -187,6 +203,9 @@ lookup(struct token_table *table, enum chall_type type, const char *key,
 		}
 	}
 	pthread_mutex_unlock(&table->lock);
+	if (r < 0 && table->store && table->store->lookup)
+		r = table->store->lookup(table->store_arg, type, key, out,
+		    outlen);
 	return r;
 }
 

@@ -30,12 +30,31 @@ struct token_entry {
 	time_t expires;
 };
 
+/*
+ * A shared store behind a table (certo-responder --store,
+ * responder/store_tokens.c); every op is optional and called without the
+ * table's lock.
+ */
+struct token_store_ops {
+	/* After a local add: publish it; an error undoes the add. */
+	int (*publish)(void *arg, enum chall_type type, const char *ident,
+	    const char *token, const char *keyauth, long ttl);
+	/* After a local remove: withdraw what was published. */
+	void (*withdraw)(void *arg, enum chall_type type, const char *ident,
+	    const char *token, const char *keyauth);
+	/* After a local miss: the store's answer, as tokens_lookup_http. */
+	long (*lookup)(void *arg, enum chall_type type, const char *key,
+	    char *out, size_t outlen);
+};
+
 struct token_table {
 	pthread_mutex_t lock;
 	struct token_entry *entries;
 	size_t count;
 	size_t max;
 	long ttl;
+	const struct token_store_ops *store;  /* NULL: none */
+	void *store_arg;
 };
 
 /* Empty table of at most max entries living ttl seconds (0: defaults). */

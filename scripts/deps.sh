@@ -13,7 +13,7 @@ PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  redis-server libhiredis-dev haproxy libseccomp-dev \
  certbot python3-prometheus-client pdns-server pdns-backend-sqlite3 sqlite3 \
  dpkg-dev fakeroot lintian podman runc debootstrap uidmap fuse-overlayfs \
- python3-yaml"
+ python3-yaml jq apache2 postfix"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS uacme certbot nginx wrk hyperfine"
 fi
@@ -36,5 +36,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# postfix asks how to configure the system's mail: "No configuration" (no
+# /etc/postfix/main.cf, nothing started; the tests run their own instance).
+case " $missing " in
+*" postfix "*)
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		$SUDO debconf-set-selections
+	;;
+esac
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -2,8 +2,10 @@
 # Run certo's whole test suite the way CI does: install dependencies,
 # configure with -Werror and ASan+UBSan, build, run every ctest test
 # (unit tests, integration tests against a local Pebble, the
-# allocation-failure runs, and a short libFuzzer run of each fuzz target,
-# built with clang in build-test-fuzz).
+# allocation-failure runs, a short libFuzzer run of each fuzz target,
+# built with clang in build-test-fuzz, the Debian package (label package)
+# and the container image built offline and run as a sidecar with podman
+# (label container, docs/container.md; skipped where podman cannot run)).
 # Usage: scripts/test.sh [extra ctest args]
 set -eu
 cd "$(dirname "$0")/.."

@@ -378,10 +378,21 @@ test_combinations(void **state)
 	    "--standalone");
 	REFUSED("with --csr the names come from the CSR; drop -d", "issue",
 	    "--standalone", "--csr", "x.csr", "-d", "a.example");
-	REFUSED("a way to answer challenges is needed", "issue", "-d",
+	REFUSED("a way to answer challenges is needed", "authorize", "-d",
 	    "a.example");
 	REFUSED("exclude each other", "issue", "-d", "a.example",
 	    "--standalone", "--responder", "/run/r.sock");
+	REFUSED("--webroot and --manual/--dns-hook/--http-hook exclude each "
+	    "other", "issue", "-d", "a.example", "--webroot", "/tmp",
+	    "--standalone");
+	REFUSED("exclude each other", "issue", "-d", "a.example", "-w", "/tmp",
+	    "--manual");
+	REFUSED("exclude each other", "issue", "-d", "a.example", "-w", "/tmp",
+	    "--responder", "/run/r.sock");
+	REFUSED("--webroot answers http-01 only, not tls-alpn-01", "issue",
+	    "-d", "a.example", "-w", "/tmp", "-c", "http-01,tls-alpn-01");
+	REFUSED("dns-01 needs --manual or --dns-hook PROGRAM", "issue", "-d",
+	    "a.example", "--webroot", "/tmp", "-c", "dns-01");
 	REFUSED("--manual and hooks exclude each other", "issue", "-d",
 	    "a.example", "--manual", "--dns-hook", "/bin/true", "-c", "dns-01");
 	REFUSED("wildcard name '*.a.example' needs --challenge dns-01",

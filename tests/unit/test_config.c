@@ -206,6 +206,35 @@ test_serialize(void **state)
 	params_free(&p);
 }
 
+/* --webroot and --pem-bundle: read back, round trip, and the store's view. */
+static void
+test_webroot(void **state)
+{
+	static const char text[] = "{\"version\":1,\"names\":[\"a.example\"],"
+	    "\"server\":\"https://a.example/d\",\"key_type\":\"ec-256\","
+	    "\"challenges\":[\"http-01\"],\"webroot\":\"/var/www/html\","
+	    "\"http_port\":80,\"tls_port\":443,\"dns_interval\":2,"
+	    "\"dns_wait_extra\":0,\"pem_bundle\":true}";
+	struct cert_config cfg;
+	char *dir = tu_tmpdir();
+	char *path = tu_path(dir, CONFIG_FILE);
+
+	(void)state;
+	tu_write(path, text, strlen(text), 0600);
+	assert_int_equal(config_load(path, &cfg), 0);
+	assert_int_equal(cfg.params.mode, SOLVE_WEBROOT);
+	assert_string_equal(cfg.params.webroot, "/var/www/html");
+	assert_true(cfg.params.pem_bundle);
+	assert_true(config_text_pem_bundle(text));
+	assert_false(config_text_pem_bundle("{\"pem_bundle\":false}"));
+	assert_false(config_text_pem_bundle("not json"));
+	assert_round_trip(&cfg);
+	config_free(&cfg);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 /* Broken files: the code and what the message names. */
 static void
 test_refused(void **state)
@@ -234,6 +263,14 @@ test_refused(void **state)
 		  CERTO_EUSAGE, "exclude each other" },
 		{ "{\"names\":[\"a.example\"],\"server\":\"https://a.example/d\"}",
 		  CERTO_EUSAGE, "a way to answer challenges" },
+		{ "{\"names\":[\"a.example\"],\"server\":\"https://a.example/d\","
+		  "\"standalone\":true,\"webroot\":\"/var/www\"}",
+		  CERTO_EUSAGE, "--webroot and" },
+		{ "{\"names\":[\"a.example\"],\"server\":\"https://a.example/d\","
+		  "\"webroot\":\"/var/www\",\"challenges\":[\"tls-alpn-01\"]}",
+		  CERTO_EUSAGE, "http-01 only" },
+		{ "{\"names\":[\"a.example\"],\"server\":\"https://a.example/d\","
+		  "\"webroot\":7}", CERTO_ECONFIG, "\"webroot\" is not a string" },
 		{ "{\"names\":[\"*.a.example\"],\"server\":\"https://a.example/d\","
 		  "\"standalone\":true}", CERTO_EUSAGE, "needs --challenge dns-01" },
 		{ "{\"names\":[\"a.example\",\"A.example\"],\"server\":"
@@ -264,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_serialize),
+		cmocka_unit_test(test_webroot),
 		cmocka_unit_test(test_refused),
 	};
 

@@ -23,6 +23,8 @@ static const int exits[] = {
 #ifdef CERTO_EXIT_HOOK
 	CERTO_EXIT_HOOK,
 #endif
+	CERTO_EXIT_NOKEY, CERTO_EXIT_PENDING,
+	CERTO_EXIT_STORE, CERTO_EXIT_STOREAUTH,
 };
 
 static int

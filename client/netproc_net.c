@@ -292,15 +292,19 @@ from_dns(const char *host, struct lookup *lk)
 	while (lk->status == -1 && sig_now_ms() < deadline && !sig_pending()) {
 		int bits = ares_getsock(chan, socks, ARES_GETSOCK_MAXNUM), np = 0;
 
-		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++)
-			if (ARES_GETSOCK_READABLE(bits, i) ||
-			    ARES_GETSOCK_WRITABLE(bits, i)) {
-				pfd[np].fd = socks[i];
-				pfd[np].events = (short)((ARES_GETSOCK_READABLE(
-				    bits, i) ? POLLIN : 0) |
-				    (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
-				pfd[np++].revents = 0;
-			}
+		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			/* c-ares's macros shift a signed 1 by up to 31. */
+			bool rd = ((unsigned)bits >> i) & 1u;
+			bool wr = ((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) &
+			    1u;
+
+			if (!rd && !wr)
+				continue;
+			pfd[np].fd = socks[i];
+			pfd[np].events = (short)((rd ? POLLIN : 0) |
+			    (wr ? POLLOUT : 0));
+			pfd[np++].revents = 0;
+		}
 		poll(pfd, (nfds_t)np, 100);
 		for (int i = 0; i < np; i++)
 			ares_process_fd(chan, pfd[i].revents & POLLIN ?

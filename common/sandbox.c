@@ -307,10 +307,30 @@ sandbox_syscall_word(int nr)
 	}
 }
 
+#ifdef CERTO_SANITIZER
+/* The sanitizers' symbolizer (public interface of sanitizer_common). */
+void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out,
+    size_t len) __attribute__((weak));
+#endif
+
 int
 sandbox_enter(const struct sandbox_opts *opts)
 {
 	struct sigaction sa;
+
+#ifdef CERTO_SANITIZER
+	/*
+	 * A sanitizer report symbolizes its stack with the C library's
+	 * open() on the binaries (libbacktrace): do it once now, so that
+	 * their debug information is read before the filter.
+	 */
+	if (__sanitizer_symbolize_pc != NULL) {
+		char buf[256];
+
+		__sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L",
+		    buf, sizeof(buf));
+	}
+#endif
 
 	death_fd = opts->report_fd;
 	snprintf(who, sizeof(who), "%s", opts->who ? opts->who : "certo");

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -23,6 +24,26 @@
 #include "privsep_priv.h"
 #include "sandbox.h"
 
+/*
+ * name in /etc/passwd, else through NSS (getpwnam).  The file first:
+ * system users are there, and NSS's set-up costs a millisecond.
+ */
+static struct passwd *
+lookup(const char *name)
+{
+	struct passwd *pw;
+	FILE *f = fopen("/etc/passwd", "re");
+
+	while (f != NULL && (pw = fgetpwent(f)) != NULL)
+		if (strcmp(pw->pw_name, name) == 0) {
+			fclose(f);
+			return pw;
+		}
+	if (f != NULL)
+		fclose(f);
+	return getpwnam(name);
+}
+
 /* The user the network process runs as when started as root. */
 static int
 find_user(const char *name, uid_t *uid, gid_t *gid)
@@ -30,9 +51,9 @@ find_user(const char *name, uid_t *uid, gid_t *gid)
 	struct passwd *pw = NULL;
 
 	if (name != NULL)
-		pw = getpwnam(name);
-	else if ((pw = getpwnam("certo")) == NULL)
-		pw = getpwnam("nobody");
+		pw = lookup(name);
+	else if ((pw = lookup("certo")) == NULL)
+		pw = lookup("nobody");
 	if (pw == NULL)
 		return certo_fail(CERTO_EUSAGE, "no user %s for the network "
 		    "process", name ? name : "certo or nobody");

@@ -215,6 +215,7 @@ kvlock_acquire(struct kv *kv, const char *key, const char *what,
 	long wait_s = kvlock_wait_s();
 	int64_t deadline = sig_now_ms() + (int64_t)wait_s * 1000;
 	unsigned char jitter;
+	bool said = false;
 	int rc;
 
 	*out = NULL;
@@ -223,8 +224,9 @@ kvlock_acquire(struct kv *kv, const char *key, const char *what,
 	if ((rc = kvlock_new(kv, key, &lock)) != 0)
 		return rc;
 	while ((rc = kvlock_try(lock)) == 0) {
-		if (waited != NULL && !*waited)
+		if (!said)
 			kvlock_say_wait(what, wait_s);
+		said = true;
 		if (waited != NULL)
 			*waited = true;
 		if (sig_now_ms() >= deadline) {

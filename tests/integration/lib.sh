@@ -80,6 +80,9 @@ _it_cleanup() {
 	trap - EXIT INT TERM
 	for _it_p in $IT_HELPER_PIDS; do
 		kill "$_it_p" 2>/dev/null
+		# A helper a test held with SIGSTOP gets the signal only once
+		# it runs again.
+		kill -CONT "$_it_p" 2>/dev/null
 		wait "$_it_p" 2>/dev/null
 	done
 	if [ -n "$IT_PEBBLE_DIR" ]; then

@@ -107,7 +107,8 @@ it_expect_out_contains "running the deploy hook that failed earlier" "the retry"
 wait_serial "$S3"
 
 # 5. apache.sh and postfix.sh with stand-in commands that log their
-# arguments (no Apache or Postfix here): test, then reload, once per set.
+# arguments: test, then reload, once per set (the real servers are in
+# deploy_hooks_apache.sh and deploy_hooks_postfix.sh).
 STUB="$IT_TMP/stub"
 printf '#!/bin/sh\necho "$*" >>"%s"\n' "$IT_TMP/stub.calls" >"$STUB"
 chmod +x "$STUB"

@@ -386,7 +386,7 @@ store_commit_from_store(const char *state, const char *dname,
     const char *config, char **live_dir)
 {
 	return commit_set(state, dname, key, chain, config,
-	    "brought in from the store", live_dir);
+	    STORE_DEPLOY_FROM_STORE, live_dir);
 }
 
 /* <state>/live/<dir name of name> into *out (malloc'd). */

@@ -187,6 +187,10 @@ int store_authz_load(const char *state, const char *ca_id,
 int store_deploy_mark(const char *live_dir, const char *why);
 /* 1 when the deploy hook of live_dir is pending, else 0. */
 int store_deploy_pending(const char *live_dir);
+/* What the mark says for a set brought in from a shared store. */
+#define STORE_DEPLOY_FROM_STORE "brought in from the store"
+/* Is live_dir's deploy pending because the set came from the store? */
+bool store_deploy_from_store(const char *live_dir);
 
 /*
  * What the last renew pass came to, kept in <state>/last-renew.json for

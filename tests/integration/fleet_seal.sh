@@ -12,6 +12,7 @@
 #  - a sealed key moved to another set's record does not open;
 #  - an order in flight (certo authorize on h1) is resumed by h2;
 #  - certo delete on a host without the set removes it from the store;
+#  - certo account rollover on one host reaches the others;
 #  - Redis stopped in the middle of a renew (by the first renewal's
 #    deploy hook): the second certificate fails naming the store (exit
 #    1), its live set untouched, one certificate issued;
@@ -114,6 +115,20 @@ it_expect_rc 0 "delete o1 on h3"
 [ -z "$(fleet_redis_cli hget certo:sets o1.certo.test)" ] ||
 	fail "delete left the set in the store's index"
 [ -e "$IT_TMP/h3/live/o1.certo.test" ] && fail "delete left h3's copy"
+
+# certo account rollover on h1: h2 (which has the old key) takes the new
+# one from the store at its next run, and the CA accepts it.
+it_certo --store "$FLEET_STORE" account rollover --store-key "$FLEET_KEY" \
+	--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --state-dir "$IT_TMP/h1"
+it_expect_rc 0 "account rollover on h1"
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" issue --state-dir "$IT_TMP/h2" \
+	$(echo "$common" | sed 's/o1\.certo\.test/o2.certo.test/')
+it_expect_rc 0 "issue on h2 after a rollover on h1"
+it_expect_out_contains "key replaced (rolled over on another host)"
+k1=$(openssl pkey -pubout -in "$IT_TMP"/h1/accounts/*/account.key)
+k2=$(openssl pkey -pubout -in "$IT_TMP"/h2/accounts/*/account.key)
+[ -n "$k1" ] && [ "$k1" = "$k2" ] || fail "h2's account key is not h1's new one"
 
 # The store stops during a renew (the first renewal's deploy hook stops
 # it and waits until it no longer answers): the second certificate fails

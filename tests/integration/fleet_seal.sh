@@ -13,6 +13,7 @@
 #  - an order in flight (certo authorize on h1) is resumed by h2;
 #  - certo delete on a host without the set removes it from the store;
 #  - certo account rollover on one host reaches the others;
+#  - a rate limit remembered in the store stops another host's order;
 #  - Redis stopped in the middle of a renew (by the first renewal's
 #    deploy hook): the second certificate fails naming the store (exit
 #    1), its live set untouched, one certificate issued;
@@ -129,6 +130,30 @@ it_expect_out_contains "key replaced (rolled over on another host)"
 k1=$(openssl pkey -pubout -in "$IT_TMP"/h1/accounts/*/account.key)
 k2=$(openssl pkey -pubout -in "$IT_TMP"/h2/accounts/*/account.key)
 [ -n "$k1" ] && [ "$k1" = "$k2" ] || fail "h2's account key is not h1's new one"
+
+# Rate-limit memory is the fleet's: a limit in the store stops h3 before
+# it asks the CA for an order of those names.
+ca=$(basename "$(ls -d "$IT_TMP"/h1/accounts/*)")
+until=$(($(date +%s) + 3600))
+fleet_redis_cli set "certo:ratelimit:$ca" \
+	"{\"limits\":[{\"scope\":\"order\",\"until\":$until,\"why\":\"fleet test\",\"names\":[\"r1.certo.test\"]}]}" >/dev/null
+orders=$(grep -c "POST /order-plz" "$IT_PEBBLE_DIR/pebble.log")
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" issue --state-dir "$IT_TMP/h3" \
+	$(echo "$common" | sed 's/o1\.certo\.test/r1.certo.test/')
+it_expect_rc 2 "issue of a name the store remembers as rate-limited"
+it_expect_err_contains "rate-limited"
+[ "$(grep -c "POST /order-plz" "$IT_PEBBLE_DIR/pebble.log")" -eq "$orders" ] ||
+	fail "h3 asked the CA for an order of a rate-limited name"
+# Cleared on another host (certo ratelimit --clear): h3 forgets it too.
+it_certo --store "$FLEET_STORE" ratelimit --clear --state-dir "$IT_TMP/h1" \
+	--server "$PEBBLE_DIR_URL"
+it_expect_rc 0 "ratelimit --clear on h1"
+[ "$(fleet_redis_cli exists "certo:ratelimit:$ca")" = 0 ] ||
+	fail "ratelimit --clear left the memory in the store"
+it_certo --store "$FLEET_STORE" ratelimit --state-dir "$IT_TMP/h3" --server "$PEBBLE_DIR_URL"
+it_expect_rc 0 "ratelimit on h3"
+grep -q "r1.certo.test" "$IT_OUT" && fail "h3 still remembers the limit cleared on h1"
 
 # The store stops during a renew (the first renewal's deploy hook stops
 # it and waits until it no longer answers): the second certificate fails

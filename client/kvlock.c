@@ -255,18 +255,6 @@ out:
 	return rc;
 }
 
-/* Did every renewal find the lock still ours (kvlock.h)? */
-bool
-kvlock_held(struct kvlock *lock)
-{
-	bool lost;
-
-	pthread_mutex_lock(&lock->mu);
-	lost = lock->lost;
-	pthread_mutex_unlock(&lock->mu);
-	return !lost;
-}
-
 /* Stop the renewer, then compare-and-delete (kvlock.h). */
 void
 kvlock_release(struct kvlock *lock)

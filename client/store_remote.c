@@ -1,6 +1,7 @@
 /*
- * Certificate sets, accounts and rate-limit memory in the shared store
- * (store_remote.h); the state directory holds each host's copy.
+ * Certificate sets, accounts, saved orders and rate-limit memory in the
+ * shared store (store_remote.h, docs/cluster.md); the state directory
+ * holds each host's copy.
  */
 #include "store_remote.h"
 
@@ -59,11 +60,13 @@ store_remote_open(const char *url, const char *key_file, bool need_key)
 		return 0;
 	if ((key_file != NULL && *key_file != '\0') ||
 	    getenv("CERTO_STORE_KEY") != NULL || need_key) {
-		if ((rc = seal_key_load(key_file, &sr_seal)) == CERTO_EUSAGE)
-			certo_errclear(), rc = certo_fail(CERTO_EUSAGE, "--store: "
-			    "certo never puts a private key in a store without "
-			    "sealing it; give --store-key FILE (or CERTO_STORE_KEY): "
-			    "32 or more random bytes, the same file on every host");
+		if ((rc = seal_key_load(key_file, &sr_seal)) == CERTO_EUSAGE) {
+			certo_errclear();
+			rc = certo_fail(CERTO_EUSAGE, "--store: certo never puts "
+			    "a private key in a store without sealing it; give "
+			    "--store-key FILE (or CERTO_STORE_KEY): 32 or more "
+			    "random bytes, the same file on every host");
+		}
 		if (rc != 0)
 			return rc;
 	}

@@ -392,6 +392,11 @@ out:
 	return rc;
 }
 
+/*
+ * certo orders (verbs.h): the saved orders as last seen, after
+ * --refresh asked the CA and --prune removed the dead ones; 0 or a
+ * negative CERTO_E* code.
+ */
 int
 orders_run(const struct certo_cli *cli)
 {

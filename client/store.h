@@ -171,6 +171,8 @@ int store_lock_cert(const char *state, const char *live_name,
     char *const *names, size_t n, struct store_lock *lock);
 /* Release (a STORE_LOCK_INIT or released lock is fine). */
 void store_unlock(struct store_lock *lock);
+/* $CERTO_LOCK_WAIT when it is 0..86400, else STORE_LOCK_WAIT_S. */
+long store_lock_wait_s(void);
 
 /* Valid authorizations kept by `certo authorize`, by CA and name. */
 int store_authz_save(const char *state, const char *ca_id,

@@ -438,16 +438,15 @@ void kv_set_timeouts(struct kv *kv, int connect_ms, int command_ms,
 	pthread_mutex_unlock(&kv->lock);
 }
 
-/* A command in hiredis format, va_list (kv.h). */
-int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
-    va_list ap)
+/*
+ * Run one command hiredis formatted (cmd of len bytes, len < 0 when the
+ * formatting failed) under the connection's mutex; frees cmd.
+ */
+static int
+kv_run_formatted(struct kv *kv, char *cmd, int len, struct kv_reply **out)
 {
-	char *cmd = NULL;
-	int len, rc;
+	int rc;
 
-	if (out)
-		*out = NULL;
-	len = redisvFormatCommand(&cmd, fmt, ap);
 	if (len < 0)
 		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
 	pthread_mutex_lock(&kv->lock);
@@ -455,6 +454,19 @@ int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
 	pthread_mutex_unlock(&kv->lock);
 	free(cmd);
 	return rc;
+}
+
+/* A command in hiredis format, va_list (kv.h). */
+int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
+    va_list ap)
+{
+	char *cmd = NULL;
+	int len;
+
+	if (out)
+		*out = NULL;
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	return kv_run_formatted(kv, cmd, len, out);
 }
 
 /* A command in hiredis format (kv.h). */
@@ -474,18 +486,12 @@ int kv_command_argv(struct kv *kv, struct kv_reply **out, int argc,
     const char **argv, const size_t *argvlen)
 {
 	char *cmd = NULL;
-	int len, rc;
+	int len;
 
 	if (out)
 		*out = NULL;
 	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-	if (len < 0)
-		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
-	pthread_mutex_lock(&kv->lock);
-	rc = kv_run(kv, cmd, (size_t)len, out);
-	pthread_mutex_unlock(&kv->lock);
-	free(cmd);
-	return rc;
+	return kv_run_formatted(kv, cmd, len, out);
 }
 
 /* GET (kv.h). */

@@ -177,7 +177,7 @@ import_account(struct import_ctx *ctx, const char *server,
 {
 	struct store_lock lock = STORE_LOCK_INIT;
 	char *ca_id = NULL, *acct = NULL, *accounts = NULL, *keypath = NULL;
-	char *jsonpath = NULL, shown[512];
+	char *jsonpath = NULL, shown[512], from_shown[256];
 	int rc;
 
 	if ((rc = account_ca_id(server, &ca_id)) != 0)
@@ -205,7 +205,8 @@ import_account(struct import_ctx *ctx, const char *server,
 	}
 	ctx->accounts++;
 	log_event("account_imported", NULL, "import: account %s from %s",
-	    log_str(shown, sizeof(shown), url), from);
+	    log_str(shown, sizeof(shown), url), log_str(from_shown,
+	    sizeof(from_shown), from));
 out:
 	store_unlock(&lock);
 	free(ca_id);
@@ -335,7 +336,7 @@ commit_cert(struct import_ctx *ctx, const char *what,
     const struct certo_key *key)
 {
 	struct store_lock lock = STORE_LOCK_INIT;
-	char *config = NULL, *live = NULL, expires[32];
+	char *config = NULL, *live = NULL, expires[32], shown[256];
 	bool exists, keep;
 	int rc;
 
@@ -346,10 +347,12 @@ commit_cert(struct import_ctx *ctx, const char *what,
 	    params->nnames, &lock)) != 0 ||
 	    (rc = existing_set(ctx, params, chain, &exists, &keep)) != 0)
 		goto out;
+	/* what names the other client's files: made printable. */
+	log_str(shown, sizeof(shown), what);
 	if (exists && keep) {
 		ctx->already++;
 		log_info("import: %s: certo has it, or a newer one (live/%s): "
-		    "left as it is", what, params->names[0]);
+		    "left as it is", shown, params->names[0]);
 		goto out;
 	}
 	/* An older set of certo's goes to the archive (store_commit). */
@@ -359,7 +362,7 @@ commit_cert(struct import_ctx *ctx, const char *what,
 	ctx->imported++;
 	strftime(expires, sizeof(expires), "%Y-%m-%d", gmtime(&chain->not_after));
 	log_event("cert_imported", NULL, "import: %s: %s (%zu name%s, expires "
-	    "%s, renew: %s)", what, live, params->nnames, params->nnames == 1 ?
+	    "%s, renew: %s)", shown, live, params->nnames, params->nnames == 1 ?
 	    "" : "s", expires, mode_word(params->mode));
 out:
 	store_unlock(&lock);

@@ -219,10 +219,41 @@ static int kv_error_reply(struct kv *kv, const redisReply *r,
 	    what, msg);
 }
 
+/*
+ * Exchange one command of the connection's own (cmd of len bytes as
+ * redisFormatCommand made it, len < 0 when it failed; freed here, wiped
+ * first when it holds credentials): 0 with *out (NULL: the reply
+ * dropped), 1 (transport), or a code; an error reply is one, as what.
+ */
+static int kv_exchange_own(struct kv *kv, char *cmd, int len,
+    const char *what, int wipe, redisReply **out)
+{
+	redisReply *r = NULL;
+	int rc;
+
+	if (len < 0)
+		return CERTO_ENOMEM;
+	rc = kv_exchange(kv, cmd, (size_t)len, &r);
+	if (wipe)
+		memset(cmd, 0, (size_t)len);
+	free(cmd);
+	if (rc)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rc = kv_error_reply(kv, r, what);
+		freeReplyObject(r);
+		return rc;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		freeReplyObject(r);
+	return 0;
+}
+
 /* AUTH and SELECT on a fresh connection: 0, 1 (transport), or a code. */
 static int kv_handshake(struct kv *kv)
 {
-	redisReply *r = NULL;
 	char *cmd = NULL;
 	int len, rc;
 
@@ -233,29 +264,12 @@ static int kv_handshake(struct kv *kv)
 		else
 			len = redisFormatCommand(&cmd, "AUTH %s",
 			    kv->url.password);
-		if (len < 0)
-			return CERTO_ENOMEM;
-		rc = kv_exchange(kv, cmd, (size_t)len, &r);
-		memset(cmd, 0, (size_t)len);
-		free(cmd);
-		if (rc)
+		if ((rc = kv_exchange_own(kv, cmd, len, "AUTH", 1, NULL)) != 0)
 			return rc;
-		rc = r->type == REDIS_REPLY_ERROR ?
-		    kv_error_reply(kv, r, "AUTH") : 0;
-		freeReplyObject(r);
-		if (rc)
-			return rc;
+		cmd = NULL;
 	}
 	len = redisFormatCommand(&cmd, "SELECT %d", kv->url.db);
-	if (len < 0)
-		return CERTO_ENOMEM;
-	rc = kv_exchange(kv, cmd, (size_t)len, &r);
-	free(cmd);
-	if (rc)
-		return rc;
-	rc = r->type == REDIS_REPLY_ERROR ? kv_error_reply(kv, r, "SELECT") : 0;
-	freeReplyObject(r);
-	return rc;
+	return kv_exchange_own(kv, cmd, len, "SELECT", 0, NULL);
 }
 
 /* Connect, set timeouts, AUTH, SELECT: 0, 1 (transport), or a code. */
@@ -551,15 +565,9 @@ static int kv_subscribe_now(struct kv *kv)
 	int len, rc;
 
 	len = redisFormatCommand(&cmd, "SUBSCRIBE %s", kv->channel);
-	if (len < 0)
-		return CERTO_ENOMEM;
-	rc = kv_exchange(kv, cmd, (size_t)len, &r);
-	free(cmd);
-	if (rc)
+	if ((rc = kv_exchange_own(kv, cmd, len, "SUBSCRIBE", 0, &r)) != 0)
 		return rc;
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = kv_error_reply(kv, r, "SUBSCRIBE");
-	else if (r->type != REDIS_REPLY_ARRAY)
+	if (r->type != REDIS_REPLY_ARRAY)
 		rc = certo_fail(CERTO_ESTORE, "store %s: odd SUBSCRIBE reply",
 		    kv->url.shown);
 	freeReplyObject(r);

@@ -1,6 +1,7 @@
 /* Atomic file writes, private directories, capped reads. */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "log.h"
 
 /* Join a and b with a '/' into a malloc'd string, or NULL. */
 char *
@@ -329,6 +331,34 @@ file_claim_stale(const char *path, bool dir, int *fd)
 		return 0;
 	}
 	return (int)k;
+}
+
+/* Remove stale temp files in dir (file.h). */
+void
+file_sweep_tmp(const char *dir, const char *prefix)
+{
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
+	struct dirent *ent;
+	DIR *dirp;
+	char *path;
+	long pid;
+	int fd;
+
+	if ((dirp = opendir(dir)) == NULL)
+		return;
+	while ((ent = readdir(dirp)) != NULL) {
+		if (strncmp(ent->d_name, pl > 0 ? prefix : "", pl) != 0 ||
+		    file_temp_kind(ent->d_name, &pid) != FILE_TEMP_TMP ||
+		    (path = file_join(dir, ent->d_name)) == NULL)
+			continue;
+		if (file_claim_stale(path, false, &fd) != 0) {
+			unlink(path);
+			close(fd);
+			log_debug("removed %s, left by an interrupted run", path);
+		}
+		free(path);
+	}
+	closedir(dirp);
 }
 
 /*

@@ -65,6 +65,12 @@ enum file_temp file_temp_kind(const char *name, long *pid);
  * it open and locked (remove it, then close *fd), else 0 and *fd = -1.
  */
 int file_claim_stale(const char *path, bool dir, int *fd);
+/*
+ * Remove the files file_write_atomic's killed writers left in dir
+ * (file_claim_stale: writer gone), only names starting with prefix
+ * unless it is NULL; each removal said at debug level.  Best effort.
+ */
+void file_sweep_tmp(const char *dir, const char *prefix);
 
 /*
  * Read a whole file of at most max bytes into a malloc'd NUL-terminated

@@ -9,7 +9,6 @@
  */
 #include "verbs.h"
 
-#include <dirent.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,19 +68,11 @@ import_failed(struct import_ctx *ctx, const char *what, int rc)
 	return 0;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Free a list import_list_dir() made. */
 void
 import_list_free(char **names, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	file_list_free(names, n);
 }
 
 /*
@@ -92,37 +83,7 @@ int
 import_list_dir(const char *dir, const char *suffix, char ***names,
     size_t *n)
 {
-	size_t sl = strlen(suffix), len;
-	struct dirent *ent;
-	char **grown;
-	DIR *dirp;
-
-	*names = NULL;
-	*n = 0;
-	if ((dirp = opendir(dir)) == NULL)
-		return 0;
-	while ((ent = readdir(dirp)) != NULL && *n < IMPORT_ENTRIES_MAX) {
-		len = strlen(ent->d_name);
-		if (ent->d_name[0] == '.' || len <= sl ||
-		    strcmp(ent->d_name + len - sl, suffix) != 0)
-			continue;
-		if ((grown = realloc(*names, (*n + 1) * sizeof(char *))) == NULL ||
-		    (grown[*n] = strdup(ent->d_name)) == NULL) {
-			if (grown != NULL)
-				*names = grown;
-			closedir(dirp);
-			import_list_free(*names, *n);
-			*names = NULL;
-			*n = 0;
-			return CERTO_ENOMEM;
-		}
-		*names = grown;
-		(*n)++;
-	}
-	closedir(dirp);
-	if (*n > 1)
-		qsort(*names, *n, sizeof(char *), cmp_names);
-	return 0;
+	return file_list_dir(dir, suffix, IMPORT_ENTRIES_MAX, names, n);
 }
 
 /* The URL in certo's account.json at path, or NULL. */

@@ -71,6 +71,16 @@ int file_claim_stale(const char *path, bool dir, int *fd);
  * unless it is NULL; each removal said at debug level.  Best effort.
  */
 void file_sweep_tmp(const char *dir, const char *prefix);
+/*
+ * The names in dir ending in suffix ("" for all), bytewise sorted, at
+ * most max of them; names starting with "." (temporary and staging
+ * names) are left out.  A missing or unreadable dir is an empty list.
+ * Returns 0 with *names (free with file_list_free) or CERTO_ENOMEM.
+ */
+int file_list_dir(const char *dir, const char *suffix, size_t max,
+    char ***names, size_t *n);
+/* Free n strings and the array (NULL is fine). */
+void file_list_free(char **names, size_t n);
 
 /*
  * Read a whole file of at most max bytes into a malloc'd NUL-terminated

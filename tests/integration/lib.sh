@@ -842,3 +842,22 @@ it_case() {
 	esac
 	return 1
 }
+
+# it_ctl SOCK LINE: send LINE to a certo-responder control socket and
+# print the first line of its answer (5 s timeout).
+it_ctl() {
+	"$IT_PY" - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().splitlines()[0])
+PY
+}

@@ -417,7 +417,7 @@ account_ensure(struct certo_req *req, const struct certo_directory *dir,
 out:
 	/* Hosts sharing a store (store_remote.h) find it there. */
 	if (rc == 0)
-		rc = store_remote_put_account(opts->dir, acct->key);
+		rc = store_remote_put_account(opts->dir, acct->key, false);
 	if (rc != 0) {
 		req->key = NULL;
 		account_free(acct);

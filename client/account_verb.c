@@ -21,6 +21,7 @@
 #include "params.h"
 #include "request.h"
 #include "session.h"
+#include "store_remote.h"
 
 /*
  * POST to the account URL (payload NULL: POST-as-GET) and print the
@@ -183,6 +184,11 @@ verb_rollover(const struct certo_cli *cli, struct session *sess)
 	log_event("account_rollover", NULL, "account: %s now uses a new %s key "
 	    "(old key kept in %s)", log_str(shown, sizeof(shown), acct->url),
 	    key_type_name(type), old);
+	/* --store: the other hosts take the new key from there. */
+	if ((rc = store_remote_put_account(sess->acct_dir, new_key,
+	    true)) != 0)
+		certo_fail(rc, "the account now uses the new key, but the store "
+		    "%s still has the old one", store_remote_shown());
 out:
 	http_resp_free(&resp);
 	key_free(new_key);

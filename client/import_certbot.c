@@ -442,8 +442,12 @@ cb_authenticator(struct import_ctx *ctx, const char *name,
 	    (rc = params_set_str(&params->http_addr, addr)) != 0)
 		return rc;
 	if (ctx->override) {
-		log_info("import: %s: authenticator %.40s: replaced by this "
-		    "command line's challenge options", name, auth ? auth : "(none)");
+		char shown[256], ashown[48];
+
+		log_info("import: %s: authenticator %s: replaced by this "
+		    "command line's challenge options", log_str(shown,
+		    sizeof(shown), name), log_str(ashown, sizeof(ashown),
+		    auth ? auth : "(none)"));
 		return 0;
 	}
 	if (auth != NULL && strcmp(auth, "standalone") == 0) {

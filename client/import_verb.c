@@ -9,7 +9,6 @@
  */
 #include "verbs.h"
 
-#include <dirent.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,19 +68,11 @@ import_failed(struct import_ctx *ctx, const char *what, int rc)
 	return 0;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Free a list import_list_dir() made. */
 void
 import_list_free(char **names, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	file_list_free(names, n);
 }
 
 /*
@@ -92,37 +83,7 @@ int
 import_list_dir(const char *dir, const char *suffix, char ***names,
     size_t *n)
 {
-	size_t sl = strlen(suffix), len;
-	struct dirent *ent;
-	char **grown;
-	DIR *dirp;
-
-	*names = NULL;
-	*n = 0;
-	if ((dirp = opendir(dir)) == NULL)
-		return 0;
-	while ((ent = readdir(dirp)) != NULL && *n < IMPORT_ENTRIES_MAX) {
-		len = strlen(ent->d_name);
-		if (ent->d_name[0] == '.' || len <= sl ||
-		    strcmp(ent->d_name + len - sl, suffix) != 0)
-			continue;
-		if ((grown = realloc(*names, (*n + 1) * sizeof(char *))) == NULL ||
-		    (grown[*n] = strdup(ent->d_name)) == NULL) {
-			if (grown != NULL)
-				*names = grown;
-			closedir(dirp);
-			import_list_free(*names, *n);
-			*names = NULL;
-			*n = 0;
-			return CERTO_ENOMEM;
-		}
-		*names = grown;
-		(*n)++;
-	}
-	closedir(dirp);
-	if (*n > 1)
-		qsort(*names, *n, sizeof(char *), cmp_names);
-	return 0;
+	return file_list_dir(dir, suffix, IMPORT_ENTRIES_MAX, names, n);
 }
 
 /* The URL in certo's account.json at path, or NULL. */
@@ -177,7 +138,7 @@ import_account(struct import_ctx *ctx, const char *server,
 {
 	struct store_lock lock = STORE_LOCK_INIT;
 	char *ca_id = NULL, *acct = NULL, *accounts = NULL, *keypath = NULL;
-	char *jsonpath = NULL, shown[512];
+	char *jsonpath = NULL, shown[512], from_shown[256];
 	int rc;
 
 	if ((rc = account_ca_id(server, &ca_id)) != 0)
@@ -205,7 +166,8 @@ import_account(struct import_ctx *ctx, const char *server,
 	}
 	ctx->accounts++;
 	log_event("account_imported", NULL, "import: account %s from %s",
-	    log_str(shown, sizeof(shown), url), from);
+	    log_str(shown, sizeof(shown), url), log_str(from_shown,
+	    sizeof(from_shown), from));
 out:
 	store_unlock(&lock);
 	free(ca_id);
@@ -335,7 +297,7 @@ commit_cert(struct import_ctx *ctx, const char *what,
     const struct certo_key *key)
 {
 	struct store_lock lock = STORE_LOCK_INIT;
-	char *config = NULL, *live = NULL, expires[32];
+	char *config = NULL, *live = NULL, expires[32], shown[256];
 	bool exists, keep;
 	int rc;
 
@@ -346,10 +308,12 @@ commit_cert(struct import_ctx *ctx, const char *what,
 	    params->nnames, &lock)) != 0 ||
 	    (rc = existing_set(ctx, params, chain, &exists, &keep)) != 0)
 		goto out;
+	/* what names the other client's files: made printable. */
+	log_str(shown, sizeof(shown), what);
 	if (exists && keep) {
 		ctx->already++;
 		log_info("import: %s: certo has it, or a newer one (live/%s): "
-		    "left as it is", what, params->names[0]);
+		    "left as it is", shown, params->names[0]);
 		goto out;
 	}
 	/* An older set of certo's goes to the archive (store_commit). */
@@ -359,7 +323,7 @@ commit_cert(struct import_ctx *ctx, const char *what,
 	ctx->imported++;
 	strftime(expires, sizeof(expires), "%Y-%m-%d", gmtime(&chain->not_after));
 	log_event("cert_imported", NULL, "import: %s: %s (%zu name%s, expires "
-	    "%s, renew: %s)", what, live, params->nnames, params->nnames == 1 ?
+	    "%s, renew: %s)", shown, live, params->nnames, params->nnames == 1 ?
 	    "" : "s", expires, mode_word(params->mode));
 out:
 	store_unlock(&lock);

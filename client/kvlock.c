@@ -62,22 +62,6 @@ kvlock_ttl_ms(void)
 	return KVLOCK_TTL_MS;
 }
 
-/* Seconds to wait for a lock: $CERTO_LOCK_WAIT, else STORE_LOCK_WAIT_S. */
-static long
-kvlock_wait_s(void)
-{
-	const char *env = getenv("CERTO_LOCK_WAIT");
-	char *end;
-	long v;
-
-	if (env != NULL && *env != '\0') {
-		v = strtol(env, &end, 10);
-		if (*end == '\0' && v >= 0 && v <= 86400)
-			return v;
-	}
-	return STORE_LOCK_WAIT_S;
-}
-
 /* Run a compare script on the lock's key: 1 when it acted, 0 when not. */
 static int
 kvlock_script(struct kvlock *lock, const char *lua, long long arg)
@@ -212,9 +196,10 @@ kvlock_acquire(struct kv *kv, const char *key, const char *what,
     struct kvlock **out, bool *waited)
 {
 	struct kvlock *lock = NULL;
-	long wait_s = kvlock_wait_s();
+	long wait_s = store_lock_wait_s();
 	int64_t deadline = sig_now_ms() + (int64_t)wait_s * 1000;
 	unsigned char jitter;
+	bool said = false;
 	int rc;
 
 	*out = NULL;
@@ -223,8 +208,9 @@ kvlock_acquire(struct kv *kv, const char *key, const char *what,
 	if ((rc = kvlock_new(kv, key, &lock)) != 0)
 		return rc;
 	while ((rc = kvlock_try(lock)) == 0) {
-		if (waited != NULL && !*waited)
+		if (!said)
 			kvlock_say_wait(what, wait_s);
+		said = true;
 		if (waited != NULL)
 			*waited = true;
 		if (sig_now_ms() >= deadline) {
@@ -251,18 +237,6 @@ kvlock_acquire(struct kv *kv, const char *key, const char *what,
 out:
 	kvlock_free(lock);
 	return rc;
-}
-
-/* Did every renewal find the lock still ours (kvlock.h)? */
-bool
-kvlock_held(struct kvlock *lock)
-{
-	bool lost;
-
-	pthread_mutex_lock(&lock->mu);
-	lost = lock->lost;
-	pthread_mutex_unlock(&lock->mu);
-	return !lost;
 }
 
 /* Stop the renewer, then compare-and-delete (kvlock.h). */

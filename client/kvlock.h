@@ -34,8 +34,6 @@ int kvlock_acquire(struct kv *kv, const char *key, const char *what,
  * expired meanwhile is logged as a warning).  NULL is fine.
  */
 void kvlock_release(struct kvlock *lock);
-/* Did the lock stay ours the whole time (no renewal found it gone)? */
-bool kvlock_held(struct kvlock *lock);
 /* The TTL in use (environment or default), in milliseconds. */
 long long kvlock_ttl_ms(void);
 

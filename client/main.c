@@ -116,9 +116,12 @@ main(int argc, char **argv)
 
 		if (verbs[i].verb != cli.verb)
 			continue;
-		/* --store: the shared store, opened once (store_remote.h). */
-		if ((rc = store_remote_open(cli.store, cli.store_key,
-		    cli.verb != VERB_LIST && cli.verb != VERB_RATELIMIT)) != 0)
+		/*
+		 * --store: the shared store, opened once (store_remote.h);
+		 * list reads only this host's copies and needs none.
+		 */
+		if ((rc = store_remote_open(cli.verb == VERB_LIST ? NULL :
+		    cli.store, cli.store_key, cli.verb != VERB_RATELIMIT)) != 0)
 			break;
 		ret = verbs[i].run(&cli);
 		/* renew has its own exit codes: 0 renewed, 2 nothing due, 1. */

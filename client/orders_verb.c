@@ -293,18 +293,22 @@ static void
 orders_print(const struct store_order_info *info, time_t now)
 {
 	char names[2048], pending[2048], url[512], server[512], exp[64];
+	char status[64], seen[64], error[1024];
 
 	printf("orders/%s: %s\n", info->hash, info->error ? "unreadable" :
 	    orders_join(info->names, info->nnames, names, sizeof(names)));
 	if (info->error != NULL) {
-		printf("  error:    %s\n", info->error);
+		/* It may quote the file. */
+		printf("  error:    %s\n", log_str(error, sizeof(error),
+		    info->error));
 		return;
 	}
 	printf("  CA:       %s\n", info->server ? log_str(server,
 	    sizeof(server), info->server) : "(not recorded)");
 	if (info->status != NULL)
-		printf("  status:   %s (as seen %s)\n", info->status, info->seen ?
-		    info->seen : "");
+		printf("  status:   %s (as seen %s)\n", log_str(status,
+		    sizeof(status), info->status), info->seen ? log_str(seen,
+		    sizeof(seen), info->seen) : "");
 	else
 		printf("  status:   not recorded (certo orders --refresh asks the "
 		    "CA)\n");
@@ -392,6 +396,11 @@ out:
 	return rc;
 }
 
+/*
+ * certo orders (verbs.h): the saved orders as last seen, after
+ * --refresh asked the CA and --prune removed the dead ones; 0 or a
+ * negative CERTO_E* code.
+ */
 int
 orders_run(const struct certo_cli *cli)
 {

@@ -145,8 +145,8 @@ parse_limits(struct json_object *arr, size_t cnt, const char *path,
 
 /*
  * The store's memory for ca_id (store_remote.h) written over path; none
- * there leaves path as it is.  A store that cannot be read is logged:
- * this host's copy is used.
+ * there (cleared on another host, or never set) removes this host's copy.
+ * A store that cannot be read is logged: this host's copy is used.
  */
 static int
 from_store(const char *ca_id, const char *dir, const char *path)
@@ -159,7 +159,9 @@ from_store(const char *ca_id, const char *dir, const char *path)
 		    certo_errmsg() ? certo_errmsg() : certo_strerror(rc));
 		return rc;
 	}
-	if (json != NULL && (rc = file_mkdirs(dir)) == 0)
+	if (json == NULL)
+		unlink(path);
+	else if ((rc = file_mkdirs(dir)) == 0)
 		rc = file_write_atomic(path, json, strlen(json), 0600, false);
 	free(json);
 	return rc;

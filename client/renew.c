@@ -325,7 +325,8 @@ deploy_retry(const char *state, struct renewal *ren)
 		rc = store_deploy_mark(live, NULL);
 	} else {
 		log_event("deploy_retry", NULL, "renew: %s: running the deploy "
-		    "hook that failed earlier", ren->cert.name);
+		    "hook %s", ren->cert.name, store_deploy_from_store(live) ?
+		    "of the set brought in from the store" : "that failed earlier");
 		rc = issue_deploy(&ren->cert.cfg.params, live);
 	}
 	if (rc != 0)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,7 +387,7 @@ store_commit_from_store(const char *state, const char *dname,
     const char *config, char **live_dir)
 {
 	return commit_set(state, dname, key, chain, config,
-	    "brought in from the store", live_dir);
+	    STORE_DEPLOY_FROM_STORE, live_dir);
 }
 
 /* <state>/live/<dir name of name> into *out (malloc'd). */
@@ -409,37 +410,15 @@ int
 store_list(const char *state, char ***names, size_t *n)
 {
 	char *live;
-	DIR *dirp;
-	struct dirent *ent;
-	char **v = NULL, **nv;
-	int rc = 0;
+	int rc;
 
 	*names = NULL;
 	*n = 0;
 	if ((live = file_join(state, "live")) == NULL)
 		return CERTO_ENOMEM;
-	if ((dirp = opendir(live)) == NULL) {
-		free(live);
-		return 0; /* nothing stored yet */
-	}
-	while ((ent = readdir(dirp)) != NULL) {
-		if (ent->d_name[0] == '.')
-			continue; /* ., .., staging directories */
-		if ((nv = realloc(v, (*n + 1) * sizeof(char *))) == NULL ||
-		    (nv[*n] = strdup(ent->d_name)) == NULL) {
-			if (nv)
-				v = nv;
-			rc = CERTO_ENOMEM;
-			break;
-		}
-		v = nv;
-		(*n)++;
-	}
-	closedir(dirp);
+	/* Names starting with "." are staging directories. */
+	rc = file_list_dir(live, "", SIZE_MAX, names, n);
 	free(live);
-	if (v != NULL)
-		qsort(v, *n, sizeof(char *), store_cmp_str);
-	*names = v;
 	return rc;
 }
 

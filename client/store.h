@@ -171,6 +171,8 @@ int store_lock_cert(const char *state, const char *live_name,
     char *const *names, size_t n, struct store_lock *lock);
 /* Release (a STORE_LOCK_INIT or released lock is fine). */
 void store_unlock(struct store_lock *lock);
+/* $CERTO_LOCK_WAIT when it is 0..86400, else STORE_LOCK_WAIT_S. */
+long store_lock_wait_s(void);
 
 /* Valid authorizations kept by `certo authorize`, by CA and name. */
 int store_authz_save(const char *state, const char *ca_id,
@@ -187,6 +189,10 @@ int store_authz_load(const char *state, const char *ca_id,
 int store_deploy_mark(const char *live_dir, const char *why);
 /* 1 when the deploy hook of live_dir is pending, else 0. */
 int store_deploy_pending(const char *live_dir);
+/* What the mark says for a set brought in from a shared store. */
+#define STORE_DEPLOY_FROM_STORE "brought in from the store"
+/* Is live_dir's deploy pending because the set came from the store? */
+bool store_deploy_from_store(const char *live_dir);
 
 /*
  * What the last renew pass came to, kept in <state>/last-renew.json for

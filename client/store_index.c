@@ -253,33 +253,6 @@ index_advance(struct store_index *idx)
 
 /* ---------------------------------------------------------------- write */
 
-/* Remove index temp names that killed runs left in the state dir. */
-static void
-index_sweep(const char *state)
-{
-	struct dirent *ent;
-	DIR *dirp;
-	char *path;
-	long pid;
-	int fd;
-
-	if ((dirp = opendir(state)) == NULL)
-		return;
-	while ((ent = readdir(dirp)) != NULL) {
-		if (strncmp(ent->d_name, INDEX_FILE ".tmp.",
-		    sizeof(INDEX_FILE ".tmp.") - 1) != 0 ||
-		    file_temp_kind(ent->d_name, &pid) != FILE_TEMP_TMP ||
-		    (path = file_join(state, ent->d_name)) == NULL)
-			continue;
-		if (file_claim_stale(path, false, &fd) != 0) {
-			unlink(path);
-			close(fd);
-		}
-		free(path);
-	}
-	closedir(dirp);
-}
-
 /* A write of the new index failed: keep the old one. */
 static void
 index_write_failed(struct store_index *idx, const char *what)
@@ -299,7 +272,8 @@ index_create_tmp(struct store_index *idx)
 {
 	int fd;
 
-	index_sweep(idx->state);
+	/* Index temp names that killed runs left in the state dir. */
+	file_sweep_tmp(idx->state, INDEX_FILE ".tmp.");
 	if (asprintf(&idx->tmp, "%s.tmp.%ld.XXXXXX", idx->path,
 	    (long)getpid()) < 0) {
 		idx->tmp = NULL;

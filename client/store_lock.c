@@ -25,9 +25,10 @@
 
 #define LOCK_POLL_MS 50
 
-/* Seconds to wait for a lock: $CERTO_LOCK_WAIT, else STORE_LOCK_WAIT_S. */
-static long
-lock_wait_s(void)
+/* Seconds to wait for a lock: $CERTO_LOCK_WAIT, else STORE_LOCK_WAIT_S
+ * (store.h; kvlock.c waits as long for a store lock). */
+long
+store_lock_wait_s(void)
 {
 	const char *env = getenv("CERTO_LOCK_WAIT");
 	char *end;
@@ -69,7 +70,7 @@ static int
 lock_wait(int fd, const char *path, const char *shown)
 {
 	struct json_object *fields;
-	long wait_s = lock_wait_s();
+	long wait_s = store_lock_wait_s();
 	time_t deadline;
 	int rc;
 

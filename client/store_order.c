@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -649,35 +650,23 @@ store_orders_list(const char *state, struct store_order_info **out,
 {
 	struct store_order_info *v = NULL;
 	char *orders, **hashes = NULL;
-	size_t nhashes = 0;
-	struct dirent *ent;
-	DIR *dirp;
+	size_t nhashes = 0, kept = 0;
 	int rc = 0;
 
 	*out = NULL;
 	*n = 0;
 	if ((orders = file_join(state, "orders")) == NULL)
 		return CERTO_ENOMEM;
-	if ((dirp = opendir(orders)) == NULL)
-		goto out; /* none saved */
-	while (rc == 0 && (ent = readdir(dirp)) != NULL) {
-		char **more;
-		/* Temporary names (.<hash>.new.<pid>...) are not orders. */
-		if (ent->d_name[0] == '.' || strlen(ent->d_name) != SHA256_HEX_LEN)
-			continue;
-		if ((more = realloc(hashes, (nhashes + 1) * sizeof(*more))) ==
-		    NULL || (more[nhashes] = strdup(ent->d_name)) == NULL) {
-			hashes = more != NULL ? more : hashes;
-			rc = CERTO_ENOMEM;
-			break;
-		}
-		hashes = more;
-		nhashes++;
-	}
-	closedir(dirp);
-	if (rc != 0)
+	/* Temporary names (.<hash>.new.<pid>...) are not orders. */
+	if ((rc = file_list_dir(orders, "", SIZE_MAX, &hashes, &nhashes)) != 0)
 		goto out;
-	qsort(hashes, nhashes, sizeof(char *), store_cmp_str);
+	for (size_t i = 0; i < nhashes; i++) {
+		if (strlen(hashes[i]) == SHA256_HEX_LEN)
+			hashes[kept++] = hashes[i];
+		else
+			free(hashes[i]);
+	}
+	nhashes = kept;
 	if (nhashes > 0 && (v = calloc(nhashes, sizeof(*v))) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;

@@ -212,3 +212,20 @@ out:
 	free(path);
 	return rc;
 }
+
+/* Is live_dir's deploy pending for a set from the store (store.h)? */
+bool
+store_deploy_from_store(const char *live_dir)
+{
+	char *path = file_join(live_dir, DEPLOY_MARK), *why = NULL;
+	size_t len = 0;
+	bool yes = false, had_error = certo_errmsg() != NULL;
+
+	if (path != NULL && file_read(path, 256, false, &why, &len, NULL) == 0)
+		yes = strcmp(why, STORE_DEPLOY_FROM_STORE) == 0;
+	else if (!had_error)
+		certo_errclear();
+	free(path);
+	free(why);
+	return yes;
+}

@@ -1,6 +1,7 @@
 /*
- * Certificate sets, accounts and rate-limit memory in the shared store
- * (store_remote.h); the state directory holds each host's copy.
+ * Certificate sets, accounts, saved orders and rate-limit memory in the
+ * shared store (store_remote.h, docs/cluster.md); the state directory
+ * holds each host's copy.
  */
 #include "store_remote.h"
 
@@ -40,6 +41,10 @@ static const char sr_put_order_lua[] =
     "redis.call('del', KEYS[1]) "
     "redis.call('hset', KEYS[1], 'json', ARGV[1], 'key', ARGV[2]) "
     "redis.call('pexpire', KEYS[1], ARGV[3]) return 1";
+/* Replace a hash. */
+static const char sr_replace_lua[] =
+    "redis.call('del', KEYS[1]) "
+    "redis.call('hset', KEYS[1], unpack(ARGV)) return 1";
 /* Put a hash unless the key exists. */
 static const char sr_put_new_lua[] =
     "if redis.call('exists', KEYS[1]) == 1 then return 0 end "
@@ -55,11 +60,13 @@ store_remote_open(const char *url, const char *key_file, bool need_key)
 		return 0;
 	if ((key_file != NULL && *key_file != '\0') ||
 	    getenv("CERTO_STORE_KEY") != NULL || need_key) {
-		if ((rc = seal_key_load(key_file, &sr_seal)) == CERTO_EUSAGE)
-			certo_errclear(), rc = certo_fail(CERTO_EUSAGE, "--store: "
-			    "certo never puts a private key in a store without "
-			    "sealing it; give --store-key FILE (or CERTO_STORE_KEY): "
-			    "32 or more random bytes, the same file on every host");
+		if ((rc = seal_key_load(key_file, &sr_seal)) == CERTO_EUSAGE) {
+			certo_errclear();
+			rc = certo_fail(CERTO_EUSAGE, "--store: certo never puts "
+			    "a private key in a store without sealing it; give "
+			    "--store-key FILE (or CERTO_STORE_KEY): 32 or more "
+			    "random bytes, the same file on every host");
+		}
 		if (rc != 0)
 			return rc;
 	}
@@ -520,7 +527,7 @@ sr_ca_id(const char *acct_dir)
 /* Write the account of reply into acct_dir (no account there yet). */
 static int
 sr_write_account(const char *acct_dir, const char *rec,
-    const struct kv_reply *reply)
+    const struct kv_reply *reply, bool replace)
 {
 	struct certo_key *key = NULL;
 	const char *sealed, *json;
@@ -541,10 +548,11 @@ sr_write_account(const char *acct_dir, const char *rec,
 	if ((rc = sr_open_key(rec, sealed, slen, &key)) != 0 ||
 	    (rc = file_mkdirs(acct_dir)) != 0 ||
 	    (rc = file_write_atomic(jsonpath, json, jlen, 0600, false)) != 0 ||
-	    (rc = key_save(key, keypath, true)) != 0)
+	    (rc = key_save(key, keypath, !replace)) != 0)
 		goto out;
-	log_event("store_account", NULL, "store: account %s brought in from "
-	    "%s", sr_ca_id(acct_dir), kv_url_shown(sr_kv));
+	log_event("store_account", NULL, "store: account %s %s from %s",
+	    sr_ca_id(acct_dir), replace ? "key replaced (rolled over on "
+	    "another host)" : "brought in", kv_url_shown(sr_kv));
 out:
 	key_free(key);
 	free(keypath);
@@ -552,13 +560,39 @@ out:
 	return rc;
 }
 
-/* The account from the store when there is none here (store_remote.h). */
+/*
+ * Does the account key in keypath differ from the store's key_id (a
+ * rollover on another host)?  No key_id in the store: no.
+ */
+static int
+sr_account_rolled(const char *keypath, const struct kv_reply *reply,
+    bool *rolled)
+{
+	struct certo_key *key = NULL;
+	const char *kid_store;
+	char kid[SHA256_HEX_LEN + 1];
+	int rc;
+
+	*rolled = false;
+	if ((kid_store = sr_field(reply, "key_id", NULL)) == NULL)
+		return 0;
+	if ((rc = key_load(keypath, &key)) == 0 &&
+	    (rc = key_id_hex(key, kid)) == 0)
+		*rolled = strcmp(kid, kid_store) != 0;
+	key_free(key);
+	return rc;
+}
+
+/*
+ * The account from the store when there is none here, or when the
+ * store's key is another (store_remote.h).
+ */
 int
 store_remote_get_account(const char *acct_dir)
 {
 	struct kv_reply *reply = NULL;
 	char rec[300], *keypath;
-	bool have;
+	bool have, rolled = false;
 	int rc;
 
 	if (sr_kv == NULL)
@@ -566,23 +600,28 @@ store_remote_get_account(const char *acct_dir)
 	if ((keypath = file_join(acct_dir, "account.key")) == NULL)
 		return CERTO_ENOMEM;
 	have = file_exists(keypath);
-	free(keypath);
-	if (have)
-		return 0;
 	snprintf(rec, sizeof(rec), "certo:account:%s", sr_ca_id(acct_dir));
-	if ((rc = sr_hgetall(rec, &reply)) == 0 && reply != NULL)
-		rc = sr_write_account(acct_dir, rec, reply);
+	if ((rc = sr_hgetall(rec, &reply)) != 0 || reply == NULL)
+		goto out;
+	if (have && ((rc = sr_account_rolled(keypath, reply, &rolled)) != 0 ||
+	    !rolled))
+		goto out;
+	rc = sr_write_account(acct_dir, rec, reply, have);
+out:
 	kv_reply_free(reply);
+	free(keypath);
 	return rc;
 }
 
-/* Put the account into the store unless it has one (store_remote.h). */
+/* Put the account into the store (store_remote.h). */
 int
-store_remote_put_account(const char *acct_dir, const struct certo_key *key)
+store_remote_put_account(const char *acct_dir, const struct certo_key *key,
+    bool replace)
 {
-	const char *argv[9];
-	size_t lens[9];
-	char rec[300], *jsonpath = NULL, *json = NULL, *sealed = NULL;
+	const char *argv[10];
+	size_t lens[10];
+	char rec[300], kid[SHA256_HEX_LEN + 1], *jsonpath = NULL, *json = NULL;
+	char *sealed = NULL;
 	size_t jlen = 0;
 	int rc;
 
@@ -594,14 +633,16 @@ store_remote_put_account(const char *acct_dir, const struct certo_key *key)
 		goto out;
 	}
 	if ((rc = file_read(jsonpath, SR_FILE_MAX, false, &json, &jlen,
-	    NULL)) != 0 || (rc = sr_seal_key(rec, key, &sealed)) != 0)
+	    NULL)) != 0 || (rc = key_id_hex(key, kid)) != 0 ||
+	    (rc = sr_seal_key(rec, key, &sealed)) != 0)
 		goto out;
-	argv[0] = "EVAL"; argv[1] = sr_put_new_lua; argv[2] = "1";
-	argv[3] = rec; argv[4] = "json"; argv[5] = json; argv[6] = "key";
-	argv[7] = sealed;
-	for (size_t i = 0; i < 8; i++)
+	argv[0] = "EVAL";
+	argv[1] = replace ? sr_replace_lua : sr_put_new_lua;
+	argv[2] = "1"; argv[3] = rec; argv[4] = "json"; argv[5] = json;
+	argv[6] = "key"; argv[7] = sealed; argv[8] = "key_id"; argv[9] = kid;
+	for (size_t i = 0; i < 10; i++)
 		lens[i] = strlen(argv[i]);
-	rc = kv_command_argv(sr_kv, NULL, 8, argv, lens);
+	rc = kv_command_argv(sr_kv, NULL, 10, argv, lens);
 out:
 	free(jsonpath);
 	free(json);

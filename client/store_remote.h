@@ -7,7 +7,7 @@
  *   certo:set:<dir name>      hash: cert chain fullchain config sha
  *                             not_after key (sealed, seal.h)
  *   certo:sets                hash: <dir name> -> "<sha> <not_after>"
- *   certo:account:<ca id>     hash: url json key (sealed)
+ *   certo:account:<ca id>     hash: json key (sealed) key_id
  *   certo:order:<sha256>      hash: json (order.json) key (sealed)
  *   certo:ratelimit:<ca id>   string: ratelimits/<ca>.json
  *   certo:lock:cert:<dir name>, certo:lock:account:<ca id>  (kvlock.h)
@@ -86,16 +86,18 @@ int store_remote_lock(const char *kind, const char *id, const char *what,
 
 /*
  * The account of acct_dir (<state>/accounts/<ca id>) from the store when
- * there is none locally: account.key (0600) and account.json written
- * there.  Call under the account lock.
+ * there is none locally, or when the store's key (its key_id) is not the
+ * local one (certo account rollover on another host): account.key (0600)
+ * and account.json written there.  Call under the account lock.
  */
 int store_remote_get_account(const char *acct_dir);
 /*
- * Put the account of acct_dir (its key sealed, account.json) into the
- * store unless the store already has one for that CA.
+ * Put the account of acct_dir (its key sealed, its key ID, account.json)
+ * into the store: with replace, over what is there (rollover); else only
+ * when the store has none for that CA.
  */
 int store_remote_put_account(const char *acct_dir,
-    const struct certo_key *key);
+    const struct certo_key *key, bool replace);
 
 /*
  * Saved orders (store_order.c) by the hash naming orders/<hash>: put

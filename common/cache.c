@@ -108,32 +108,6 @@ out:
 	return rc;
 }
 
-/* Remove what killed writers left in dir (file_write_atomic's names). */
-static void
-sweep(const char *dir)
-{
-	struct dirent *ent;
-	DIR *dirp;
-	char *path;
-	long pid;
-	int fd;
-
-	if ((dirp = opendir(dir)) == NULL)
-		return;
-	while ((ent = readdir(dirp)) != NULL) {
-		if (file_temp_kind(ent->d_name, &pid) != FILE_TEMP_TMP ||
-		    (path = file_join(dir, ent->d_name)) == NULL)
-			continue;
-		if (file_claim_stale(path, false, &fd) != 0) {
-			unlink(path);
-			close(fd);
-			log_debug("removed %s, left by an interrupted run", path);
-		}
-		free(path);
-	}
-	closedir(dirp);
-}
-
 int
 cache_write(const char *path, const void *data, size_t len)
 {
@@ -149,7 +123,7 @@ cache_write(const char *path, const void *data, size_t len)
 		log_debug("cache: cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	sweep(dir);
+	file_sweep_tmp(dir, NULL);
 	if (file_write_atomic(path, data, len, 0644, false) != 0) {
 		log_debug("cache: not kept: %s", certo_errmsg() ?
 		    certo_errmsg() : path);

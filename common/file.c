@@ -1,6 +1,7 @@
 /* Atomic file writes, private directories, capped reads. */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "log.h"
 
 /* Join a and b with a '/' into a malloc'd string, or NULL. */
 char *
@@ -329,6 +331,87 @@ file_claim_stale(const char *path, bool dir, int *fd)
 		return 0;
 	}
 	return (int)k;
+}
+
+/* Free a list of names (file.h). */
+void
+file_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int
+file_cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted names of a directory (file.h). */
+int
+file_list_dir(const char *dir, const char *suffix, size_t max,
+    char ***names, size_t *n)
+{
+	size_t sl = strlen(suffix), len;
+	struct dirent *ent;
+	char **grown;
+	DIR *dirp;
+
+	*names = NULL;
+	*n = 0;
+	if ((dirp = opendir(dir)) == NULL)
+		return 0;
+	while (*n < max && (ent = readdir(dirp)) != NULL) {
+		len = strlen(ent->d_name);
+		if (ent->d_name[0] == '.' || len <= sl ||
+		    strcmp(ent->d_name + len - sl, suffix) != 0)
+			continue;
+		if ((grown = realloc(*names, (*n + 1) * sizeof(char *))) == NULL ||
+		    (grown[*n] = strdup(ent->d_name)) == NULL) {
+			if (grown != NULL)
+				*names = grown;
+			closedir(dirp);
+			file_list_free(*names, *n);
+			*names = NULL;
+			*n = 0;
+			return CERTO_ENOMEM;
+		}
+		*names = grown;
+		(*n)++;
+	}
+	closedir(dirp);
+	if (*n > 1)
+		qsort(*names, *n, sizeof(char *), file_cmp_names);
+	return 0;
+}
+
+/* Remove stale temp files in dir (file.h). */
+void
+file_sweep_tmp(const char *dir, const char *prefix)
+{
+	size_t pl = prefix != NULL ? strlen(prefix) : 0;
+	struct dirent *ent;
+	DIR *dirp;
+	char *path;
+	long pid;
+	int fd;
+
+	if ((dirp = opendir(dir)) == NULL)
+		return;
+	while ((ent = readdir(dirp)) != NULL) {
+		if (strncmp(ent->d_name, pl > 0 ? prefix : "", pl) != 0 ||
+		    file_temp_kind(ent->d_name, &pid) != FILE_TEMP_TMP ||
+		    (path = file_join(dir, ent->d_name)) == NULL)
+			continue;
+		if (file_claim_stale(path, false, &fd) != 0) {
+			unlink(path);
+			close(fd);
+			log_debug("removed %s, left by an interrupted run", path);
+		}
+		free(path);
+	}
+	closedir(dirp);
 }
 
 /*

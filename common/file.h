@@ -65,6 +65,22 @@ enum file_temp file_temp_kind(const char *name, long *pid);
  * it open and locked (remove it, then close *fd), else 0 and *fd = -1.
  */
 int file_claim_stale(const char *path, bool dir, int *fd);
+/*
+ * Remove the files file_write_atomic's killed writers left in dir
+ * (file_claim_stale: writer gone), only names starting with prefix
+ * unless it is NULL; each removal said at debug level.  Best effort.
+ */
+void file_sweep_tmp(const char *dir, const char *prefix);
+/*
+ * The names in dir ending in suffix ("" for all), bytewise sorted, at
+ * most max of them; names starting with "." (temporary and staging
+ * names) are left out.  A missing or unreadable dir is an empty list.
+ * Returns 0 with *names (free with file_list_free) or CERTO_ENOMEM.
+ */
+int file_list_dir(const char *dir, const char *suffix, size_t max,
+    char ***names, size_t *n);
+/* Free n strings and the array (NULL is fine). */
+void file_list_free(char **names, size_t n);
 
 /*
  * Read a whole file of at most max bytes into a malloc'd NUL-terminated

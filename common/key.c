@@ -220,9 +220,14 @@ jwk_decode(struct json_object *obj, const char *what,
 		gnutls_memset(s, 0, strlen(s));
 		free(s);
 		s = NULL;
-		if (rc != 0 || len == 0)
+		if (rc == CERTO_ENOMEM)
+			return rc;
+		if (rc != 0 || len == 0) {
+			/* An empty member decodes to a buffer of its own. */
+			free(bin);
 			return certo_fail(CERTO_ECRYPTO, "%s: JWK member \"%s\" is "
 			    "not base64url", what, names[i]);
+		}
 		parts->v[i].data = bin;
 		parts->v[i].size = (unsigned)len;
 	}

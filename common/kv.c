@@ -219,10 +219,41 @@ static int kv_error_reply(struct kv *kv, const redisReply *r,
 	    what, msg);
 }
 
+/*
+ * Exchange one command of the connection's own (cmd of len bytes as
+ * redisFormatCommand made it, len < 0 when it failed; freed here, wiped
+ * first when it holds credentials): 0 with *out (NULL: the reply
+ * dropped), 1 (transport), or a code; an error reply is one, as what.
+ */
+static int kv_exchange_own(struct kv *kv, char *cmd, int len,
+    const char *what, int wipe, redisReply **out)
+{
+	redisReply *r = NULL;
+	int rc;
+
+	if (len < 0)
+		return CERTO_ENOMEM;
+	rc = kv_exchange(kv, cmd, (size_t)len, &r);
+	if (wipe)
+		memset(cmd, 0, (size_t)len);
+	free(cmd);
+	if (rc)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rc = kv_error_reply(kv, r, what);
+		freeReplyObject(r);
+		return rc;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		freeReplyObject(r);
+	return 0;
+}
+
 /* AUTH and SELECT on a fresh connection: 0, 1 (transport), or a code. */
 static int kv_handshake(struct kv *kv)
 {
-	redisReply *r = NULL;
 	char *cmd = NULL;
 	int len, rc;
 
@@ -233,29 +264,12 @@ static int kv_handshake(struct kv *kv)
 		else
 			len = redisFormatCommand(&cmd, "AUTH %s",
 			    kv->url.password);
-		if (len < 0)
-			return CERTO_ENOMEM;
-		rc = kv_exchange(kv, cmd, (size_t)len, &r);
-		memset(cmd, 0, (size_t)len);
-		free(cmd);
-		if (rc)
+		if ((rc = kv_exchange_own(kv, cmd, len, "AUTH", 1, NULL)) != 0)
 			return rc;
-		rc = r->type == REDIS_REPLY_ERROR ?
-		    kv_error_reply(kv, r, "AUTH") : 0;
-		freeReplyObject(r);
-		if (rc)
-			return rc;
+		cmd = NULL;
 	}
 	len = redisFormatCommand(&cmd, "SELECT %d", kv->url.db);
-	if (len < 0)
-		return CERTO_ENOMEM;
-	rc = kv_exchange(kv, cmd, (size_t)len, &r);
-	free(cmd);
-	if (rc)
-		return rc;
-	rc = r->type == REDIS_REPLY_ERROR ? kv_error_reply(kv, r, "SELECT") : 0;
-	freeReplyObject(r);
-	return rc;
+	return kv_exchange_own(kv, cmd, len, "SELECT", 0, NULL);
 }
 
 /* Connect, set timeouts, AUTH, SELECT: 0, 1 (transport), or a code. */
@@ -438,16 +452,15 @@ void kv_set_timeouts(struct kv *kv, int connect_ms, int command_ms,
 	pthread_mutex_unlock(&kv->lock);
 }
 
-/* A command in hiredis format, va_list (kv.h). */
-int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
-    va_list ap)
+/*
+ * Run one command hiredis formatted (cmd of len bytes, len < 0 when the
+ * formatting failed) under the connection's mutex; frees cmd.
+ */
+static int
+kv_run_formatted(struct kv *kv, char *cmd, int len, struct kv_reply **out)
 {
-	char *cmd = NULL;
-	int len, rc;
+	int rc;
 
-	if (out)
-		*out = NULL;
-	len = redisvFormatCommand(&cmd, fmt, ap);
 	if (len < 0)
 		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
 	pthread_mutex_lock(&kv->lock);
@@ -455,6 +468,19 @@ int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
 	pthread_mutex_unlock(&kv->lock);
 	free(cmd);
 	return rc;
+}
+
+/* A command in hiredis format, va_list (kv.h). */
+int kv_commandv(struct kv *kv, struct kv_reply **out, const char *fmt,
+    va_list ap)
+{
+	char *cmd = NULL;
+	int len;
+
+	if (out)
+		*out = NULL;
+	len = redisvFormatCommand(&cmd, fmt, ap);
+	return kv_run_formatted(kv, cmd, len, out);
 }
 
 /* A command in hiredis format (kv.h). */
@@ -474,18 +500,12 @@ int kv_command_argv(struct kv *kv, struct kv_reply **out, int argc,
     const char **argv, const size_t *argvlen)
 {
 	char *cmd = NULL;
-	int len, rc;
+	int len;
 
 	if (out)
 		*out = NULL;
 	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
-	if (len < 0)
-		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
-	pthread_mutex_lock(&kv->lock);
-	rc = kv_run(kv, cmd, (size_t)len, out);
-	pthread_mutex_unlock(&kv->lock);
-	free(cmd);
-	return rc;
+	return kv_run_formatted(kv, cmd, len, out);
 }
 
 /* GET (kv.h). */
@@ -545,15 +565,9 @@ static int kv_subscribe_now(struct kv *kv)
 	int len, rc;
 
 	len = redisFormatCommand(&cmd, "SUBSCRIBE %s", kv->channel);
-	if (len < 0)
-		return CERTO_ENOMEM;
-	rc = kv_exchange(kv, cmd, (size_t)len, &r);
-	free(cmd);
-	if (rc)
+	if ((rc = kv_exchange_own(kv, cmd, len, "SUBSCRIBE", 0, &r)) != 0)
 		return rc;
-	if (r->type == REDIS_REPLY_ERROR)
-		rc = kv_error_reply(kv, r, "SUBSCRIBE");
-	else if (r->type != REDIS_REPLY_ARRAY)
+	if (r->type != REDIS_REPLY_ARRAY)
 		rc = certo_fail(CERTO_ESTORE, "store %s: odd SUBSCRIBE reply",
 		    kv->url.shown);
 	freeReplyObject(r);

@@ -12,7 +12,7 @@ PKGS="build-essential cmake pkg-config git ca-certificates openssl \
  clang libclang-rt-14-dev \
  redis-server libhiredis-dev haproxy libseccomp-dev \
  certbot python3-prometheus-client pdns-server pdns-backend-sqlite3 sqlite3 \
- dpkg-dev fakeroot lintian podman runc debootstrap uidmap fuse-overlayfs \
+ dpkg-dev fakeroot lintian file podman runc debootstrap uidmap fuse-overlayfs \
  python3-yaml jq apache2 postfix"
 if [ "${1:-}" = "--bench" ]; then
 	PKGS="$PKGS uacme certbot nginx wrk hyperfine"

@@ -35,7 +35,7 @@ if ! podman_setup; then
 	say "cannot run podman: $CERTO_PODMAN_WHY"
 	exit 3
 fi
-say "podman runtime $CERTO_PODMAN_RUNTIME ($CONTAINERS_CONF)"
+say "podman runtime $CERTO_PODMAN_RUNTIME${CONTAINERS_CONF:+ ($CONTAINERS_CONF)}"
 
 # The Debian mirror apt uses here: URIs of deb822 .sources, else the
 # first "deb URL bookworm" line.

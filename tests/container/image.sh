@@ -65,4 +65,17 @@ pkgs=$(run dpkg-query -W -f '${Package}\n')
 bad=$(echo "$pkgs" | grep -E -- '-dev$|^gcc(-[0-9]+)?$|^cpp(-[0-9]+)?$|^g\+\+|^cmake$|^make$|^binutils|^build-essential$|^dpkg-dev$' || true)
 [ -z "$bad" ] || fail "build packages in the final image: $(echo "$bad" | tr '\n' ' ')"
 echo "$pkgs" | grep -qx certo || fail "the certo package is not installed in the image"
+
+# The package's maintainer scripts, as apt ran them in the image: postinst
+# made the system users and group; postrm purge removes the state.
+run getent passwd certo-responder | grep -q ":/usr/sbin/nologin\$" ||
+	fail "postinst made no certo-responder system user"
+run getent group certo >/dev/null || fail "postinst made no certo group"
+[ "$(run id -u certo-responder)" -lt 1000 ] || fail "certo-responder is not a system user"
+# /var/lib/certo is a volume (a mount point) here: emptied, not removed.
+$PODMAN run --rm --no-healthcheck --user root "$TAG" sh -c \
+	'touch /var/lib/certo/x && mkdir /var/lib/certo/live &&
+	 dpkg --purge certo >/dev/null && [ -z "$(ls -A /var/lib/certo)" ] &&
+	 test ! -e /usr/bin/certo && test ! -e /usr/sbin/certo-responder' ||
+	fail "dpkg --purge certo did not remove the package and empty /var/lib/certo"
 echo "PASS: $NAME"

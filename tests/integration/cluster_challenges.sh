@@ -29,20 +29,7 @@ cl_start_haproxy "$IT_HTTP_PORT" "$IT_TLS_PORT" \
 
 # --- a token on replica 1's control socket is served by replicas 2 and 3
 ctl() {
-	python3 - "$IT_TMP/r1.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-data = b""
-while not data.endswith(b"\n"):
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode().splitlines()[0])
-PY
+	it_ctl "$IT_TMP/r1.sock" "$1"
 }
 fetch() {  # PORT TOKEN -> body, or the HTTP status when not 200
 	curl -s --max-time 5 -w '%{http_code}' -o "$IT_TMP/body" \

@@ -6,7 +6,8 @@
 # Source it after lib.sh and it_init.
 #
 #   cl_start_redis PORT PASSWORD [aof]   redis-server (aof: appendonly,
-#                                        fsync always: survives a restart)
+#                                        fsync always: survives a restart;
+#                                        PASSWORD "": none, as fleet_lib.sh)
 #   cl_redis ARGS...                     redis-cli against it
 #   cl_start_replica N HTTP TLS          certo-responder --store, socket
 #                                        $IT_TMP/rN.sock; pid in CL_PID_N
@@ -54,7 +55,7 @@ cl_redis_run() {
 	it_port_busy "$CL_REDIS_PORT" && fail "port $CL_REDIS_PORT is already in use"
 	# shellcheck disable=SC2086 # _cl_aof is a word list
 	redis-server --port "$CL_REDIS_PORT" --bind 127.0.0.1 \
-		--requirepass "$CL_REDIS_PW" --save '' $_cl_aof \
+		${CL_REDIS_PW:+--requirepass "$CL_REDIS_PW"} --save '' $_cl_aof \
 		--dir "$IT_TMP/redis" --daemonize no \
 		>>"$IT_TMP/redis.log" 2>&1 </dev/null &
 	CL_REDIS_PID=$!

@@ -23,6 +23,10 @@ chmod 600 "$IT_TMP/store.key"
 common="--store $CL_STORE --store-key $IT_TMP/store.key --server $PEBBLE_DIR_URL --ca-bundle $PEBBLE_CA_BUNDLE --state-dir $IT_STATE --agree-tos --email test@example.com"
 
 # --- 1. stopped and restarted while the challenges are published
+# The replica is held with SIGSTOP (it accepts, never answers), so the
+# CA's validation waits and the challenges stay published however fast
+# Pebble is; it goes on once Redis is back.
+kill -STOP "$CL_PID_1"
 # shellcheck disable=SC2086
 it_certo_bg issue $common -d re1.cluster.test -d re2.cluster.test
 n=200
@@ -35,6 +39,7 @@ done
 cl_stop_redis
 sleep 1
 cl_redis_run
+kill -CONT "$CL_PID_1"
 it_certo_bg_wait 40
 it_expect_rc 0 "issue across a Redis restart"
 it_check_issued re1.cluster.test re1.cluster.test re2.cluster.test

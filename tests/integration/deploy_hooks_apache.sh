@@ -13,6 +13,7 @@
 # exits 1, .deploy-pending stays and Apache keeps serving the previous
 # certificate; fixed, the next renew (nothing due: exit 2) reloads.
 . "$(dirname "$0")/lib.sh"
+. "$IT_DIR/deploy_lib.sh"
 it_init deploy_hooks_apache
 APACHE=${CERTO_IT_APACHE:-/usr/sbin/apache2}
 MODS=${CERTO_IT_APACHE_MODULES:-/usr/lib/apache2/modules}
@@ -25,6 +26,7 @@ LIVE="$IT_STATE/live/127.0.0.1"
 HOOK="$IT_SRCROOT/scripts/hooks/deploy/apache.sh"
 HTTP_PORT=$((IT_BASEPORT + 5))
 TLS_PORT=$((IT_BASEPORT + 6))
+DL_WHAT=Apache DL_PORT=$TLS_PORT
 for p in "$HTTP_PORT" "$TLS_PORT"; do
 	! it_port_busy "$p" || fail "port $p is already in use"
 done
@@ -74,41 +76,11 @@ reloads() {
 	grep -c "AH00493: SIGUSR1 received" "$AP/error.log"
 }
 
-# wait_reloads N: Apache logged N graceful restarts within 5 s (the
-# hook's -k graceful returns once the signal is sent).
-wait_reloads() {
-	_n=50
-	while [ "$(reloads)" -lt "$1" ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "Apache was reloaded $(reloads) times, expected $1"
-		sleep 0.1
-	done
-	[ "$(reloads)" -eq "$1" ] || fail "Apache was reloaded $(reloads) times, expected $1"
-}
-
-# served_serial: the serial of the certificate Apache presents on TLS_PORT
-# (its chain verified against Pebble's root, for the IP address).
-served_serial() {
-	openssl s_client -connect "127.0.0.1:$TLS_PORT" -CAfile "$IT_ROOT" \
-		-verify_return_error -verify_ip 127.0.0.1 </dev/null 2>"$IT_TMP/s_client.err" |
-		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
-}
-
-# wait_serial SERIAL: Apache serves it within 5 s.
-wait_serial() {
-	_n=50
-	while [ "$(served_serial)" != "$1" ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "Apache serves [$(served_serial)], not $1: $(tail -n 3 "$IT_TMP/s_client.err")"
-		sleep 0.1
-	done
-}
-
 # 1. issue: a new set, the hook tests the configuration and reloads once.
 it_issue -d 127.0.0.1 --deploy-hook "$HOOK"
 it_expect_rc 0 "issue with the Apache deploy hook"
 it_expect_out_contains "apache.sh ran" "certo's deploy line"
-wait_reloads 1
+dl_wait_reloads 1
 [ -f "$LIVE/.deployed-apache" ] || fail "the hook did not record the set it deployed"
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after a hook that succeeded"
 
@@ -138,8 +110,8 @@ it_certo_ca renew --force
 it_expect_rc 0 "renew --force"
 S2=$(it_cert_serial "$LIVE/cert.pem")
 [ "$S2" != "$S1" ] || fail "renew did not replace the certificate"
-wait_reloads 2
-wait_serial "$S2"
+dl_wait_reloads 2
+dl_wait_serial "$S2"
 it_pid_alive "$AP_PID" || fail "Apache's parent process is gone after the graceful restart"
 
 # 4. A configuration apache2 -t refuses: no reload, the hook fails, renew
@@ -155,13 +127,13 @@ S3=$(it_cert_serial "$LIVE/cert.pem")
 sleep 0.3
 [ "$(reloads)" -eq 2 ] || fail "Apache was reloaded although apache2 -t refused its configuration"
 [ -f "$LIVE/.deploy-pending" ] || fail "no .deploy-pending after the hook failed"
-[ "$(served_serial)" = "$S2" ] || fail "Apache does not serve the previous certificate any more"
+[ "$(dl_served_serial)" = "$S2" ] || fail "Apache does not serve the previous certificate any more"
 rm "$AP/conf.d/broken.conf"
 it_certo_ca renew
 it_expect_rc 2 "renew with nothing due (exit 2), retrying the deploy hook"
 it_expect_out_contains "running the deploy hook that failed earlier" "the retry"
 [ "$(it_cert_serial "$LIVE/cert.pem")" = "$S3" ] || fail "renew renewed although nothing was due"
-wait_reloads 3
+dl_wait_reloads 3
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after the retry succeeded"
-wait_serial "$S3"
+dl_wait_serial "$S3"
 it_pass

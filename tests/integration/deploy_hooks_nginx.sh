@@ -12,6 +12,7 @@
 # apache.sh and postfix.sh run with stand-in commands: test, then reload,
 # and not again for the same set.
 . "$(dirname "$0")/lib.sh"
+. "$IT_DIR/deploy_lib.sh"
 . "$IT_DIR/webroot_lib.sh"
 it_init deploy_hooks_nginx
 wr_need_nginx
@@ -25,28 +26,12 @@ NG="$WR_NGINX_DIR"
 LIVE="$IT_STATE/live/127.0.0.1"
 HOOK="$IT_SRCROOT/scripts/hooks/deploy/nginx.sh"
 TLS_PORT=$((IT_BASEPORT + 6))
+DL_WHAT=nginx DL_PORT=$TLS_PORT
 export CERTO_NGINX="$WR_NGINX"
 export CERTO_NGINX_OPTS="-p $NG -e $NG/error.log -c $NG/nginx.conf"
 
 reloads() {
 	grep -c "SIGHUP" "$NG/error.log"
-}
-
-# served_serial: the serial of the certificate nginx presents on TLS_PORT.
-served_serial() {
-	openssl s_client -connect "127.0.0.1:$TLS_PORT" -CAfile "$IT_ROOT" \
-		-verify_return_error -verify_ip 127.0.0.1 </dev/null 2>"$IT_TMP/s_client.err" |
-		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
-}
-
-# wait_serial SERIAL: nginx serves it within 5 s.
-wait_serial() {
-	_n=50
-	while [ "$(served_serial)" != "$1" ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "nginx serves [$(served_serial)], not $1: $(tail -n 3 "$IT_TMP/s_client.err")"
-		sleep 0.1
-	done
 }
 
 # 1. issue: a new set, the hook reloads nginx once.
@@ -83,7 +68,7 @@ it_expect_rc 0 "renew --force"
 S2=$(it_cert_serial "$LIVE/cert.pem")
 [ "$S2" != "$S1" ] || fail "renew did not replace the certificate"
 [ "$(reloads)" -eq 2 ] || fail "nginx was reloaded $(reloads) times after renew, expected 2"
-wait_serial "$S2"
+dl_wait_serial "$S2"
 
 # 4. A configuration nginx -t refuses: no reload, the hook fails, renew
 # exits 1 and the set stays marked pending; fixed, the next renew (nothing
@@ -96,7 +81,7 @@ S3=$(it_cert_serial "$LIVE/cert.pem")
 [ "$S3" != "$S2" ] || fail "renew did not replace the certificate"
 [ "$(reloads)" -eq 2 ] || fail "nginx was reloaded although nginx -t refused its configuration"
 [ -f "$LIVE/.deploy-pending" ] || fail "no .deploy-pending after the hook failed"
-[ "$(served_serial)" = "$S2" ] || fail "nginx does not serve the previous certificate any more"
+[ "$(dl_served_serial)" = "$S2" ] || fail "nginx does not serve the previous certificate any more"
 rm "$NG/conf.d/broken.conf"
 it_certo_ca renew
 it_expect_rc 2 "renew with nothing due (exit 2), retrying the deploy hook"
@@ -104,10 +89,11 @@ it_expect_out_contains "running the deploy hook that failed earlier" "the retry"
 [ "$(it_cert_serial "$LIVE/cert.pem")" = "$S3" ] || fail "renew renewed although nothing was due"
 [ "$(reloads)" -eq 3 ] || fail "nginx was reloaded $(reloads) times after the retry, expected 3"
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after the retry succeeded"
-wait_serial "$S3"
+dl_wait_serial "$S3"
 
 # 5. apache.sh and postfix.sh with stand-in commands that log their
-# arguments (no Apache or Postfix here): test, then reload, once per set.
+# arguments: test, then reload, once per set (the real servers are in
+# deploy_hooks_apache.sh and deploy_hooks_postfix.sh).
 STUB="$IT_TMP/stub"
 printf '#!/bin/sh\necho "$*" >>"%s"\n' "$IT_TMP/stub.calls" >"$STUB"
 chmod +x "$STUB"

@@ -16,6 +16,7 @@
 # keeps the previous certificate); fixed, the next renew (nothing due:
 # exit 2) reloads. The master is stopped by this test's EXIT trap.
 . "$(dirname "$0")/lib.sh"
+. "$IT_DIR/deploy_lib.sh"
 it_init deploy_hooks_postfix
 POSTFIX=${CERTO_IT_POSTFIX:-/usr/sbin/postfix}
 [ -x "$POSTFIX" ] || it_skip "postfix not installed ($POSTFIX; Debian postfix)"
@@ -31,6 +32,7 @@ PF="$IT_TMP/postfix"
 LIVE="$IT_STATE/live/127.0.0.1"
 HOOK="$IT_SRCROOT/scripts/hooks/deploy/postfix.sh"
 SMTP_PORT=$((IT_BASEPORT + 25))
+DL_WHAT=Postfix DL_PORT=$SMTP_PORT DL_SCLIENT="-starttls smtp"
 LOG="$PF/maillog"
 ! it_port_busy "$SMTP_PORT" || fail "port $SMTP_PORT is already in use"
 
@@ -96,45 +98,15 @@ reloads() {
 	grep -c "postfix/master\[[0-9]*\]: reload -- version" "$LOG"
 }
 
-# wait_reloads N: the master logged N reloads within 5 s (postfix reload
-# returns once it sent SIGHUP).
-wait_reloads() {
-	_n=50
-	while [ "$(reloads)" -lt "$1" ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "Postfix was reloaded $(reloads) times, expected $1"
-		sleep 0.1
-	done
-	[ "$(reloads)" -eq "$1" ] || fail "Postfix was reloaded $(reloads) times, expected $1"
-}
-
-# served_serial: the serial of the certificate smtpd presents after
-# STARTTLS (its chain verified against Pebble's root, for the IP address).
-served_serial() {
-	openssl s_client -starttls smtp -connect "127.0.0.1:$SMTP_PORT" -CAfile "$IT_ROOT" \
-		-verify_return_error -verify_ip 127.0.0.1 </dev/null 2>"$IT_TMP/s_client.err" |
-		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
-}
-
-# wait_serial SERIAL: smtpd serves it within 5 s.
-wait_serial() {
-	_n=50
-	while [ "$(served_serial)" != "$1" ]; do
-		_n=$((_n - 1))
-		[ "$_n" -gt 0 ] || fail "Postfix serves [$(served_serial)], not $1: $(tail -n 3 "$IT_TMP/s_client.err")"
-		sleep 0.1
-	done
-}
-
 # 1. issue: a new set, the hook checks and reloads once; smtpd serves it.
 it_issue -d 127.0.0.1 --deploy-hook "$HOOK"
 it_expect_rc 0 "issue with the Postfix deploy hook"
 it_expect_out_contains "postfix.sh ran" "certo's deploy line"
-wait_reloads 1
+dl_wait_reloads 1
 [ -f "$LIVE/.deployed-postfix" ] || fail "the hook did not record the set it deployed"
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after a hook that succeeded"
 S1=$(it_cert_serial "$LIVE/cert.pem")
-wait_serial "$S1"
+dl_wait_serial "$S1"
 
 # 2. The hook run by hand for the same set: no reload.
 out=$(CERTO_LIVE_DIR="$LIVE" CERTO_DOMAINS=127.0.0.1 "$HOOK" 2>&1) ||
@@ -152,8 +124,8 @@ it_certo_ca renew --force
 it_expect_rc 0 "renew --force"
 S2=$(it_cert_serial "$LIVE/cert.pem")
 [ "$S2" != "$S1" ] || fail "renew did not replace the certificate"
-wait_reloads 2
-wait_serial "$S2"
+dl_wait_reloads 2
+dl_wait_serial "$S2"
 
 # 4. A master.cf postfix check refuses: no reload, the hook fails with
 # Postfix's words, renew exits 1, the set stays marked pending and smtpd
@@ -169,13 +141,13 @@ S3=$(it_cert_serial "$LIVE/cert.pem")
 sleep 0.3
 [ "$(reloads)" -eq 2 ] || fail "Postfix was reloaded although postfix check failed"
 [ -f "$LIVE/.deploy-pending" ] || fail "no .deploy-pending after the hook failed"
-[ "$(served_serial)" = "$S2" ] || fail "Postfix does not serve the previous certificate any more"
+[ "$(dl_served_serial)" = "$S2" ] || fail "Postfix does not serve the previous certificate any more"
 mv "$PF/master.cf.good" "$PF/conf/master.cf"
 it_certo_ca renew
 it_expect_rc 2 "renew with nothing due (exit 2), retrying the deploy hook"
 it_expect_out_contains "running the deploy hook that failed earlier" "the retry"
 [ "$(it_cert_serial "$LIVE/cert.pem")" = "$S3" ] || fail "renew renewed although nothing was due"
-wait_reloads 3
+dl_wait_reloads 3
 [ ! -e "$LIVE/.deploy-pending" ] || fail ".deploy-pending left after the retry succeeded"
-wait_serial "$S3"
+dl_wait_serial "$S3"
 it_pass

@@ -13,34 +13,23 @@ FLEET_KEY="$IT_TMP/store.key"
 FLEET_SOCK="$IT_TMP/responder.sock"
 FLEET_REDIS_PID=""
 
+# The server is cluster_lib.sh's (no password, no persistence).
+. "$IT_DIR/cluster_lib.sh"
+
 # fleet_redis_cli ARGS...: redis-cli against the test's server.
 fleet_redis_cli() {
-	redis-cli -h 127.0.0.1 -p "$FLEET_REDIS_PORT" "$@"
+	cl_redis "$@"
 }
 
-# fleet_start_redis: redis-server in $IT_TMP/redis (no persistence);
-# waits until it answers PING (5 s at most).
+# fleet_start_redis: redis-server in $IT_TMP/redis, answering PING.
 fleet_start_redis() {
-	command -v redis-server >/dev/null 2>&1 || it_skip "redis-server not installed"
-	it_port_busy "$FLEET_REDIS_PORT" && fail "port $FLEET_REDIS_PORT is already in use"
-	mkdir -p "$IT_TMP/redis" || fail "mkdir redis"
-	redis-server --port "$FLEET_REDIS_PORT" --bind 127.0.0.1 --save "" \
-		--appendonly no --dir "$IT_TMP/redis" --daemonize no \
-		>"$IT_TMP/redis/redis.log" 2>&1 &
-	FLEET_REDIS_PID=$!
-	IT_HELPER_PIDS="$IT_HELPER_PIDS $FLEET_REDIS_PID"
-	_fl_n=50
-	until [ "$(fleet_redis_cli ping 2>/dev/null)" = PONG ]; do
-		_fl_n=$((_fl_n - 1))
-		[ "$_fl_n" -gt 0 ] || fail "redis-server did not answer: $(tail -5 "$IT_TMP/redis/redis.log")"
-		sleep 0.1
-	done
+	cl_start_redis "$FLEET_REDIS_PORT" ""
+	FLEET_REDIS_PID=$CL_REDIS_PID
 }
 
 # fleet_stop_redis: stop the server this test started.
 fleet_stop_redis() {
-	kill "$FLEET_REDIS_PID" 2>/dev/null
-	wait "$FLEET_REDIS_PID" 2>/dev/null
+	cl_stop_redis
 }
 
 # fleet_start_responder: certo-responder on the http-01 port, control

@@ -1,11 +1,13 @@
 #!/bin/sh
 # fleet_renew: three state directories ("hosts") share one store (a real
-# redis-server on loopback).  h1 issues 12 certificates with --store, all
-# due; then `certo renew` starts on the three hosts at once.  Pebble must
+# redis-server on loopback).  The three issue their first certificate at
+# the same moment: one account is created (newAccount once), the same on
+# every host.  h1 issues 9 more, all 12 due; then `certo renew` starts on
+# the three hosts at once.  Pebble must
 # issue exactly 12 new certificates (each due one renewed once, by one
 # host), every host must end with the same new set for every name (h2
-# and h3 never issued anything: they materialise the sets, and their
-# deploy hook runs for each), the keys match, the chains verify.
+# and h3 never issued the others: they materialise the sets, and their
+# deploy hook runs for them), the keys match, the chains verify.
 . "$(dirname "$0")/lib.sh"
 it_init fleet_renew
 . "$IT_DIR/fleet_lib.sh"
@@ -13,7 +15,36 @@ fleet_setup
 
 N=12
 HOOK="echo \"\$FLEET_HOST \$CERTO_DOMAINS\" >>$IT_TMP/deployed.log"
-i=1
+# Three fresh hosts issue at the same moment: one account for the fleet
+# (the account's store lock), the same on every host.
+for h in 1 2 3; do
+	CERTO_STORE="$FLEET_STORE" "$CERTO" issue --store-key "$FLEET_KEY" \
+		--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
+		--state-dir "$IT_TMP/h$h" --agree-tos --email test@example.com \
+		--responder "$FLEET_SOCK" -d "f$h.certo.test" --deploy-hook "$HOOK" \
+		--not-before "$(date -u -d '-3 days' +%Y-%m-%dT%H:%M:%SZ)" \
+		--not-after "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" \
+		>"$IT_TMP/first$h.out" 2>&1 </dev/null &
+	echo $! >"$IT_TMP/first$h.pid"
+	IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
+done
+for h in 1 2 3; do
+	pid=$(cat "$IT_TMP/first$h.pid")
+	n=400
+	while it_pid_alive "$pid" && [ "$n" -gt 0 ]; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	wait "$pid" || fail "the first issue on h$h failed: $(tail -3 "$IT_TMP/first$h.out")"
+done
+accounts=$(grep -c "POST /sign-me-up" "$IT_PEBBLE_DIR/pebble.log")
+[ "$accounts" -eq 1 ] || fail "$accounts newAccount requests for three hosts at once, expected 1"
+a1=$(cat "$IT_TMP"/h1/accounts/*/account.json)
+for h in h2 h3; do
+	[ "$(cat "$IT_TMP/$h"/accounts/*/account.json)" = "$a1" ] ||
+		fail "$h uses another account than h1"
+done
+i=4
 while [ "$i" -le "$N" ]; do
 	fleet_issue_due h1 "f$i.certo.test" --deploy-hook "$HOOK"
 	i=$((i + 1))
@@ -24,7 +55,8 @@ before=$(fleet_issued)
 [ "$(fleet_redis_cli hlen certo:sets)" -eq "$N" ] || fail "the store does not list $N sets"
 i=1
 while [ "$i" -le "$N" ]; do
-	eval "old_$i=\"\$(fleet_fp h1 f$i.certo.test)\""
+	eval "old_$i=\"\$(fleet_redis_cli hget certo:set:f$i.certo.test cert |
+		openssl x509 -noout -fingerprint -sha256)\""
 	i=$((i + 1))
 done
 : >"$IT_TMP/deployed.log"
@@ -45,8 +77,9 @@ i=1
 while [ "$i" -le "$N" ]; do
 	eval "old=\"\$old_$i\""
 	fleet_expect_same_new "f$i.certo.test" "$old" h1 h2 h3
-	# h2 and h3 ran the deploy hook for the set they brought in.
-	for h in h2 h3; do
+	# Every host ran the deploy hook for the new set, whether it renewed
+	# it or brought it in.
+	for h in h1 h2 h3; do
 		grep -qx "$h f$i.certo.test" "$IT_TMP/deployed.log" ||
 			fail "the deploy hook did not run on $h for f$i.certo.test"
 	done

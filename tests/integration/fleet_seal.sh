@@ -12,6 +12,8 @@
 #  - a sealed key moved to another set's record does not open;
 #  - an order in flight (certo authorize on h1) is resumed by h2;
 #  - certo delete on a host without the set removes it from the store;
+#  - certo account rollover on one host reaches the others;
+#  - a rate limit remembered in the store stops another host's order;
 #  - Redis stopped in the middle of a renew (by the first renewal's
 #    deploy hook): the second certificate fails naming the store (exit
 #    1), its live set untouched, one certificate issued;
@@ -114,6 +116,44 @@ it_expect_rc 0 "delete o1 on h3"
 [ -z "$(fleet_redis_cli hget certo:sets o1.certo.test)" ] ||
 	fail "delete left the set in the store's index"
 [ -e "$IT_TMP/h3/live/o1.certo.test" ] && fail "delete left h3's copy"
+
+# certo account rollover on h1: h2 (which has the old key) takes the new
+# one from the store at its next run, and the CA accepts it.
+it_certo --store "$FLEET_STORE" account rollover --store-key "$FLEET_KEY" \
+	--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" --state-dir "$IT_TMP/h1"
+it_expect_rc 0 "account rollover on h1"
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" issue --state-dir "$IT_TMP/h2" \
+	$(echo "$common" | sed 's/o1\.certo\.test/o2.certo.test/')
+it_expect_rc 0 "issue on h2 after a rollover on h1"
+it_expect_out_contains "key replaced (rolled over on another host)"
+k1=$(openssl pkey -pubout -in "$IT_TMP"/h1/accounts/*/account.key)
+k2=$(openssl pkey -pubout -in "$IT_TMP"/h2/accounts/*/account.key)
+[ -n "$k1" ] && [ "$k1" = "$k2" ] || fail "h2's account key is not h1's new one"
+
+# Rate-limit memory is the fleet's: a limit in the store stops h3 before
+# it asks the CA for an order of those names.
+ca=$(basename "$(ls -d "$IT_TMP"/h1/accounts/*)")
+until=$(($(date +%s) + 3600))
+fleet_redis_cli set "certo:ratelimit:$ca" \
+	"{\"limits\":[{\"scope\":\"order\",\"until\":$until,\"why\":\"fleet test\",\"names\":[\"r1.certo.test\"]}]}" >/dev/null
+orders=$(grep -c "POST /order-plz" "$IT_PEBBLE_DIR/pebble.log")
+# shellcheck disable=SC2086
+it_certo --store "$FLEET_STORE" issue --state-dir "$IT_TMP/h3" \
+	$(echo "$common" | sed 's/o1\.certo\.test/r1.certo.test/')
+it_expect_rc 2 "issue of a name the store remembers as rate-limited"
+it_expect_err_contains "rate-limited"
+[ "$(grep -c "POST /order-plz" "$IT_PEBBLE_DIR/pebble.log")" -eq "$orders" ] ||
+	fail "h3 asked the CA for an order of a rate-limited name"
+# Cleared on another host (certo ratelimit --clear): h3 forgets it too.
+it_certo --store "$FLEET_STORE" ratelimit --clear --state-dir "$IT_TMP/h1" \
+	--server "$PEBBLE_DIR_URL"
+it_expect_rc 0 "ratelimit --clear on h1"
+[ "$(fleet_redis_cli exists "certo:ratelimit:$ca")" = 0 ] ||
+	fail "ratelimit --clear left the memory in the store"
+it_certo --store "$FLEET_STORE" ratelimit --state-dir "$IT_TMP/h3" --server "$PEBBLE_DIR_URL"
+it_expect_rc 0 "ratelimit on h3"
+grep -q "r1.certo.test" "$IT_OUT" && fail "h3 still remembers the limit cleared on h1"
 
 # The store stops during a renew (the first renewal's deploy hook stops
 # it and waits until it no longer answers): the second certificate fails

@@ -80,6 +80,9 @@ _it_cleanup() {
 	trap - EXIT INT TERM
 	for _it_p in $IT_HELPER_PIDS; do
 		kill "$_it_p" 2>/dev/null
+		# A helper a test held with SIGSTOP gets the signal only once
+		# it runs again.
+		kill -CONT "$_it_p" 2>/dev/null
 		wait "$_it_p" 2>/dev/null
 	done
 	if [ -n "$IT_PEBBLE_DIR" ]; then
@@ -838,4 +841,23 @@ it_case() {
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
+}
+
+# it_ctl SOCK LINE: send LINE to a certo-responder control socket and
+# print the first line of its answer (5 s timeout).
+it_ctl() {
+	"$IT_PY" - "$1" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().splitlines()[0])
+PY
 }

@@ -10,6 +10,7 @@
 # there is no combined.pem; --pem-bundle with --csr and no --key is a
 # usage error.
 . "$(dirname "$0")/lib.sh"
+. "$IT_DIR/deploy_lib.sh"
 it_init pem_bundle_haproxy
 HAPROXY=${CERTO_IT_HAPROXY:-/usr/sbin/haproxy}
 [ -x "$HAPROXY" ] || it_skip "haproxy not installed ($HAPROXY)"
@@ -18,6 +19,7 @@ PEBBLE_AUTHZREUSE=0 it_start_pebble
 LIVE="$IT_STATE/live/127.0.0.1"
 HOOK="$IT_SRCROOT/scripts/hooks/deploy/haproxy.sh"
 TLS_PORT=$((IT_BASEPORT + 6))
+DL_WHAT=HAProxy DL_PORT=$TLS_PORT
 
 # 1. Issue with --pem-bundle.
 it_issue -d 127.0.0.1 --pem-bundle
@@ -54,15 +56,8 @@ while ! it_port_busy "$TLS_PORT"; do
 	sleep 0.1
 done
 
-# served_serial: the serial of the certificate HAProxy presents (its chain
-# verified against Pebble's root, for the IP address 127.0.0.1).
-served_serial() {
-	openssl s_client -connect "127.0.0.1:$TLS_PORT" -CAfile "$IT_ROOT" \
-		-verify_return_error -verify_ip 127.0.0.1 </dev/null 2>"$IT_TMP/s_client.err" |
-		openssl x509 -noout -serial 2>/dev/null | sed 's/^serial=//'
-}
 S1=$(it_cert_serial "$LIVE/cert.pem")
-[ "$(served_serial)" = "$S1" ] ||
+[ "$(dl_served_serial)" = "$S1" ] ||
 	fail "HAProxy does not serve the issued certificate (serial $S1): $(cat "$IT_TMP/s_client.err")"
 body=$(curl -sS --max-time 5 --cacert "$IT_ROOT" "https://127.0.0.1:$TLS_PORT/" 2>&1) ||
 	fail "curl to HAProxy failed: $body"
@@ -80,9 +75,9 @@ cat "$LIVE/privkey.pem" "$LIVE/fullchain.pem" | cmp -s - "$LIVE/combined.pem" ||
 	fail "the renewed combined.pem is not privkey.pem followed by fullchain.pem"
 it_expect_mode "$LIVE/combined.pem" 600
 n=50
-while [ "$(served_serial)" != "$S2" ]; do
+while [ "$(dl_served_serial)" != "$S2" ]; do
 	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "HAProxy still serves $(served_serial), not the renewed $S2 ($(tail -n 3 "$IT_ERR"))"
+	[ "$n" -gt 0 ] || fail "HAProxy still serves $(dl_served_serial), not the renewed $S2 ($(tail -n 3 "$IT_ERR"))"
 	sleep 0.1
 done
 [ -f "$LIVE/.deployed-haproxy" ] || fail "the hook did not record the set it deployed"

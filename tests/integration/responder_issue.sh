@@ -35,20 +35,7 @@ it_check_issued r2.certo.test r2.certo.test r3.certo.test
 
 # Nothing left published in the daemon.
 ctl() {
-	python3 - "$SOCK" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-data = b""
-while not data.endswith(b"\n"):
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode().splitlines()[0])
-PY
+	it_ctl "$SOCK" "$1"
 }
 [ "$(ctl list)" = "OK 0" ] || fail "the responder still lists entries after issuance: $(ctl list)"
 

@@ -12,7 +12,7 @@ WORK=$2
 VERSION=$3
 NAME=package.deb
 fail() { echo "FAIL: $NAME: $*" >&2; exit 1; }
-for tool in dpkg-deb dpkg-shlibdeps lintian fakeroot; do
+for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags lintian fakeroot file; do
 	command -v "$tool" >/dev/null || fail "$tool not installed (scripts/deps.sh)"
 done
 

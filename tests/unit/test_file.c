@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,61 @@ test_claim_stale(void **state)
 }
 
 /*
+ * file_list_dir: sorted, dot names left out, the suffix and the cap
+ * applied; a missing directory is an empty list.  file_sweep_tmp: only
+ * the dead writer's temp file with the prefix goes.
+ */
+static void
+test_list_and_sweep(void **state)
+{
+	static const char *const files[] = {
+		"b.conf", "a.conf", ".a.conf.new.1.x", "c.txt", "d.conf",
+	};
+	char *dir = tu_path(tmp, "list"), *p, **names = NULL, dead[64];
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		p = tu_path(dir, files[i]);
+		tu_write(p, "x", 1, 0600);
+		free(p);
+	}
+	assert_int_equal(file_list_dir(dir, ".conf", SIZE_MAX, &names, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(names[0], "a.conf");
+	assert_string_equal(names[1], "b.conf");
+	assert_string_equal(names[2], "d.conf");
+	file_list_free(names, n);
+	assert_int_equal(file_list_dir(dir, "", 2, &names, &n), 0);
+	assert_int_equal(n, 2);
+	file_list_free(names, n);
+	assert_int_equal(file_list_dir(dir, "", SIZE_MAX, &names, &n), 0);
+	assert_int_equal(n, 4);        /* no ".a.conf.new..." */
+	file_list_free(names, n);
+	p = tu_path(dir, "missing");
+	assert_int_equal(file_list_dir(p, "", SIZE_MAX, &names, &n), 0);
+	assert_null(names);
+	assert_int_equal(n, 0);
+	free(p);
+	/* A dead writer's temp files: only the one with the prefix goes. */
+	snprintf(dead, sizeof(dead), "a.conf.tmp.%ld.AbCdEf", tu_dead_pid());
+	p = tu_path(dir, dead);
+	tu_write(p, "x", 1, 0600);
+	free(p);
+	snprintf(dead, sizeof(dead), "c.txt.tmp.%ld.AbCdEf", tu_dead_pid());
+	p = tu_path(dir, dead);
+	tu_write(p, "x", 1, 0600);
+	file_sweep_tmp(dir, "a.conf.");
+	assert_int_equal(tu_count_entries(dir, ".tmp."), 1);
+	assert_int_equal(access(p, F_OK), 0);
+	file_sweep_tmp(dir, NULL);
+	assert_int_equal(tu_count_entries(dir, ".tmp."), 0);
+	free(p);
+	free(dir);
+}
+
+/*
  * Degenerate paths get an error, not undefined behaviour.  Kept last: an
  * out-of-bounds read here aborts the binary under ASan; run from the
  * scratch directory so that without ASan nothing stray is created in
@@ -370,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_helpers),
 		cmocka_unit_test(test_temp_kind),
 		cmocka_unit_test(test_claim_stale),
+		cmocka_unit_test(test_list_and_sweep),
 		cmocka_unit_test(test_mkdirs_empty),
 	};
 

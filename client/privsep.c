@@ -25,6 +25,9 @@
 #include "sandbox.h"
 #include "sig.h"
 
+/* How long privsep_stop() waits for the network process to end. */
+#define STOP_WAIT_MS 10000
+
 /* The one network process of this run. */
 static struct {
 	pid_t pid;            /* 0: none */
@@ -290,6 +293,8 @@ dead:
 int
 privsep_stop(int rc)
 {
+	int64_t deadline = sig_now_ms() + STOP_WAIT_MS;
+	struct pollfd pfd = { -1, 0, 0 };
 	int ret = rc;
 
 	if (ps.pid <= 0)
@@ -298,6 +303,26 @@ privsep_stop(int rc)
 	if (ps.ctl >= 0)
 		close(ps.ctl); /* the network process exits at end of file */
 	ps.ctl = -1;
+	/*
+	 * It exits at once (sanitizer builds: after their leak check): its
+	 * end of the death pipe closes then.  One stuck is not waited for
+	 * past STOP_WAIT_MS.
+	 */
+	pfd.fd = ps.death;
+	pfd.events = POLLIN;
+	while (!ps.dead && sig_now_ms() < deadline) {
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(deadline - sig_now_ms())) > 0 &&
+		    (pfd.revents & (POLLHUP | POLLERR)))
+			break;
+		reap(false); /* a note in the pipe: it may still be ending */
+	}
+	reap(false);
+	if (!ps.dead && !(pfd.revents & (POLLHUP | POLLERR))) {
+		log_warn("the network process (pid %ld) did not end: killed",
+		    (long)ps.pid);
+		kill(ps.pid, SIGKILL);
+	}
 	reap(true);
 	/* A violation ends the run even when nothing asked it since. */
 	if (ps.nr >= 0 || (ps.dead && WIFSIGNALED(ps.status)))

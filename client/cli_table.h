@@ -49,7 +49,7 @@ struct cli_verb_row {
 	unsigned mask;              /* the V_* bit of its options */
 	const char *args;           /* its positional argument, "" if none */
 	const char *const *words;   /* or its sub-commands (NULL-ended) */
-	int nargs;                  /* positionals it takes: 0 or 1 */
+	int nargs;                  /* positionals: 0, 1, 2 (0 or 1) */
 	const char *summary;
 };
 

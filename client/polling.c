@@ -40,14 +40,15 @@ polling_wait(struct polling *polling, long retry_after)
 			retry_after = POLL_MAX_RETRY_AFTER_S;
 		ms = retry_after * 1000;
 	} else {
-		ms = 10L << (polling->attempt < 10 ? polling->attempt : 10);
+		ms = POLL_FIRST_BACKOFF_MS << (polling->attempt < 11 ?
+		    polling->attempt : 11);
 		if (ms > POLL_MAX_BACKOFF_MS)
 			ms = POLL_MAX_BACKOFF_MS;
 	}
 	if (ms > (long)(deadline - now) * 1000)
 		ms = (long)(deadline - now) * 1000;
-	if (ms < 10)
-		ms = 10;
+	if (ms < POLL_FIRST_BACKOFF_MS)
+		ms = POLL_FIRST_BACKOFF_MS;
 	polling->attempt++;
 	return sig_sleep_ms(ms);
 }

@@ -360,8 +360,12 @@ file_list_dir(const char *dir, const char *suffix, size_t max,
 
 	*names = NULL;
 	*n = 0;
-	if ((dirp = opendir(dir)) == NULL)
-		return 0;
+	if ((dirp = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return certo_fail(CERTO_EIO, "cannot read directory %s: %s",
+		    dir, strerror(errno));
+	}
 	while (*n < max && (ent = readdir(dirp)) != NULL) {
 		len = strlen(ent->d_name);
 		if (ent->d_name[0] == '.' || len <= sl ||

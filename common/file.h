@@ -74,8 +74,9 @@ void file_sweep_tmp(const char *dir, const char *prefix);
 /*
  * The names in dir ending in suffix ("" for all), bytewise sorted, at
  * most max of them; names starting with "." (temporary and staging
- * names) are left out.  A missing or unreadable dir is an empty list.
- * Returns 0 with *names (free with file_list_free) or CERTO_ENOMEM.
+ * names) are left out.  A missing dir is an empty list; one that cannot
+ * be read (not a directory, no permission) is CERTO_EIO, never taken for
+ * empty.  Returns 0 with *names (free with file_list_free) or an error.
  */
 int file_list_dir(const char *dir, const char *suffix, size_t max,
     char ***names, size_t *n);

@@ -567,7 +567,7 @@ static int kv_subscribe_now(struct kv *kv)
 	len = redisFormatCommand(&cmd, "SUBSCRIBE %s", kv->channel);
 	if ((rc = kv_exchange_own(kv, cmd, len, "SUBSCRIBE", 0, &r)) != 0)
 		return rc;
-	if (r->type != REDIS_REPLY_ARRAY)
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 		rc = certo_fail(CERTO_ESTORE, "store %s: odd SUBSCRIBE reply",
 		    kv->url.shown);
 	freeReplyObject(r);

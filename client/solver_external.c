@@ -322,30 +322,6 @@ out:
 	return rc;
 }
 
-/* One progress line when the reason for waiting changes. */
-static void
-http_progress(struct external *ext, const char *url, const char *why,
-    long secs_left)
-{
-	struct json_object *fields;
-	char line[1024];
-
-	snprintf(line, sizeof(line), "http-01: waiting for %s: %s", url, why);
-	pthread_mutex_lock(&ext->lock);
-	if (strcmp(line, ext->last_progress) == 0) {
-		pthread_mutex_unlock(&ext->lock);
-		return;
-	}
-	snprintf(ext->last_progress, sizeof(ext->last_progress), "%s", line);
-	pthread_mutex_unlock(&ext->lock);
-	fields = json_object_new_object();
-	json_object_object_add(fields, "url", json_object_new_string(url));
-	json_object_object_add(fields, "reason", json_object_new_string(why));
-	json_object_object_add(fields, "seconds_left",
-	    json_object_new_int64(secs_left));
-	log_event("http_progress", fields, "%s (%ld s left)", line, secs_left);
-}
-
 /*
  * GET the challenge URL from this host, as the CA will, until it shows
  * keyauth: with progress lines saying why not yet, up to
@@ -404,7 +380,8 @@ wait_http_served(struct external *ext, const struct solver_item *item)
 			    ext->opts.http_timeout_ms / 1000, reason);
 			break;
 		}
-		http_progress(ext, shown, reason,
+		solver_http01_progress(&ext->lock, ext->last_progress,
+		    sizeof(ext->last_progress), shown, reason,
 		    (long)(deadline - time(NULL)));
 		if ((rc = sig_sleep_ms(wait)) != 0)
 			break;

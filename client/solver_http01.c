@@ -2,6 +2,7 @@
 #include "solver_http01.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -158,4 +159,28 @@ solver_http01_fetch(struct certo_http *client, const char *url,
 		rc = SOLVER_HTTP01_SERVED;
 	http_resp_free(&resp);
 	return rc;
+}
+
+/* One progress line when the reason for waiting changes (solver_http01.h). */
+void
+solver_http01_progress(pthread_mutex_t *lock, char *last, size_t lastlen,
+    const char *url, const char *why, long secs_left)
+{
+	struct json_object *fields;
+	char line[1024];
+
+	snprintf(line, sizeof(line), "http-01: waiting for %s: %s", url, why);
+	pthread_mutex_lock(lock);
+	if (strcmp(line, last) == 0) {
+		pthread_mutex_unlock(lock);
+		return;
+	}
+	snprintf(last, lastlen, "%s", line);
+	pthread_mutex_unlock(lock);
+	fields = json_object_new_object();
+	json_object_object_add(fields, "url", json_object_new_string(url));
+	json_object_object_add(fields, "reason", json_object_new_string(why));
+	json_object_object_add(fields, "seconds_left",
+	    json_object_new_int64(secs_left));
+	log_event("http_progress", fields, "%s (%ld s left)", line, secs_left);
 }

@@ -6,6 +6,7 @@
 #ifndef CERTO_SOLVER_HTTP01_H
 #define CERTO_SOLVER_HTTP01_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "http.h"
@@ -37,6 +38,14 @@ enum solver_http01_result {
 int solver_http01_fetch(struct certo_http *client, const char *url,
     const char *host, unsigned short port, const char *keyauth, char *why,
     size_t whylen);
+
+/*
+ * One "http-01: waiting for URL: WHY" progress line (and its
+ * http_progress event), only when it differs from the last one said:
+ * last (of lastlen bytes) is the caller's memory of it, guarded by lock.
+ */
+void solver_http01_progress(pthread_mutex_t *lock, char *last,
+    size_t lastlen, const char *url, const char *why, long secs_left);
 
 struct addrinfo;
 

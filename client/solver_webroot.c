@@ -273,30 +273,6 @@ publish(void *ctx, enum chall_type type, const char *ident,
 	return rc;
 }
 
-/* One progress line when the reason for waiting changes. */
-static void
-http_progress(struct webroot *wr, const char *url, const char *why,
-    long secs_left)
-{
-	struct json_object *fields;
-	char line[1024];
-
-	snprintf(line, sizeof(line), "http-01: waiting for %s: %s", url, why);
-	pthread_mutex_lock(&wr->lock);
-	if (strcmp(line, wr->last_progress) == 0) {
-		pthread_mutex_unlock(&wr->lock);
-		return;
-	}
-	snprintf(wr->last_progress, sizeof(wr->last_progress), "%s", line);
-	pthread_mutex_unlock(&wr->lock);
-	fields = json_object_new_object();
-	json_object_object_add(fields, "url", json_object_new_string(url));
-	json_object_object_add(fields, "reason", json_object_new_string(why));
-	json_object_object_add(fields, "seconds_left",
-	    json_object_new_int64(secs_left));
-	log_event("http_progress", fields, "%s (%ld s left)", line, secs_left);
-}
-
 /* http://IDENT[:port]/.well-known/acme-challenge/TOKEN, as the CA asks. */
 static char *
 challenge_url(const struct webroot *wr, const struct solver_item *item)
@@ -371,7 +347,9 @@ wait_served(struct webroot *wr, const struct solver_item *item)
 			rc = served_too_late(wr, shown, why);
 			break;
 		}
-		http_progress(wr, shown, why, (long)(deadline - time(NULL)));
+		solver_http01_progress(&wr->lock, wr->last_progress,
+		    sizeof(wr->last_progress), shown, why,
+		    (long)(deadline - time(NULL)));
 		if ((rc = sig_sleep_ms(wait)) != 0)
 			break;
 		wait = wait < 2000 ? wait * 2 : 2000;

@@ -6,9 +6,11 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli_table.h"
 #include "directory.h"
@@ -143,6 +145,62 @@ check_verb_words(const struct cli_parse *walk, const unsigned *used)
 	return 0;
 }
 
+/*
+ * CERTO_<OPTION> (the long name in upper case, '-' as '_') for each
+ * option of the verb that the command line did not give: the command
+ * line wins.  A flag is set by 1, true or yes and left by 0, false, no or
+ * an empty value.  Not here: help and version; state-dir, store and
+ * store-key (read where they are used, also for the verbs that do not
+ * take them); responder (CERTO_RESPONDER_* configure certo-responder,
+ * and the image sets CERTO_RESPONDER_SOCKET for it: a client there would
+ * otherwise refuse --standalone).
+ */
+static int
+options_from_env(struct cli_parse *walk, const unsigned *used)
+{
+	static const char *const skip[] = { "help", "version", "state-dir",
+		"store", "store-key", "responder", NULL };
+	const struct cli_option *opt;
+	char var[64], shown[128];
+	const char *val;
+	size_t k;
+	int rc;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		opt = &cli_options[i];
+		if (used[i] || opt->row.help == NULL ||
+		    !(opt->verbs & walk->mask))
+			continue;
+		for (k = 0; skip[k] != NULL &&
+		    strcmp(skip[k], opt->row.name) != 0; k++)
+			;
+		if (skip[k] != NULL)
+			continue;
+		snprintf(var, sizeof(var), "CERTO_%s", opt->row.name);
+		for (k = 6; var[k] != '\0'; k++)
+			var[k] = var[k] == '-' ? '_' :
+			    (char)toupper((unsigned char)var[k]);
+		if ((val = getenv(var)) == NULL)
+			continue;
+		if (opt->row.arg == NULL) {
+			if (*val == '\0' || strcmp(val, "0") == 0 ||
+			    strcasecmp(val, "false") == 0 ||
+			    strcasecmp(val, "no") == 0)
+				continue;
+			if (strcmp(val, "1") != 0 &&
+			    strcasecmp(val, "true") != 0 &&
+			    strcasecmp(val, "yes") != 0)
+				return certo_fail(CERTO_EUSAGE, "%s='%s': a flag "
+				    "takes 1, true, yes, 0, false or no", var,
+				    log_str(shown, sizeof(shown), val));
+		} else if (*val == '\0')
+			continue;
+		if ((rc = opt->parse(walk, opt, val)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Options that go together or need another one. */
 static int
 check_pairs(const struct certo_cli *cli)
@@ -237,6 +295,8 @@ cli_parse(int argc, char **argv, struct certo_cli *cli)
 		return rc;
 	if (cli->help || cli->version)
 		return 0;
+	if ((rc = options_from_env(&walk, used)) != 0)
+		return rc;
 	if (walk.deprecated != NULL && cli->verbosity > 0)
 		log_warn("--%s is deprecated: use --%s%s%s",
 		    walk.deprecated->row.name, walk.replacement->row.name,

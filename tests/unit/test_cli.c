@@ -593,6 +593,49 @@ teardown(void **state)
 	return 0;
 }
 
+/*
+ * CERTO_<OPTION> for the options the command line does not give: the
+ * command line wins, flags take 1/0, a bad flag value is refused by
+ * name, options of other verbs and --responder are not read.
+ */
+static void
+test_env_options(void **state)
+{
+	struct certo_cli cli;
+
+	(void)state;
+	setenv("CERTO_SERVER", "https://env.example/dir", 1);
+	setenv("CERTO_DOMAIN", "a.example,b.example", 1);
+	setenv("CERTO_STANDALONE", "1", 1);
+	setenv("CERTO_JSON", "no", 1);
+	setenv("CERTO_PROMETHEUS", "1", 1);       /* list's, not issue's */
+	setenv("CERTO_RESPONDER", "/not/a/socket", 1);
+	assert_int_equal(PARSE(&cli, "issue"), 0);
+	assert_string_equal(cli.server, "https://env.example/dir");
+	assert_int_equal((int)cli.nnames, 2);
+	assert_string_equal(cli.names[1], "b.example");
+	assert_true(cli.standalone);
+	assert_false(cli.json);
+	assert_null(cli.responder);
+	cli_free(&cli);
+	assert_int_equal(PARSE(&cli, "--server", "https://cli.example/dir",
+	    "issue", "-d", "c.example"), 0);
+	assert_string_equal(cli.server, "https://cli.example/dir");
+	assert_int_equal((int)cli.nnames, 1);
+	cli_free(&cli);
+	setenv("CERTO_JSON", "maybe", 1);
+	REFUSED("CERTO_JSON='maybe'", "issue");
+	unsetenv("CERTO_JSON");
+	unsetenv("CERTO_STANDALONE");
+	setenv("CERTO_WEBROOT", "/tmp", 1);
+	REFUSED("exclude each other", "issue", "--standalone");
+	unsetenv("CERTO_WEBROOT");
+	unsetenv("CERTO_SERVER");
+	unsetenv("CERTO_DOMAIN");
+	unsetenv("CERTO_PROMETHEUS");
+	unsetenv("CERTO_RESPONDER");
+}
+
 int
 main(void)
 {
@@ -609,6 +652,7 @@ main(void)
 		cmocka_unit_test_teardown(test_parse_time, teardown),
 		cmocka_unit_test_teardown(test_names, teardown),
 		cmocka_unit_test_teardown(test_docs, teardown),
+		cmocka_unit_test_teardown(test_env_options, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

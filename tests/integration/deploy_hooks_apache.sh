@@ -61,14 +61,7 @@ EOF
 "$APACHE" -f "$AP/apache2.conf" -DFOREGROUND >"$AP/stdout" 2>&1 &
 AP_PID=$!
 IT_HELPER_PIDS="$IT_HELPER_PIDS $AP_PID"
-n=50
-while ! it_port_busy "$HTTP_PORT"; do
-	n=$((n - 1))
-	if [ "$n" -le 0 ] || ! it_pid_alive "$AP_PID"; then
-		fail "apache2 did not start: $(cat "$AP/error.log" "$AP/stdout" 2>/dev/null | tail -n 5)"
-	fi
-	sleep 0.1
-done
+it_wait_port "$HTTP_PORT" apache2 "$AP_PID" "$AP/error.log" "$AP/stdout"
 export CERTO_APACHECTL="$APACHE" CERTO_APACHE_OPTS="-f $AP/apache2.conf"
 
 # reloads: the graceful restarts in Apache's error log.

@@ -85,12 +85,7 @@ $1 == "smtp" && $2 == "inet" { print "127.0.0.1:" port " inet n - n - 1 smtpd"; 
 	fail "cannot write master.cf"
 out=$("$POSTFIX" -c "$PF/conf" start 2>&1) ||
 	fail "postfix -c $PF/conf start failed: $out $(tail -n 5 "$LOG" 2>/dev/null)"
-n=50
-while ! it_port_busy "$SMTP_PORT"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "Postfix does not listen on $SMTP_PORT: $(tail -n 5 "$LOG" 2>/dev/null)"
-	sleep 0.1
-done
+it_wait_port "$SMTP_PORT" Postfix "" "$LOG"
 export CERTO_POSTFIX="$POSTFIX" CERTO_POSTFIX_CONFIG_DIR="$PF/conf"
 
 # reloads: the reloads Postfix's master logged.

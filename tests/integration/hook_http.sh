@@ -27,12 +27,7 @@ chmod +x "$HOOK"
 "$IT_PY" -m http.server --bind 127.0.0.1 --directory "$WWW" "$IT_HTTP_PORT" \
 	>"$IT_TMP/http.log" 2>&1 &
 IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
-n=50
-while ! it_port_busy "$IT_HTTP_PORT"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "http.server did not start"
-	sleep 0.1
-done
+it_wait_port "$IT_HTTP_PORT" http.server
 
 it_certo_ca issue -d 127.0.0.1 --http-hook "$HOOK" --http-port "$IT_HTTP_PORT" \
 	--http-timeout 20 --agree-tos -m t@example.com

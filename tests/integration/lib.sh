@@ -415,10 +415,27 @@ s.listen(16)
 time.sleep(300)
 ' "$1" </dev/null >/dev/null 2>&1 &
 	IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
+	it_wait_port "$1" "helper listener"
+}
+
+# it_wait_port PORT WHAT [PID [LOG...]]: wait up to 5 s for a listener on
+# 127.0.0.1:PORT, else fail naming WHAT and the last lines of the LOGs;
+# with PID, fail at once when that process is gone.
+it_wait_port() {
+	_it_wport=$1
+	_it_wwhat=$2
+	shift 2
+	_it_wpid=${1:-}
+	[ $# -gt 0 ] && shift
 	_it_tries=50
-	while ! it_port_busy "$1"; do
+	while ! it_port_busy "$_it_wport"; do
 		_it_tries=$((_it_tries - 1))
-		[ "$_it_tries" -gt 0 ] || fail "helper listener on port $1 did not start"
+		if [ "$_it_tries" -le 0 ] ||
+		    { [ -n "$_it_wpid" ] && ! it_pid_alive "$_it_wpid"; }; then
+			_it_wlog=""
+			[ $# -gt 0 ] && _it_wlog=": $(cat "$@" 2>/dev/null | tail -n 5)"
+			fail "$_it_wwhat did not listen on port $_it_wport$_it_wlog"
+		fi
 		sleep 0.1
 	done
 }

@@ -21,12 +21,7 @@ it_port_busy "$proxy_port" && fail "port $proxy_port is already in use"
 	--log "$IT_TMP/proxy.log" </dev/null >/dev/null 2>&1 &
 proxy_pid=$!
 IT_HELPER_PIDS="$IT_HELPER_PIDS $proxy_pid"
-n=50
-while ! it_port_busy "$proxy_port"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "fault_proxy.py did not start (see $IT_TMP/proxy.log)"
-	sleep 0.1
-done
+it_wait_port "$proxy_port" fault_proxy.py "$proxy_pid" "$IT_TMP/proxy.log"
 
 # Pebble names its resources after the Host header: all of certo's ACME
 # requests go through the proxy.

@@ -49,12 +49,7 @@ frontend tls
 EOF
 "$HAPROXY" -W -db -f "$HA/haproxy.cfg" -p "$HA/haproxy.pid" >"$HA/log" 2>&1 &
 IT_HELPER_PIDS="$IT_HELPER_PIDS $!"
-n=50
-while ! it_port_busy "$TLS_PORT"; do
-	n=$((n - 1))
-	[ "$n" -gt 0 ] || fail "haproxy did not start: $(tail -n 5 "$HA/log")"
-	sleep 0.1
-done
+it_wait_port "$TLS_PORT" haproxy "" "$HA/log"
 
 S1=$(it_cert_serial "$LIVE/cert.pem")
 [ "$(dl_served_serial)" = "$S1" ] ||

@@ -54,12 +54,6 @@ wr_start_nginx() {
 		-c "$WR_NGINX_DIR/nginx.conf" >"$WR_NGINX_DIR/stdout" 2>&1 &
 	WR_NGINX_PID=$!
 	IT_HELPER_PIDS="$IT_HELPER_PIDS $WR_NGINX_PID"
-	_wr_n=50
-	while ! it_port_busy "$1"; do
-		_wr_n=$((_wr_n - 1))
-		if [ "$_wr_n" -le 0 ] || ! it_pid_alive "$WR_NGINX_PID"; then
-			fail "nginx did not start: $(cat "$WR_NGINX_DIR/error.log" "$WR_NGINX_DIR/stdout" 2>/dev/null | tail -n 5)"
-		fi
-		sleep 0.1
-	done
+	it_wait_port "$1" nginx "$WR_NGINX_PID" "$WR_NGINX_DIR/error.log" \
+		"$WR_NGINX_DIR/stdout"
 }

@@ -105,7 +105,7 @@ expect_rc 0 "record added during the wait"
 # 5. CNAME delegation into certo-dele.test: the hook follows it, and so
 # does discovery (the zone cut is certo-dele.test, not certo.test).
 hook add dns-01 c.certo.test _acme-challenge.c.certo.test "$V2"
-dig +short -p "$KP" @127.0.0.1 c.acme.certo-dele.test TXT 2>/dev/null | grep -q "$V2" ||
+dig +short -p "$KP" @127.0.0.1 c.acme.certo-dele.test TXT 2>/dev/null | grep -qF -- "$V2" ||
 	fail "the hook did not write the CNAME target c.acme.certo-dele.test"
 dwait --recursive "127.0.0.1:$KP" --timeout 3000 _acme-challenge.c.certo.test "$V2"
 expect_rc 0 "CNAME delegation"

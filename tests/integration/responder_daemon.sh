@@ -279,7 +279,7 @@ log "ok: http-01 answer (exact body, application/octet-stream)"
 ctl list >"$TMP/list"
 [ "$(head -n 1 "$TMP/list")" = "OK 1" ] || fail "list: '$(head -n 1 "$TMP/list")'"
 grep -qx "http-01 test.example $TOKEN" "$TMP/list" || fail "list lacks the entry"
-grep -q "$THUMB" "$TMP/list" && fail "list shows key authorizations"
+grep -qF -- "$THUMB" "$TMP/list" && fail "list shows key authorizations"
 log "ok: list"
 
 expect_ctl "auth http-01 test.example ../x ../x.y" "ERR bad token"

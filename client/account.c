@@ -216,16 +216,20 @@ post_new_account(struct certo_req *req, const struct certo_directory *dir,
 	request_set_account(req, req->key, NULL);
 	rc = request_post(req, dir->new_account,
 	    json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE), REQUEST_MAX_BODY, &resp, &prob);
+	    JSON_C_TO_STRING_NOSLASHESCAPE), DOC_NONE, &resp, &prob);
 	json_object_put(payload);
 	if (rc == CERTO_EPROBLEM && only_existing &&
 	    problem_is(&prob, "accountDoesNotExist")) {
 		certo_errclear();
 		*missing = true;
 		rc = 0;
-	} else if (rc == 0 && resp.location == NULL) {
+	} else if (rc == 0 && (resp.location == NULL ||
+	    strlen(resp.location) > JSON_URL_MAX ||
+	    !json_url_ok(resp.location))) {
+		char shown[256];
 		rc = certo_fail(CERTO_EPROTO, "newAccount: the CA sent no "
-		    "Location for the account");
+		    "usable Location for the account (\"%s\")", resp.location ?
+		    log_str(shown, sizeof(shown), resp.location) : "");
 	} else if (rc == 0 && (*url = strdup(resp.location)) == NULL) {
 		rc = CERTO_ENOMEM;
 	}

@@ -30,14 +30,15 @@
 static int
 post_account(struct session *sess, const char *payload, const char *event)
 {
-	struct json_object *obj = NULL, *contact;
+	struct json_object *obj = NULL, *arr, *key;
+	struct doc_account acct = { 0 };
 	struct http_resp resp;
-	char *status = NULL, shown[512], contacts[1024] = "", mail[256];
+	char shown[512], contacts[1024] = "", mail[256];
 	size_t n = 0;
 	int rc;
 
-	rc = request_post(&sess->req, sess->acct.url, payload,
-	    REQUEST_MAX_BODY, &resp, NULL);
+	rc = request_post(&sess->req, sess->acct.url, payload, DOC_ACCOUNT,
+	    &resp, NULL);
 	/* The CA refused the stored URL and the key's is another: use it. */
 	if (rc != 0 && sess->req.kid != NULL &&
 	    strcmp(sess->req.kid, sess->acct.url) != 0) {
@@ -49,31 +50,48 @@ post_account(struct session *sess, const char *payload, const char *event)
 		certo_errclear();
 		http_resp_free(&resp);
 		rc = request_post(&sess->req, sess->acct.url, payload,
-		    REQUEST_MAX_BODY, &resp, NULL);
+		    DOC_ACCOUNT, &resp, NULL);
 	}
-	if (rc != 0)
+	if (rc != 0 || (rc = doc_take(&resp, DOC_ACCOUNT, &acct)) != 0)
 		goto out;
-	if ((rc = json_parse_object(resp.body.data, resp.body.len, "account",
-	    &obj)) != 0 || (rc = json_get_str(obj, "account", "status", true,
-	    32, &status)) != 0)
+	/* The event's fields: the typed account, never the CA's bytes. */
+	if ((obj = json_object_new_object()) == NULL ||
+	    (arr = json_object_new_array()) == NULL) {
+		rc = CERTO_ENOMEM;
 		goto out;
-	if (json_object_object_get_ex(obj, "contact", &contact) &&
-	    json_object_is_type(contact, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(contact) &&
-		    n < sizeof(contacts); i++) {
-			log_str(mail, sizeof(mail), json_object_get_string(
-			    json_object_array_get_idx(contact, i)));
+	}
+	json_object_object_add(obj, "status",
+	    json_object_new_string(acct.status));
+	json_object_object_add(obj, "contact", arr);
+	json_object_object_add(obj, "termsOfServiceAgreed",
+	    json_object_new_boolean(acct.tos_agreed));
+	if (acct.orders != NULL)
+		json_object_object_add(obj, "orders",
+		    json_object_new_string(acct.orders));
+	if ((key = json_object_new_object()) != NULL) {
+		for (size_t i = 0; i < DOC_JWK_MEMBERS; i++)
+			if (acct.jwk[i] != NULL)
+				json_object_object_add(key, doc_jwk_names[i],
+				    json_object_new_string(acct.jwk[i]));
+		json_object_object_add(obj, "key", key);
+	}
+	for (size_t i = 0; i < acct.ncontacts; i++) {
+		json_object_array_add(arr, json_object_new_string(
+		    acct.contacts[i]));
+		if (n < sizeof(contacts)) {
+			log_str(mail, sizeof(mail), acct.contacts[i]);
 			n += (size_t)snprintf(contacts + n, sizeof(contacts) - n,
 			    "%s%s", i ? ", " : "", mail);
 		}
+	}
 	log_str(shown, sizeof(shown), sess->acct.url);
 	json_object_object_add(obj, "url", json_object_new_string(
 	    sess->acct.url));
 	log_event(event, json_object_get(obj), "account: %s\n  status: %s\n"
-	    "  contact: %s", shown, status, n ? contacts : "(none)");
+	    "  contact: %s", shown, acct.status, n ? contacts : "(none)");
 out:
 	json_object_put(obj);
-	free(status);
+	doc_account_free(&acct);
 	http_resp_free(&resp);
 	return rc;
 }
@@ -171,7 +189,7 @@ verb_rollover(const struct certo_cli *cli, struct session *sess)
 	    sess->dir.key_change, &inner)) != 0)
 		goto out;
 	if ((rc = request_post(&sess->req, sess->dir.key_change, inner,
-	    REQUEST_MAX_BODY, &resp, NULL)) != 0) {
+	    DOC_NONE, &resp, NULL)) != 0) {
 		unlink(next);
 		goto out;
 	}

@@ -64,8 +64,8 @@ deactivate_authz_run(const struct certo_cli *cli)
 		goto out;
 	/* RFC 8555 7.5.2: POST {"status": "deactivated"}. */
 	if ((rc = request_post(&sess.req, url, "{\"status\":\"deactivated\"}",
-	    REQUEST_MAX_BODY, &resp, NULL)) == 0 &&
-	    (rc = authz_parse(resp.body.data, resp.body.len, &authz)) == 0) {
+	    DOC_AUTHZ, &resp, NULL)) == 0 &&
+	    (rc = doc_take(&resp, DOC_AUTHZ, &authz)) == 0) {
 		log_str(shown, sizeof(shown), url);
 		if ((fields = json_object_new_object()) != NULL)
 			json_object_object_add(fields, "url",

@@ -197,9 +197,8 @@ authz_fetch(struct certo_req *req, struct certo_authz *authz,
 	int rc;
 
 	*retry_after = -1;
-	if ((rc = request_post(req, authz->url, NULL, REQUEST_MAX_BODY,
-	    &resp, NULL)) == 0 &&
-	    (rc = authz_parse(resp.body.data, resp.body.len, authz)) == 0)
+	if ((rc = request_post(req, authz->url, NULL, DOC_AUTHZ, &resp,
+	    NULL)) == 0 && (rc = doc_take(&resp, DOC_AUTHZ, authz)) == 0)
 		*retry_after = request_retry_after(&resp, 3600);
 	http_resp_free(&resp);
 	return rc;

@@ -11,6 +11,7 @@
 
 #include "b64.h"
 #include "errors.h"
+#include "json.h"
 #include "key.h"
 #include "request.h"
 
@@ -28,6 +29,7 @@ certificate_free(struct certo_chain *chain)
 	free(chain->leaf);
 	free(chain->issuers);
 	free(chain->top_issuer);
+	free(chain->ari_id);
 	for (size_t i = 0; i < chain->nalternates; i++)
 		free(chain->alternates[i]);
 	free(chain->alternates);
@@ -124,6 +126,71 @@ split_pem(const char *pem, size_t len, struct certo_chain *chain)
 	return 0;
 }
 
+/* The leaf's public key ID (SHA-256), as key_public_id() makes it. */
+static int
+leaf_key_id(gnutls_x509_crt_t leaf, struct certo_chain *chain)
+{
+	gnutls_pubkey_t pub = NULL;
+	size_t len = sizeof(chain->key_id);
+	int ret;
+
+	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+	    (ret = gnutls_pubkey_import_x509(pub, leaf, 0)) < 0 ||
+	    (ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
+	    chain->key_id, &len)) < 0) {
+		if (pub)
+			gnutls_pubkey_deinit(pub);
+		return certo_fail(CERTO_EPROTO, "certificate: %s",
+		    gnutls_strerror(ret));
+	}
+	chain->key_id_len = len;
+	gnutls_pubkey_deinit(pub);
+	return 0;
+}
+
+/* The leaf's ARI identifier into chain->ari_id (none without an AKI). */
+static int
+leaf_ari_id(gnutls_x509_crt_t crt, struct certo_chain *chain)
+{
+	unsigned char aki[128], serial[64];
+	size_t akilen = sizeof(aki), slen = sizeof(serial);
+	unsigned critical;
+	char *a = NULL, *s = NULL;
+	int rc = 0;
+
+	if (gnutls_x509_crt_get_authority_key_id(crt, aki, &akilen,
+	    &critical) < 0 || gnutls_x509_crt_get_serial(crt, serial,
+	    &slen) < 0)
+		return 0;
+	/* The serial as its DER INTEGER content: a leading 0 if the top
+	 * bit is set (gnutls returns the bare bytes). */
+	if (slen > 0 && (serial[0] & 0x80) && slen < sizeof(serial)) {
+		memmove(serial + 1, serial, slen);
+		serial[0] = 0;
+		slen++;
+	}
+	if ((a = b64url_encode(aki, akilen)) == NULL ||
+	    (s = b64url_encode(serial, slen)) == NULL ||
+	    asprintf(&chain->ari_id, "%s.%s", a, s) < 0) {
+		chain->ari_id = NULL;
+		rc = CERTO_ENOMEM;
+	}
+	free(a);
+	free(s);
+	return rc;
+}
+
+/* The leaf carries id-pe-tlsfeature (RFC 7633): --must-staple's. */
+static bool
+leaf_must_staple(gnutls_x509_crt_t crt)
+{
+	unsigned char buf[64];
+	size_t len = sizeof(buf);
+
+	return gnutls_x509_crt_get_extension_by_oid(crt, "1.3.6.1.5.5.7.1.24",
+	    0, buf, &len, NULL) >= 0 || len > sizeof(buf);
+}
+
 /* Split and inspect a PEM chain (see certificate.h). */
 int
 certificate_parse(const char *pem, size_t len, struct certo_chain *chain)
@@ -167,7 +234,10 @@ certificate_parse(const char *pem, size_t len, struct certo_chain *chain)
 	    GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cnlen) == 0)
 		chain->top_issuer = strdup(cn);
 	describe_key(crts[0], chain);
-	if ((rc = get_sans(crts[0], chain)) == 0)
+	chain->must_staple = leaf_must_staple(crts[0]);
+	if ((rc = get_sans(crts[0], chain)) == 0 &&
+	    (rc = leaf_key_id(crts[0], chain)) == 0 &&
+	    (rc = leaf_ari_id(crts[0], chain)) == 0)
 		rc = split_pem(copy, len, chain);
 out:
 	for (unsigned i = 0; i < ncrts; i++)
@@ -202,28 +272,17 @@ leaf_crt(const struct certo_chain *chain, gnutls_x509_crt_t *crt)
 static int
 check_key(const struct certo_chain *chain, const struct certo_key *key)
 {
-	gnutls_x509_crt_t crt;
-	gnutls_pubkey_t pub = NULL;
-	unsigned char leaf_id[64], key_id[64];
-	size_t leaf_len = sizeof(leaf_id), key_len = sizeof(key_id);
-	int ret, rc;
+	unsigned char key_id[64];
+	size_t key_len = sizeof(key_id);
+	int rc;
 
-	if ((rc = leaf_crt(chain, &crt)) != 0)
+	if ((rc = key_public_id(key, key_id, &key_len)) != 0)
 		return rc;
-	if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
-	    (ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
-	    (ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
-	    leaf_id, &leaf_len)) < 0)
-		rc = certo_fail(CERTO_EPROTO, "certificate: %s",
-		    gnutls_strerror(ret));
-	else if ((rc = key_public_id(key, key_id, &key_len)) == 0 &&
-	    (leaf_len != key_len || memcmp(leaf_id, key_id, leaf_len) != 0))
-		rc = certo_fail(CERTO_EPROTO, "certificate: the issued "
+	if (chain->key_id_len == 0 || chain->key_id_len != key_len ||
+	    memcmp(chain->key_id, key_id, key_len) != 0)
+		return certo_fail(CERTO_EPROTO, "certificate: the issued "
 		    "certificate is not for our key");
-	if (pub)
-		gnutls_pubkey_deinit(pub);
-	gnutls_x509_crt_deinit(crt);
-	return rc;
+	return 0;
 }
 
 /* Are the leaf's SANs exactly names?  CERTO_EPROTO when not. */
@@ -273,13 +332,15 @@ certificate_download(struct certo_req *req, const char *url,
 	struct http_resp resp;
 	int rc;
 
-	if ((rc = request_post(req, url, NULL, REQUEST_MAX_CERT, &resp,
-	    NULL)) == 0)
-		rc = certificate_parse(resp.body.data, resp.body.len, chain);
+	if ((rc = request_post(req, url, NULL, DOC_CHAIN, &resp, NULL)) == 0)
+		rc = doc_take(&resp, DOC_CHAIN, chain);
 	/* Alternate chains (RFC 8555 7.4.2), for --preferred-chain. */
 	for (size_t i = 0; rc == 0 && i < resp.nlinks; i++) {
 		char **nv;
-		if (strcmp(resp.links[i].rel, "alternate") != 0)
+		/* Only http(s) URLs are ever fetched (json.h). */
+		if (strcmp(resp.links[i].rel, "alternate") != 0 ||
+		    strlen(resp.links[i].url) > JSON_URL_MAX ||
+		    !json_url_ok(resp.links[i].url))
 			continue;
 		if ((nv = realloc(chain->alternates, (chain->nalternates + 1) *
 		    sizeof(char *))) == NULL || (nv[chain->nalternates] =
@@ -300,41 +361,13 @@ certificate_download(struct certo_req *req, const char *url,
 int
 certificate_ari_id(const struct certo_chain *chain, char **out)
 {
-	gnutls_x509_crt_t crt;
-	unsigned char aki[128], serial[64];
-	size_t akilen = sizeof(aki), slen = sizeof(serial);
-	unsigned critical;
-	char *a = NULL, *s = NULL;
-	int rc;
-
 	*out = NULL;
-	if ((rc = leaf_crt(chain, &crt)) != 0)
-		return rc;
-	if (gnutls_x509_crt_get_authority_key_id(crt, aki, &akilen,
-	    &critical) < 0 || gnutls_x509_crt_get_serial(crt, serial,
-	    &slen) < 0) {
-		rc = certo_fail(CERTO_EPROTO, "certificate: no authority key "
+	if (chain->ari_id == NULL)
+		return certo_fail(CERTO_EPROTO, "certificate: no authority key "
 		    "identifier or serial for ARI");
-		goto out;
-	}
-	/* The serial as its DER INTEGER content: a leading 0 if the top
-	 * bit is set (gnutls returns the bare bytes). */
-	if (slen > 0 && (serial[0] & 0x80) && slen < sizeof(serial)) {
-		memmove(serial + 1, serial, slen);
-		serial[0] = 0;
-		slen++;
-	}
-	if ((a = b64url_encode(aki, akilen)) == NULL ||
-	    (s = b64url_encode(serial, slen)) == NULL ||
-	    asprintf(out, "%s.%s", a, s) < 0) {
-		*out = NULL;
-		rc = CERTO_ENOMEM;
-	}
-out:
-	free(a);
-	free(s);
-	gnutls_x509_crt_deinit(crt);
-	return rc;
+	if ((*out = strdup(chain->ari_id)) == NULL)
+		return certo_fail(CERTO_ENOMEM, "out of memory");
+	return 0;
 }
 
 /* The DER of the leaf as base64url (revokeCert's "certificate"). */
@@ -362,18 +395,5 @@ certificate_leaf_der_b64(const struct certo_chain *chain, char **out)
 bool
 certificate_must_staple(const struct certo_chain *chain)
 {
-	gnutls_x509_crt_t crt;
-	unsigned char buf[64];
-	size_t len = sizeof(buf);
-	bool yes;
-
-	if (leaf_crt(chain, &crt) != 0) {
-		certo_errclear();
-		return false;
-	}
-	/* id-pe-tlsfeature (RFC 7633), the extension --must-staple asks for. */
-	yes = gnutls_x509_crt_get_extension_by_oid(crt, "1.3.6.1.5.5.7.1.24", 0,
-	    buf, &len, NULL) >= 0 || len > sizeof(buf);
-	gnutls_x509_crt_deinit(crt);
-	return yes;
+	return chain->must_staple;
 }

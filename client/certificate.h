@@ -22,6 +22,10 @@ struct certo_chain {
 	char **alternates; /* Link rel="alternate" chain URLs */
 	size_t nalternates;
 	char key_desc[16]; /* the leaf's key: "ec-256", "rsa-2048"... */
+	unsigned char key_id[32]; /* SHA-256 key ID of the leaf's public key */
+	size_t key_id_len;
+	char *ari_id;      /* the leaf's ARI identifier, or NULL (no AKI) */
+	bool must_staple;  /* the leaf has the TLS Feature extension */
 };
 
 /*

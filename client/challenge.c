@@ -118,9 +118,8 @@ challenge_moved_on(struct certo_req *req, struct certo_challenge *chall,
 	struct http_resp resp;
 	struct certo_challenge now = { 0 };
 
-	if (request_post(req, chall->url, NULL, REQUEST_MAX_BODY, &resp,
-	    NULL) == 0 &&
-	    challenge_parse(resp.body.data, resp.body.len, &now) == 0 &&
+	if (request_post(req, chall->url, NULL, DOC_CHALLENGE, &resp,
+	    NULL) == 0 && doc_take(&resp, DOC_CHALLENGE, &now) == 0 &&
 	    now.status != CHALL_PENDING) {
 		/* Handled: the refusal was about our own resent answer. */
 		certo_errclear();
@@ -147,9 +146,8 @@ challenge_respond(struct certo_req *req, struct certo_challenge *chall)
 	int rc;
 
 	/* An empty object says "ready" (RFC 8555 section 7.5.1). */
-	if ((rc = request_post(req, chall->url, "{}", REQUEST_MAX_BODY, &resp,
-	    NULL)) == 0 &&
-	    (rc = challenge_parse(resp.body.data, resp.body.len, &upd)) == 0) {
+	if ((rc = request_post(req, chall->url, "{}", DOC_CHALLENGE, &resp,
+	    NULL)) == 0 && (rc = doc_take(&resp, DOC_CHALLENGE, &upd)) == 0) {
 		challenge_free(chall);
 		*chall = upd; /* ownership moves to chall */
 	} else if (rc == CERTO_EPROBLEM) {

@@ -205,6 +205,59 @@ directory_load_cached(const char *path, const char *url,
 	return true;
 }
 
+/* Add k: v to o when v is set. */
+static void
+add_str(struct json_object *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+/*
+ * Keep dir at path for later runs: written from its typed fields (the
+ * CA's bytes never reach this process), read back by directory_parse.
+ * Failures are silent: the next run asks the CA.
+ */
+static void
+cache_directory(const char *path, const struct certo_directory *dir)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *meta = json_object_new_object();
+	struct json_object *prof = json_object_new_object();
+	const char *text;
+
+	if (o == NULL || meta == NULL || prof == NULL) {
+		json_object_put(o);
+		json_object_put(meta);
+		json_object_put(prof);
+		return;
+	}
+	add_str(o, "newNonce", dir->new_nonce);
+	add_str(o, "newAccount", dir->new_account);
+	add_str(o, "newOrder", dir->new_order);
+	add_str(o, "newAuthz", dir->new_authz);
+	add_str(o, "revokeCert", dir->revoke_cert);
+	add_str(o, "keyChange", dir->key_change);
+	add_str(o, "renewalInfo", dir->renewal_info);
+	add_str(meta, "termsOfService", dir->terms_of_service);
+	add_str(meta, "website", dir->website);
+	if (dir->eab_required)
+		json_object_object_add(meta, "externalAccountRequired",
+		    json_object_new_boolean(1));
+	for (size_t i = 0; i < dir->nprofiles; i++)
+		add_str(prof, dir->profiles[i], "");
+	if (dir->nprofiles > 0)
+		json_object_object_add(meta, "profiles", prof);
+	else
+		json_object_put(prof);
+	json_object_object_add(o, "meta", meta);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text != NULL)
+		cache_write(path, text, strlen(text));
+	json_object_put(o);
+}
+
 int
 directory_fetch(struct certo_req *req, const char *url,
     struct certo_directory *dir)
@@ -227,11 +280,11 @@ directory_fetch(struct certo_req *req, const char *url,
 		rc = request_set_new_nonce_url(req, dir->new_nonce);
 		goto out;
 	}
-	if ((rc = request_get(req, url, REQUEST_MAX_BODY, &resp)) == 0 &&
-	    (rc = directory_parse(resp.body.data, resp.body.len, dir)) == 0)
+	if ((rc = request_get(req, url, DOC_DIRECTORY, &resp)) == 0 &&
+	    (rc = doc_take(&resp, DOC_DIRECTORY, dir)) == 0)
 		rc = request_set_new_nonce_url(req, dir->new_nonce);
 	if (rc == 0 && path != NULL)
-		cache_write(path, resp.body.data, resp.body.len);
+		cache_directory(path, dir);
 out:
 	http_resp_free(&resp);
 	free(path);

@@ -56,10 +56,10 @@ finalize_order(struct certo_req *req, struct certo_order *order,
 		free(csr);
 		return CERTO_ENOMEM;
 	}
-	rc = request_post(req, order->finalize, payload, REQUEST_MAX_BODY,
-	    &resp, &prob);
+	rc = request_post(req, order->finalize, payload, DOC_ORDER, &resp,
+	    &prob);
 	if (rc == 0)
-		rc = order_parse(resp.body.data, resp.body.len, order);
+		rc = doc_take(&resp, DOC_ORDER, order);
 	else if (rc == CERTO_EPROBLEM && problem_is(&prob, "orderNotReady"))
 		rc = fetch_if_moved_on(req, order, rc);
 	problem_free(&prob);

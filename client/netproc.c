@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "doc.h"
 #include "errors.h"
 #include "http.h"
 #include "log.h"
@@ -93,11 +94,17 @@ do_trust(struct chan_state *st, struct privsep_msg *req)
 
 /* The response of a transfer, after rc and message. */
 static int
-put_resp(struct privsep_msg *m, const struct http_resp *resp,
-    const struct http_xfer_out *out)
+put_resp(struct privsep_msg *m, const struct http_xfer *x,
+    const struct http_resp *resp, const struct http_xfer_out *out)
 {
+	char ra[24] = "";
+	long secs;
 	int rc = 0;
 
+	/* Retry-After crosses as seconds (an HTTP-date is read here). */
+	if (resp->retry_after != NULL &&
+	    http_parse_retry_after(resp->retry_after, time(NULL), &secs) == 0)
+		snprintf(ra, sizeof(ra), "%ld", secs);
 	rc |= privsep_put_i64(m, out->cc);
 	rc |= privsep_put_str(m, out->ebuf);
 	rc |= privsep_put_i64(m, resp->status);
@@ -106,7 +113,7 @@ put_resp(struct privsep_msg *m, const struct http_resp *resp,
 	rc |= privsep_put_str(m, resp->content_type);
 	rc |= privsep_put_str(m, resp->location);
 	rc |= privsep_put_str(m, resp->replay_nonce);
-	rc |= privsep_put_str(m, resp->retry_after);
+	rc |= privsep_put_str(m, ra[0] != '\0' ? ra : NULL);
 	rc |= privsep_put_u64(m, resp->nlinks);
 	for (size_t i = 0; i < resp->nlinks; i++) {
 		rc |= privsep_put_str(m, resp->links[i].url);
@@ -117,6 +124,9 @@ put_resp(struct privsep_msg *m, const struct http_resp *resp,
 	rc |= privsep_put_u64(m, out->nchain);
 	for (size_t i = 0; i < out->nchain; i++)
 		rc |= privsep_put_str(m, out->chain[i]);
+	/* The body read here (doc.h): only its typed fields cross. */
+	if (x->doc != 0)
+		rc |= doc_put(m, resp->doc);
 	return rc != 0 ? CERTO_ENOMEM : 0;
 }
 
@@ -125,7 +135,7 @@ static int
 get_xfer(struct privsep_msg *req, struct http_xfer *x,
     struct http_opts *opts, char **s)
 {
-	uint64_t max, cainfo, certinfo, allow;
+	uint64_t max, cainfo, certinfo, allow, doc;
 	int64_t t1, t2, t3;
 
 	if (privsep_get_str(req, &s[0]) != 0 || s[0] == NULL ||
@@ -136,6 +146,7 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 	    privsep_get_u64(req, &cainfo) != 0 ||
 	    privsep_get_u64(req, &certinfo) != 0 ||
 	    privsep_get_u64(req, &allow) != 0 ||
+	    privsep_get_u64(req, &doc) != 0 || doc >= DOC_PROBLEM ||
 	    privsep_get_i64(req, &t1) != 0 || privsep_get_i64(req, &t2) != 0 ||
 	    privsep_get_i64(req, &t3) != 0)
 		return bad(req) == CERTO_ENOMEM ? certo_fail(CERTO_ENOMEM,
@@ -147,6 +158,7 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 	x->body = s[3];
 	x->max_body = (size_t)max;
 	x->certinfo = certinfo != 0;
+	x->doc = (unsigned)doc;
 	x->cainfo = cainfo ? s[4] : NULL;
 	opts->allow_http = allow != 0;
 	opts->connect_timeout_ms = (long)t1;
@@ -192,7 +204,7 @@ do_http(struct chan_state *st, struct privsep_msg *req)
 	rc = http_xfer_perform(st->curl, &opts, &x, &resp, &out);
 	netproc_net_set_trust(NULL, 0);
 	if (rc == 0)
-		rc = put_resp(&extra, &resp, &out);
+		rc = put_resp(&extra, &x, &resp, &out);
 out:
 	ret = netproc_reply(st->fd, rc, rc == 0 ? &extra : NULL);
 	for (size_t i = 0; i < 4; i++)
@@ -377,6 +389,7 @@ netproc_main(int ctl, int death, const struct privsep_opts *opts)
 		_exit(4);
 	}
 	netproc_net_sandboxed();
+	doc_init(); /* bodies are read here (doc.h) */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while ((fd = privsep_recv_fd(ctl)) >= 0)

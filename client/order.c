@@ -81,35 +81,6 @@ order_free(struct certo_order *order)
 	memset(order, 0, sizeof(*order));
 }
 
-/*
- * The fetched authorizations of order, taken out of it when the new
- * document lists the same URLs in the same order (they stay valid),
- * else freed; NULL when there were none or they were freed.
- */
-static struct certo_authz *
-take_authzs_if_same(struct json_object *doc, struct certo_order *order)
-{
-	struct certo_authz *kept = order->authzs;
-	struct json_object *urls, *url;
-	bool same;
-
-	if (kept == NULL)
-		return NULL;
-	order->authzs = NULL;
-	same = json_object_object_get_ex(doc, "authorizations", &urls) &&
-	    json_object_is_type(urls, json_type_array) &&
-	    json_object_array_length(urls) == order->nauthz;
-	for (size_t i = 0; same && i < order->nauthz; i++) {
-		url = json_object_array_get_idx(urls, i);
-		same = json_object_is_type(url, json_type_string) &&
-		    strcmp(json_object_get_string(url),
-		    order->authz_urls[i]) == 0;
-	}
-	if (same)
-		return kept;
-	authzs_free(kept, order->nauthz);
-	return NULL;
-}
 
 /* The "identifiers" array into order->idents. */
 static int
@@ -161,20 +132,16 @@ parse_authz_urls(struct json_object *urls, struct certo_order *order)
 	return 0;
 }
 
-/* Parse an order document into the CA fields of order (see order.h). */
-int
-order_parse(const char *json, size_t len, struct certo_order *order)
+/* Parse an order document into the CA fields of a zeroed order. */
+static int
+parse_fresh(const char *json, size_t len, struct certo_order *order)
 {
 	struct json_object *doc, *ids = NULL, *urls = NULL, *err = NULL;
-	struct certo_authz *kept;
-	size_t old_nauthz = order->nauthz;
 	const char *what = "order";
 	int rc, status;
 
 	if ((rc = json_parse_object(json, len, what, &doc)) != 0)
 		return rc;
-	kept = take_authzs_if_same(doc, order);
-	order_clear(order);
 	if ((rc = json_get_enum(doc, what, "status", true, status_names,
 	    sizeof(status_names) / sizeof(status_names[0]), &status)) ||
 	    (rc = json_get_str(doc, what, "expires", false, 64,
@@ -200,13 +167,55 @@ order_parse(const char *json, size_t len, struct certo_order *order)
 	}
 out:
 	json_object_put(doc);
-	if (rc != 0) {
+	if (rc != 0)
 		order_clear(order);
-		authzs_free(kept, old_nauthz);
-	} else {
-		order->authzs = kept; /* same list: the fetched ones stay valid */
-	}
 	return rc;
+}
+
+void
+order_update(struct certo_order *order, struct certo_order *fresh)
+{
+	struct certo_authz *kept = order->authzs;
+	bool same = kept != NULL && fresh->nauthz == order->nauthz;
+
+	for (size_t i = 0; same && i < order->nauthz; i++)
+		same = strcmp(fresh->authz_urls[i], order->authz_urls[i]) == 0;
+	order->authzs = NULL;
+	if (!same)
+		authzs_free(kept, order->nauthz);
+	order_clear(order);
+	order->status = fresh->status;
+	order->expires = fresh->expires;
+	order->idents = fresh->idents;
+	order->nidents = fresh->nidents;
+	order->authz_urls = fresh->authz_urls;
+	order->nauthz = fresh->nauthz;
+	order->finalize = fresh->finalize;
+	order->certificate = fresh->certificate;
+	order->error = fresh->error;
+	/* Same list: the fetched ones stay valid. */
+	order->authzs = same ? kept : NULL;
+	authzs_free(fresh->authzs, fresh->nauthz);
+	memset(fresh, 0, sizeof(*fresh));
+}
+
+/* Parse an order document into the CA fields of order (see order.h). */
+int
+order_parse(const char *json, size_t len, struct certo_order *order)
+{
+	struct certo_order fresh;
+	int rc;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if ((rc = parse_fresh(json, len, &fresh)) != 0) {
+		/* As before: a failed parse leaves no CA fields. */
+		authzs_free(order->authzs, order->nauthz);
+		order->authzs = NULL;
+		order_clear(order);
+		return rc;
+	}
+	order_update(order, &fresh);
+	return 0;
 }
 
 /* Add member k: t as an RFC 3339 UTC time. */
@@ -272,7 +281,7 @@ order_new(struct certo_req *req, const struct certo_directory *dir,
 		return CERTO_ENOMEM;
 	rc = request_post(req, dir->new_order, json_object_to_json_string_ext(
 	    payload, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-	    REQUEST_MAX_BODY, &resp, NULL);
+	    DOC_ORDER, &resp, NULL);
 	json_object_put(payload);
 	if (rc != 0)
 		goto out;
@@ -287,7 +296,7 @@ order_new(struct certo_req *req, const struct certo_directory *dir,
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	rc = order_parse(resp.body.data, resp.body.len, order);
+	rc = doc_take(&resp, DOC_ORDER, order);
 out:
 	http_resp_free(&resp);
 	return rc;
@@ -302,9 +311,8 @@ order_fetch(struct certo_req *req, struct certo_order *order,
 	int rc;
 
 	*retry_after = -1;
-	if ((rc = request_post(req, order->url, NULL, REQUEST_MAX_BODY, &resp,
-	    NULL)) == 0 &&
-	    (rc = order_parse(resp.body.data, resp.body.len, order)) == 0)
+	if ((rc = request_post(req, order->url, NULL, DOC_ORDER, &resp,
+	    NULL)) == 0 && (rc = doc_take(&resp, DOC_ORDER, order)) == 0)
 		*retry_after = request_retry_after(&resp, 3600);
 	http_resp_free(&resp);
 	return rc;

@@ -47,6 +47,13 @@ const char *order_status_name(enum order_status s);
  * same authorization URLs, else freed).
  */
 int order_parse(const char *json, size_t len, struct certo_order *order);
+/*
+ * Take the CA fields of fresh (a parsed order with no names, URL or
+ * fetched authorizations) into order: its names and URL stay, and its
+ * fetched authorizations too when fresh lists the same authorization
+ * URLs in the same order.  fresh is left empty.
+ */
+void order_update(struct certo_order *order, struct certo_order *fresh);
 #include <time.h>
 
 /* Optional newOrder fields. */

@@ -129,9 +129,9 @@ orders_fetch(struct certo_req *req, const struct store_order_info *info,
 	int rc;
 
 	*gone = false;
-	if ((rc = request_post(req, info->url, NULL, REQUEST_MAX_BODY, &resp,
+	if ((rc = request_post(req, info->url, NULL, DOC_ORDER, &resp,
 	    NULL)) == 0)
-		rc = order_parse(resp.body.data, resp.body.len, order);
+		rc = doc_take(&resp, DOC_ORDER, order);
 	else if (resp.status == 404)
 		*gone = true;
 	http_resp_free(&resp);

@@ -243,8 +243,8 @@ reply_rc(struct privsep_msg *reply)
 		return privsep_malformed(reply);
 	}
 	if (rc != 0) {
-		ret = msg != NULL ? certo_fail((int)rc, "%s", log_str(shown,
-		    sizeof(shown), msg)) : (int)rc;
+		ret = msg != NULL ? certo_fail((int)rc, "%s",
+		    log_printable(shown, sizeof(shown), msg)) : (int)rc;
 		free(msg);
 		return ret;
 	}

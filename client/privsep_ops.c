@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "doc.h"
 #include "errors.h"
 #include "file.h"
 #include "http.h"
@@ -118,6 +119,7 @@ put_xfer(struct privsep_msg *req, const struct http_opts *opts,
 	    (rc = privsep_put_u64(req, x->cainfo != NULL)) != 0 ||
 	    (rc = privsep_put_u64(req, x->certinfo)) != 0 ||
 	    (rc = privsep_put_u64(req, opts->allow_http)) != 0 ||
+	    (rc = privsep_put_u64(req, x->doc)) != 0 ||
 	    (rc = privsep_put_i64(req, opts->connect_timeout_ms)) != 0 ||
 	    (rc = privsep_put_i64(req, opts->total_timeout_ms)) != 0)
 		return rc;
@@ -145,7 +147,7 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 	if (privsep_get_i64(m, &cc) != 0 || privsep_get_str(m, &s) != 0 ||
 	    privsep_get_i64(m, &status) != 0 ||
 	    privsep_get_bytes(m, &resp->body.data, &len) != 0 ||
-	    len > x->max_body)
+	    len > x->max_body || (x->doc != 0 && len != 0))
 		goto bad;
 	out->cc = (long)cc;
 	snprintf(out->ebuf, sizeof(out->ebuf), "%s", s ? s : "");
@@ -159,6 +161,11 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 	    (rc = get_opt_str(m, &resp->replay_nonce)) != 0 ||
 	    (rc = get_opt_str(m, &resp->retry_after)) != 0)
 		return rc;
+	/* Seconds only: the network process read the header. */
+	if (resp->retry_after != NULL && (strlen(resp->retry_after) > 18 ||
+	    strspn(resp->retry_after, "0123456789") !=
+	    strlen(resp->retry_after)))
+		goto bad;
 	if (privsep_get_u64(m, &n) != 0 || n > HTTP_MAX_LINKS)
 		goto bad;
 	for (; resp->nlinks < n; resp->nlinks++)
@@ -180,6 +187,9 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 		if (privsep_get_str(m, &out->chain[out->nchain]) != 0 ||
 		    out->chain[out->nchain] == NULL)
 			goto bad;
+	/* The body, read there (doc.h): its checked typed fields. */
+	if (x->doc != 0)
+		return doc_get(m, x->doc, (struct certo_doc **)&resp->doc);
 	return 0;
 bad:
 	free(s);

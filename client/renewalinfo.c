@@ -100,9 +100,8 @@ renewalinfo_fetch(struct certo_req *req, const char *base,
 	if (asprintf(&url, "%s%s%s", base, base[0] && base[strlen(base) - 1] ==
 	    '/' ? "" : "/", cert_id) < 0)
 		return CERTO_ENOMEM;
-	if ((rc = request_get(req, url, 64 * 1024, &resp)) == 0 &&
-	    (rc = renewalinfo_parse(resp.body.data, resp.body.len,
-	    window)) == 0)
+	if ((rc = request_get(req, url, DOC_RENEWALINFO, &resp)) == 0 &&
+	    (rc = doc_take(&resp, DOC_RENEWALINFO, window)) == 0)
 		window->retry_after = request_retry_after(&resp, 7 * 86400);
 	http_resp_free(&resp);
 	free(url);

@@ -83,6 +83,7 @@ int
 request_init(struct certo_req *req, const struct http_opts *opts)
 {
 	memset(req, 0, sizeof(*req));
+	doc_init();
 	return http_init(&req->http, opts);
 }
 
@@ -162,7 +163,7 @@ is_json(const struct http_resp *resp, const char *type)
 
 /* Plain GET (the directory, renewalInfo). */
 int
-request_get(struct certo_req *req, const char *url, size_t max,
+request_get(struct certo_req *req, const char *url, enum doc_kind kind,
     struct http_resp *resp)
 {
 	struct netretry retry;
@@ -172,7 +173,8 @@ request_get(struct certo_req *req, const char *url, size_t max,
 	netretry_start(&retry);
 	for (;;) {
 		req->requests++;
-		rc = http_request(&req->http, "GET", url, NULL, NULL, max, resp);
+		rc = http_request(&req->http, "GET", url, NULL, NULL,
+		    doc_max(kind), kind, resp);
 		if (rc == 0) {
 			take_nonce(req, resp);
 			if (resp->status >= 200 && resp->status <= 299)
@@ -203,7 +205,7 @@ fetch_nonce(struct certo_req *req, struct netretry *retry)
 	for (;;) {
 		req->requests++;
 		rc = http_request(&req->http, "HEAD", req->new_nonce_url, NULL,
-		    NULL, 1024, &resp);
+		    NULL, 1024, DOC_NONE, &resp);
 		if (rc == 0) {
 			take_nonce(req, &resp);
 			if (req->nonce != NULL)
@@ -241,7 +243,8 @@ error_response(const char *url, struct http_resp *resp,
 	    !is_json(resp, "application/json"))
 		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld without a "
 		    "problem document", shown, resp->status);
-	if ((rc = problem_parse(resp->body.data, resp->body.len, prob)) != 0) {
+	/* Read where it arrived (doc.h). */
+	if ((rc = doc_take(resp, DOC_PROBLEM, prob)) != 0) {
 		/* Out of memory says nothing about the CA's document. */
 		if (rc == CERTO_ENOMEM)
 			return rc;
@@ -325,10 +328,74 @@ relocate_kid(struct certo_req *req, int rc)
 	return 1;
 }
 
+/*
+ * Only the CA's own URLs are signed for: a URL from a document (an
+ * order's finalize, an authorization, a challenge, an alternate chain)
+ * must have the scheme, host and port of the directory's newNonce.
+ * The CA checks a JWS's "url" against where it arrived, so a signature
+ * made for another origin could not be used at the CA; refusing it keeps
+ * the key process from signing for anyone else at all.
+ */
+/* The origin of url: scheme, host and port (the scheme's default when
+ * none is given), as pointers into url; no allocation. */
+struct origin {
+	const char *scheme, *host;
+	size_t slen, hlen;
+	unsigned long port;
+};
+
+static void
+origin_of(const char *url, struct origin *o)
+{
+	const char *auth, *end, *at, *colon;
+
+	memset(o, 0, sizeof(*o));
+	o->scheme = url;
+	o->slen = strcspn(url, ":");
+	if (strncmp(url + o->slen, "://", 3) != 0)
+		return;
+	auth = url + o->slen + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (at = auth; at < end; at++)
+		if (*at == '@')
+			auth = at + 1;
+	colon = NULL;
+	for (at = auth; at < end; at++)
+		if (*at == ':')
+			colon = at;
+		else if (*at == ']')
+			colon = NULL;
+	o->host = auth;
+	o->hlen = (size_t)((colon ? colon : end) - auth);
+	o->port = o->slen == 5 && strncasecmp(url, "https", 5) == 0 ? 443 : 80;
+	if (colon != NULL && colon + 1 < end)
+		o->port = strtoul(colon + 1, NULL, 10);
+}
+
+static int
+check_origin(const struct certo_req *req, const char *url)
+{
+	struct origin a, b;
+	char shown[256];
+
+	if (req->new_nonce_url == NULL)
+		return 0;
+	origin_of(url, &a);
+	origin_of(req->new_nonce_url, &b);
+	if (a.host != NULL && b.host != NULL && a.slen == b.slen &&
+	    strncasecmp(a.scheme, b.scheme, a.slen) == 0 &&
+	    a.hlen == b.hlen && strncasecmp(a.host, b.host, a.hlen) == 0 &&
+	    a.port == b.port)
+		return 0;
+	return certo_fail(CERTO_EPROTO, "the CA sent a URL on another server "
+	    "(%s): certo signs requests only for the server of its directory",
+	    log_str(shown, sizeof(shown), url));
+}
+
 /* Signed POST of payload (JSON text), or POST-as-GET when payload is NULL. */
 int
 request_post(struct certo_req *req, const char *url, const char *payload,
-    size_t max, struct http_resp *resp, struct certo_problem *prob)
+    enum doc_kind kind, struct http_resp *resp, struct certo_problem *prob)
 {
 	struct certo_problem local = { 0 };
 	struct netretry retry;
@@ -340,6 +407,8 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 	if (prob == NULL)
 		prob = &local;
 	memset(resp, 0, sizeof(*resp));
+	if ((rc = check_origin(req, url)) != 0)
+		return rc;
 	netretry_start(&retry);
 	for (;;) {
 		if (sig_pending()) {
@@ -360,7 +429,8 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 		http_resp_free(resp);
 		req->requests++;
 		if ((rc = http_request(&req->http, "POST", url,
-		    "application/jose+json", jws, max, resp)) != 0) {
+		    "application/jose+json", jws, doc_max(kind), kind,
+		    resp)) != 0) {
 			/* Signed again, with a fresh nonce, at the top. */
 			problem_free(prob);
 			if (!resp->transient || (rc = netretry_wait(&retry, rc)) != 0)

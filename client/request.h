@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "doc.h"
 #include "http.h"
 #include "problem.h"
 
@@ -74,7 +75,7 @@ int request_set_account(struct certo_req *req, const struct certo_key *key,
  * caller with http_resp_free().  Non-2xx is CERTO_EHTTP.  Transient
  * faults and 5xx answers are retried (see above).
  */
-int request_get(struct certo_req *req, const char *url, size_t max,
+int request_get(struct certo_req *req, const char *url, enum doc_kind kind,
     struct http_resp *resp);
 
 /*
@@ -89,7 +90,7 @@ int request_get(struct certo_req *req, const char *url, size_t max,
  * at the top, each time with a fresh nonce.
  */
 int request_post(struct certo_req *req, const char *url, const char *payload,
-    size_t max, struct http_resp *resp, struct certo_problem *prob);
+    enum doc_kind kind, struct http_resp *resp, struct certo_problem *prob);
 
 /*
  * Seconds the CA asked us to wait in resp (Retry-After), or -1 if it

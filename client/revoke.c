@@ -71,7 +71,7 @@ revoke_run(const struct certo_cli *cli)
 		goto out;
 	}
 	if ((rc = request_post(&sess.req, sess.dir.revoke_cert, payload,
-	    REQUEST_MAX_BODY, &resp, NULL)) == 0)
+	    DOC_NONE, &resp, NULL)) == 0)
 		log_event("revoked", NULL, "revoke: %s revoked (signed with %s)",
 		    cli->cert_file, cert_key ? "the certificate key" :
 		    "the account key");

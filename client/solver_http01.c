@@ -133,7 +133,7 @@ solver_http01_fetch(struct certo_http *client, const char *url,
 
 	why[0] = '\0';
 	rc = http_request(client, "GET", url, NULL, NULL,
-	    SOLVER_HTTP01_MAX_BODY, &resp);
+	    SOLVER_HTTP01_MAX_BODY, 0, &resp);
 	if (rc == CERTO_EINTR || rc == CERTO_ENOMEM) {
 		http_resp_free(&resp);
 		return rc;

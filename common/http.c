@@ -37,6 +37,18 @@ http_set_transport(const struct http_transport *t)
 	http_transport = t;
 }
 
+/* How bodies become documents (http_set_doc_reader), or NULL. */
+static int (*doc_reader)(struct http_resp *resp, unsigned doc);
+static void (*doc_release)(void *doc);
+
+void
+http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc),
+    void (*release)(void *doc))
+{
+	doc_reader = read;
+	doc_release = release;
+}
+
 /*
  * Debian's libcurl-gnutls links libssh2, whose libssh2_init() (run by
  * curl_global_init) sets up OpenSSL's libcrypto for SSH: engines and
@@ -176,6 +188,8 @@ http_resp_free(struct http_resp *resp)
 	if (resp == NULL)
 		return;
 	buf_free(&resp->body);
+	if (resp->doc != NULL && doc_release != NULL)
+		doc_release(resp->doc);
 	free(resp->content_type);
 	free(resp->location);
 	free(resp->replay_nonce);
@@ -570,6 +584,9 @@ http_xfer_perform(void *handle, const struct http_opts *opts,
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (x->certinfo)
 			rc = collect_chain(curl, out);
+		/* The body is read here, where its bytes arrived. */
+		if (rc == 0 && x->doc != 0 && doc_reader != NULL)
+			rc = doc_reader(resp, x->doc);
 	}
 out:
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
@@ -593,7 +610,7 @@ perform(struct certo_http *http, const struct http_xfer *x,
 int
 http_request(struct certo_http *http, const char *method, const char *url,
     const char *content_type, const char *body, size_t max_body,
-    struct http_resp *resp)
+    unsigned doc, struct http_resp *resp)
 {
 	struct http_xfer x = { 0 };
 	struct http_xfer_out out = { 0 };
@@ -611,6 +628,7 @@ http_request(struct certo_http *http, const char *method, const char *url,
 	x.content_type = content_type;
 	x.body = body;
 	x.max_body = max_body;
+	x.doc = doc;
 	bundle = set_trust(http, &x, hp, &pinned);
 	log_debug("%s %s", method, shown);
 	if ((rc = perform(http, &x, resp, &out)) != 0)

@@ -42,6 +42,8 @@ struct http_resp {
 	struct http_link links[HTTP_MAX_LINKS];
 	size_t nlinks;
 	size_t header_bytes;
+	void *doc;                 /* the body read as a document (the
+	                           * reader of http_set_doc_reader), or NULL */
 	bool nomem;                /* a callback ran out of memory */
 	bool transient;            /* set with a failure that a new attempt
 	                            * may not meet: refused, reset or cut
@@ -73,6 +75,8 @@ struct http_xfer {
 	const char *cainfo;        /* the trust file, or NULL */
 	bool certinfo;             /* return the peer's chain */
 	const void *resolve;       /* struct curl_slist * for CURLOPT_RESOLVE */
+	unsigned doc;              /* read the body as this document (the
+	                            * reader's kinds; 0: keep the body) */
 };
 
 /* What a transfer gave besides the response. */
@@ -102,6 +106,15 @@ struct http_transport {
  */
 void http_set_transport(const struct http_transport *t);
 /*
+ * Read the body of every transfer with a non-zero http_xfer.doc with
+ * read(resp, doc) in the process that performed it, right after the
+ * transfer (read sets resp->doc and may drop the body; it returns 0 or
+ * CERTO_ENOMEM); release frees resp->doc in http_resp_free().  The
+ * client's ACME documents (client/doc.h); knows nothing of them here.
+ */
+void http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc),
+    void (*release)(void *doc));
+/*
  * Perform x with curl (a CURL *) and opts: the response's status,
  * headers and capped body into resp (initialised by the caller), the
  * CURLcode, libcurl's message and with certinfo the peer's chain into
@@ -127,8 +140,10 @@ void http_free(struct certo_http *http);
 /*
  * Perform method ("GET", "HEAD", "POST") on url.  For POST, body of
  * content_type is sent.  The response body is capped at max_body bytes
- * (CERTO_ETOOBIG beyond).  resp is initialised here; free it with
- * http_resp_free() whatever the result.  Network failures return
+ * (CERTO_ETOOBIG beyond); with doc non-zero it is read as that document
+ * where the transfer ran (http_set_doc_reader) and resp->doc holds it.
+ * resp is initialised here; free it with http_resp_free() whatever the
+ * result.  Network failures return
  * CERTO_ENET / CERTO_ETIMEDOUT / CERTO_ETLS with a message naming url,
  * and set resp->transient when another attempt may succeed (request.c
  * decides whether to make one); headers beyond HTTP_MAX_HEADERS are
@@ -142,7 +157,7 @@ void http_free(struct certo_http *http);
  */
 int http_request(struct certo_http *http, const char *method,
     const char *url, const char *content_type, const char *body,
-    size_t max_body, struct http_resp *resp);
+    size_t max_body, unsigned doc, struct http_resp *resp);
 /* Free what a response holds; safe on a zeroed or NULL one. */
 void http_resp_free(struct http_resp *resp);
 

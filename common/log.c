@@ -198,6 +198,22 @@ log_str(char *dst, size_t dstlen, const char *src)
 	    (size_t)-1);
 }
 
+char *
+log_printable(char *dst, size_t dstlen, const char *src)
+{
+	const char *p;
+
+	if (src == NULL || dstlen == 0)
+		return log_str(dst, dstlen, src);
+	for (p = src; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return log_str(dst, dstlen, src);
+	if ((size_t)(p - src) >= dstlen)
+		return log_str(dst, dstlen, src);
+	memcpy(dst, src, (size_t)(p - src) + 1);
+	return dst;
+}
+
 struct json_object *
 log_fields_url(const char *url)
 {

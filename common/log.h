@@ -48,6 +48,14 @@ char *log_sanitize(char *dst, size_t dstlen, const char *src, size_t n);
  */
 char *log_str(char *dst, size_t dstlen, const char *src);
 
+/*
+ * A message made printable by another process (the network process's
+ * error messages, already log_str()'d there): src as it is when every
+ * byte is printable ASCII, else log_str() of it.  Printable either way,
+ * and escaped only once.  Returns dst.
+ */
+char *log_printable(char *dst, size_t dstlen, const char *src);
+
 struct json_object;
 /* {"url": url} for a log_event's fields (NULL if out of memory). */
 struct json_object *log_fields_url(const char *url);

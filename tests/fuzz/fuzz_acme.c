@@ -1,6 +1,8 @@
 /*
  * libFuzzer target: every parser of CA responses.  The first byte picks
  * the parser, the rest is the document (network input, untrusted).
+ * Parser 8 is the key process's reader of the network process's typed
+ * documents (doc_get, doc.h): the rest is a message payload.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,9 +13,11 @@
 #include "certificate.h"
 #include "challenge.h"
 #include "directory.h"
+#include "doc.h"
 #include "errors.h"
 #include "jws.h"
 #include "order.h"
+#include "privsep_msg.h"
 #include "problem.h"
 #include "renewalinfo.h"
 
@@ -28,7 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	switch (data[0] % 8) {
+	switch (data[0] % 9) {
 	case 0: {
 		struct certo_directory d = { 0 };
 		directory_parse(s, n, &d);
@@ -86,6 +90,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(z);
 		break;
+	case 8: {
+		struct privsep_msg m;
+		struct certo_doc *d = NULL;
+		privsep_msg_init(&m, 1);
+		if (buf_add(&m.buf, s, n) == 0 &&
+		    doc_get(&m, 1u + (data[0] / 9u) % (DOC_PROBLEM - 1), &d) ==
+		    0)
+			doc_free(d);
+		privsep_msg_free(&m);
+		break;
+	}
 	}
 	certo_errclear();
 	return 0;

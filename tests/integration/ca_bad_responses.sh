@@ -12,7 +12,10 @@
 #      while the directory is https: exit 2 (not 1), the message names it;
 #  (d) the authorization URL is file:///etc/passwd: the same;
 #  (e) the finalize URL is file:///etc/<ESC>[0mpasswd: exit 2, the
-#      message names it with ESC shown as \x1b, no raw ESC byte.
+#      message names it with ESC shown as \x1b, no raw ESC byte;
+#  (f) the finalize URL is https on another server (127.0.0.2, same
+#      port): the key process signs only for the directory's server (issue
+#      13): exit 2, the message names the URL and says so.
 # Each: nothing under live/, no temp files, nothing written outside the
 # state dir.
 . "$(dirname "$0")/lib.sh"
@@ -59,4 +62,10 @@ it_case c && url_case bu-c.certo.test authz "http://localhost:$SI_PORT/authZ/pla
 it_case d && url_case bu-d.certo.test authz "file:///etc/passwd" "file:///etc/passwd"
 it_case e && url_case bu-e.certo.test finalize 'file:///etc/\u001b[0mpasswd' \
 	'file:///etc/\x1b[0mpasswd'
+if it_case f; then
+	url_case bu-f.certo.test finalize "https://127.0.0.2:$SI_PORT/finalize-order/x" \
+		"https://127.0.0.2:$SI_PORT/finalize-order/x"
+	it_expect_msg_contains "only for the server of its directory" \
+		"finalize on another server: the message says why"
+fi
 it_pass

@@ -246,13 +246,35 @@ out:
 	return rc;
 }
 
+/* The threads of this process ("Threads:" of /proc/self/status), 0
+ * when unknown. */
+static long
+count_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	long n = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "Threads:", 8) == 0) {
+			n = strtol(line + 8, NULL, 10);
+			break;
+		}
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
 /*
  * Landlock: a ruleset handling every file system access of ABI 1 with
  * no rule (no file can be opened, executed or made), but every file
- * readable with read_opens, /proc readable in sanitizer builds.  A kernel without Landlock: nothing (seccomp
- * alone).
+ * readable with read_opens, /proc readable in sanitizer builds.  It
+ * restricts the calling thread and the threads it starts afterwards,
+ * not the others: with another thread already running, nothing is
+ * done and -1 returned.  A kernel without Landlock: nothing (seccomp
+ * alone), 0.
  */
-static void
+static int
 enter_landlock(const struct sandbox_opts *opts)
 {
 	struct landlock_ruleset_attr attr = { 0 };
@@ -261,7 +283,11 @@ enter_landlock(const struct sandbox_opts *opts)
 	attr.handled_access_fs = (1ULL << 13) - 1; /* ABI 1: all of them */
 	if ((fd = (int)syscall(SYS_landlock_create_ruleset, &attr,
 	    sizeof(attr), 0)) < 0)
-		return;
+		return 0;
+	if (count_threads() > 1) {
+		close(fd);
+		return -1;
+	}
 	{
 		struct landlock_path_beneath_attr pb = { 0 };
 		const char *dir = opts->read_opens ? "/" : NULL;
@@ -282,6 +308,7 @@ enter_landlock(const struct sandbox_opts *opts)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
 		syscall(SYS_landlock_restrict_self, fd, 0);
 	close(fd);
+	return 0;
 }
 
 const char *
@@ -345,7 +372,10 @@ sandbox_enter(const struct sandbox_opts *opts)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) != 0)
 		return certo_fail(CERTO_EIO, "sigaction: %s", strerror(errno));
-	enter_landlock(opts);
+	if (enter_landlock(opts) != 0)
+		return certo_fail(CERTO_EIO, "internal error: %ld threads "
+		    "before the sandbox (Landlock would restrict only one)",
+		    count_threads());
 	if (enter_seccomp(opts) != 0)
 		return certo_fail(CERTO_EIO, "%s: cannot enter the seccomp "
 		    "filter", who);

@@ -22,9 +22,11 @@ struct sandbox_opts {
 };
 
 /*
- * Enter the sandbox, for good and for every thread of the process
- * (call it before starting more threads where possible): the SIGSYS
- * handler, Landlock where the kernel has it, then the seccomp filter.
+ * Enter the sandbox, for good: the SIGSYS handler, Landlock where the
+ * kernel has it, then the seccomp filter (for every thread: TSYNC).
+ * Landlock restricts only the calling thread and the threads started
+ * after, so call it while the process has one thread: with more (and
+ * Landlock), nothing is entered and CERTO_EIO returned with a message.
  * Returns 0 or CERTO_EIO.
  */
 int sandbox_enter(const struct sandbox_opts *opts);

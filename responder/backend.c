@@ -38,6 +38,7 @@ struct backend {
 	char err[128];
 	unsigned gen;               /* lookups finished */
 	bool stop, exited, orphaned;
+	bool started;               /* backend_run() started the thread */
 };
 
 /* Condition variables run on CLOCK_MONOTONIC (see backend_new). */
@@ -170,15 +171,13 @@ parse_spec(struct backend *backend, const char *spec)
 	return 0;
 }
 
-/* Check spec, start the resolver thread and its first lookup. */
+/* Check spec and prepare; the resolver starts with backend_run(). */
 int
 backend_new(const char *spec, const char *what, void (*notify)(void *),
     void *arg, struct backend **out)
 {
 	struct backend *backend;
 	pthread_condattr_t ca;
-	sigset_t all, old;
-	int e;
 
 	*out = NULL;
 	if ((backend = calloc(1, sizeof(*backend))) == NULL)
@@ -200,17 +199,26 @@ backend_new(const char *spec, const char *what, void (*notify)(void *),
 	pthread_cond_init(&backend->wake, &ca);
 	pthread_cond_init(&backend->done, &ca);
 	pthread_condattr_destroy(&ca);
+	*out = backend;
+	return 0;
+}
+
+/* Start the resolver thread and its first lookup. */
+int
+backend_run(struct backend *backend)
+{
+	sigset_t all, old;
+	int e;
+
 	/* Signals stay with the caller's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&backend->thread, NULL, resolver, backend);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0) {
-		destroy(backend);
+	if (e != 0)
 		return certo_fail(CERTO_ENOMEM, "%s: cannot start the resolver "
-		    "thread: %s", what, strerror(e));
-	}
-	*out = backend;
+		    "thread: %s", backend->what, strerror(e));
+	backend->started = true;
 	return 0;
 }
 
@@ -223,6 +231,10 @@ backend_free(struct backend *backend)
 
 	if (backend == NULL)
 		return;
+	if (!backend->started) {
+		destroy(backend);
+		return;
+	}
 	pthread_mutex_lock(&backend->lock);
 	backend->stop = true;
 	pthread_cond_signal(&backend->wake);

@@ -20,13 +20,19 @@ struct backend;
 
 /*
  * Check the syntax of spec (no lookup yet: that starts in the
- * background at once) and start the resolver thread.  what names the
- * option in messages ("--tls-proxy").  notify, if set, is called from
- * the resolver thread after every lookup (the TLS event loop wakes up
- * with it).  Returns 0, CERTO_EUSAGE for a malformed spec, CERTO_ENOMEM.
+ * background with backend_run()).  what names the option in messages
+ * ("--tls-proxy").  notify, if set, is called from the resolver thread
+ * after every lookup (the TLS event loop wakes up with it).  Returns 0,
+ * CERTO_EUSAGE for a malformed spec, CERTO_ENOMEM.
  */
 int backend_new(const char *spec, const char *what,
     void (*notify)(void *), void *arg, struct backend **out);
+/*
+ * Start the resolver thread and its first lookup (certo-responder: after
+ * its sandbox, so that the thread runs in it).  Returns 0 or
+ * CERTO_ENOMEM; backend_free() frees either way.
+ */
+int backend_run(struct backend *backend);
 /*
  * Stop the resolver and free.  A lookup still running is left to finish
  * on its own (at most a second is waited for it).  NULL is fine.

@@ -637,16 +637,16 @@ clear_stale_socket(const char *path, const struct sockaddr_un *sa)
 }
 
 /*
- * Listen on path and serve tokens from a new thread; see ctl.h.  On
- * failure nothing is left behind (no thread, no socket file).
+ * Listen on path, no thread yet (ctl_server_run); see ctl.h.  On
+ * failure nothing is left behind (no socket file).
  */
 int
-ctl_server_start(const char *path, mode_t mode, gid_t gid,
+ctl_server_listen(const char *path, mode_t mode, gid_t gid,
     struct token_table *tokens, struct ctl_server **out)
 {
 	struct ctl_server *srv = NULL;
 	struct sockaddr_un sa;
-	int rc, e;
+	int rc;
 
 	*out = NULL;
 	memset(&sa, 0, sizeof(sa));
@@ -676,17 +676,43 @@ ctl_server_start(const char *path, mode_t mode, gid_t gid,
 	}
 	if ((rc = place_socket(srv, path, mode, gid)) != 0)
 		goto fail;
-	if ((e = pthread_create(&srv->thread, NULL, ctl_thread, srv)) != 0) {
-		rc = certo_fail(CERTO_ENOMEM, "cannot start the control thread: "
-		    "%s", strerror(e));
-		goto fail;
-	}
-	srv->started = true;
 	*out = srv;
 	return 0;
 fail:
 	/* Removes the socket file if place_socket() put it there. */
 	ctl_server_stop(srv);
+	return rc;
+}
+
+/* Serve the socket of ctl_server_listen() from a new thread; see ctl.h. */
+int
+ctl_server_run(struct ctl_server *srv)
+{
+	int e;
+
+	if ((e = pthread_create(&srv->thread, NULL, ctl_thread, srv)) != 0)
+		return certo_fail(CERTO_ENOMEM, "cannot start the control "
+		    "thread: %s", strerror(e));
+	srv->started = true;
+	return 0;
+}
+
+/*
+ * ctl_server_listen() and ctl_server_run(); see ctl.h.  On failure
+ * nothing is left behind (no thread, no socket file).
+ */
+int
+ctl_server_start(const char *path, mode_t mode, gid_t gid,
+    struct token_table *tokens, struct ctl_server **out)
+{
+	int rc;
+
+	if ((rc = ctl_server_listen(path, mode, gid, tokens, out)) != 0)
+		return rc;
+	if ((rc = ctl_server_run(*out)) != 0) {
+		ctl_server_stop(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -51,6 +51,16 @@ struct ctl_server;
 int ctl_server_start(const char *path, mode_t mode, gid_t gid,
     struct token_table *tokens, struct ctl_server **out);
 /*
+ * ctl_server_start in two halves: the socket file, listening, and no
+ * thread yet (certo-responder makes it as root, then drops and enters
+ * its sandbox before any thread)...
+ */
+int ctl_server_listen(const char *path, mode_t mode, gid_t gid,
+    struct token_table *tokens, struct ctl_server **out);
+/* ...then the serving thread: 0 or CERTO_ENOMEM (srv still stopped by
+ * the caller). */
+int ctl_server_run(struct ctl_server *srv);
+/*
  * The socket file's device and inode; from now on ctl_server_stop does
  * not remove it (whoever asked does, e.g. after a privilege drop).
  */

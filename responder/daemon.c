@@ -1,10 +1,11 @@
 /*
  * certo-responder: a long-running HTTP-01 and TLS-ALPN-01 responder fed
  * through the control socket (ctl.h, docs/responder-protocol.md).  It
- * binds everything as root if need be, drops to --user, and then only
- * waits for signals, serves /healthz and expires tokens; the servers run
- * in their own threads.  With --user, a helper process forked before
- * anything else stays root to remove the control socket at exit.
+ * binds everything as root if need be, drops to --user and enters its
+ * sandbox, then starts the servers' threads (all of them in the sandbox)
+ * and only waits for signals, serves /healthz and expires tokens.  With
+ * --user, a helper process forked before anything else stays root to
+ * remove the control socket at exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -395,7 +396,7 @@ struct daemon_state {
 	int helper_fd;               /* our end of its pipe, -1 */
 };
 
-/* The HTTP-01 server of --http-port (and its fallback). */
+/* The HTTP-01 server of --http-port (and its fallback), bound. */
 static int
 start_http(const struct daemon_cli *cli, struct token_table *tokens,
     struct http01_server **http)
@@ -413,7 +414,7 @@ start_http(const struct daemon_cli *cli, struct token_table *tokens,
 	ho.threads = cli->http_proxy ? PROXY_THREADS : 1;
 	ho.redirect_https = cli->http_redirect;
 	ho.proxy = cli->http_proxy;
-	if ((rc = http01_start(&ho, tokens, http)) != 0)
+	if ((rc = http01_listen(&ho, tokens, http)) != 0)
 		return rc;
 	log_info("http-01 on %s port %u%s%s%s",
 	    cli->http_addr ? cli->http_addr : "*", http01_port(*http),
@@ -423,7 +424,7 @@ start_http(const struct daemon_cli *cli, struct token_table *tokens,
 	return 0;
 }
 
-/* The TLS-ALPN-01 server of --tls-port (and its proxy). */
+/* The TLS-ALPN-01 server of --tls-port (and its proxy), bound. */
 static int
 start_tls(const struct daemon_cli *cli, struct token_table *tokens,
     struct tlsalpn01_server **tls)
@@ -438,7 +439,7 @@ start_tls(const struct daemon_cli *cli, struct token_table *tokens,
 	to.max_per_ip = cli->max_per_ip;
 	to.timeout_s = cli->idle_timeout;
 	to.proxy = cli->tls_proxy;
-	if ((rc = tlsalpn01_start(&to, tokens, tls)) != 0)
+	if ((rc = tlsalpn01_listen(&to, tokens, tls)) != 0)
 		return rc;
 	log_info("tls-alpn-01 on %s port %u%s%s",
 	    cli->tls_addr ? cli->tls_addr : "*", tlsalpn01_port(*tls),
@@ -464,14 +465,17 @@ start_health(const struct daemon_cli *cli, struct health *health)
 	return 0;
 }
 
-/* Start every configured server; bind errors carry CERTO_EBIND & co. */
+/*
+ * Bind every configured server, no thread yet (start_threads); bind
+ * errors carry CERTO_EBIND & co.
+ */
 static int
-start_servers(struct daemon_state *state)
+listen_servers(struct daemon_state *state)
 {
 	const struct daemon_cli *cli = &state->cli;
 	int rc;
 
-	if ((rc = ctl_server_start(cli->socket, cli->socket_mode,
+	if ((rc = ctl_server_listen(cli->socket, cli->socket_mode,
 	    cli->socket_gid, &state->tokens, &state->ctl)) != 0)
 		return rc;
 	log_info("control socket %s (mode %04o%s%s)", cli->socket,
@@ -593,7 +597,8 @@ block_signals(int *sfd)
 	return 0;
 }
 
-/* GnuTLS, the token table, the helper (forked first), the servers. */
+/* GnuTLS, the token table, the helper (forked first), the store's
+ * connections, the servers' sockets: everything but the threads. */
 static int
 daemon_open(struct daemon_state *state)
 {
@@ -612,19 +617,38 @@ daemon_open(struct daemon_state *state)
 	if (state->dropping && (rc = helper_start(cli->socket, &state->helper,
 	    &state->helper_fd)) != 0)
 		return rc;
-	/* Threads of its own: after the helper's fork. */
-	if (cli->store && (rc = store_tokens_start(cli->store, &state->tokens,
+	/* Connected as the user who started us (no thread yet). */
+	if (cli->store && (rc = store_tokens_open(cli->store, &state->tokens,
 	    &state->store)) != 0)
 		return rc;
-	return start_servers(state);
+	return listen_servers(state);
 }
 
 /*
- * After the drop: the seccomp allow-list of common/sandbox.c for every
- * thread (open only to read: the proxies' backends are resolved by
- * name; never execve, never a write to a file), and Landlock (read-only
- * file system) on the main thread where the kernel has it.  A trapped
- * call ends the daemon with a message, exit 4.
+ * Every thread, once the sandbox is on (drop_to_user), so that each
+ * inherits it: Landlock restricts only the thread that asks and the
+ * threads it starts afterwards.
+ */
+static int
+start_threads(struct daemon_state *state)
+{
+	int rc;
+
+	if ((state->store && (rc = store_tokens_run(state->store)) != 0) ||
+	    (rc = ctl_server_run(state->ctl)) != 0 ||
+	    (state->http && (rc = http01_run(state->http)) != 0) ||
+	    (state->tls && (rc = tlsalpn01_run(state->tls)) != 0))
+		return rc;
+	return 0;
+}
+
+/*
+ * After the drop and before any thread (start_threads): the seccomp
+ * allow-list of common/sandbox.c (open only to read: the proxies'
+ * backends are resolved by name; never execve, never a write to a
+ * file), and Landlock (read-only file system) where the kernel has it,
+ * both inherited by every thread started afterwards.  A trapped call
+ * in any thread ends the daemon with a message, exit 4.
  */
 static int
 enter_sandbox(void)
@@ -692,7 +716,8 @@ daemon_close(struct daemon_state *state, int rc)
 
 /*
  * certo-responder: parse the options, bind everything (as root if need
- * be), drop to --user, then wait for a stop signal.
+ * be), drop to --user and enter the sandbox, start the threads, then
+ * wait for a stop signal.
  */
 int
 main(int argc, char **argv)
@@ -719,7 +744,8 @@ main(int argc, char **argv)
 	    (rc = fit_descriptors(&state.cli)) != 0 ||
 	    (rc = block_signals(&state.sfd)) != 0 ||
 	    (rc = daemon_open(&state)) != 0 ||
-	    (rc = drop_to_user(&state)) != 0)
+	    (rc = drop_to_user(&state)) != 0 ||
+	    (rc = start_threads(&state)) != 0)
 		goto out;
 	log_info("ready (at most %zu challenges, each kept %ld s)",
 	    state.cli.max_tokens, state.cli.token_ttl);

@@ -19,6 +19,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef CERTO_PRIVSEP_TEST_VIOLATION
+#include <linux/landlock.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#endif
 
 #include "b64.h"
 #include "errors.h"
@@ -28,6 +33,7 @@
 #include "tokens.h"
 
 #define PREFIX "/.well-known/acme-challenge/"
+#define TEST_VIOLATION_PATH "/certo-test-violation"
 #define ACCEPT_BURST 64
 /*
  * The total limit is ours (see accept_burst); libmicrohttpd's own sits
@@ -60,7 +66,65 @@ struct http01_server {
 	unsigned refused;
 	/* --http-redirect / --http-proxy (certo-responder); NULL: 404 */
 	struct http01_fallback *fallback;
+	/* From http01_opts, for http01_run(). */
+	unsigned max_per_ip, timeout_s, threads;
 };
+
+/*
+ * For the test of the sandbox (certo-responder-test, a
+ * CERTO_PRIVSEP_TEST_VIOLATION build; tests/integration/
+ * responder_sandbox.sh): a GET of TEST_VIOLATION_PATH makes this thread
+ * of libmicrohttpd's say the kernel's Landlock ABI (asked at start), bind a unix socket
+ * at $CERTO_TEST_RESPONDER_BIND (which Landlock refuses: no file may be
+ * made; seccomp allows bind), then open $CERTO_TEST_RESPONDER_OPEN to
+ * write, which the seccomp filter traps (exit 4), as a compromised
+ * thread would.
+ */
+#ifdef CERTO_PRIVSEP_TEST_VIOLATION
+/* Asked at start: landlock_create_ruleset traps in the sandbox. */
+static long test_landlock_abi;
+
+__attribute__((constructor)) static void
+test_ask_landlock(void)
+{
+	test_landlock_abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+}
+#endif
+
+static void
+test_violation(const char *url)
+{
+#ifdef CERTO_PRIVSEP_TEST_VIOLATION
+	const char *bpath = getenv("CERTO_TEST_RESPONDER_BIND");
+	const char *opath = getenv("CERTO_TEST_RESPONDER_OPEN");
+	struct sockaddr_un sa;
+	int fd;
+
+	if (strcmp(url, TEST_VIOLATION_PATH) != 0)
+		return;
+	log_error("responder test: Landlock ABI %ld", test_landlock_abi);
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (bpath != NULL && strlen(bpath) < sizeof(sa.sun_path) &&
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		memcpy(sa.sun_path, bpath, strlen(bpath) + 1);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			log_error("responder test: bind %s: done", bpath);
+		else
+			log_error("responder test: bind %s: %s", bpath,
+			    strerror(errno));
+		close(fd);
+	}
+	if (opath != NULL && (fd = open(opath, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC, 0600)) >= 0) {
+		log_error("responder test: opened %s to write", opath);
+		close(fd);
+	}
+#else
+	(void)url;
+#endif
+}
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -94,6 +158,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (*upload_data_size != 0)
 		return MHD_NO;
+	test_violation(url);
 	if (strncmp(url, PREFIX, sizeof(PREFIX) - 1) != 0)
 		return srv->fallback != NULL ? http01_fallback_answer(
 		    srv->fallback, conn, url, method) :
@@ -229,17 +294,15 @@ acceptor(void *arg)
 }
 
 /*
- * Bind, start libmicrohttpd (no listening socket of its own) and our
- * accepting thread.  See http01.h; on failure nothing is left running.
+ * Bind and prepare; no thread yet (http01_run).  See http01.h; on
+ * failure nothing is left open.
  */
 int
-http01_start(const struct http01_opts *opts, struct token_table *tokens,
+http01_listen(const struct http01_opts *opts, struct token_table *tokens,
     struct http01_server **out)
 {
 	struct http01_server *srv;
-	sigset_t all, old;
-	unsigned threads = opts->threads ? opts->threads : 1;
-	int rc, e;
+	int rc;
 	static char empty[] = "";
 
 	*out = NULL;
@@ -247,6 +310,9 @@ http01_start(const struct http01_opts *opts, struct token_table *tokens,
 		return CERTO_ENOMEM;
 	srv->tokens = tokens;
 	srv->max_conns = opts->max_conns ? opts->max_conns : 1024;
+	srv->max_per_ip = opts->max_per_ip;
+	srv->timeout_s = opts->timeout_s ? opts->timeout_s : 10;
+	srv->threads = opts->threads ? opts->threads : 1;
 	srv->lfd = srv->wake[0] = srv->wake[1] = -1;
 	if ((rc = http01_fallback_new(opts, &srv->fallback)) != 0)
 		goto fail;
@@ -268,37 +334,64 @@ http01_start(const struct http01_opts *opts, struct token_table *tokens,
 	}
 	MHD_add_response_header(srv->badmethod, MHD_HTTP_HEADER_ALLOW,
 	    "GET, HEAD");
+	*out = srv;
+	return 0;
+fail:
+	http01_stop(srv);
+	return rc;
+}
+
+/*
+ * Start the threads of a server from http01_listen(): the proxy's
+ * resolver, libmicrohttpd (no listening socket of its own) and our
+ * accepting thread.  See http01.h; on failure the caller stops srv.
+ */
+int
+http01_run(struct http01_server *srv)
+{
+	sigset_t all, old;
+	int rc, e;
+
+	if ((rc = http01_fallback_run(srv->fallback)) != 0)
+		return rc;
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, 0, NULL,
 	    NULL, on_request, srv,
 	    MHD_OPTION_CONNECTION_LIMIT, srv->max_conns + MHD_LIMIT_SLACK,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_per_ip,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->max_per_ip,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(opts->timeout_s ?
-	    opts->timeout_s : 10),
+	    MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, srv->threads,
 	    MHD_OPTION_END);
-	if (srv->mhd == NULL) {
-		rc = certo_fail(CERTO_EBIND, "cannot start the HTTP-01 server on "
-		    "port %u", srv->port);
-		goto fail;
-	}
+	if (srv->mhd == NULL)
+		return certo_fail(CERTO_EBIND, "cannot start the HTTP-01 server "
+		    "on port %u", srv->port);
 	/* Signals stay with the caller's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	e = pthread_create(&srv->acceptor, NULL, acceptor, srv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0) {
-		rc = certo_fail(CERTO_ENOMEM, "cannot start the HTTP-01 accept "
+	if (e != 0)
+		return certo_fail(CERTO_ENOMEM, "cannot start the HTTP-01 accept "
 		    "thread: %s", strerror(e));
-		goto fail;
-	}
 	srv->accepting = true;
-	*out = srv;
 	return 0;
-fail:
-	http01_stop(srv);
+}
+
+/* http01_listen() and http01_run(); see http01.h. */
+int
+http01_start(const struct http01_opts *opts, struct token_table *tokens,
+    struct http01_server **out)
+{
+	int rc;
+
+	if ((rc = http01_listen(opts, tokens, out)) != 0)
+		return rc;
+	if ((rc = http01_run(*out)) != 0) {
+		http01_stop(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -32,11 +32,25 @@ struct http01_opts {
 };
 
 /*
- * Bind and start serving from tokens (not owned).  CERTO_EADDRINUSE when
- * the port is taken (message suggests --http-port), CERTO_EBIND else.
+ * Bind and start serving from tokens (not owned): http01_listen(), then
+ * http01_run().  CERTO_EADDRINUSE when the port is taken (message
+ * suggests --http-port), CERTO_EBIND else.
  */
 int http01_start(const struct http01_opts *opts, struct token_table *tokens,
     struct http01_server **out);
+/*
+ * The first half: bind and prepare, no thread started (certo-responder
+ * binds as root, then drops and enters its sandbox before any thread).
+ * Errors as http01_start; on failure nothing is left open.
+ */
+int http01_listen(const struct http01_opts *opts, struct token_table *tokens,
+    struct http01_server **out);
+/*
+ * The second half: start the threads (libmicrohttpd's, the accepting
+ * one, the proxy's resolver).  CERTO_EBIND or CERTO_ENOMEM; the caller
+ * still stops srv either way.
+ */
+int http01_run(struct http01_server *srv);
 /* The port actually bound (useful with port 0). */
 unsigned short http01_port(const struct http01_server *srv);
 /* Stop and free; NULL is fine. */

@@ -452,6 +452,15 @@ http01_fallback_new(const struct http01_opts *opts,
 	return 0;
 }
 
+/* Start the backend's resolver thread, if any; NULL is fine. */
+int
+http01_fallback_run(struct http01_fallback *fb)
+{
+	if (fb == NULL || fb->backend == NULL)
+		return 0;
+	return backend_run(fb->backend);
+}
+
 /* Stop the backend's resolver and free; NULL is fine. */
 void
 http01_fallback_free(struct http01_fallback *fb)

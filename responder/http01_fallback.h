@@ -25,6 +25,11 @@ struct http01_fallback;
  */
 int http01_fallback_new(const struct http01_opts *opts,
     struct http01_fallback **out);
+/*
+ * Start the proxy backend's resolver thread (backend_run()), if there
+ * is one.  Returns 0 or CERTO_ENOMEM; NULL is fine.
+ */
+int http01_fallback_run(struct http01_fallback *fb);
 /* Stop the backend's resolver and free; NULL is fine. */
 void http01_fallback_free(struct http01_fallback *fb);
 /*

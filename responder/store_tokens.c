@@ -297,8 +297,8 @@ static const struct token_store_ops store_tokens_ops = {
 	.lookup = store_lookup,
 };
 
-/* Start the responder's side (store_tokens.h). */
-int store_tokens_start(const char *url, struct token_table *table,
+/* Connect the responder's side, no thread yet (store_tokens.h). */
+int store_tokens_open(const char *url, struct token_table *table,
     struct store_tokens **out)
 {
 	struct store_tokens *st;
@@ -319,21 +319,25 @@ int store_tokens_start(const char *url, struct token_table *table,
 	kv_set_timeouts(st->get, STORE_TOKENS_LOOKUP_MS,
 	    STORE_TOKENS_LOOKUP_MS, 0);
 	kv_set_timeouts(st->pub, 1000, 2000, 3000);
-	if (pthread_create(&st->thread, NULL, store_thread, st) != 0) {
-		rc = certo_fail(CERTO_ENOMEM, "store: cannot start a thread");
-		goto out;
-	}
-	st->started = 1;
 	st->table = table;
 	table->store_arg = st;
 	table->store = &store_tokens_ops;
-	log_info("store %s: serving its challenges, publishing the control "
-	    "socket's", kv_url_shown(st->get));
 	*out = st;
 out:
 	if (rc)
 		store_tokens_stop(st);
 	return rc;
+}
+
+/* Start the thread that keeps the cache (store_tokens.h). */
+int store_tokens_run(struct store_tokens *st)
+{
+	if (pthread_create(&st->thread, NULL, store_thread, st) != 0)
+		return certo_fail(CERTO_ENOMEM, "store: cannot start a thread");
+	st->started = 1;
+	log_info("store %s: serving its challenges, publishing the control "
+	    "socket's", kv_url_shown(st->get));
+	return 0;
 }
 
 /* Stop (store_tokens.h). */

@@ -11,9 +11,9 @@
  * compare-and-delete+PUBLISH), so a withdraw never removes what another
  * client published for the same identifier since.
  *
- * A responder (store_tokens_start) keeps a short cache filled and
- * emptied by the channel, asks the store directly on a cache miss, and
- * publishes what its control socket receives.
+ * A responder (store_tokens_open, store_tokens_run) keeps a short cache
+ * filled and emptied by the channel, asks the store directly on a cache
+ * miss, and publishes what its control socket receives.
  */
 #ifndef CERTO_STORE_TOKENS_H
 #define CERTO_STORE_TOKENS_H
@@ -46,13 +46,19 @@ int store_tokens_withdraw(struct kv *kv, enum chall_type type,
 struct store_tokens;
 
 /*
- * Put the store at url behind table (its store ops): subscribe, start the
- * thread that keeps the cache, and open the connections for lookups and
- * for publishing what the table receives.  Returns 0 and *out, or what
- * kv_open returns (the store named in the message).
+ * Put the store at url behind table (its store ops): subscribe, and open
+ * the connections for lookups and for publishing what the table
+ * receives; no thread yet.  Returns 0 and *out, or what kv_open returns
+ * (the store named in the message).
  */
-int store_tokens_start(const char *url, struct token_table *table,
+int store_tokens_open(const char *url, struct token_table *table,
     struct store_tokens **out);
+/*
+ * Start the thread that keeps the cache from the channel's messages
+ * (certo-responder: after its sandbox).  0 or CERTO_ENOMEM; the caller
+ * still stops st either way.
+ */
+int store_tokens_run(struct store_tokens *st);
 /* Stop the thread, detach from the table, free (NULL is fine). */
 void store_tokens_stop(struct store_tokens *st);
 

@@ -475,16 +475,15 @@ server_listen(struct tlsalpn01_server *srv, const struct tlsalpn01_opts *opts)
 }
 
 /*
- * Bind, prepare and start the event-loop thread.  See tlsalpn01.h.
- * On failure nothing is left running; *out is NULL.
+ * Bind and prepare; no thread yet (tlsalpn01_run).  See tlsalpn01.h.
+ * On failure nothing is left open; *out is NULL.
  */
 int
-tlsalpn01_start(const struct tlsalpn01_opts *opts, struct token_table *tokens,
-    struct tlsalpn01_server **out)
+tlsalpn01_listen(const struct tlsalpn01_opts *opts,
+    struct token_table *tokens, struct tlsalpn01_server **out)
 {
 	struct tlsalpn01_server *srv;
-	sigset_t all, old;
-	int ret, rc;
+	int rc;
 
 	*out = NULL;
 	if ((srv = server_new(opts, tokens)) == NULL)
@@ -501,21 +500,50 @@ tlsalpn01_start(const struct tlsalpn01_opts *opts, struct token_table *tokens,
 	    (rc = tlsalpn01_acme_init(srv)) != 0 ||
 	    (rc = server_listen(srv, opts)) != 0)
 		goto fail;
+	*out = srv;
+	return 0;
+fail:
+	tlsalpn01_stop(srv);
+	return rc;
+}
+
+/*
+ * Start the threads of a server from tlsalpn01_listen(): the proxy's
+ * resolver and the event loop.  See tlsalpn01.h.
+ */
+int
+tlsalpn01_run(struct tlsalpn01_server *srv)
+{
+	sigset_t all, old;
+	int ret, rc;
+
+	if (srv->backend != NULL && (rc = backend_run(srv->backend)) != 0)
+		return rc;
 	/* Signals stay with the caller's threads. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&srv->thread, NULL, loop, srv);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret != 0) {
-		rc = certo_fail(CERTO_ENOMEM, "cannot start the TLS-ALPN-01 "
+	if (ret != 0)
+		return certo_fail(CERTO_ENOMEM, "cannot start the TLS-ALPN-01 "
 		    "thread: %s", strerror(ret));
-		goto fail;
-	}
 	srv->running = 1;
-	*out = srv;
 	return 0;
-fail:
-	tlsalpn01_stop(srv);
+}
+
+/* tlsalpn01_listen() and tlsalpn01_run(); see tlsalpn01.h. */
+int
+tlsalpn01_start(const struct tlsalpn01_opts *opts, struct token_table *tokens,
+    struct tlsalpn01_server **out)
+{
+	int rc;
+
+	if ((rc = tlsalpn01_listen(opts, tokens, out)) != 0)
+		return rc;
+	if ((rc = tlsalpn01_run(*out)) != 0) {
+		tlsalpn01_stop(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -35,10 +35,23 @@ struct tlsalpn01_opts {
 
 /*
  * Bind (via listen_tcp: CERTO_EADDRINUSE names --tls-port) and start
- * serving from tokens (not owned; looked up with tokens_lookup_alpn).
+ * serving from tokens (not owned; looked up with tokens_lookup_alpn):
+ * tlsalpn01_listen(), then tlsalpn01_run().
  */
 int tlsalpn01_start(const struct tlsalpn01_opts *opts,
     struct token_table *tokens, struct tlsalpn01_server **out);
+/*
+ * The first half: bind and prepare, no thread started (certo-responder
+ * binds as root, then drops and enters its sandbox before any thread).
+ * Errors as tlsalpn01_start; on failure nothing is left open.
+ */
+int tlsalpn01_listen(const struct tlsalpn01_opts *opts,
+    struct token_table *tokens, struct tlsalpn01_server **out);
+/*
+ * The second half: start the threads (the event loop, the proxy's
+ * resolver).  0 or CERTO_ENOMEM; the caller still stops srv either way.
+ */
+int tlsalpn01_run(struct tlsalpn01_server *srv);
 /* The port actually bound. */
 unsigned short tlsalpn01_port(const struct tlsalpn01_server *srv);
 /* Stop the thread, close every connection, free; NULL is fine. */

@@ -137,7 +137,7 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
     struct http_resp *resp, struct http_xfer_out *out)
 {
 	uint64_t n, flag, hb;
-	int64_t cc, status;
+	int64_t cc, status, root;
 	char *s = NULL;
 	size_t len;
 	int rc;
@@ -173,13 +173,11 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 		goto bad;
 	resp->header_bytes = (size_t)hb;
 	resp->nomem = flag != 0;
-	if (privsep_get_u64(m, &n) != 0 || n > HTTP_MAX_CHAIN ||
-	    (n > 0 && !x->certinfo))
+	/* The bundle certificate's index: never the peer's chain. */
+	if (privsep_get_i64(m, &root) != 0 || root < -1 ||
+	    root > TRUST_MAX || (root >= 0 && !x->certinfo))
 		goto bad;
-	for (; out->nchain < n; out->nchain++)
-		if (privsep_get_str(m, &out->chain[out->nchain]) != 0 ||
-		    out->chain[out->nchain] == NULL)
-			goto bad;
+	out->root = (long)root;
 	return 0;
 bad:
 	free(s);
@@ -197,6 +195,7 @@ http_perform(void **chanp, const struct http_opts *opts,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->root = -1;
 	if (chan == NULL) {
 		if ((chan = calloc(1, sizeof(*chan))) == NULL)
 			return certo_fail(CERTO_ENOMEM, "out of memory");

@@ -397,8 +397,8 @@ set_common(CURL *curl, const struct http_opts *opts, const char *url,
  * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
  * --cacert.  For https, the pinned root of the host when known
  * (*pinned), else the bundle, asking for the bundle certificate that
- * anchors the peer's chain, to learn the root (x->certinfo).  Returns the bundle, or NULL when there is
- * none.
+ * anchors the peer's chain, to learn the root (x->certinfo).  Returns
+ * the bundle, or NULL when there is none.
  */
 static const char *
 set_trust(struct certo_http *http, struct http_xfer *x, const char *hp,

@@ -1,4 +1,5 @@
-/* Pinning the verified root: within a run, and across runs. */
+/* Finding the bundle root that anchors a peer's chain (where the transfer
+ * ran), and pinning it by its index: within a run, and across runs. */
 #include "trustpin.h"
 
 #include <errno.h>

@@ -121,9 +121,7 @@ put_resp(struct privsep_msg *m, const struct http_xfer *x,
 	}
 	rc |= privsep_put_u64(m, resp->header_bytes);
 	rc |= privsep_put_u64(m, resp->nomem);
-	rc |= privsep_put_u64(m, out->nchain);
-	for (size_t i = 0; i < out->nchain; i++)
-		rc |= privsep_put_str(m, out->chain[i]);
+	rc |= privsep_put_i64(m, out->root);
 	/* The body read here (doc.h): only its typed fields cross. */
 	if (x->doc != 0)
 		rc |= doc_put(m, resp->doc);
@@ -201,6 +199,8 @@ do_http(struct chan_state *st, struct privsep_msg *req)
 	x.resolve = resolve;
 	netproc_net_set_trust(st->have_trust ? st->trust : NULL,
 	    st->trustlen);
+	x.trust_pem = st->have_trust ? st->trust : NULL; /* trustpin_find */
+	x.trust_len = st->trustlen;
 	rc = http_xfer_perform(st->curl, &opts, &x, &resp, &out);
 	netproc_net_set_trust(NULL, 0);
 	if (rc == 0)

@@ -139,7 +139,7 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
     struct http_resp *resp, struct http_xfer_out *out)
 {
 	uint64_t n, flag, hb;
-	int64_t cc, status;
+	int64_t cc, status, root;
 	char *s = NULL;
 	size_t len;
 	int rc;
@@ -180,13 +180,11 @@ get_xfer(struct privsep_msg *m, const struct http_xfer *x,
 		goto bad;
 	resp->header_bytes = (size_t)hb;
 	resp->nomem = flag != 0;
-	if (privsep_get_u64(m, &n) != 0 || n > HTTP_MAX_CHAIN ||
-	    (n > 0 && !x->certinfo))
+	/* The bundle certificate's index: never the peer's chain. */
+	if (privsep_get_i64(m, &root) != 0 || root < -1 ||
+	    root > TRUST_MAX || (root >= 0 && !x->certinfo))
 		goto bad;
-	for (; out->nchain < n; out->nchain++)
-		if (privsep_get_str(m, &out->chain[out->nchain]) != 0 ||
-		    out->chain[out->nchain] == NULL)
-			goto bad;
+	out->root = (long)root;
 	/* The body, read there (doc.h): its checked typed fields. */
 	if (x->doc != 0)
 		return doc_get(m, x->doc, (struct certo_doc **)&resp->doc);
@@ -207,6 +205,7 @@ http_perform(void **chanp, const struct http_opts *opts,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->root = -1;
 	if (chan == NULL) {
 		if ((chan = calloc(1, sizeof(*chan))) == NULL)
 			return certo_fail(CERTO_ENOMEM, "out of memory");

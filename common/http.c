@@ -159,17 +159,17 @@ choose_cainfo(struct certo_http *http, const char *bundle, const char *hp,
 	return http->first_cainfo;
 }
 
-/* After a verified connection with the whole bundle: pin its root. */
+/*
+ * After a verified connection with the whole bundle: pin the bundle
+ * certificate the transfer found (out->root, an index: the key process
+ * never sees the peer's chain).
+ */
 static void
 learn_root(struct certo_http *http, const char *bundle, const char *hp,
     const struct http_xfer_out *out)
 {
-	const char *pems[HTTP_MAX_CHAIN];
-
-	for (size_t i = 0; i < out->nchain; i++)
-		pems[i] = out->chain[i];
 	trustpin_learn(bundle, hp, http->opts.ca_bundle == NULL ?
-	    http->opts.cache_dir : NULL, pems, out->nchain);
+	    http->opts.cache_dir : NULL, out->root);
 }
 
 void
@@ -177,9 +177,8 @@ http_xfer_out_free(struct http_xfer_out *out)
 {
 	if (out == NULL)
 		return;
-	for (size_t i = 0; i < out->nchain; i++)
-		free(out->chain[i]);
 	memset(out, 0, sizeof(*out));
+	out->root = -1;
 }
 
 void
@@ -411,9 +410,9 @@ set_common(CURL *curl, const struct http_opts *opts, const char *url,
  * defaults to CApath /etc/ssl/certs, which loads every root twice
  * (7 MiB).  --ca-bundle replaces the system bundle, like curl's
  * --cacert.  For https, the pinned root of the host when known
- * (*pinned), else the bundle, asking for the peer's chain to learn the
- * root from (x->certinfo).  Returns the bundle, or NULL when there is
- * none.
+ * (*pinned), else the bundle, asking for the bundle certificate that
+ * anchors the peer's chain, to learn the root (x->certinfo).  Returns
+ * the bundle, or NULL when there is none.
  */
 static const char *
 set_trust(struct certo_http *http, struct http_xfer *x, const char *hp,
@@ -535,26 +534,39 @@ unpin(struct certo_http *http, const char *bundle, const char *hp,
 	x->certinfo = true;
 }
 
-/* The peer's chain (PEM, leaf first) after a transfer with certinfo. */
+/*
+ * After a transfer with certinfo: the index of the certificate of
+ * x->trust_pem that anchors the peer's chain (PEM, leaf first, parsed
+ * here and dropped) into out->root.
+ */
 static int
-collect_chain(CURL *curl, struct http_xfer_out *out)
+find_root(CURL *curl, const struct http_xfer *x, struct http_xfer_out *out)
 {
 	struct curl_certinfo *ci = NULL;
+	char *chain[HTTP_MAX_CHAIN];
+	size_t n = 0;
+	int rc = 0;
 
-	if (curl_easy_getinfo(curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	if (x->trust_pem == NULL ||
+	    curl_easy_getinfo(curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL)
 		return 0;
-	for (int i = 0; i < ci->num_of_certs && out->nchain < HTTP_MAX_CHAIN;
+	for (int i = 0; i < ci->num_of_certs && n < HTTP_MAX_CHAIN && rc == 0;
 	    i++)
 		for (struct curl_slist *l = ci->certinfo[i]; l; l = l->next)
 			if (strncmp(l->data, "Cert:", 5) == 0) {
-				if ((out->chain[out->nchain] =
-				    strdup(l->data + 5)) == NULL)
-					return CERTO_ENOMEM;
-				out->nchain++;
+				if ((chain[n] = strdup(l->data + 5)) == NULL)
+					rc = CERTO_ENOMEM;
+				else
+					n++;
 				break;
 			}
-	return 0;
+	if (rc == 0)
+		out->root = trustpin_find(x->trust_pem, x->trust_len,
+		    (const char *const *)chain, n);
+	for (size_t i = 0; i < n; i++)
+		free(chain[i]);
+	return rc;
 }
 
 int
@@ -567,6 +579,7 @@ http_xfer_perform(void *handle, const struct http_opts *opts,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	out->root = -1;
 	set_common(curl, opts, x->url, resp, out->ebuf);
 	if (x->cainfo != NULL) {
 		curl_easy_setopt(curl, CURLOPT_CAINFO, x->cainfo);
@@ -583,7 +596,7 @@ http_xfer_perform(void *handle, const struct http_opts *opts,
 	if (out->cc == CURLE_OK) {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		if (x->certinfo)
-			rc = collect_chain(curl, out);
+			rc = find_root(curl, x, out);
 		/* The body is read here, where its bytes arrived. */
 		if (rc == 0 && x->doc != 0 && doc_reader != NULL)
 			rc = doc_reader(resp, x->doc);
@@ -596,15 +609,28 @@ out:
 	return rc;
 }
 
-/* One transfer, here or by the transport. */
+/*
+ * One transfer, here or by the transport (whose process holds the
+ * channel's bundle and finds the root there).  Here, a transfer that
+ * learns the root reads its bundle first for trustpin_find().
+ */
 static int
 perform(struct certo_http *http, const struct http_xfer *x,
     struct http_resp *resp, struct http_xfer_out *out)
 {
+	struct http_xfer here = *x;
+	char *pem = NULL;
+	int rc;
+
 	if (http_transport != NULL)
 		return http_transport->perform(&http->remote, &http->opts, x,
 		    resp, out);
-	return http_xfer_perform(http->curl, &http->opts, x, resp, out);
+	if (x->certinfo && x->cainfo != NULL &&
+	    trustpin_read(x->cainfo, &pem, &here.trust_len) == 0)
+		here.trust_pem = pem;
+	rc = http_xfer_perform(http->curl, &http->opts, &here, resp, out);
+	free(pem);
+	return rc;
 }
 
 int
@@ -613,7 +639,7 @@ http_request(struct certo_http *http, const char *method, const char *url,
     unsigned doc, struct http_resp *resp)
 {
 	struct http_xfer x = { 0 };
-	struct http_xfer_out out = { 0 };
+	struct http_xfer_out out = { .root = -1 };
 	char shown[256], *hp;
 	const char *bundle;
 	bool pinned;

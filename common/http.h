@@ -73,7 +73,11 @@ struct http_xfer {
 	const char *body;          /* POST only */
 	size_t max_body;
 	const char *cainfo;        /* the trust file, or NULL */
-	bool certinfo;             /* return the peer's chain */
+	bool certinfo;             /* find the bundle certificate that
+	                            * anchors the peer's chain (out->root) */
+	const char *trust_pem;     /* with certinfo: the contents of cainfo
+	                            * to find it in, or NULL: not looked for */
+	size_t trust_len;
 	const void *resolve;       /* struct curl_slist * for CURLOPT_RESOLVE */
 	unsigned doc;              /* read the body as this document (the
 	                            * reader's kinds; 0: keep the body) */
@@ -83,8 +87,10 @@ struct http_xfer {
 struct http_xfer_out {
 	long cc;                   /* the CURLcode */
 	char ebuf[256];            /* CURL_ERROR_SIZE: libcurl's words */
-	char *chain[HTTP_MAX_CHAIN]; /* with certinfo: PEM, leaf first */
-	size_t nchain;
+	long root;                 /* with certinfo: the index of the bundle
+	                            * certificate that anchors the peer's
+	                            * chain (trustpin_find), or -1; the chain
+	                            * itself never leaves http_xfer_perform */
 };
 
 /*
@@ -117,8 +123,9 @@ void http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc),
 /*
  * Perform x with curl (a CURL *) and opts: the response's status,
  * headers and capped body into resp (initialised by the caller), the
- * CURLcode, libcurl's message and with certinfo the peer's chain into
- * out (initialised here; free with http_xfer_out_free).  Returns 0 or
+ * CURLcode, libcurl's message and with certinfo the root's index
+ * (trustpin_find on x->trust_pem and the peer's chain) into out
+ * (initialised here; free with http_xfer_out_free).  Returns 0 or
  * CERTO_ENOMEM.
  */
 int http_xfer_perform(void *curl, const struct http_opts *opts,

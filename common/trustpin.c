@@ -1,4 +1,5 @@
-/* Pinning the verified root: within a run, and across runs. */
+/* Finding the bundle root that anchors a peer's chain (where the transfer
+ * ran), and pinning it by its index: within a run, and across runs. */
 #include "trustpin.h"
 
 #include <errno.h>
@@ -107,13 +108,13 @@ stat_id(const struct stat *st, char *out, size_t len)
 }
 
 /*
- * Read the bundle and identify it: its stat and its SHA-256 taken from
- * the same open file.  *data is malloc'd.  Returns 0 or -1.
+ * Read the bundle file (at most BUNDLE_MAX bytes): *data (malloc'd,
+ * NUL-terminated), its length in *len and its stat in *st, all from the
+ * same open file.  Returns 0 or -1.
  */
 static int
-read_bundle(const char *bundle, char **data, struct bundle_id *id)
+read_file(const char *bundle, char **data, size_t *len, struct stat *st)
 {
-	struct stat st;
 	size_t got = 0;
 	ssize_t n;
 	int fd, rc = -1;
@@ -121,12 +122,12 @@ read_bundle(const char *bundle, char **data, struct bundle_id *id)
 	*data = NULL;
 	if ((fd = open(bundle, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > BUNDLE_MAX ||
-	    (*data = malloc((size_t)st.st_size + 1)) == NULL)
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    st->st_size > BUNDLE_MAX ||
+	    (*data = malloc((size_t)st->st_size + 1)) == NULL)
 		goto out;
-	while (got < (size_t)st.st_size) {
-		if ((n = read(fd, *data + got, (size_t)st.st_size - got)) < 0 &&
+	while (got < (size_t)st->st_size) {
+		if ((n = read(fd, *data + got, (size_t)st->st_size - got)) < 0 &&
 		    errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -134,8 +135,8 @@ read_bundle(const char *bundle, char **data, struct bundle_id *id)
 		got += (size_t)n;
 	}
 	(*data)[got] = '\0';
-	stat_id(&st, id->stat, sizeof(id->stat));
-	rc = sha256_hex(*data, got, id->sha) == 0 ? 0 : -1;
+	*len = got;
+	rc = 0;
 out:
 	close(fd);
 	if (rc != 0) {
@@ -143,6 +144,36 @@ out:
 		*data = NULL;
 	}
 	return rc;
+}
+
+int
+trustpin_read(const char *bundle, char **data, size_t *len)
+{
+	struct stat st;
+
+	return read_file(bundle, data, len, &st);
+}
+
+/*
+ * Read the bundle and identify it: its stat and its SHA-256 taken from
+ * the same open file.  *data is malloc'd, *len its length.  Returns 0
+ * or -1.
+ */
+static int
+read_bundle(const char *bundle, char **data, size_t *len,
+    struct bundle_id *id)
+{
+	struct stat st;
+
+	if (read_file(bundle, data, len, &st) != 0)
+		return -1;
+	stat_id(&st, id->stat, sizeof(id->stat));
+	if (sha256_hex(*data, *len, id->sha) != 0) {
+		free(*data);
+		*data = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -173,35 +204,82 @@ anchors(gnutls_x509_crt_t crt, gnutls_x509_crt_t root)
 }
 
 /*
- * Walk the bundle one PEM block at a time (never all of it parsed at
- * once) for the certificate that anchors the lowest certificate of the
- * chain (the leaf first); copy its PEM to *out.
+ * The next PEM certificate block of data[0..len) at or after *pos:
+ * its start in *start and its length (through PEM_END) in *blen; *pos
+ * moves past it.  The one walk that numbers a bundle's certificates for
+ * trustpin_find() and trustpin_learn().  Returns false at the end.
  */
 static bool
-find_root(const char *data, gnutls_x509_crt_t *chain, size_t n, char **out)
+next_block(const char *data, size_t len, size_t *pos, const char **start,
+    size_t *blen)
 {
-	const char *p = data, *end;
-	gnutls_x509_crt_t c;
-	size_t best = n;
+	const char *b, *e;
 
-	*out = NULL;
-	while (best > 0 && (p = strstr(p, PEM_BEGIN)) != NULL) {
-		if ((end = strstr(p, PEM_END)) == NULL)
-			break;
-		end += strlen(PEM_END);
-		if (import_pem(p, (size_t)(end - p), &c) == 0) {
-			for (size_t i = 0; i < best; i++)
-				if (anchors(chain[i], c)) {
-					free(*out);
-					*out = strndup(p, (size_t)(end - p));
-					best = *out != NULL ? i : n;
-					break;
-				}
-			gnutls_x509_crt_deinit(c);
-		}
-		p = end;
+	if (*pos >= len || (b = memmem(data + *pos, len - *pos, PEM_BEGIN,
+	    strlen(PEM_BEGIN))) == NULL || (e = memmem(b, len -
+	    (size_t)(b - data), PEM_END, strlen(PEM_END))) == NULL) {
+		*pos = len;
+		return false;
 	}
-	return *out != NULL;
+	e += strlen(PEM_END);
+	*start = b;
+	*blen = (size_t)(e - b);
+	*pos = (size_t)(e - data);
+	return true;
+}
+
+long
+trustpin_find(const char *bundle_pem, size_t len,
+    const char *const *chain_pem, size_t n)
+{
+	gnutls_x509_crt_t chain[CHAIN_MAX], c;
+	const char *b;
+	size_t nc = 0, pos = 0, blen, best;
+	long i = 0, found = -1;
+
+	/* At most CHAIN_MAX of the peer's certificates are looked at. */
+	for (size_t k = 0; k < n && k < CHAIN_MAX; k++)
+		if (chain_pem[k] != NULL && import_pem(chain_pem[k],
+		    strlen(chain_pem[k]), &chain[nc]) == 0)
+			nc++;
+	/* One bundle certificate parsed at a time, never all at once. */
+	for (best = nc; best > 0 && bundle_pem != NULL &&
+	    next_block(bundle_pem, len, &pos, &b, &blen); i++) {
+		if (import_pem(b, blen, &c) != 0)
+			continue;
+		for (size_t k = 0; k < best; k++)
+			if (anchors(chain[k], c)) {
+				best = k;
+				found = i;
+				break;
+			}
+		gnutls_x509_crt_deinit(c);
+	}
+	for (size_t k = 0; k < nc; k++)
+		gnutls_x509_crt_deinit(chain[k]);
+	return found;
+}
+
+/*
+ * The PEM of the index-th certificate block of the bundle data (as
+ * next_block() numbers them), malloc'd, when that block is a
+ * certificate; else NULL.
+ */
+static char *
+bundle_cert(const char *data, size_t len, long index)
+{
+	gnutls_x509_crt_t c;
+	const char *b = NULL;
+	size_t pos = 0, blen = 0;
+	bool ok = false;
+
+	for (long i = 0; i <= index; i++)
+		if (!(ok = next_block(data, len, &pos, &b, &blen)))
+			break;
+	if (!ok || import_pem(b, blen, &c) != 0)
+		return NULL;
+	gnutls_x509_crt_deinit(c);
+	return strndup(b, blen);
 }
 
 /*
@@ -319,6 +397,7 @@ entry_valid(const char *path, const char *text, const char *bundle,
 	struct bundle_id now;
 	struct stat st;
 	char *data = NULL, *pem = strstr(text, PEM_BEGIN), *fresh;
+	size_t len;
 	bool ok;
 
 	if (pem == NULL || !header_is(text, "host", hostport) ||
@@ -327,7 +406,7 @@ entry_valid(const char *path, const char *text, const char *bundle,
 	stat_id(&st, now.stat, sizeof(now.stat));
 	if (header_is(text, "stat", now.stat))
 		return true;
-	if (read_bundle(bundle, &data, &now) != 0)
+	if (read_bundle(bundle, &data, &len, &now) != 0)
 		return false;
 	free(data);
 	if (!(ok = header_is(text, "sha256", now.sha)))
@@ -416,27 +495,23 @@ out:
 
 void
 trustpin_learn(const char *bundle, const char *hostport, const char *state,
-    const char *const *chain_pem, size_t n)
+    long index)
 {
-	gnutls_x509_crt_t chain[CHAIN_MAX];
 	struct bundle_id id;
 	char *data = NULL, *root = NULL;
-	size_t nc = 0;
+	size_t len;
 	bool known;
 
 	pthread_mutex_lock(&lock);
 	known = live_pin(bundle, hostport) != NULL;
 	pthread_mutex_unlock(&lock);
-	if (known || n == 0)
+	if (known || index < 0)
 		return;
-	for (size_t i = 0; i < n && nc < CHAIN_MAX; i++)
-		if (import_pem(chain_pem[i], strlen(chain_pem[i]), &chain[nc]) == 0)
-			nc++;
-	if (nc > 0 && read_bundle(bundle, &data, &id) == 0 &&
-	    find_root(data, chain, nc, &root))
+	/* The root comes from the bundle file itself, never from the
+	 * network: the finder's answer is only which of its certificates. */
+	if (read_bundle(bundle, &data, &len, &id) == 0 &&
+	    (root = bundle_cert(data, len, index)) != NULL)
 		pin_root(bundle, hostport, state, &id, root);
-	for (size_t i = 0; i < nc; i++)
-		gnutls_x509_crt_deinit(chain[i]);
 	free(root);
 	free(data);
 }

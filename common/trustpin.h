@@ -33,15 +33,39 @@ const char *trustpin_lookup(const char *bundle, const char *hostport,
     const char *state);
 
 /*
- * Learn the root for (bundle, host:port) from the peer chain (PEM
- * certificates, leaf first) of a connection that the whole bundle
- * verified: the bundle certificate that issued the lowest certificate
- * of the chain that one issued (or is one of them).  With state, it is
- * kept in <state>/trust/ for later runs.  Failures are silent: the full
- * bundle stays in use.  Thread-safe.
+ * Which certificate of a trust bundle anchors a peer's chain: the one
+ * that issued the lowest certificate of the chain that one issued (or
+ * is one of them).  bundle_pem is the bundle's contents (len bytes, no
+ * NUL needed), its PEM certificate blocks numbered from 0 in file order
+ * (a block that does not parse keeps its number); chain_pem holds n PEM
+ * certificates, leaf first, as the peer sent them (network input: one
+ * that does not parse is skipped).  Pure: no file, no lock, no state.
+ * Runs where the transfer ran (the network process under privsep), so
+ * the peer's certificates are never parsed in the key process.  Returns
+ * the block's number, or -1 when no bundle certificate anchors it.
+ */
+long trustpin_find(const char *bundle_pem, size_t len,
+    const char *const *chain_pem, size_t n);
+
+/*
+ * The contents of a bundle file (at most 8 MiB) for trustpin_find() in
+ * this process: *pem malloc'd and NUL-terminated, *len its length.
+ * Returns 0, or -1 (silently: nothing is learnt then).
+ */
+int trustpin_read(const char *bundle, char **pem, size_t *len);
+
+/*
+ * Learn the root for (bundle, host:port) after a connection that the
+ * whole bundle verified: index is trustpin_find()'s answer (-1: none).
+ * The root is read again from the bundle file here and pinned only when
+ * that block of the file is a certificate, so the pin is always one of
+ * the bundle's own certificates (a bundle changed in between at worst
+ * pins another of them, which then fails once and is learnt again).
+ * With state, it is kept in <state>/trust/ for later runs.  Failures are
+ * silent: the full bundle stays in use.  Thread-safe.
  */
 void trustpin_learn(const char *bundle, const char *hostport,
-    const char *state, const char *const *chain_pem, size_t n);
+    const char *state, long index);
 
 /*
  * The pinned root did not verify (bundle, host:port): stop using it in

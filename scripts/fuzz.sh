@@ -18,9 +18,10 @@ command -v clang >/dev/null 2>&1 || {
 scripts/deps.sh
 CC=clang cmake -S "$ROOT" -B "$B" -DCERTO_FUZZ=ON -DCERTO_ASAN=ON \
 	-DCERTO_UBSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$B" -j"$(nproc)" --target fuzz_acme fuzz_tls_hello fuzz_dns fuzz_ctl
+cmake --build "$B" -j"$(nproc)" --target fuzz_acme fuzz_tls_hello fuzz_dns fuzz_ctl \
+	fuzz_trustpin
 mkdir -p "$B/crashes"
-for t in acme tls_hello dns ctl; do
+for t in acme tls_hello dns ctl trustpin; do
 	mkdir -p "$B/corpus/$t"
 	echo "== fuzz_$t for $SECONDS_EACH s"
 	"$B/tests/fuzz/fuzz_$t" -max_total_time="$SECONDS_EACH" -max_len=4096 \

@@ -20,7 +20,7 @@ scripts/deps.sh
 CC=clang cmake -S "$ROOT" -B "$FUZZ_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DCERTO_FUZZ=ON -DCERTO_ASAN=ON -DCERTO_UBSAN=ON >/dev/null
 cmake --build "$FUZZ_BUILD" -j"$(nproc)" \
-	--target fuzz_acme fuzz_tls_hello fuzz_dns fuzz_ctl
+	--target fuzz_acme fuzz_tls_hello fuzz_dns fuzz_ctl fuzz_trustpin
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
 	-DCERTO_WERROR=ON -DCERTO_ASAN=ON -DCERTO_UBSAN=ON \

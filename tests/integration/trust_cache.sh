@@ -16,7 +16,8 @@
 #     remembered;
 #  8. the entry says CA1 for this very bundle (the CA changed roots
 #     within the store): one fallback to the whole bundle, CA2 again;
-#  9. --ca-bundle: the state directory's entry is neither used nor written.
+#  9. --ca-bundle: the state directory's entry is neither used nor written;
+# 10. $CERTO_PRIVSEP=off (no network process): learnt as in 7.
 . "$(dirname "$0")/lib.sh"
 it_init trust_cache
 it_start_pebble
@@ -152,5 +153,15 @@ run_issue --ca-bundle "$CA2"
 it_expect_rc 0 "9. --ca-bundle"
 expect_no_log "remembered" "9. --ca-bundle"
 [ "$(cksum <"$ENTRY")" = "$sum_before" ] || fail "9. --ca-bundle changed $ENTRY"
+
+# 10. One process ($CERTO_PRIVSEP=off): the root is found where the
+#     transfer ran, here in the key process itself, and learnt the same.
+rm -f "$ENTRY"
+export CERTO_PRIVSEP=off
+run_issue
+unset CERTO_PRIVSEP
+it_expect_rc 0 "10. one process"
+expect_log "remembered the root that verified it in $ENTRY" "10. one process"
+entry_is "$CA2" "10. one process"
 it_expect_no_tmp
 it_pass

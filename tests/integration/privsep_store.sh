@@ -8,7 +8,9 @@
 # root. The run completes, the chain verifies to Pebble's root and the
 # set is in the store. Done with redis://127.0.0.1:PORT, then with
 # redis://localhost:PORT (the name resolved inside the sandbox), then
-# redis+unix:// (a second server on a unix socket only).
+# redis+unix:// (a second server on a unix socket only). certo ratelimit
+# --store reads a 3 MiB value (several slices) byte for byte, and one
+# over kv.h's 4 MiB cap is refused as without privilege separation.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/dns_lib.sh"
 . "$IT_DIR/cluster_lib.sh"
@@ -109,6 +111,25 @@ check 2
 # there through the network process).
 n=$(cl_redis -n 3 --scan --pattern 'certo:*' | wc -l)
 [ "$n" -ge 2 ] || fail "the store holds $n certo keys after two issues"
+
+# ratelimit (network process started for --store): a 3 MiB value crosses
+# in slices byte for byte into the state directory; one over kv.h's 4 MiB
+# reply cap is refused as before (the host's copy kept).
+RL=certo:ratelimit:acme-v02.api.letsencrypt.org
+RLFILE="$IT_STATE/ratelimits/acme-v02.api.letsencrypt.org.json"
+head -c 2300000 /dev/urandom | base64 -w0 >"$IT_TMP/big"
+cl_redis -n 3 -x set "$RL" <"$IT_TMP/big" >/dev/null || fail "redis-cli set failed"
+it_certo --store "redis://:$PW@localhost:$CL_REDIS_PORT/3" ratelimit --state-dir "$IT_STATE"
+it_expect_rc 0 "ratelimit with 3 MiB of memory in the store"
+cmp -s "$IT_TMP/big" "$RLFILE" || fail "the 3 MiB value did not arrive byte for byte"
+head -c 4300000 /dev/urandom | base64 -w0 | cl_redis -n 3 -x set "$RL" >/dev/null ||
+	fail "redis-cli set failed"
+it_certo --store "redis://:$PW@localhost:$CL_REDIS_PORT/3" ratelimit --state-dir "$IT_STATE"
+it_expect_rc 0 "ratelimit with 5.7 MiB of memory in the store"
+grep -qF "reply over 4194304 bytes; using this host's copy" "$IT_ERR" ||
+	fail "a reply over 4 MiB was not refused: $(cat "$IT_ERR")"
+cmp -s "$IT_TMP/big" "$RLFILE" || fail "the host's copy changed after a refused reply"
+! grep -qF -- "$PW" "$IT_OUT" "$IT_ERR" || fail "ratelimit printed the store password"
 
 # redis+unix://: a second server on a unix socket only, which the
 # network process's user (nobody when the tests run as root) may reach.

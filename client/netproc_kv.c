@@ -167,8 +167,8 @@ conn_get(struct netproc_kv *st, struct privsep_msg *req, struct kv **kv)
 }
 
 /* A reply node and its elements into m (privsep_priv.h). */
-static int
-encode(struct privsep_msg *m, const struct kv_reply *r)
+int
+netproc_kv_encode(struct privsep_msg *m, const struct kv_reply *r)
 {
 	int rc = privsep_put_u64(m, r->type);
 
@@ -184,7 +184,7 @@ encode(struct privsep_msg *m, const struct kv_reply *r)
 	case KV_ARRAY:
 		rc = privsep_put_u64(m, r->nelem);
 		for (size_t i = 0; rc == 0 && i < r->nelem; i++)
-			rc = encode(m, &r->elem[i]);
+			rc = netproc_kv_encode(m, &r->elem[i]);
 		return rc;
 	default:
 		return 0;
@@ -266,7 +266,7 @@ do_command(int fd, struct netproc_kv *st, struct kv *kv,
 		return netproc_reply(fd, rc, NULL);
 	privsep_msg_init(&st->pending, 0);
 	buf_init(&st->pending.buf, PRIVSEP_KV_ENCODED_MAX);
-	rc = encode(&st->pending, r);
+	rc = netproc_kv_encode(&st->pending, r);
 	kv_reply_free(r);
 	if (rc != 0) {
 		privsep_msg_free(&st->pending);

@@ -201,7 +201,6 @@ get_reply(struct privsep_chan *chan, struct privsep_msg *reply,
     struct kv_reply **out)
 {
 	struct privsep_msg all, req, more;
-	struct kv_count cnt = { 0, 0 };
 	uint64_t total;
 	int rc;
 
@@ -220,10 +219,23 @@ get_reply(struct privsep_chan *chan, struct privsep_msg *reply,
 		privsep_msg_free(&req);
 		privsep_msg_free(&more);
 	}
-	if (rc == 0 && (*out = calloc(1, sizeof(**out))) == NULL)
-		rc = certo_fail(CERTO_ENOMEM, "out of memory");
-	if (rc == 0 && (rc = decode(&all, *out, 0, &cnt)) == 0 &&
-	    all.pos != all.buf.len)
+	if (rc == 0)
+		rc = privsep_kv_rebuild(&all, out);
+	privsep_msg_free(&all);
+	return rc;
+}
+
+/* A reply from its typed fields, checked (privsep_priv.h). */
+int
+privsep_kv_rebuild(struct privsep_msg *m, struct kv_reply **out)
+{
+	struct kv_count cnt = { 0, 0 };
+	int rc = 0;
+
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		rc = CERTO_ENOMEM;
+	if (rc == 0 && (rc = decode(m, *out, 0, &cnt)) == 0 &&
+	    m->pos != m->buf.len)
 		rc = -1;
 	if (rc == -1)
 		rc = malformed();
@@ -233,7 +245,6 @@ get_reply(struct privsep_chan *chan, struct privsep_msg *reply,
 		kv_reply_free(*out);
 		*out = NULL;
 	}
-	privsep_msg_free(&all);
 	return rc;
 }
 

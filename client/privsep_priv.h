@@ -77,6 +77,15 @@ extern const struct kv_transport privsep_kv_transport;
 #define PRIVSEP_KV_SLICE (1024u * 1024)
 #define PRIVSEP_KV_DEPTH_MAX 16
 #define PRIVSEP_KV_REQUEST_MAX (2u * 1024 * 1024 - 4096)
+struct kv_reply;
+/* A reply into its typed fields (netproc_kv.c): 0, CERTO_ENOMEM, or
+ * CERTO_ETOOBIG past m's cap. */
+int netproc_kv_encode(struct privsep_msg *m, const struct kv_reply *r);
+/* The reply in m's fields, all of them, rebuilt into *out (free with
+ * kv_reply_free) within kv.h's caps and PRIVSEP_KV_DEPTH_MAX
+ * (privsep_kv.c): 0, CERTO_EPRIVSEP (malformed, over a cap, or
+ * trailing fields), CERTO_ENOMEM; *out NULL on failure. */
+int privsep_kv_rebuild(struct privsep_msg *m, struct kv_reply **out);
 /* netproc_kv.c: PS_KV_* on a channel whose store connections are *st
  * (made at the first request; netproc_kv_free() frees them).  Returns
  * what netproc_reply() returned, or CERTO_ENOMEM / CERTO_EPRIVSEP

@@ -270,32 +270,24 @@ do_command(int fd, struct netproc_kv *st, struct kv *kv,
 	kv_reply_free(r);
 	if (rc != 0) {
 		privsep_msg_free(&st->pending);
-		return netproc_reply(fd, rc == CERTO_ETOOBIG ?
-		    certo_fail(CERTO_ESTORE, "store reply over %u bytes "
-		    "encoded", PRIVSEP_KV_ENCODED_MAX) : certo_fail(CERTO_ENOMEM,
-		    "out of memory"), NULL);
+		if (rc == CERTO_ETOOBIG)
+			rc = certo_fail(CERTO_ESTORE, "store reply over %u "
+			    "bytes encoded", PRIVSEP_KV_ENCODED_MAX);
+		else
+			rc = certo_fail(CERTO_ENOMEM, "out of memory");
+		return netproc_reply(fd, rc, NULL);
 	}
 	st->sent = 0;
 	return send_slice(fd, st, true);
 }
 
-/* The PS_KV_* requests (privsep_priv.h). */
-int
-netproc_kv(int fd, struct netproc_kv **stp, struct privsep_msg *req)
+/* PS_KV_OPEN or PS_KV_COMMAND on the channel's connections st. */
+static int
+do_request(int fd, struct netproc_kv *st, struct privsep_msg *req)
 {
-	struct netproc_kv *st;
 	struct kv *kv = NULL;
 	int rc;
 
-	pthread_once(&netproc_kv_once, netproc_kv_init);
-	if (*stp == NULL && (*stp = calloc(1, sizeof(**stp))) == NULL)
-		return CERTO_ENOMEM;
-	st = *stp;
-	if (req->type == PS_KV_MORE) {
-		if (st->pending.buf.len == 0)
-			return CERTO_EPRIVSEP;
-		return send_slice(fd, st, false);
-	}
 	/* A new request: what was left of the last reply is dropped. */
 	privsep_msg_free(&st->pending);
 	st->sent = 0;
@@ -304,4 +296,23 @@ netproc_kv(int fd, struct netproc_kv **stp, struct privsep_msg *req)
 	if (rc != 0 || req->type == PS_KV_OPEN)
 		return netproc_reply(fd, rc, NULL);
 	return do_command(fd, st, kv, req);
+}
+
+/* The PS_KV_* requests (privsep_priv.h). */
+int
+netproc_kv(int fd, struct netproc_kv **stp, struct privsep_msg *req)
+{
+	int rc;
+
+	pthread_once(&netproc_kv_once, netproc_kv_init);
+	if (*stp == NULL && (*stp = calloc(1, sizeof(**stp))) == NULL)
+		return CERTO_ENOMEM;
+	if (req->type == PS_KV_MORE)
+		return (*stp)->pending.buf.len == 0 ? CERTO_EPRIVSEP :
+		    send_slice(fd, *stp, false);
+	rc = do_request(fd, *stp, req);
+	/* The URL holds the password: not left in freed memory. */
+	if (req->buf.data != NULL)
+		memset(req->buf.data, 0, req->buf.len);
+	return rc;
 }

@@ -422,7 +422,7 @@ int kv_open(const char *url, struct kv **out)
 	kv->connect_ms = KV_CONNECT_MS;
 	kv->command_ms = KV_COMMAND_MS;
 	if ((kv->tp = kv_transport_get()) != NULL) {
-		if ((rc = kv_tp_open(kv, url)) == 0)
+		if ((rc = kv_transport_open(kv, url)) == 0)
 			*out = kv;
 		else
 			kv_close(kv);
@@ -506,7 +506,7 @@ kv_run_formatted(struct kv *kv, char *cmd, int len, struct kv_reply **out)
 	if (len < 0)
 		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
 	if (kv->tp != NULL) {
-		rc = kv_tp_formatted(kv, cmd, (size_t)len, out);
+		rc = kv_transport_formatted(kv, cmd, (size_t)len, out);
 		free(cmd);
 		return rc;
 	}
@@ -552,7 +552,7 @@ int kv_command_argv(struct kv *kv, struct kv_reply **out, int argc,
 	if (out)
 		*out = NULL;
 	if (kv->tp != NULL)
-		return kv_tp_command(kv, argc, argv, argvlen, out);
+		return kv_transport_command(kv, argc, argv, argvlen, out);
 	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
 	return kv_run_formatted(kv, cmd, len, out);
 }

@@ -28,12 +28,12 @@ struct kv {
 const struct kv_transport *kv_transport_get(void);
 /* kv_open's connect through kv->tp (kv's URL parsed, timeouts set):
  * keeps a copy of url for the commands; 0 or what kv_open returns. */
-int kv_tp_open(struct kv *kv, const char *url);
+int kv_transport_open(struct kv *kv, const char *url);
 /* One command through kv->tp: counted arguments, or as hiredis
  * formatted it (cmd of len bytes).  Return what kv_command does. */
-int kv_tp_command(struct kv *kv, int argc, const char **argv,
+int kv_transport_command(struct kv *kv, int argc, const char **argv,
     const size_t *argvlen, struct kv_reply **out);
-int kv_tp_formatted(struct kv *kv, const char *cmd, size_t len,
+int kv_transport_formatted(struct kv *kv, const char *cmd, size_t len,
     struct kv_reply **out);
 
 #endif

@@ -28,7 +28,7 @@ const struct kv_transport *kv_transport_get(void)
 }
 
 /* kv_open through the transport (kv_priv.h). */
-int kv_tp_open(struct kv *kv, const char *url)
+int kv_transport_open(struct kv *kv, const char *url)
 {
 	if ((kv->url_raw = strdup(url)) == NULL)
 		return certo_fail(CERTO_ENOMEM, "store: out of memory");
@@ -37,7 +37,7 @@ int kv_tp_open(struct kv *kv, const char *url)
 
 /* One command through the transport, with the kv's timeouts now
  * (kv_priv.h). */
-int kv_tp_command(struct kv *kv, int argc, const char **argv,
+int kv_transport_command(struct kv *kv, int argc, const char **argv,
     const size_t *argvlen, struct kv_reply **out)
 {
 	int connect_ms, command_ms, wait_ms;
@@ -52,7 +52,8 @@ int kv_tp_command(struct kv *kv, int argc, const char **argv,
 }
 
 /* A decimal header of the formatted command at *p ended by CRLF. */
-static int kv_split_num(const char **p, const char *end, unsigned long *v)
+static int kv_transport_split_num(const char **p, const char *end,
+    unsigned long *v)
 {
 	char *e;
 
@@ -68,7 +69,7 @@ static int kv_split_num(const char **p, const char *end, unsigned long *v)
  * "$LEN" and the bytes, each CRLF-ended) through the transport: its
  * arguments point into cmd (kv_priv.h).
  */
-int kv_tp_formatted(struct kv *kv, const char *cmd, size_t len,
+int kv_transport_formatted(struct kv *kv, const char *cmd, size_t len,
     struct kv_reply **out)
 {
 	const char *p = cmd, *end = cmd + len, **argv = NULL;
@@ -78,7 +79,8 @@ int kv_tp_formatted(struct kv *kv, const char *cmd, size_t len,
 
 	if (p < end && *p == '*') {
 		p++;
-		if (kv_split_num(&p, end, &argc) != 0 || argc > KV_ARGS_MAX)
+		if (kv_transport_split_num(&p, end, &argc) != 0 ||
+		    argc > KV_ARGS_MAX)
 			argc = 0;
 	}
 	if (argc == 0 || (argv = calloc(argc, sizeof(*argv))) == NULL ||
@@ -88,7 +90,8 @@ int kv_tp_formatted(struct kv *kv, const char *cmd, size_t len,
 		    "store command: cannot be sent");
 	}
 	for (i = 0; i < argc; i++) {
-		if (p >= end || *p++ != '$' || kv_split_num(&p, end, &n) != 0 ||
+		if (p >= end || *p++ != '$' ||
+		    kv_transport_split_num(&p, end, &n) != 0 ||
 		    (size_t)(end - p) < n + 2)
 			break;
 		argv[i] = p;
@@ -99,7 +102,7 @@ int kv_tp_formatted(struct kv *kv, const char *cmd, size_t len,
 		rc = certo_fail(CERTO_ESTORE, "store command: cannot be "
 		    "sent");
 	else
-		rc = kv_tp_command(kv, (int)argc, argv, argvlen, out);
+		rc = kv_transport_command(kv, (int)argc, argv, argvlen, out);
 	free(argv);
 	free(argvlen);
 	return rc;

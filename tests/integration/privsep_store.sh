@@ -6,7 +6,9 @@
 # process holds a TCP connection to the Redis port, runs under the
 # seccomp filter (Seccomp: 2) and, when the tests run as root, not as
 # root. The run completes, the chain verifies to Pebble's root and the
-# set is in the store. Done with redis://127.0.0.1:PORT, then with
+# set is in the store. In the first run the store locks, with a short
+# TTL, are renewed meanwhile by their threads over connections of their
+# own (two or more in the network process) and none expires. Done with redis://127.0.0.1:PORT, then with
 # redis://localhost:PORT (the name resolved inside the sandbox), then
 # redis+unix:// (a second server on a unix socket only). certo ratelimit
 # --store reads a 3 MiB value (several slices) byte for byte, and one
@@ -26,14 +28,16 @@ KEY="$IT_TMP/store.key"
 head -c 32 /dev/urandom >"$KEY" && chmod 600 "$KEY" || fail "cannot make the key file"
 EXE=$(readlink -f "$CERTO")
 
-# make_hook N: $IT_TMP/hook-N records (once, at add) one line per certo
-# process into $IT_TMP/proc-N: pid uid seccomp inet-sockets holds-state
-# redis-connections; then runs the real hook.
+# make_hook N [SLEEP]: $IT_TMP/hook-N records (once, at add, after SLEEP
+# seconds) one line per certo process into $IT_TMP/proc-N: pid uid
+# seccomp inet-sockets holds-state redis-connections; then runs the real
+# hook.
 make_hook() {
 	_snap="$IT_TMP/proc-$1"
 	cat >"$IT_TMP/hook-$1" <<HOOK
 #!/bin/sh
 if [ "\$1" = add ] && [ ! -e "$_snap" ]; then
+	sleep ${2:-0}
 	for d in /proc/[0-9]*; do
 		[ "\$(readlink "\$d/exe" 2>/dev/null)" = "$EXE" ] || continue
 		pid=\${d#/proc/}
@@ -71,9 +75,10 @@ HOOK
 	chmod +x "$IT_TMP/hook-$1"
 }
 
-# issue N STORE NAME: certo --store STORE issue NAME through hook-N.
+# issue N STORE NAME [SLEEP]: certo --store STORE issue NAME through
+# hook-N.
 issue() {
-	make_hook "$1"
+	make_hook "$1" "${4:-0}"
 	it_certo --store "$2" issue --store-key "$KEY" -d "$3" --challenge dns-01 \
 		--dns-hook "$IT_TMP/hook-$1" --dns-resolver "127.0.0.1:$DNS_PORT" \
 		--server "$PEBBLE_DIR_URL" --ca-bundle "$PEBBLE_CA_BUNDLE" \
@@ -103,8 +108,17 @@ check() {
 	fi
 }
 
-issue 1 "redis://:$PW@127.0.0.1:$CL_REDIS_PORT/3" ip.ps.certo.test
+# Run 1 with a short store lock TTL, the hook waiting 1.5 s: the locks'
+# renewer threads extend them on channels (so Redis connections) of their
+# own, and no lock expires.
+CERTO_STORE_LOCK_TTL_MS=600
+export CERTO_STORE_LOCK_TTL_MS
+issue 1 "redis://:$PW@127.0.0.1:$CL_REDIS_PORT/3" ip.ps.certo.test 1.5
+unset CERTO_STORE_LOCK_TTL_MS
 check 1
+n=$(awk '$6 > 0 && $5 == 0 { s += $6 } END { print s + 0 }' "$IT_TMP/proc-1")
+[ "$n" -ge 2 ] || fail "run 1: $n Redis connection(s) in the network process while locks were renewed (one per key-process thread expected: 2 or more)"
+! grep -q "had expired" "$IT_ERR" || fail "run 1: a store lock expired: $(cat "$IT_ERR")"
 issue 2 "redis://:$PW@localhost:$CL_REDIS_PORT/3" name.ps.certo.test
 check 2
 # The sets are in the store (the key process could only have put them

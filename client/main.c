@@ -108,7 +108,11 @@ main(int argc, char **argv)
 	 * (privsep.h).  $CERTO_PRIVSEP=off keeps one process.
 	 */
 	psopts.user = cli.net_user;
-	if (verb_uses_network(cli.verb) && !privsep_disabled() &&
+	/* delete and ratelimit reach the network only through --store
+	 * (whose connections are the network process's); list never. */
+	if ((verb_uses_network(cli.verb) || (cli.store != NULL &&
+	    *cli.store != '\0' && cli.verb != VERB_LIST)) &&
+	    !privsep_disabled() &&
 	    (rc = privsep_start(&psopts)) != 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {

@@ -38,6 +38,7 @@ struct chan_state {
 	unsigned gen;              /* changes with the trust: libcurl does
 	                            * not reuse connections across it */
 	struct solver sa;          /* the standalone responders, if any */
+	struct netproc_kv *kv;     /* the store connections (netproc_kv.c) */
 };
 
 int
@@ -276,6 +277,10 @@ handle(struct chan_state *st, struct privsep_msg *req)
 	case PS_SA_WITHDRAW:
 	case PS_SA_STOP:
 		return netproc_sa(st->fd, &st->sa, req);
+	case PS_KV_OPEN:
+	case PS_KV_COMMAND:
+	case PS_KV_MORE:
+		return netproc_kv(st->fd, &st->kv, req);
 	default:
 		return CERTO_EPRIVSEP;
 	}
@@ -307,6 +312,7 @@ serve(void *arg)
 		st.sa.ops->stop(st.sa.ctx);
 	if (st.curl != NULL)
 		curl_easy_cleanup(st.curl);
+	netproc_kv_free(st.kv);
 	free(st.trust);
 	close(st.fd);
 	return NULL;

@@ -20,6 +20,7 @@
 
 #include "errors.h"
 #include "http.h"
+#include "kv.h"
 #include "log.h"
 #include "privsep_priv.h"
 #include "sandbox.h"
@@ -80,6 +81,7 @@ privsep_start(const struct privsep_opts *opts)
 	ps.ctl = sv[0];
 	ps.death = dp[0];
 	http_set_transport(&privsep_http_transport);
+	kv_set_transport(&privsep_kv_transport); /* --store: Redis too */
 	log_debug("privsep: network process %ld started", (long)pid);
 	return 0;
 }

@@ -37,6 +37,9 @@ enum privsep_type {
 	PS_SA_SELFCHECK,
 	PS_SA_WITHDRAW,
 	PS_SA_STOP,
+	PS_KV_OPEN,            /* kv_open() of the store (kv.h transport) */
+	PS_KV_COMMAND,         /* one store command, its reply's first slice */
+	PS_KV_MORE,            /* the next slice of that reply */
 	PS_TYPE_MAX
 };
 

@@ -63,6 +63,37 @@ int netproc_sa(int fd, struct solver *sa, struct privsep_msg *req);
 /* http.c's transport through the network process (privsep_ops.c). */
 extern const struct http_transport privsep_http_transport;
 
+/* kv.h's transport through the network process (privsep_kv.c). */
+extern const struct kv_transport privsep_kv_transport;
+/*
+ * A store reply crosses as typed fields (a node: u64 enum kv_type, then
+ * i64, bytes, or u64 count and the nodes), at most PRIVSEP_KV_ENCODED_MAX
+ * bytes of them (a RESP reply of KV_REPLY_MAX bytes encodes to less),
+ * in slices of PRIVSEP_KV_SLICE; arrays nest at most
+ * PRIVSEP_KV_DEPTH_MAX deep.  A request is at most PRIVSEP_KV_REQUEST_MAX
+ * (netproc.c's REQUEST_MAX).
+ */
+#define PRIVSEP_KV_ENCODED_MAX (20u * 1024 * 1024)
+#define PRIVSEP_KV_SLICE (1024u * 1024)
+#define PRIVSEP_KV_DEPTH_MAX 16
+#define PRIVSEP_KV_REQUEST_MAX (2u * 1024 * 1024 - 4096)
+struct kv_reply;
+/* A reply into its typed fields (netproc_kv.c): 0, CERTO_ENOMEM, or
+ * CERTO_ETOOBIG past m's cap. */
+int netproc_kv_encode(struct privsep_msg *m, const struct kv_reply *r);
+/* The reply in m's fields, all of them, rebuilt into *out (free with
+ * kv_reply_free) within kv.h's caps and PRIVSEP_KV_DEPTH_MAX
+ * (privsep_kv.c): 0, CERTO_EPRIVSEP (malformed, over a cap, or
+ * trailing fields), CERTO_ENOMEM; *out NULL on failure. */
+int privsep_kv_rebuild(struct privsep_msg *m, struct kv_reply **out);
+/* netproc_kv.c: PS_KV_* on a channel whose store connections are *st
+ * (made at the first request; netproc_kv_free() frees them).  Returns
+ * what netproc_reply() returned, or CERTO_ENOMEM / CERTO_EPRIVSEP
+ * unanswered as the other handlers do. */
+struct netproc_kv;
+int netproc_kv(int fd, struct netproc_kv **st, struct privsep_msg *req);
+void netproc_kv_free(struct netproc_kv *st);
+
 /* netproc_sandbox.c: leave root, then seccomp and Landlock. */
 int netproc_sandbox_drop(const struct privsep_opts *opts);
 int netproc_sandbox_enter(int death);

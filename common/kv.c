@@ -5,6 +5,7 @@
  * $CERTO_STORE_WAIT, and the pub/sub reading of the responder.
  */
 #include "kv.h"
+#include "kv_priv.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -22,15 +23,17 @@
 #include "log.h"
 #include "sig.h"
 
-struct kv {
-	struct kv_url url;
-	redisContext *ctx;
-	pthread_mutex_t lock;
-	char channel[256];     /* subscribers: the channel */
-	int wait_ms;           /* retry budget of one command */
-	int connect_ms;
-	int command_ms;
-};
+
+/* Most addresses of a name tried (kv_set_resolver). */
+#define KV_ADDRS_MAX 4
+
+static kv_resolve_fn kv_resolver;
+
+/* The resolver (kv.h). */
+void kv_set_resolver(kv_resolve_fn fn)
+{
+	kv_resolver = fn;
+}
 
 /* The reader's functions with a cap on array sizes (kv_reader_fns). */
 static redisReplyObjectFunctions kv_fns;
@@ -272,6 +275,34 @@ static int kv_handshake(struct kv *kv)
 	return kv_exchange_own(kv, cmd, len, "SELECT", 0, NULL);
 }
 
+/*
+ * kv->ctx for a TCP URL, through the resolver when one is set (each of
+ * its addresses in turn): 0 (ctx NULL: no memory; ctx->err: failed),
+ * or 1 when the name does not resolve (why says so).
+ */
+static int kv_connect_tcp(struct kv *kv, struct timeval ct, char *why,
+    size_t whylen)
+{
+	char addrs[KV_ADDRS_MAX][64];
+	int n;
+
+	if (kv_resolver == NULL) {
+		kv->ctx = redisConnectWithTimeout(kv->url.host, kv->url.port,
+		    ct);
+		return 0;
+	}
+	if ((n = kv_resolver(kv->url.host, addrs, KV_ADDRS_MAX, why,
+	    whylen)) <= 0)
+		return 1;
+	for (int i = 0; i < n && i < KV_ADDRS_MAX; i++) {
+		kv_drop(kv);
+		kv->ctx = redisConnectWithTimeout(addrs[i], kv->url.port, ct);
+		if (kv->ctx == NULL || kv->ctx->err == 0)
+			break;
+	}
+	return 0;
+}
+
 /* Connect, set timeouts, AUTH, SELECT: 0, 1 (transport), or a code. */
 static int kv_connect(struct kv *kv, char *why, size_t whylen)
 {
@@ -284,9 +315,8 @@ static int kv_connect(struct kv *kv, char *why, size_t whylen)
 	kv_drop(kv);
 	if (kv->url.is_unix)
 		kv->ctx = redisConnectUnixWithTimeout(kv->url.path, ct);
-	else
-		kv->ctx = redisConnectWithTimeout(kv->url.host, kv->url.port,
-		    ct);
+	else if (kv_connect_tcp(kv, ct, why, whylen) != 0)
+		return 1;
 	if (kv->ctx == NULL)
 		return CERTO_ENOMEM;
 	if (kv->ctx->err == 0 && redisSetTimeout(kv->ctx, st) != REDIS_OK)
@@ -391,6 +421,13 @@ int kv_open(const char *url, struct kv **out)
 	kv->wait_ms = kv_wait_budget_ms();
 	kv->connect_ms = KV_CONNECT_MS;
 	kv->command_ms = KV_COMMAND_MS;
+	if ((kv->tp = kv_transport_get()) != NULL) {
+		if ((rc = kv_transport_open(kv, url)) == 0)
+			*out = kv;
+		else
+			kv_close(kv);
+		return rc;
+	}
 	deadline = sig_now_ms() + kv->wait_ms;
 	while ((rc = kv_connect(kv, why, sizeof(why))) == 1) {
 		if (sig_pending()) {
@@ -425,6 +462,10 @@ void kv_close(struct kv *kv)
 		return;
 	kv_drop(kv);
 	kv_url_wipe(&kv->url);
+	if (kv->url_raw != NULL) {
+		memset(kv->url_raw, 0, strlen(kv->url_raw));
+		free(kv->url_raw);
+	}
 	pthread_mutex_destroy(&kv->lock);
 	free(kv);
 }
@@ -454,7 +495,8 @@ void kv_set_timeouts(struct kv *kv, int connect_ms, int command_ms,
 
 /*
  * Run one command hiredis formatted (cmd of len bytes, len < 0 when the
- * formatting failed) under the connection's mutex; frees cmd.
+ * formatting failed) under the connection's mutex (through the
+ * transport: without it, each thread has its own); frees cmd.
  */
 static int
 kv_run_formatted(struct kv *kv, char *cmd, int len, struct kv_reply **out)
@@ -463,6 +505,11 @@ kv_run_formatted(struct kv *kv, char *cmd, int len, struct kv_reply **out)
 
 	if (len < 0)
 		return certo_fail(CERTO_ENOMEM, "store command: out of memory");
+	if (kv->tp != NULL) {
+		rc = kv_transport_formatted(kv, cmd, (size_t)len, out);
+		free(cmd);
+		return rc;
+	}
 	pthread_mutex_lock(&kv->lock);
 	rc = kv_run(kv, cmd, (size_t)len, out);
 	pthread_mutex_unlock(&kv->lock);
@@ -504,6 +551,8 @@ int kv_command_argv(struct kv *kv, struct kv_reply **out, int argc,
 
 	if (out)
 		*out = NULL;
+	if (kv->tp != NULL)
+		return kv_transport_command(kv, argc, argv, argvlen, out);
 	len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
 	return kv_run_formatted(kv, cmd, len, out);
 }
@@ -586,6 +635,11 @@ int kv_subscribe(const char *url, const char *channel, struct kv **out)
 	rc = kv_open(url, &kv);
 	if (rc)
 		return rc;
+	if (kv->tp != NULL) {
+		kv_close(kv);
+		return certo_fail(CERTO_ESTORE, "store subscriptions are not "
+		    "carried by the transport");
+	}
 	snprintf(kv->channel, sizeof(kv->channel), "%s", channel);
 	rc = kv_subscribe_now(kv);
 	if (rc == 1)

@@ -118,6 +118,38 @@ int kv_publish(struct kv *kv, const char *channel, const void *msg,
     size_t len);
 
 /*
+ * Where a process's connections go instead of hiredis (the key process
+ * of certo's privilege separation: client/privsep_kv.c).  Set once,
+ * before the first kv_open; a kv opened then uses it for its life:
+ * open() stands for kv_open's connect, AUTH and SELECT, command() for
+ * every command (argc counted, binary-safe arguments), both with the
+ * kv's url (as given to kv_open) and its current timeouts (ms), and
+ * both returning what kv_open and kv_command_argv return (the same
+ * codes and messages; *out built and checked against the caps by the
+ * transport).  Subscribers are not carried (CERTO_ESTORE).
+ */
+struct kv_transport {
+	int (*open)(const char *url, int connect_ms, int command_ms,
+	    int wait_ms);
+	int (*command)(const char *url, int connect_ms, int command_ms,
+	    int wait_ms, int argc, const char **argv, const size_t *argvlen,
+	    struct kv_reply **out);
+};
+/* Set the transport (NULL: hiredis here). */
+void kv_set_transport(const struct kv_transport *t);
+
+/*
+ * Name resolution for the TCP connections made here (the network
+ * process, where getaddrinfo may open no file): up to max numeric
+ * addresses of host into addrs, tried in order.  Returns their count
+ * (> 0), or 0 with why filled when the name does not resolve.
+ */
+typedef int (*kv_resolve_fn)(const char *host, char (*addrs)[64], int max,
+    char *why, size_t whylen);
+/* Set the resolver (NULL: hiredis's getaddrinfo). */
+void kv_set_resolver(kv_resolve_fn fn);
+
+/*
  * A subscriber: its own connection (kv_open) subscribed to channel.
  * Returns 0 and *out (kv_close frees it), or what kv_open returns.
  */

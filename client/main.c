@@ -95,17 +95,12 @@ main(int argc, char **argv)
 	log_set_json(cli.json && cli.verb != VERB_LIST &&
 	    cli.verb != VERB_ORDERS);
 	sig_install();
-	/* Library set-up once, before any thread starts. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    gnutls_global_init() < 0 || ares_library_init(ARES_LIB_INIT_ALL) !=
-	    ARES_SUCCESS) {
-		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
-		goto out;
-	}
 	/*
 	 * Every verb that may reach the network runs privilege-separated:
 	 * the network process is forked now, before any thread starts
-	 * (privsep.h).  $CERTO_PRIVSEP=off keeps one process.
+	 * (privsep.h), and before the libraries are set up: each process
+	 * sets up its own, at the same time.  $CERTO_PRIVSEP=off keeps one
+	 * process.
 	 */
 	psopts.user = cli.net_user;
 	/* delete and ratelimit reach the network only through --store
@@ -115,6 +110,14 @@ main(int argc, char **argv)
 	    !privsep_disabled() &&
 	    (rc = privsep_start(&psopts)) != 0)
 		goto out;
+	/* Library set-up once, before any thread starts. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    gnutls_global_init() < 0 || ares_library_init(ARES_LIB_INIT_ALL) !=
+	    ARES_SUCCESS) {
+		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
+		privsep_stop(rc);
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		int ret;
 

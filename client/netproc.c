@@ -6,9 +6,11 @@
  */
 #include "privsep.h"
 
+#include <ares.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -388,7 +390,14 @@ netproc_main(int ctl, int death, const struct privsep_opts *opts)
 	close_others(keep);
 	prctl(PR_SET_NAME, "certo-net");
 	tzset();
-	if ((rc = netproc_net_init()) != 0 ||
+	/* Forked before the key process set up its libraries: our own. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    gnutls_global_init() < 0 ||
+	    ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		rc = certo_fail(CERTO_ECRYPTO, "library initialisation failed");
+	else
+		rc = 0;
+	if (rc != 0 || (rc = netproc_net_init()) != 0 ||
 	    (rc = netproc_sandbox_drop(opts)) != 0 ||
 	    (rc = netproc_sandbox_enter(death)) != 0) {
 		report_start_failure(death, rc);

@@ -24,12 +24,9 @@
 #include "privsep_priv.h"
 #include "sandbox.h"
 
-/*
- * name in /etc/passwd, else through NSS (getpwnam).  The file first:
- * system users are there, and NSS's set-up costs a millisecond.
- */
+/* name in /etc/passwd, or NULL. */
 static struct passwd *
-lookup(const char *name)
+lookup_file(const char *name)
 {
 	struct passwd *pw;
 	FILE *f = fopen("/etc/passwd", "re");
@@ -41,19 +38,28 @@ lookup(const char *name)
 		}
 	if (f != NULL)
 		fclose(f);
-	return getpwnam(name);
+	return NULL;
 }
 
-/* The user the network process runs as when started as root. */
+/*
+ * The user the network process runs as when started as root: --user
+ * (/etc/passwd, else NSS), or by default a certo system user, else
+ * nobody.  /etc/passwd first for both defaults: system users are there
+ * (the package's adduser --system puts certo there), and asking NSS for
+ * a user it does not have loads its modules (a few milliseconds of every
+ * run); NSS only when neither is in the file.
+ */
 static int
 find_user(const char *name, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw = NULL;
 
-	if (name != NULL)
-		pw = lookup(name);
-	else if ((pw = lookup("certo")) == NULL)
-		pw = lookup("nobody");
+	if (name != NULL && (pw = lookup_file(name)) == NULL)
+		pw = getpwnam(name);
+	else if (name == NULL && (pw = lookup_file("certo")) == NULL &&
+	    (pw = lookup_file("nobody")) == NULL &&
+	    (pw = getpwnam("certo")) == NULL)
+		pw = getpwnam("nobody");
 	if (pw == NULL)
 		return certo_fail(CERTO_EUSAGE, "no user %s for the network "
 		    "process", name ? name : "certo or nobody");

@@ -52,7 +52,8 @@ struct privsep_opts {
 /*
  * Fork the network process and send every later HTTP transfer, DNS-01
  * wait, TCP probe and standalone responder through it.  Call once,
- * after the libraries are initialised and before any thread starts.
+ * before any thread starts and before the libraries (libcurl, GnuTLS,
+ * c-ares) are set up: each process sets up its own, in parallel.
  * Returns 0 in the key process; the network process never returns from
  * here (it exits with its status).  CERTO_EPRIVSEP when it cannot start.
  */

@@ -181,7 +181,7 @@ write_pem_bundle(const char *dir, const struct certo_key *key,
 	}
 	memcpy(both, pem, klen);
 	memcpy(both + klen, chain->fullchain, clen + 1);
-	rc = file_write_atomic(path, both, klen + clen, 0600, true);
+	rc = file_write_staged(path, both, klen + clen, 0600);
 out:
 	if (both != NULL)
 		explicit_bzero(both, klen + clen);
@@ -208,17 +208,18 @@ write_set(const char *dir, const struct certo_key *key,
 			continue;
 		if ((path = file_join(dir, set_files[i])) == NULL)
 			return CERTO_ENOMEM;
+		/* In the staging directory: one fsync of it at the end. */
 		if (i == 0)
-			rc = key_save(key, path, true);
+			rc = key_save_staged(key, path);
 		else
-			rc = file_write_atomic(path, data[i], strlen(data[i]),
-			    0644, true);
+			rc = file_write_staged(path, data[i], strlen(data[i]),
+			    0644);
 		free(path);
 	}
 	if (rc == 0 && config != NULL) {
 		if ((path = file_join(dir, "certo.json")) == NULL)
 			return CERTO_ENOMEM;
-		rc = file_write_atomic(path, config, strlen(config), 0600, true);
+		rc = file_write_staged(path, config, strlen(config), 0600);
 		free(path);
 	}
 	/* certo.json says --pem-bundle: also when a set is brought in. */
@@ -337,7 +338,9 @@ commit_set(const char *state, const char *name,
 	}
 	free(staging);
 	staging = NULL;
-	store_sync_dir(live);
+	/* The previous set left live/ (store_swap_in synced the rest). */
+	if (exchanged)
+		store_sync_dir(live);
 	*live_dir = target;
 	target = NULL;
 out:

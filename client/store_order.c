@@ -255,9 +255,12 @@ save_unit(const char *dir, const char *text, const struct certo_key *key,
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
-	if ((rc = key_save(key, kp, true)) != 0 ||
-	    (rc = file_write_atomic(jp, text, strlen(text), 0600, true)) != 0 ||
-	    (rc = store_swap_in(parent, stg, dir, &exchanged)) != 0)
+	if ((rc = key_save_staged(key, kp)) != 0 ||
+	    (rc = file_write_staged(jp, text, strlen(text), 0600)) != 0)
+		goto out;
+	/* Both names complete on disk before the unit is swapped in. */
+	store_sync_dir(stg);
+	if ((rc = store_swap_in(parent, stg, dir, &exchanged)) != 0)
 		goto out;
 	/* An older unit for these names, now at stg: drop it. */
 	if (exchanged)

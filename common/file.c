@@ -123,6 +123,43 @@ fsync_parent(const char *path)
 
 /* Write len bytes to path atomically with the given mode. */
 int
+file_write_staged(const char *path, const void *data, size_t len,
+    mode_t mode)
+{
+	const char *p = data;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) < 0)
+		return certo_fail(CERTO_EIO, "cannot create %s: %s", path,
+		    strerror(errno));
+	if (fchmod(fd, mode) != 0)
+		rc = certo_fail(CERTO_EIO, "chmod %s: %s", path,
+		    strerror(errno));
+	while (rc == 0 && len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = certo_fail(CERTO_EIO, "write %s: %s", path,
+			    strerror(errno));
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (rc == 0 && fsync(fd) != 0)
+		rc = certo_fail(CERTO_EIO, "fsync %s: %s", path,
+		    strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = certo_fail(CERTO_EIO, "close %s: %s", path,
+		    strerror(errno));
+	if (rc != 0)
+		unlink(path);
+	return rc;
+}
+
+int
 file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, bool exclusive)
 {

@@ -31,6 +31,18 @@ int file_mkdirs(const char *dir);
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, bool exclusive);
 
+/*
+ * Write len bytes to path, a new name inside a private staging directory
+ * (file_staging_dir: locked, not yet renamed into place): created with
+ * O_EXCL under its final name, written, fsync'd.  No temporary name, no
+ * rename and no fsync of the directory: nobody sees the directory before
+ * it is complete, and the caller fsyncs it once before renaming it into
+ * place (a SIGKILL leaves a stale staging directory, which the next run
+ * removes).  On failure path is removed.
+ */
+int file_write_staged(const char *path, const void *data, size_t len,
+    mode_t mode);
+
 /* fsync a directory (after entries in it were created or renamed). */
 int file_fsync_dir(const char *dir);
 

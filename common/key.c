@@ -587,6 +587,23 @@ key_save(const struct certo_key *key, const char *path, bool exclusive)
 	return rc;
 }
 
+/* key_save into a staging directory (file_write_staged; key.h). */
+int
+key_save_staged(const struct certo_key *key, const char *path)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = key_export_pem(key, &pem, &len)) == 0)
+		rc = file_write_staged(path, pem, len, 0600);
+	if (pem != NULL) {
+		gnutls_memset(pem, 0, len);
+		free(pem);
+	}
+	return rc;
+}
+
 /* True if a and b have the same public key (their key IDs are equal). */
 bool
 key_same_public(const struct certo_key *a, const struct certo_key *b)

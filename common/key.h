@@ -49,6 +49,11 @@ int key_parse_jwk(const char *json, size_t len, const char *what,
  */
 int key_save(const struct certo_key *key, const char *path, bool exclusive);
 /*
+ * The same, as a new file of a private staging directory (0600; see
+ * file_write_staged: the caller fsyncs the directory once).
+ */
+int key_save_staged(const struct certo_key *key, const char *path);
+/*
  * The key as PKCS#8 PEM in memory (what key_save writes): *pem malloc'd
  * and NUL-terminated, *len bytes; the caller wipes it before freeing
  * (seal.h seals it for a shared store).  Returns 0, CERTO_ENOMEM or

@@ -35,7 +35,10 @@
 # Environment (all optional; see also scripts/bench/lib.sh):
 #   CERTO=path            certo binary (default: a fresh Release build in build-bench/)
 #   BENCH_RUNS=5          timed runs per client and trust store
-#   BENCH_CLIENTS="certo uacme lego certbot"
+#   BENCH_CLIENTS="certo uacme lego certbot"  (add certo-old with BENCH_CERTO_OLD)
+#   BENCH_CERTO_OLD=path  another certo build, run as the client certo-old in
+#                         the same rounds (e.g. one from before the process
+#                         split: the target wall <= 1.10x certo-old, issue 13)
 #   BENCH_TRUST="system pebble"
 #   BENCH_BASEPORT=24000  Pebble ACME port; +1..+3 Pebble management, challtestsrv
 #   BENCH_HTTP01_PORT=$((BASEPORT+80))  BENCH_TLSALPN_PORT=$((BASEPORT+443))
@@ -69,6 +72,14 @@ client_certo() {
 		"$CERTO" issue -d "$2" --standalone --http-port "$HTTP01" \
 		--http-addr 127.0.0.1 --server "$PEBBLE_DIR_URL" \
 		--state-dir "$WORK/certo-$1" --agree-tos --email "$EMAIL" -q >>"$4" 2>&1
+}
+
+# The same, with the build of BENCH_CERTO_OLD (state apart).
+client_certo-old() {
+	bench_run_job bench_env certo-old "$1" "$BENCH_MEASURE" "$3" "$TIMEOUT" \
+		"$BENCH_CERTO_OLD" issue -d "$2" --standalone --http-port "$HTTP01" \
+		--http-addr 127.0.0.1 --server "$PEBBLE_DIR_URL" \
+		--state-dir "$WORK/certo-old-$1" --agree-tos --email "$EMAIL" -q >>"$4" 2>&1
 }
 
 client_uacme() {
@@ -184,6 +195,11 @@ if bench_targets_begin "$TARGETS_TSV" "$HEAD" "issue 15"; then
 			"${r}x ($(printf '%.3f s vs %.3f s' "${S_WALL[certo:$HEAD]}" "${S_WALL[uacme:$HEAD]}"))" "$TARGETS_TSV"
 	else
 		echo "  wall <= 0.12x uacme                n/a (no uacme figures in this run)"
+	fi
+	if [ -n "${S_WALL[certo-old:$HEAD]:-}" ]; then
+		r=$(bench_ratio "${S_WALL[certo:$HEAD]}" "${S_WALL[certo-old:$HEAD]}")
+		bench_target "wall <= 1.10x certo-old" "$r" 1.10 le \
+			"${r}x ($(printf '%.3f s vs %.3f s' "${S_WALL[certo:$HEAD]}" "${S_WALL[certo-old:$HEAD]}"))" "$TARGETS_TSV"
 	fi
 	bench_target "peak RSS <= 11.5 MiB" "${S_RSS[certo:$HEAD]}" 11776 le \
 		"$(bench_mib "${S_RSS[certo:$HEAD]}") MiB" "$TARGETS_TSV"

@@ -364,7 +364,7 @@ bench_env() {
 	local c=$1 t=$2 pool=false
 	shift 2
 	case $c in
-	certo | uacme) bench_trust_ns "$t" "$@" ;;
+	certo | certo-old | uacme) bench_trust_ns "$t" "$@" ;;
 	lego)
 		[ "$t" = system ] && pool=true
 		LEGO_CA_CERTIFICATES=$PEBBLE_CA_BUNDLE LEGO_CA_SYSTEM_CERT_POOL=$pool "$@"
@@ -378,6 +378,10 @@ bench_env() {
 bench_client_available() {
 	case $1 in
 	certo) [ -x "${CERTO:-}" ] || { echo "no certo binary"; return 1; } ;;
+	certo-old)
+		[ -x "${BENCH_CERTO_OLD:-}" ] ||
+			{ echo "no BENCH_CERTO_OLD binary"; return 1; }
+		;;
 	uacme)
 		{ [ -x /usr/bin/uacme ] && [ -x "$BENCH_UACME_HOOK" ]; } ||
 			{ echo "uacme or $BENCH_UACME_HOOK missing"; return 1; }
@@ -386,7 +390,7 @@ bench_client_available() {
 	certbot) command -v certbot >/dev/null || { echo "certbot missing"; return 1; } ;;
 	*) echo "unknown client"; return 1 ;;
 	esac
-	case $1 in certo | uacme)
+	case $1 in certo | certo-old | uacme)
 		command -v unshare >/dev/null || { echo "unshare missing"; return 1; } ;;
 	esac
 }

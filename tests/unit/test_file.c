@@ -128,6 +128,33 @@ test_exclusive(void **state)
 	free(p);
 }
 
+/* file_write_staged: a new name in a staging directory, mode exact. */
+static void
+test_staged(void **state)
+{
+	char *p = tu_path(tmp, "staged");
+	mode_t old = umask(077);
+
+	(void)state;
+	assert_int_equal(file_write_staged(p, "key\n", 4, 0644), 0);
+	check_content(p, "key\n");
+	assert_int_equal(mode_of(p), 0644);
+	/* Never over an existing name, nor through a link. */
+	assert_int_equal(file_write_staged(p, "other", 5, 0600), CERTO_EIO);
+	certo_errclear();
+	check_content(p, "key\n");
+	unlink(p);
+	assert_int_equal(symlink("/nonexistent/target", p), 0);
+	assert_int_equal(file_write_staged(p, "x", 1, 0600), CERTO_EIO);
+	certo_errclear();
+	assert_int_equal(access("/nonexistent/target", F_OK), -1);
+	unlink(p);
+	/* No temporary names. */
+	assert_int_equal(tu_count_entries(tmp, ".tmp."), 0);
+	umask(old);
+	free(p);
+}
+
 static void
 test_failure_leaves_nothing(void **state)
 {
@@ -421,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_write_modes),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_exclusive),
+		cmocka_unit_test(test_staged),
 		cmocka_unit_test(test_failure_leaves_nothing),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_helpers),

@@ -318,9 +318,9 @@ commit_set(const char *state, const char *name,
 	if ((rc = file_staging_dir(live, dname, "new", &staging, &lfd)) != 0)
 		goto out;
 	if ((rc = write_set(staging, key, chain, config)) != 0 ||
-	    (mark != NULL && (rc = store_deploy_mark(staging, mark)) != 0))
+	    (mark != NULL && (rc = store_deploy_mark(staging, mark)) != 0) ||
+	    (rc = file_sync_staged(staging)) != 0)
 		goto out;
-	store_sync_dir(staging);
 	if ((rc = store_swap_in(live, staging, target, &exchanged)) != 0)
 		goto out;
 	/*

@@ -259,8 +259,8 @@ save_unit(const char *dir, const char *text, const struct certo_key *key,
 	    (rc = file_write_staged(jp, text, strlen(text), 0600)) != 0)
 		goto out;
 	/* Both names complete on disk before the unit is swapped in. */
-	store_sync_dir(stg);
-	if ((rc = store_swap_in(parent, stg, dir, &exchanged)) != 0)
+	if ((rc = file_sync_staged(stg)) != 0 ||
+	    (rc = store_swap_in(parent, stg, dir, &exchanged)) != 0)
 		goto out;
 	/* An older unit for these names, now at stg: drop it. */
 	if (exchanged)

@@ -148,14 +148,45 @@ file_write_staged(const char *path, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = certo_fail(CERTO_EIO, "fsync %s: %s", path,
-		    strerror(errno));
+	/* Durable with the others in file_sync_staged(). */
+	if (rc == 0)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (close(fd) != 0 && rc == 0)
 		rc = certo_fail(CERTO_EIO, "close %s: %s", path,
 		    strerror(errno));
 	if (rc != 0)
 		unlink(path);
+	return rc;
+}
+
+int
+file_sync_staged(const char *dir)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd, dfd, rc = 0;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		rc = certo_fail(CERTO_EIO, "cannot open %s: %s", dir,
+		    strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return rc;
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+			continue;
+		if ((fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0 || fsync(fd) != 0)
+			rc = certo_fail(CERTO_EIO, "fsync %s/%s: %s", dir,
+			    e->d_name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc == 0 && fsync(dfd) != 0)
+		rc = certo_fail(CERTO_EIO, "fsync %s: %s", dir, strerror(errno));
+	closedir(d);
 	return rc;
 }
 

@@ -34,14 +34,23 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 /*
  * Write len bytes to path, a new name inside a private staging directory
  * (file_staging_dir: locked, not yet renamed into place): created with
- * O_EXCL under its final name, written, fsync'd.  No temporary name, no
- * rename and no fsync of the directory: nobody sees the directory before
- * it is complete, and the caller fsyncs it once before renaming it into
- * place (a SIGKILL leaves a stale staging directory, which the next run
- * removes).  On failure path is removed.
+ * O_EXCL under its final name, written, its write-back started.  No
+ * temporary name, no rename, no fsync yet: nobody sees the directory
+ * before it is complete, and the caller makes it durable with one
+ * file_sync_staged() before renaming it into place (a SIGKILL leaves a
+ * stale staging directory, which the next run removes).  On failure
+ * path is removed.
  */
 int file_write_staged(const char *path, const void *data, size_t len,
     mode_t mode);
+/*
+ * Make a staging directory durable before it is renamed into place:
+ * fsync every file in it, then the directory.  The files' write-back was
+ * started when they were written, so the file system commits them
+ * together (one journal commit on ext4 instead of one per file).
+ * Returns 0 or CERTO_EIO naming the file.
+ */
+int file_sync_staged(const char *dir);
 
 /* fsync a directory (after entries in it were created or renamed). */
 int file_fsync_dir(const char *dir);

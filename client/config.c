@@ -16,13 +16,6 @@
 #include "log.h"
 
 static void
-add_str(struct json_object *obj, const char *k, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(obj, k, json_object_new_string(v));
-}
-
-static void
 add_true(struct json_object *obj, const char *k, bool v)
 {
 	if (v)
@@ -55,13 +48,13 @@ add_solving(struct json_object *obj, const struct issue_params *params)
 	add_true(obj, "standalone", params->mode == SOLVE_STANDALONE);
 	add_true(obj, "manual", params->mode == SOLVE_MANUAL);
 	add_true(obj, "store_challenges", params->mode == SOLVE_STORE);
-	add_str(obj, "responder", params->responder);
-	add_str(obj, "dns_hook", params->dns_hook);
-	add_str(obj, "http_hook", params->http_hook);
-	add_str(obj, "webroot", params->webroot);
-	add_str(obj, "deploy_hook", params->deploy_hook);
-	add_str(obj, "http_addr", params->http_addr);
-	add_str(obj, "tls_addr", params->tls_addr);
+	json_add_str(obj, "responder", params->responder);
+	json_add_str(obj, "dns_hook", params->dns_hook);
+	json_add_str(obj, "http_hook", params->http_hook);
+	json_add_str(obj, "webroot", params->webroot);
+	json_add_str(obj, "deploy_hook", params->deploy_hook);
+	json_add_str(obj, "http_addr", params->http_addr);
+	json_add_str(obj, "tls_addr", params->tls_addr);
 	json_object_object_add(obj, "http_port", json_object_new_int(
 	    params->http_port));
 	json_object_object_add(obj, "tls_port", json_object_new_int(
@@ -89,7 +82,7 @@ add_real_path(struct json_object *obj, const char *k, const char *path)
 	char *real;
 
 	if (path != NULL && (real = realpath(path, NULL)) != NULL) {
-		add_str(obj, k, real);
+		json_add_str(obj, k, real);
 		free(real);
 	}
 }
@@ -106,15 +99,15 @@ config_serialize(const struct issue_params *params, char **out)
 	/* The order of the members is the order of older files. */
 	json_object_object_add(obj, "version", json_object_new_int(1));
 	add_list(obj, "names", params->names, params->nnames);
-	add_str(obj, "server", params->server);
-	add_str(obj, "ca_bundle", params->ca_bundle);
+	json_add_str(obj, "server", params->server);
+	json_add_str(obj, "ca_bundle", params->ca_bundle);
 	add_true(obj, "allow_insecure_http", params->allow_http);
-	add_str(obj, "key_type", key_type_name(params->key_type));
+	json_add_str(obj, "key_type", key_type_name(params->key_type));
 	add_solving(obj, params);
-	add_str(obj, "profile", params->profile);
+	json_add_str(obj, "profile", params->profile);
 	add_real_path(obj, "csr", params->csr_file);
 	add_real_path(obj, "key", params->key_file);
-	add_str(obj, "preferred_chain", params->preferred_chain);
+	json_add_str(obj, "preferred_chain", params->preferred_chain);
 	add_true(obj, "must_staple", params->must_staple);
 	add_true(obj, "pem_bundle", params->pem_bundle);
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |

@@ -205,14 +205,6 @@ directory_load_cached(const char *path, const char *url,
 	return true;
 }
 
-/* Add k: v to o when v is set. */
-static void
-add_str(struct json_object *o, const char *k, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(o, k, json_object_new_string(v));
-}
-
 /*
  * Keep dir at path for later runs: written from its typed fields (the
  * CA's bytes never reach this process), read back by directory_parse.
@@ -232,20 +224,20 @@ cache_directory(const char *path, const struct certo_directory *dir)
 		json_object_put(prof);
 		return;
 	}
-	add_str(o, "newNonce", dir->new_nonce);
-	add_str(o, "newAccount", dir->new_account);
-	add_str(o, "newOrder", dir->new_order);
-	add_str(o, "newAuthz", dir->new_authz);
-	add_str(o, "revokeCert", dir->revoke_cert);
-	add_str(o, "keyChange", dir->key_change);
-	add_str(o, "renewalInfo", dir->renewal_info);
-	add_str(meta, "termsOfService", dir->terms_of_service);
-	add_str(meta, "website", dir->website);
+	json_add_str(o, "newNonce", dir->new_nonce);
+	json_add_str(o, "newAccount", dir->new_account);
+	json_add_str(o, "newOrder", dir->new_order);
+	json_add_str(o, "newAuthz", dir->new_authz);
+	json_add_str(o, "revokeCert", dir->revoke_cert);
+	json_add_str(o, "keyChange", dir->key_change);
+	json_add_str(o, "renewalInfo", dir->renewal_info);
+	json_add_str(meta, "termsOfService", dir->terms_of_service);
+	json_add_str(meta, "website", dir->website);
 	if (dir->eab_required)
 		json_object_object_add(meta, "externalAccountRequired",
 		    json_object_new_boolean(1));
 	for (size_t i = 0; i < dir->nprofiles; i++)
-		add_str(prof, dir->profiles[i], "");
+		json_add_str(prof, dir->profiles[i], "");
 	if (dir->nprofiles > 0)
 		json_object_object_add(meta, "profiles", prof);
 	else

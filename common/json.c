@@ -233,3 +233,10 @@ json_get_enum(struct json_object *obj, const char *what, const char *key,
 	free(val);
 	return rc;
 }
+
+void
+json_add_str(struct json_object *obj, const char *k, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(obj, k, json_object_new_string(v));
+}

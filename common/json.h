@@ -40,6 +40,8 @@ int json_get_str(struct json_object *obj, const char *what, const char *key,
     bool required, size_t maxlen, char **out);
 int json_get_bool(struct json_object *obj, const char *what, const char *key,
     bool required, bool *out);
+/* Add k: v to obj when v is not NULL (a string member). */
+void json_add_str(struct json_object *obj, const char *k, const char *v);
 /*
  * True if s is an absolute http:// or https:// URL (scheme in any case)
  * without spaces or control bytes: the only URLs a CA may hand certo.

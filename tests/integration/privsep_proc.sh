@@ -8,50 +8,15 @@
 # without seccomp. The run then completes.
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/dns_lib.sh"
+. "$IT_DIR/privsep_lib.sh"
 it_init privsep_proc
 dns_need_cli
 PEBBLE_AUTHZREUSE=0 it_start_pebble
 dns_init
 
-EXE=$(readlink -f "$CERTO")
 SNAP="$IT_TMP/proc"
 HOOK="$IT_TMP/recording-hook"
-cat >"$HOOK" <<HOOK
-#!/bin/sh
-# On add: one line per certo process (pid uid seccomp inet-sockets
-# holds-state), then the real hook.
-if [ "\$1" = add ] && [ ! -e "$SNAP" ]; then
-	grep '^Seccomp:' /proc/self/status | tr -s '\t ' ' ' >"$IT_TMP/hook-seccomp"
-	for d in /proc/[0-9]*; do
-		[ "\$(readlink "\$d/exe" 2>/dev/null)" = "$EXE" ] || continue
-		pid=\${d#/proc/}
-		uid=\$(awk '/^Uid:/ { print \$3 }' "\$d/status")
-		sec=\$(awk '/^Seccomp:/ { print \$2 }' "\$d/status")
-		inodes=\$(cat "\$d/net/tcp" "\$d/net/tcp6" "\$d/net/udp" "\$d/net/udp6" 2>/dev/null |
-			awk 'NR > 0 && \$10 ~ /^[0-9]+\$/ && \$10 != 0 { print \$10 }')
-		inet=0 state=0
-		for fd in "\$d"/fd/*; do
-			l=\$(readlink "\$fd" 2>/dev/null) || continue
-			case "\$l" in
-			socket:\[*\])
-				i=\${l#socket:[}
-				i=\${i%]}
-				for n in \$inodes; do
-					[ "\$n" = "\$i" ] && inet=\$((inet + 1))
-				done ;;
-			"$IT_STATE"/*) state=1 ;;
-			esac
-		done
-		case "\$(readlink "\$d/cwd")" in
-		"$IT_STATE" | "$IT_STATE"/*) state=1 ;;
-		esac
-		echo "\$pid \$uid \$sec \$inet \$state" >>"$SNAP.tmp"
-	done
-	mv "$SNAP.tmp" "$SNAP"
-fi
-exec "$DNS_HOOK" "\$@"
-HOOK
-chmod +x "$HOOK"
+ps_make_hook "$HOOK" "$SNAP"
 
 it_certo issue -d ps.certo.test -d '*.ps.certo.test' --challenge dns-01 \
 	--dns-hook "$HOOK" --dns-resolver "127.0.0.1:$DNS_PORT" \
@@ -80,6 +45,6 @@ holders=$(awk '$5 == 1' "$SNAP" | wc -l)
 bad=$(awk '$5 == 1 && $4 > 0 { print $1 }' "$SNAP")
 [ -z "$bad" ] || fail "certo process(es) $bad hold the state directory and a TCP/UDP socket"
 # Hooks are the user's programs: not under the filter.
-grep -q '^Seccomp: 0' "$IT_TMP/hook-seccomp" ||
-	fail "the hook ran under a seccomp filter: $(cat "$IT_TMP/hook-seccomp")"
+grep -q '^Seccomp: 0' "$SNAP.hook-seccomp" ||
+	fail "the hook ran under a seccomp filter: $(cat "$SNAP.hook-seccomp")"
 it_pass

@@ -16,6 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$IT_DIR/dns_lib.sh"
 . "$IT_DIR/cluster_lib.sh"
+. "$IT_DIR/privsep_lib.sh"
 it_init privsep_store
 dns_need_cli
 PEBBLE_AUTHZREUSE=0 it_start_pebble
@@ -23,56 +24,16 @@ dns_init
 
 PW="pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 cl_start_redis $((IT_BASEPORT + 4)) "$PW"
-RPORT_HEX=$(printf '%04X' "$CL_REDIS_PORT")
+RPORT=$CL_REDIS_PORT
 KEY="$IT_TMP/store.key"
 head -c 32 /dev/urandom >"$KEY" && chmod 600 "$KEY" || fail "cannot make the key file"
-EXE=$(readlink -f "$CERTO")
 
 # make_hook N [SLEEP]: $IT_TMP/hook-N records (once, at add, after SLEEP
 # seconds) one line per certo process into $IT_TMP/proc-N: pid uid
-# seccomp inet-sockets holds-state redis-connections; then runs the real
-# hook.
+# seccomp inet-sockets holds-state redis-connections (privsep_lib.sh);
+# then runs the real hook.
 make_hook() {
-	_snap="$IT_TMP/proc-$1"
-	cat >"$IT_TMP/hook-$1" <<HOOK
-#!/bin/sh
-if [ "\$1" = add ] && [ ! -e "$_snap" ]; then
-	sleep ${2:-0}
-	for d in /proc/[0-9]*; do
-		[ "\$(readlink "\$d/exe" 2>/dev/null)" = "$EXE" ] || continue
-		pid=\${d#/proc/}
-		uid=\$(awk '/^Uid:/ { print \$3 }' "\$d/status")
-		sec=\$(awk '/^Seccomp:/ { print \$2 }' "\$d/status")
-		inodes=\$(cat "\$d/net/tcp" "\$d/net/tcp6" "\$d/net/udp" "\$d/net/udp6" 2>/dev/null |
-			awk '\$10 ~ /^[0-9]+\$/ && \$10 != 0 { print \$10 }')
-		rinodes=\$(cat "\$d/net/tcp" "\$d/net/tcp6" 2>/dev/null |
-			awk '{ n = split(\$3, a, ":") } n == 2 && a[2] == "$RPORT_HEX" && \$10 != 0 { print \$10 }')
-		inet=0 state=0 redis=0
-		for fd in "\$d"/fd/*; do
-			l=\$(readlink "\$fd" 2>/dev/null) || continue
-			case "\$l" in
-			socket:\[*\])
-				i=\${l#socket:[}
-				i=\${i%]}
-				for n in \$inodes; do
-					[ "\$n" = "\$i" ] && inet=\$((inet + 1))
-				done
-				for n in \$rinodes; do
-					[ "\$n" = "\$i" ] && redis=\$((redis + 1))
-				done ;;
-			"$IT_STATE"/*) state=1 ;;
-			esac
-		done
-		case "\$(readlink "\$d/cwd")" in
-		"$IT_STATE" | "$IT_STATE"/*) state=1 ;;
-		esac
-		echo "\$pid \$uid \$sec \$inet \$state \$redis" >>"$_snap.tmp"
-	done
-	mv "$_snap.tmp" "$_snap"
-fi
-exec "$DNS_HOOK" "\$@"
-HOOK
-	chmod +x "$IT_TMP/hook-$1"
+	ps_make_hook "$IT_TMP/hook-$1" "$IT_TMP/proc-$1" "${2:-0}" "$RPORT"
 }
 
 # issue N STORE NAME [SLEEP]: certo --store STORE issue NAME through

@@ -70,8 +70,8 @@
 	    "host; default: $CERTO_STORE_KEY)")                              \
 	XX(NET_USER, "user", 0, "USER", V_GLOBAL, string, net_user, 0,      \
 	    "when started as root, the user of the network process (every "  \
-	    "connection to the CA, DNS, responders; default: certo if it "   \
-	    "exists, else nobody)")                                          \
+	    "connection: the CA, DNS, responders, the store; default: certo " \
+	    "if it exists, else nobody)")                                    \
 	XX(SERVER, "server", 0, "URL|NAME", V_GLOBAL, server, server, 0,     \
 	    "ACME directory URL or CA name: letsencrypt (default), "         \
 	    "letsencrypt-staging, zerossl, buypass, buypass-staging, google, "\

@@ -157,12 +157,38 @@ body_is_json(const struct http_resp *resp)
 	return false;
 }
 
+/*
+ * Does body show keyauth as the CA sees it?  RFC 8555 section 8.3: the
+ * server compares the body with trailing white space removed (Boulder
+ * and Pebble do), so a file written with echo is fine; byte for byte
+ * otherwise.
+ */
+static void
+keyauth_compare(const char *body, size_t len, const char *keyauth,
+    struct doc_keyauth *out)
+{
+	size_t n = len;
+
+	while (n > 0 && (body[n - 1] == ' ' || body[n - 1] == '\t' ||
+	    body[n - 1] == '\r' || body[n - 1] == '\n' ||
+	    body[n - 1] == '\v' || body[n - 1] == '\f'))
+		n--;
+	out->match = keyauth != NULL && n == strlen(keyauth) &&
+	    memcmp(body, keyauth, n) == 0;
+	out->len = len;
+	log_sanitize(out->shown, sizeof(out->shown), body,
+	    len > DOC_KEYAUTH_SHOWN ? DOC_KEYAUTH_SHOWN : len);
+}
+
 /* Parse body as kind into doc->u. */
 static int
 parse_kind(enum doc_kind kind, const char *body, size_t len,
-    struct certo_doc *doc)
+    const char *arg, struct certo_doc *doc)
 {
 	switch (kind) {
+	case DOC_KEYAUTH:
+		keyauth_compare(body, len, arg, &doc->u.keyauth);
+		return 0;
 	case DOC_DIRECTORY:
 		return directory_parse(body, len, &doc->u.dir);
 	case DOC_ACCOUNT:
@@ -185,7 +211,7 @@ parse_kind(enum doc_kind kind, const char *body, size_t len,
 }
 
 int
-doc_read(struct http_resp *resp, unsigned kind)
+doc_read(struct http_resp *resp, unsigned kind, const char *arg)
 {
 	struct certo_doc *doc;
 	const char *body = resp->body.data != NULL ? resp->body.data : "";
@@ -200,7 +226,7 @@ doc_read(struct http_resp *resp, unsigned kind)
 		doc->kind = (enum doc_kind)kind;
 	else if (resp->status >= 400 && body_is_json(resp))
 		doc->kind = DOC_PROBLEM;
-	rc = parse_kind(doc->kind, body, resp->body.len, doc);
+	rc = parse_kind(doc->kind, body, resp->body.len, arg, doc);
 	if (rc == CERTO_ENOMEM) {
 		doc_free(doc);
 		return certo_fail(CERTO_ENOMEM, "out of memory");
@@ -312,6 +338,9 @@ move_kind(struct certo_doc *doc, void *out)
 	case DOC_PROBLEM:
 		problem_free(out);
 		size = sizeof(doc->u.prob);
+		break;
+	case DOC_KEYAUTH:
+		size = sizeof(doc->u.keyauth);
 		break;
 	default:
 		break;

@@ -38,6 +38,8 @@ enum doc_kind {
 	DOC_CHALLENGE,
 	DOC_CHAIN,          /* application/pem-certificate-chain */
 	DOC_RENEWALINFO,
+	DOC_KEYAUTH,        /* an http-01 self-check: is the body the key
+	                     * authorization (http_xfer.doc_arg)? */
 	DOC_PROBLEM,        /* an error answer's problem (never asked for) */
 	DOC_KIND_MAX
 };
@@ -60,6 +62,16 @@ extern const char *const doc_jwk_names[DOC_JWK_MEMBERS];
 /* Is s acceptable as jwk member i (short name or base64url)? */
 bool doc_jwk_ok(size_t i, const char *s);
 
+/* An http-01 self-check's body, compared where it arrived. */
+#define DOC_KEYAUTH_SHOWN 64
+struct doc_keyauth {
+	bool match;         /* the key authorization, trailing white space
+	                     * aside */
+	size_t len;         /* the body's length */
+	char shown[4 * DOC_KEYAUTH_SHOWN + 1]; /* its first bytes, printable
+	                     * (log_sanitize) */
+};
+
 /* One read body. */
 struct certo_doc {
 	enum doc_kind kind; /* what was read: the kind asked for (2xx),
@@ -76,6 +88,7 @@ struct certo_doc {
 		struct certo_challenge chall;
 		struct certo_chain chain;
 		struct ari_window ari;
+		struct doc_keyauth keyauth;
 	} u;
 };
 
@@ -91,10 +104,11 @@ void doc_init(void);
 
 /*
  * Read resp's body as kind (see enum doc_kind) into resp->doc and drop
- * the body.  A body that does not parse is no failure here: the doc
- * records rc and message.  Returns 0 or CERTO_ENOMEM.
+ * the body; arg is DOC_KEYAUTH's key authorization.  A body that does
+ * not parse is no failure here: the doc records rc and message.
+ * Returns 0 or CERTO_ENOMEM.
  */
-int doc_read(struct http_resp *resp, unsigned kind);
+int doc_read(struct http_resp *resp, unsigned kind, const char *arg);
 /* Free a doc (a void * for http.c); NULL is fine. */
 void doc_free(void *doc);
 

@@ -167,6 +167,10 @@ put_kind(struct privsep_msg *m, const struct certo_doc *d)
 		return put_challenge(m, &d->u.chall);
 	case DOC_CHAIN:
 		return put_chain(m, &d->u.chain);
+	case DOC_KEYAUTH:
+		return privsep_put_u64(m, d->u.keyauth.match) |
+		    privsep_put_u64(m, d->u.keyauth.len) |
+		    privsep_put_str(m, d->u.keyauth.shown);
 	case DOC_RENEWALINFO:
 		return privsep_put_i64(m, (int64_t)d->u.ari.start) |
 		    privsep_put_i64(m, (int64_t)d->u.ari.end) |
@@ -455,6 +459,28 @@ get_account(struct privsep_msg *m, struct doc_account *a)
 	    256);
 }
 
+/* An http-01 self-check's result; shown must be printable already. */
+static int
+get_keyauth(struct privsep_msg *m, struct doc_keyauth *k)
+{
+	size_t match;
+	char *shown = NULL;
+	int rc = -1;
+
+	if (get_n(m, &match, 1) != 0 || get_n(m, &k->len, 1u << 20) != 0 ||
+	    get_s(m, &shown, sizeof(k->shown) - 1, true) != 0)
+		goto out;
+	for (const char *p = shown; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			goto out;
+	k->match = match != 0;
+	memcpy(k->shown, shown, strlen(shown) + 1);
+	rc = 0;
+out:
+	free(shown);
+	return rc;
+}
+
 static int
 get_kind(struct privsep_msg *m, struct certo_doc *d)
 {
@@ -475,6 +501,8 @@ get_kind(struct privsep_msg *m, struct certo_doc *d)
 		return get_challenge(m, &d->u.chall);
 	case DOC_CHAIN:
 		return get_chain(m, &d->u.chain);
+	case DOC_KEYAUTH:
+		return get_keyauth(m, &d->u.keyauth);
 	case DOC_RENEWALINFO:
 		if (privsep_get_i64(m, &t0) != 0 ||
 		    privsep_get_i64(m, &t1) != 0 || t1 <= t0)

@@ -148,6 +148,7 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 	    privsep_get_u64(req, &certinfo) != 0 ||
 	    privsep_get_u64(req, &allow) != 0 ||
 	    privsep_get_u64(req, &doc) != 0 || doc >= DOC_PROBLEM ||
+	    privsep_get_str(req, &s[5]) != 0 ||
 	    privsep_get_i64(req, &t1) != 0 || privsep_get_i64(req, &t2) != 0 ||
 	    privsep_get_i64(req, &t3) != 0)
 		return bad(req) == CERTO_ENOMEM ? certo_fail(CERTO_ENOMEM,
@@ -160,6 +161,7 @@ get_xfer(struct privsep_msg *req, struct http_xfer *x,
 	x->max_body = (size_t)max;
 	x->certinfo = certinfo != 0;
 	x->doc = (unsigned)doc;
+	x->doc_arg = s[5];
 	x->cainfo = cainfo ? s[4] : NULL;
 	opts->allow_http = allow != 0;
 	opts->connect_timeout_ms = (long)t1;
@@ -181,7 +183,7 @@ do_http(struct chan_state *st, struct privsep_msg *req)
 	struct http_xfer_out out = { 0 };
 	struct privsep_msg extra;
 	struct curl_slist *resolve = NULL;
-	char *s[5] = { NULL }, mark[64];
+	char *s[6] = { NULL }, mark[64];
 	int rc, ret;
 
 	memset(&resp, 0, sizeof(resp));
@@ -212,6 +214,7 @@ out:
 	ret = netproc_reply(st->fd, rc, rc == 0 ? &extra : NULL);
 	for (size_t i = 0; i < 4; i++)
 		free(s[i]);
+	free(s[5]); /* s[4] is the trust mark, on the stack */
 	curl_slist_free_all(resolve);
 	http_resp_free(&resp);
 	http_xfer_out_free(&out);

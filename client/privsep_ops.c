@@ -120,6 +120,7 @@ put_xfer(struct privsep_msg *req, const struct http_opts *opts,
 	    (rc = privsep_put_u64(req, x->certinfo)) != 0 ||
 	    (rc = privsep_put_u64(req, opts->allow_http)) != 0 ||
 	    (rc = privsep_put_u64(req, x->doc)) != 0 ||
+	    (rc = privsep_put_str(req, x->doc_arg)) != 0 ||
 	    (rc = privsep_put_i64(req, opts->connect_timeout_ms)) != 0 ||
 	    (rc = privsep_put_i64(req, opts->total_timeout_ms)) != 0)
 		return rc;

@@ -174,7 +174,7 @@ request_get(struct certo_req *req, const char *url, enum doc_kind kind,
 	for (;;) {
 		req->requests++;
 		rc = http_request(&req->http, "GET", url, NULL, NULL,
-		    doc_max(kind), kind, resp);
+		    doc_max(kind), kind, NULL, resp);
 		if (rc == 0) {
 			take_nonce(req, resp);
 			if (resp->status >= 200 && resp->status <= 299)
@@ -205,7 +205,7 @@ fetch_nonce(struct certo_req *req, struct netretry *retry)
 	for (;;) {
 		req->requests++;
 		rc = http_request(&req->http, "HEAD", req->new_nonce_url, NULL,
-		    NULL, 1024, DOC_NONE, &resp);
+		    NULL, 1024, DOC_NONE, NULL, &resp);
 		if (rc == 0) {
 			take_nonce(req, &resp);
 			if (req->nonce != NULL)
@@ -429,7 +429,7 @@ request_post(struct certo_req *req, const char *url, const char *payload,
 		http_resp_free(resp);
 		req->requests++;
 		if ((rc = http_request(&req->http, "POST", url,
-		    "application/jose+json", jws, doc_max(kind), kind,
+		    "application/jose+json", jws, doc_max(kind), kind, NULL,
 		    resp)) != 0) {
 			/* Signed again, with a fresh nonce, at the top. */
 			problem_free(prob);

@@ -11,26 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "doc.h"
 #include "errors.h"
 #include "log.h"
 #include "privsep.h"
 
 #define PROBE_TIMEOUT_MS 3000
-
-/*
- * Does body show keyauth as the CA sees it?  RFC 8555 section 8.3: the
- * server compares the body with trailing whitespace removed (Boulder and
- * Pebble do), so a file written with echo is fine.
- */
-static bool
-keyauth_matches(const char *body, size_t len, const char *keyauth)
-{
-	while (len > 0 && (body[len - 1] == ' ' || body[len - 1] == '\t' ||
-	    body[len - 1] == '\r' || body[len - 1] == '\n' ||
-	    body[len - 1] == '\v' || body[len - 1] == '\f'))
-		len--;
-	return len == strlen(keyauth) && memcmp(body, keyauth, len) == 0;
-}
 
 /* errno of one non-blocking TCP connect to ai, PROBE_TIMEOUT_MS at most. */
 static int
@@ -128,12 +114,15 @@ solver_http01_fetch(struct certo_http *client, const char *url,
     size_t whylen)
 {
 	struct http_resp resp;
-	char shown[160];
+	struct doc_keyauth ka;
 	int rc;
 
 	why[0] = '\0';
+	/* The body is compared where it arrives (doc.h): the network
+	 * process under privilege separation. */
+	doc_init();
 	rc = http_request(client, "GET", url, NULL, NULL,
-	    SOLVER_HTTP01_MAX_BODY, 0, &resp);
+	    SOLVER_HTTP01_MAX_BODY, DOC_KEYAUTH, keyauth, &resp);
 	if (rc == CERTO_EINTR || rc == CERTO_ENOMEM) {
 		http_resp_free(&resp);
 		return rc;
@@ -147,13 +136,14 @@ solver_http01_fetch(struct certo_http *client, const char *url,
 		snprintf(why, whylen, "the server answers HTTP %ld, not 200 "
 		    "with the key authorization", resp.status);
 		rc = SOLVER_HTTP01_WRONG;
-	} else if (!keyauth_matches(resp.body.data != NULL ? resp.body.data :
-	    "", resp.body.len, keyauth)) {
-		log_sanitize(shown, sizeof(shown), resp.body.data != NULL ?
-		    resp.body.data : "", resp.body.len > 64 ? 64 :
-		    resp.body.len);
+	} else if ((rc = doc_take(&resp, DOC_KEYAUTH, &ka)) != 0) {
+		snprintf(why, whylen, "%s", certo_errmsg() ? certo_errmsg() :
+		    certo_strerror(rc));
+		certo_errclear();
+		rc = rc == CERTO_ENOMEM ? rc : SOLVER_HTTP01_WRONG;
+	} else if (!ka.match) {
 		snprintf(why, whylen, "wrong content (%zu bytes): \"%s%s\"",
-		    resp.body.len, shown, resp.body.len > 64 ? "..." : "");
+		    ka.len, ka.shown, ka.len > DOC_KEYAUTH_SHOWN ? "..." : "");
 		rc = SOLVER_HTTP01_WRONG;
 	} else
 		rc = SOLVER_HTTP01_SERVED;

@@ -38,12 +38,13 @@ http_set_transport(const struct http_transport *t)
 }
 
 /* How bodies become documents (http_set_doc_reader), or NULL. */
-static int (*doc_reader)(struct http_resp *resp, unsigned doc);
+static int (*doc_reader)(struct http_resp *resp, unsigned doc,
+    const char *arg);
 static void (*doc_release)(void *doc);
 
 void
-http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc),
-    void (*release)(void *doc))
+http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc,
+    const char *arg), void (*release)(void *doc))
 {
 	doc_reader = read;
 	doc_release = release;
@@ -599,7 +600,7 @@ http_xfer_perform(void *handle, const struct http_opts *opts,
 			rc = find_root(curl, x, out);
 		/* The body is read here, where its bytes arrived. */
 		if (rc == 0 && x->doc != 0 && doc_reader != NULL)
-			rc = doc_reader(resp, x->doc);
+			rc = doc_reader(resp, x->doc, x->doc_arg);
 	}
 out:
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
@@ -636,7 +637,7 @@ perform(struct certo_http *http, const struct http_xfer *x,
 int
 http_request(struct certo_http *http, const char *method, const char *url,
     const char *content_type, const char *body, size_t max_body,
-    unsigned doc, struct http_resp *resp)
+    unsigned doc, const char *doc_arg, struct http_resp *resp)
 {
 	struct http_xfer x = { 0 };
 	struct http_xfer_out out = { .root = -1 };
@@ -655,6 +656,7 @@ http_request(struct certo_http *http, const char *method, const char *url,
 	x.body = body;
 	x.max_body = max_body;
 	x.doc = doc;
+	x.doc_arg = doc_arg;
 	bundle = set_trust(http, &x, hp, &pinned);
 	log_debug("%s %s", method, shown);
 	if ((rc = perform(http, &x, resp, &out)) != 0)

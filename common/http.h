@@ -81,6 +81,8 @@ struct http_xfer {
 	const void *resolve;       /* struct curl_slist * for CURLOPT_RESOLVE */
 	unsigned doc;              /* read the body as this document (the
 	                            * reader's kinds; 0: keep the body) */
+	const char *doc_arg;       /* what the reader compares it with, or
+	                            * NULL (the http-01 key authorization) */
 };
 
 /* What a transfer gave besides the response. */
@@ -113,13 +115,13 @@ struct http_transport {
 void http_set_transport(const struct http_transport *t);
 /*
  * Read the body of every transfer with a non-zero http_xfer.doc with
- * read(resp, doc) in the process that performed it, right after the
- * transfer (read sets resp->doc and may drop the body; it returns 0 or
- * CERTO_ENOMEM); release frees resp->doc in http_resp_free().  The
+ * read(resp, doc, doc_arg) in the process that performed it, right
+ * after the transfer (read sets resp->doc and may drop the body; it
+ * returns 0 or CERTO_ENOMEM); release frees resp->doc in http_resp_free().  The
  * client's ACME documents (client/doc.h); knows nothing of them here.
  */
-void http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc),
-    void (*release)(void *doc));
+void http_set_doc_reader(int (*read)(struct http_resp *resp, unsigned doc,
+    const char *arg), void (*release)(void *doc));
 /*
  * Perform x with curl (a CURL *) and opts: the response's status,
  * headers and capped body into resp (initialised by the caller), the
@@ -164,7 +166,8 @@ void http_free(struct certo_http *http);
  */
 int http_request(struct certo_http *http, const char *method,
     const char *url, const char *content_type, const char *body,
-    size_t max_body, unsigned doc, struct http_resp *resp);
+    size_t max_body, unsigned doc, const char *doc_arg,
+    struct http_resp *resp);
 /* Free what a response holds; safe on a zeroed or NULL one. */
 void http_resp_free(struct http_resp *resp);
 

@@ -39,7 +39,7 @@ roundtrip(const char *body, unsigned kind, long status)
 	doc_init();
 	resp_with(&resp, status, status >= 400 ? "application/problem+json" :
 	    "application/json", body);
-	assert_int_equal(doc_read(&resp, kind), 0);
+	assert_int_equal(doc_read(&resp, kind, NULL), 0);
 	/* The bytes are gone: only the document is left. */
 	assert_null(resp.body.data);
 	assert_non_null(resp.doc);
@@ -169,6 +169,39 @@ test_problem_account_ari(void **state)
 	doc_free(d);
 	free(prob);
 	free(acct);
+}
+
+/* The http-01 self-check: compared where it arrived, only the verdict
+ * and a printable start of the body cross. */
+static void
+test_keyauth(void **state)
+{
+	static const char ka[] = "tok.thumb";
+	struct http_resp resp;
+	struct privsep_msg m;
+	struct certo_doc *back = NULL;
+	const char *bodies[] = { "tok.thumb", "tok.thumb\r\n \t", "tok.thum",
+		"tok.thumb.", "\x1b[31mtok.thumb" };
+	const bool want[] = { true, true, false, false, false };
+
+	(void)state;
+	doc_init();
+	for (size_t i = 0; i < 5; i++) {
+		resp_with(&resp, 200, "text/plain", bodies[i]);
+		assert_int_equal(doc_read(&resp, DOC_KEYAUTH, ka), 0);
+		assert_null(resp.body.data);
+		privsep_msg_init(&m, 1);
+		assert_int_equal(doc_put(&m, resp.doc), 0);
+		m.pos = 0;
+		assert_int_equal(doc_get(&m, DOC_KEYAUTH, &back), 0);
+		assert_int_equal(back->u.keyauth.match, want[i]);
+		assert_int_equal(back->u.keyauth.len, strlen(bodies[i]));
+		/* Printable: the ESC arrives as \x1b. */
+		assert_null(strchr(back->u.keyauth.shown, 0x1b));
+		doc_free(back);
+		privsep_msg_free(&m);
+		http_resp_free(&resp);
+	}
 }
 
 /* A body that does not parse: its code and message cross, no fields. */
@@ -316,7 +349,7 @@ test_truncated(void **state)
 	(void)state;
 	doc_init();
 	resp_with(&resp, 200, "application/json", json);
-	assert_int_equal(doc_read(&resp, DOC_ORDER), 0);
+	assert_int_equal(doc_read(&resp, DOC_ORDER, NULL), 0);
 	privsep_msg_init(&m, 1);
 	assert_int_equal(doc_put(&m, resp.doc), 0);
 	for (size_t cut = 0; cut < m.buf.len; cut += 7) {
@@ -341,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_order_authz_challenge),
 		cmocka_unit_test(test_problem_account_ari),
+		cmocka_unit_test(test_keyauth),
 		cmocka_unit_test(test_parse_failure_crosses),
 		cmocka_unit_test(test_forged_fields_refused),
 		cmocka_unit_test(test_truncated),

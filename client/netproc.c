@@ -111,8 +111,12 @@ put_resp(struct privsep_msg *m, const struct http_xfer *x,
 	rc |= privsep_put_i64(m, out->cc);
 	rc |= privsep_put_str(m, out->ebuf);
 	rc |= privsep_put_i64(m, resp->status);
-	rc |= privsep_put_bytes(m, resp->body.data ? resp->body.data : "",
-	    resp->body.len);
+	/* A body to be read as a document never crosses, not even the
+	 * part a failed transfer left (then nothing was read). */
+	if (x->doc != 0 || resp->body.data == NULL)
+		rc |= privsep_put_bytes(m, "", 0);
+	else
+		rc |= privsep_put_bytes(m, resp->body.data, resp->body.len);
 	rc |= privsep_put_str(m, resp->content_type);
 	rc |= privsep_put_str(m, resp->location);
 	rc |= privsep_put_str(m, resp->replay_nonce);

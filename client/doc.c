@@ -37,6 +37,9 @@ doc_init(void)
 	http_set_doc_reader(doc_read, doc_free);
 }
 
+const char *const doc_account_statuses[DOC_ACCOUNT_STATUSES] = { "valid",
+	"deactivated", "revoked" };
+
 const char *const doc_jwk_names[DOC_JWK_MEMBERS] = { "kty", "crv", "x",
 	"y", "n", "e" };
 
@@ -87,8 +90,6 @@ doc_account_free(struct doc_account *acct)
 static int
 account_parse(const char *json, size_t len, struct doc_account *acct)
 {
-	static const char *const statuses[] = { "valid", "deactivated",
-		"revoked" };
 	struct json_object *obj, *contact = NULL, *c, *key = NULL;
 	const char *what = "account";
 	size_t n;
@@ -97,10 +98,10 @@ account_parse(const char *json, size_t len, struct doc_account *acct)
 	memset(acct, 0, sizeof(*acct));
 	if ((rc = json_parse_object(json, len, what, &obj)) != 0)
 		return rc;
-	if ((rc = json_get_enum(obj, what, "status", true, statuses, 3,
-	    &st)) != 0)
+	if ((rc = json_get_enum(obj, what, "status", true,
+	    doc_account_statuses, DOC_ACCOUNT_STATUSES, &st)) != 0)
 		goto out;
-	if ((acct->status = strdup(statuses[st])) == NULL) {
+	if ((acct->status = strdup(doc_account_statuses[st])) == NULL) {
 		rc = CERTO_ENOMEM;
 		goto out;
 	}
@@ -140,9 +141,8 @@ out:
 	return rc;
 }
 
-/* Is resp's body JSON (problem+json or json), by its Content-Type? */
-static bool
-body_is_json(const struct http_resp *resp)
+bool
+doc_is_json(const struct http_resp *resp)
 {
 	static const char *const types[] = { "application/problem+json",
 		"application/json" };
@@ -224,7 +224,7 @@ doc_read(struct http_resp *resp, unsigned kind, const char *arg)
 	doc->kind = DOC_NONE;
 	if (resp->status >= 200 && resp->status <= 299)
 		doc->kind = (enum doc_kind)kind;
-	else if (resp->status >= 400 && body_is_json(resp))
+	else if (resp->status >= 400 && doc_is_json(resp))
 		doc->kind = DOC_PROBLEM;
 	rc = parse_kind(doc->kind, body, resp->body.len, arg, doc);
 	if (rc == CERTO_ENOMEM) {

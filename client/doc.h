@@ -57,6 +57,15 @@ struct doc_account {
 	                     * or NULL; kty/crv short names, the others
 	                     * base64url */
 };
+/* The account statuses RFC 8555 7.1.6 names (doc_account.status). */
+#define DOC_ACCOUNT_STATUSES 3
+extern const char *const doc_account_statuses[DOC_ACCOUNT_STATUSES];
+/*
+ * Is resp's body JSON by its Content-Type (application/problem+json or
+ * application/json, parameters aside)?  An error answer's body is read
+ * as a problem document only then.
+ */
+bool doc_is_json(const struct http_resp *resp);
 /* The names of doc_account.jwk's members. */
 extern const char *const doc_jwk_names[DOC_JWK_MEMBERS];
 /* Is s acceptable as jwk member i (short name or base64url)? */

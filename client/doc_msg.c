@@ -437,8 +437,6 @@ out:
 static int
 get_account(struct privsep_msg *m, struct doc_account *a)
 {
-	static const char *const statuses[] = { "valid", "deactivated",
-		"revoked" };
 	size_t n, tos, i;
 
 	if (get_n(m, &n, DOC_JWK_MEMBERS) != 0 || n != DOC_JWK_MEMBERS)
@@ -451,9 +449,10 @@ get_account(struct privsep_msg *m, struct doc_account *a)
 	    get_url(m, &a->orders, false) != 0 || get_n(m, &tos, 1) != 0)
 		return -1;
 	a->tos_agreed = tos != 0;
-	for (i = 0; i < 3 && strcmp(a->status, statuses[i]) != 0; i++)
+	for (i = 0; i < DOC_ACCOUNT_STATUSES &&
+	    strcmp(a->status, doc_account_statuses[i]) != 0; i++)
 		;
-	if (i == 3)
+	if (i == DOC_ACCOUNT_STATUSES)
 		return -1;
 	return get_strs(m, &a->contacts, &a->ncontacts, DOC_MAX_CONTACTS,
 	    256);

@@ -151,16 +151,6 @@ request_retry_after(const struct http_resp *resp, long cap)
 	return s > cap ? cap : s;
 }
 
-static bool
-is_json(const struct http_resp *resp, const char *type)
-{
-	size_t n = strlen(type);
-
-	return resp->content_type != NULL &&
-	    strncasecmp(resp->content_type, type, n) == 0 &&
-	    (resp->content_type[n] == '\0' || resp->content_type[n] == ';');
-}
-
 /* Plain GET (the directory, renewalInfo). */
 int
 request_get(struct certo_req *req, const char *url, enum doc_kind kind,
@@ -239,8 +229,7 @@ error_response(const char *url, struct http_resp *resp,
 	int rc;
 
 	log_str(shown, sizeof(shown), url);
-	if (!is_json(resp, "application/problem+json") &&
-	    !is_json(resp, "application/json"))
+	if (!doc_is_json(resp))
 		return certo_fail(CERTO_EHTTP, "%s: HTTP status %ld without a "
 		    "problem document", shown, resp->status);
 	/* Read where it arrived (doc.h). */

@@ -122,12 +122,31 @@ fsync_parent(const char *path)
 }
 
 /* Write len bytes to path atomically with the given mode. */
+/* Write all len bytes of p to fd (EINTR retried); CERTO_EIO naming
+ * path. */
+static int
+write_fd(int fd, const void *p, size_t len, const char *path)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, c, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return certo_fail(CERTO_EIO, "write %s: %s", path,
+			    strerror(errno));
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int
 file_write_staged(const char *path, const void *data, size_t len,
     mode_t mode)
 {
-	const char *p = data;
-	ssize_t n;
 	int fd, rc = 0;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -137,17 +156,8 @@ file_write_staged(const char *path, const void *data, size_t len,
 	if (fchmod(fd, mode) != 0)
 		rc = certo_fail(CERTO_EIO, "chmod %s: %s", path,
 		    strerror(errno));
-	while (rc == 0 && len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = certo_fail(CERTO_EIO, "write %s: %s", path,
-			    strerror(errno));
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (rc == 0)
+		rc = write_fd(fd, data, len, path);
 	/* Durable with the others in file_sync_staged(). */
 	if (rc == 0)
 		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -195,8 +205,6 @@ file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, bool exclusive)
 {
 	char *tmp = NULL;
-	const char *p = data;
-	ssize_t n;
 	int fd = -1, rc = 0;
 
 	/*
@@ -220,17 +228,8 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		rc = certo_fail(CERTO_EIO, "chmod %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = certo_fail(CERTO_EIO, "write %s: %s", tmp,
-			    strerror(errno));
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if ((rc = write_fd(fd, data, len, tmp)) != 0)
+		goto fail;
 	if (fsync(fd) != 0) {
 		rc = certo_fail(CERTO_EIO, "fsync %s: %s", tmp, strerror(errno));
 		goto fail;
